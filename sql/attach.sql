@@ -1,0 +1,56 @@
+-- attach() / detach(): validation and the trigger they install.
+CREATE TABLE tenants (
+    id bigserial PRIMARY KEY,
+    name text NOT NULL,
+    subdomain varchar(63) UNIQUE,
+    email text
+);
+SELECT tenant_guard.attach('tenants');
+SELECT tgname, tgenabled, pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'tenants'::regclass;
+-- attaching again replaces the trigger
+SELECT tenant_guard.attach('tenants', email_column => NULL);
+SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgrelid = 'tenants'::regclass;
+SELECT tenant_guard.detach('tenants');
+SELECT tenant_guard.detach('tenants');
+SELECT count(*) FROM pg_trigger WHERE tgrelid = 'tenants'::regclass AND tgname = 'tenant_guard';
+
+-- validation
+SELECT tenant_guard.attach('tenants', name_column => 'title');
+CREATE TABLE bad_types (id int, name int, subdomain text, email text);
+SELECT tenant_guard.attach('bad_types');
+SELECT tenant_guard.attach('tenants', NULL, NULL, NULL);
+SELECT tenant_guard.attach(NULL);
+CREATE VIEW tenants_v AS SELECT * FROM tenants;
+SELECT tenant_guard.attach('tenants_v');
+SELECT tenant_guard.attach('no_such_table');
+
+-- domains over text types and citext-like varchar are accepted
+CREATE DOMAIN company_name AS varchar(200) CHECK (VALUE <> '');
+CREATE TABLE tenants_dom (name company_name, subdomain char(20), email text);
+SELECT tenant_guard.attach('tenants_dom');
+INSERT INTO tenants_dom VALUES ('Acme', 'acme', 'a@acme.com');
+INSERT INTO tenants_dom VALUES ('Test Inc', 'x', 'a@acme.com');
+
+-- a column renamed after attach gives a clear error, until attach again
+ALTER TABLE tenants_dom RENAME COLUMN email TO contact_email;
+INSERT INTO tenants_dom VALUES ('Acme 2', 'acme2', 'b@acme.com');
+SELECT tenant_guard.attach('tenants_dom', email_column => 'contact_email');
+INSERT INTO tenants_dom VALUES ('Acme 2', 'acme2', 'b@acme.com');
+
+-- the trigger function refuses to run any other way
+CREATE TABLE misuse (name text);
+CREATE TRIGGER misuse_after AFTER INSERT ON misuse FOR EACH ROW
+  EXECUTE FUNCTION tenant_guard.guard_trigger('name', '', '');
+INSERT INTO misuse VALUES ('x');
+DROP TRIGGER misuse_after ON misuse;
+CREATE TRIGGER misuse_stmt BEFORE INSERT ON misuse FOR EACH STATEMENT
+  EXECUTE FUNCTION tenant_guard.guard_trigger('name', '', '');
+INSERT INTO misuse VALUES ('x');
+DROP TRIGGER misuse_stmt ON misuse;
+CREATE TRIGGER misuse_args BEFORE INSERT ON misuse FOR EACH ROW
+  EXECUTE FUNCTION tenant_guard.guard_trigger('name');
+INSERT INTO misuse VALUES ('x');
+SELECT tenant_guard.guard_trigger();
+
+DROP TABLE tenants, bad_types, tenants_dom, misuse CASCADE;
+DROP DOMAIN company_name;

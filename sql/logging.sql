@@ -1,0 +1,55 @@
+-- The log table, request context GUCs and log_suspicious_request().
+CREATE TABLE tenants (id serial, name text, subdomain text, email text);
+SELECT tenant_guard.attach('tenants');
+
+-- request context the application sets per transaction
+BEGIN;
+SET LOCAL tenant_guard.mode = log;
+SET LOCAL tenant_guard.client_addr = '203.0.113.7';
+SET LOCAL tenant_guard.endpoint = '/api/tenants';
+SET LOCAL application_name = 'signup-service';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company', 'test-company-123', 'test@example.com');
+COMMIT;
+SHOW tenant_guard.client_addr;
+SELECT endpoint, data - 'id' AS data, reason, ip_address, role_name, application_name, action,
+       created_at <= now() AS sane_time
+  FROM tenant_guard.test_data_prevention_logs ORDER BY id;
+
+-- IPv6 and empty (= unset) addresses
+SET tenant_guard.client_addr = '2001:db8::1';
+SET tenant_guard.client_addr = '';
+-- invalid ones are refused at SET time
+SET tenant_guard.client_addr = 'not-an-ip';
+SET tenant_guard.client_addr = '300.1.1.1';
+SET tenant_guard.client_addr = '10.0.0.1; DROP TABLE x';
+SELECT set_config('tenant_guard.endpoint', repeat('x', 1025), false);
+SELECT length(set_config('tenant_guard.endpoint', repeat('x', 1024), false));
+RESET tenant_guard.endpoint;
+
+-- the application's own checks
+SELECT tenant_guard.log_suspicious_request('/api/signup', '{"email": "qa@acme.com"}', 'honeypot field filled', '198.51.100.4') > 0 AS logged;
+-- NULL endpoint / ip fall back to the GUCs
+BEGIN;
+SET LOCAL tenant_guard.endpoint = '/api/other';
+SET LOCAL tenant_guard.client_addr = '192.0.2.1';
+SELECT tenant_guard.log_suspicious_request(NULL, NULL, 'too many fields') > 0 AS logged;
+COMMIT;
+SELECT endpoint, data, reason, ip_address, action FROM tenant_guard.test_data_prevention_logs
+ WHERE action = 'reported' ORDER BY id;
+-- bad input
+SELECT tenant_guard.log_suspicious_request('/x', NULL, NULL, NULL);
+SELECT tenant_guard.log_suspicious_request('/x', NULL, '', NULL);
+SELECT tenant_guard.log_suspicious_request('/x', NULL, repeat('r', 8193), NULL);
+SELECT tenant_guard.log_suspicious_request(repeat('e', 1025), NULL, 'r', NULL);
+SELECT tenant_guard.log_suspicious_request('/x', NULL, 'r', 'bogus');
+
+-- the latest 20 use the created_at index
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT * FROM tenant_guard.test_data_prevention_logs ORDER BY created_at DESC LIMIT 20;
+RESET enable_seqscan;
+
+-- the log is kept by pg_dump
+SELECT extconfig::regclass[] FROM pg_extension WHERE extname = 'tenant_guard';
+
+DROP TABLE tenants;
+DELETE FROM tenant_guard.test_data_prevention_logs;

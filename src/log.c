@@ -1,0 +1,183 @@
+/*-------------------------------------------------------------------------
+ *
+ * log.c
+ *	  Writing rows into tenant_guard.test_data_prevention_logs, for the
+ *	  trigger (log mode) and for log_suspicious_request().
+ *
+ * The row is inserted with the privileges of the log table's owner (as
+ * PostgreSQL's own RI triggers switch to the referenced table's owner), so
+ * application roles need no INSERT right on the table and cannot forge
+ * or read other rows.  The role recorded is the caller's current_user,
+ * taken before the switch.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inet.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+#include "tenant_guard.h"
+
+/* Longest reason accepted from log_suspicious_request(), in bytes. */
+#define TG_MAX_REASON_LEN 8192
+
+/* Owner of a relation; ERROR if it vanished. */
+static Oid
+tg_rel_owner(Oid relid)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/* The current tenant_guard.client_addr as an inet Datum, or NULL. */
+Datum
+tg_client_addr_datum(bool *isnull)
+{
+	if (tg_client_addr == NULL || tg_client_addr[0] == '\0')
+	{
+		*isnull = true;
+		return (Datum) 0;
+	}
+	*isnull = false;
+	return DirectFunctionCall1(inet_in, CStringGetDatum(tg_client_addr));
+}
+
+/*
+ * Insert one log row and return its id.  endpoint NULL means "take
+ * tenant_guard.endpoint"; data may be NULL.
+ */
+int64
+tg_log_write(const char *action, Jsonb *data, const char *reason,
+			 Datum ip_address, bool ip_isnull, const char *endpoint)
+{
+	static const char *sql =
+		"INSERT INTO " TG_SCHEMA "." TG_LOG_TABLE
+		" (endpoint, data, reason, ip_address, role_name, application_name, action)"
+		" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+	Oid			argtypes[7] = {TEXTOID, JSONBOID, TEXTOID, INETOID, NAMEOID,
+	TEXTOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			nspid;
+	Oid			relid;
+	Oid			save_userid;
+	int			save_sec_context;
+	int64		id;
+	bool		isnull;
+	NameData	role;
+	const char *appname;
+
+	nspid = get_namespace_oid(TG_SCHEMA, true);
+	relid = OidIsValid(nspid) ? get_relname_relid(TG_LOG_TABLE, nspid) : InvalidOid;
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s.%s does not exist", TG_SCHEMA, TG_LOG_TABLE),
+				 errhint("Run CREATE EXTENSION tenant_guard in this database.")));
+
+	if (endpoint == NULL)
+		endpoint = tg_endpoint;
+	appname = GetConfigOption("application_name", true, false);
+
+	namestrcpy(&role, GetUserNameFromId(GetUserId(), false));
+
+	values[0] = (endpoint && endpoint[0]) ? CStringGetTextDatum(endpoint) : (Datum) 0;
+	nulls[0] = (endpoint && endpoint[0]) ? ' ' : 'n';
+	values[1] = data ? JsonbPGetDatum(data) : (Datum) 0;
+	nulls[1] = data ? ' ' : 'n';
+	values[2] = CStringGetTextDatum(reason);
+	values[3] = ip_address;
+	nulls[3] = ip_isnull ? 'n' : ' ';
+	values[4] = NameGetDatum(&role);
+	values[5] = (appname && appname[0]) ? CStringGetTextDatum(appname) : (Datum) 0;
+	nulls[5] = (appname && appname[0]) ? ' ' : 'n';
+	values[6] = CStringGetTextDatum(action);
+
+	/* Write as the log table's owner; a transaction abort restores us. */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(tg_rel_owner(relid),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(sql, 7, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
+		elog(ERROR, "could not insert into %s.%s", TG_SCHEMA, TG_LOG_TABLE);
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return id;
+}
+
+PG_FUNCTION_INFO_V1(log_suspicious_request);
+
+/*
+ * log_suspicious_request(endpoint text, data jsonb, reason text,
+ *						  ip_address inet) RETURNS bigint
+ *
+ * For the application's own checks.  reason is required; a NULL endpoint
+ * or ip_address falls back to tenant_guard.endpoint / client_addr.
+ */
+Datum
+log_suspicious_request(PG_FUNCTION_ARGS)
+{
+	const char *endpoint = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Jsonb	   *data = PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1);
+	char	   *reason;
+	Datum		ip;
+	bool		ip_isnull;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("reason must not be null"),
+				 errhint("Say why the request is suspicious, e.g. 'test keyword in name'.")));
+	reason = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (reason[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("reason must not be empty")));
+	if (strlen(reason) > TG_MAX_REASON_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("reason is too long"),
+				 errdetail("The reason has %zu bytes; at most %d are allowed.",
+						   strlen(reason), TG_MAX_REASON_LEN)));
+	if (endpoint != NULL && strlen(endpoint) > TG_MAX_ENDPOINT_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+				 errmsg("endpoint is too long"),
+				 errdetail("The endpoint has %zu bytes; at most %d are allowed.",
+						   strlen(endpoint), TG_MAX_ENDPOINT_LEN)));
+
+	if (PG_ARGISNULL(3))
+		ip = tg_client_addr_datum(&ip_isnull);
+	else
+	{
+		ip = PG_GETARG_DATUM(3);
+		ip_isnull = false;
+	}
+
+	PG_RETURN_INT64(tg_log_write(TG_ACTION_REPORTED, data, reason, ip,
+								 ip_isnull, endpoint));
+}

@@ -1,0 +1,68 @@
+/*-------------------------------------------------------------------------
+ *
+ * tenant_guard.h
+ *	  Declarations shared by the PostgreSQL side of tenant_guard: GUCs,
+ *	  SQLSTATEs, the log writer and the field conversion helpers.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TENANT_GUARD_H
+#define TENANT_GUARD_H
+
+#include "postgres.h"
+
+#include "checker.h"
+#include "fmgr.h"
+#include "utils/jsonb.h"
+
+/* Schema and objects the C code refers to. */
+#define TG_SCHEMA			"tenant_guard"
+#define TG_ADMIN_ROLE		"tenant_guard_admin"
+#define TG_LOG_TABLE		"test_data_prevention_logs"
+
+/*
+ * SQLSTATEs of the errors applications see.  Class "TG" is ours; the
+ * values are documented in README and must never change.
+ *	  TG001: the row looks like test data (map to HTTP 400)
+ */
+#define ERRCODE_TG_SUSPICIOUS_DATA	MAKE_SQLSTATE('T','G','0','0','1')
+
+/* The message applications show to end users: exact wording, keep it. */
+#define TG_SUSPICIOUS_MESSAGE \
+	"Suspicious request detected. Please use a real business name and email."
+
+/* Longest endpoint accepted anywhere, in bytes. */
+#define TG_MAX_ENDPOINT_LEN 1024
+
+/* tenant_guard.mode */
+typedef enum TgMode
+{
+	TG_MODE_ENFORCE = 0,
+	TG_MODE_LOG,
+	TG_MODE_OFF
+} TgMode;
+
+/* GUC variables (guc.c) */
+extern int	tg_mode;
+extern char *tg_client_addr;
+extern char *tg_endpoint;
+
+/* guc.c */
+extern void tg_guc_init(void);
+extern bool tg_is_admin(Oid roleid);
+
+/* check.c */
+extern const TgRules *tg_current_rules(void);
+extern void tg_text_field(Datum value, bool isnull, TgText *out);
+
+/* log.c: what a log row says happened */
+#define TG_ACTION_REJECTED	"rejected"	/* enforce mode refused the row */
+#define TG_ACTION_LOGGED	"logged"	/* log mode kept the row */
+#define TG_ACTION_REPORTED	"reported"	/* the application reported it */
+
+extern int64 tg_log_write(const char *action, Jsonb *data, const char *reason,
+						  Datum ip_address, bool ip_isnull,
+						  const char *endpoint);
+extern Datum tg_client_addr_datum(bool *isnull);
+
+#endif							/* TENANT_GUARD_H */

@@ -1,0 +1,249 @@
+/*-------------------------------------------------------------------------
+ *
+ * trigger.c
+ *	  The row trigger tenant_guard.attach() installs on a tenants table:
+ *	  BEFORE INSERT OR UPDATE FOR EACH ROW, arguments (name column,
+ *	  subdomain column, email column), '' for a column not guarded.
+ *
+ * Per row it reads the guarded columns straight from the trigger slot,
+ * runs the checker and, depending on tenant_guard.mode, lets the row pass,
+ * logs it, or rejects it with SQLSTATE TG001.  On UPDATE only the guarded
+ * columns whose value changed are checked.  Column numbers are resolved
+ * once per statement and partition (fn_extra), since a partition may
+ * number its columns differently from its parent.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "executor/tuptable.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "tenant_guard.h"
+
+/* Resolved per statement and relation, kept in flinfo->fn_extra. */
+typedef struct TgTriggerCache
+{
+	Oid			relid;			/* relation the numbers belong to */
+	Oid			tgoid;			/* trigger they were resolved for */
+	AttrNumber	attnum[TG_NUM_FIELDS];	/* InvalidAttrNumber: not guarded */
+} TgTriggerCache;
+
+/* Is this type (after domains) a varlena text type we can read as text? */
+static bool
+tg_type_is_textlike(Oid typid)
+{
+	Oid			base = getBaseType(typid);
+	char		category;
+	bool		preferred;
+
+	get_type_category_preferred(base, &category, &preferred);
+	return category == TYPCATEGORY_STRING && get_typlen(base) == -1;
+}
+
+/* Resolve the guarded column names of this trigger in this relation. */
+static TgTriggerCache *
+tg_trigger_cache(FunctionCallInfo fcinfo, TriggerData *trigdata)
+{
+	TgTriggerCache *cache = (TgTriggerCache *) fcinfo->flinfo->fn_extra;
+	Relation	rel = trigdata->tg_relation;
+	Trigger    *trigger = trigdata->tg_trigger;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	if (cache != NULL && cache->relid == RelationGetRelid(rel) &&
+		cache->tgoid == trigger->tgoid)
+		return cache;
+
+	if (trigger->tgnargs != TG_NUM_FIELDS)
+		elog(ERROR, "tenant_guard trigger \"%s\" on \"%s\" needs %d arguments, has %d",
+			 trigger->tgname, RelationGetRelationName(rel), TG_NUM_FIELDS,
+			 trigger->tgnargs);
+
+	if (cache == NULL)
+		cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(TgTriggerCache));
+	cache->relid = InvalidOid;
+
+	for (int i = 0; i < TG_NUM_FIELDS; i++)
+	{
+		const char *colname = trigger->tgargs[i];
+		int			attnum;
+
+		cache->attnum[i] = InvalidAttrNumber;
+		if (colname[0] == '\0')
+			continue;
+
+		attnum = SPI_fnumber(tupdesc, colname);
+		if (attnum <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" guarded by tenant_guard does not exist in table \"%s\"",
+							colname, RelationGetRelationName(rel)),
+					 errhint("Run tenant_guard.attach() again with the current column names.")));
+		if (!tg_type_is_textlike(TupleDescAttr(tupdesc, attnum - 1)->atttypid))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" guarded by tenant_guard in table \"%s\" is not of a text type",
+							colname, RelationGetRelationName(rel))));
+		cache->attnum[i] = (AttrNumber) attnum;
+	}
+	cache->relid = RelationGetRelid(rel);
+	cache->tgoid = trigger->tgoid;
+	fcinfo->flinfo->fn_extra = cache;
+	return cache;
+}
+
+/*
+ * Which guarded columns differ between the old and the new row?  Sets
+ * changed[i] and returns whether any did.
+ */
+static bool
+tg_changed_columns(TgTriggerCache *cache, TupleTableSlot *oldslot,
+				   TupleTableSlot *newslot, bool changed[TG_NUM_FIELDS])
+{
+	bool		any = false;
+
+	for (int i = 0; i < TG_NUM_FIELDS; i++)
+	{
+		AttrNumber	attnum = cache->attnum[i];
+		bool		oldnull;
+		bool		newnull;
+		Datum		oldval;
+		Datum		newval;
+		TgText		o;
+		TgText		n;
+
+		changed[i] = false;
+		if (attnum == InvalidAttrNumber)
+			continue;
+		oldval = slot_getattr(oldslot, attnum, &oldnull);
+		newval = slot_getattr(newslot, attnum, &newnull);
+		if (oldnull && newnull)
+			continue;
+		if (oldnull != newnull)
+			changed[i] = true;
+		else
+		{
+			tg_text_field(oldval, false, &o);
+			tg_text_field(newval, false, &n);
+			changed[i] = (o.len != n.len || memcmp(o.data, n.data, o.len) != 0);
+		}
+		any |= changed[i];
+	}
+	return any;
+}
+
+/* The row as jsonb, for the log. */
+static Jsonb *
+tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc)
+{
+	Datum		row = heap_copy_tuple_as_datum(tuple, tupdesc);
+	Datum		json = DirectFunctionCall1(row_to_json, row);
+
+	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+											  CStringGetDatum(TextDatumGetCString(json))));
+}
+
+PG_FUNCTION_INFO_V1(guard_trigger);
+
+/* The BEFORE INSERT OR UPDATE row trigger. */
+Datum
+guard_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TgTriggerCache *cache;
+	TupleTableSlot *slot;
+	HeapTuple	rettuple;
+	TgText		fields[TG_NUM_FIELDS];
+	bool		check_field[TG_NUM_FIELDS];
+	TgVerdict	verdict;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "guard_trigger: not called by trigger manager");
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		elog(ERROR, "guard_trigger: must be fired for row");
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		elog(ERROR, "guard_trigger: must be fired before event");
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		rettuple = trigdata->tg_trigtuple;
+		slot = trigdata->tg_trigslot;
+	}
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		rettuple = trigdata->tg_newtuple;
+		slot = trigdata->tg_newslot;
+	}
+	else
+		elog(ERROR, "guard_trigger: must be fired for INSERT or UPDATE");
+
+	if (tg_mode == TG_MODE_OFF)
+		return PointerGetDatum(rettuple);
+
+	cache = tg_trigger_cache(fcinfo, trigdata);
+
+	/*
+	 * On UPDATE only the guarded columns that change are checked: a tenant
+	 * that predates the guard can still fix its e-mail address.
+	 */
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		if (!tg_changed_columns(cache, trigdata->tg_trigslot, slot, check_field))
+			return PointerGetDatum(rettuple);
+	}
+	else
+		memset(check_field, true, sizeof(check_field));
+
+	for (int i = 0; i < TG_NUM_FIELDS; i++)
+	{
+		bool		isnull = true;
+		Datum		value = (Datum) 0;
+
+		if (cache->attnum[i] != InvalidAttrNumber && check_field[i])
+			value = slot_getattr(slot, cache->attnum[i], &isnull);
+		tg_text_field(value, isnull, &fields[i]);
+	}
+
+	if (!tg_check(tg_current_rules(), fields, &verdict))
+		return PointerGetDatum(rettuple);
+
+	if (tg_mode == TG_MODE_LOG)
+	{
+		Datum		ip;
+		bool		ip_isnull;
+
+		ip = tg_client_addr_datum(&ip_isnull);
+		tg_log_write(TG_ACTION_LOGGED,
+					 tg_row_to_jsonb(rettuple, RelationGetDescr(trigdata->tg_relation)),
+					 verdict.reason, ip, ip_isnull, NULL);
+		return PointerGetDatum(rettuple);
+	}
+
+	/*
+	 * Enforce.  The log row would vanish with the rejected transaction, so
+	 * leave a line in the server log as the durable record.
+	 */
+	ereport(LOG,
+			(errmsg("tenant_guard rejected a row for table \"%s\"",
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("Reason: %s. Endpoint: %s. Client address: %s.",
+					   verdict.reason,
+					   (tg_endpoint && tg_endpoint[0]) ? tg_endpoint : "(unset)",
+					   (tg_client_addr && tg_client_addr[0]) ? tg_client_addr : "(unset)"),
+			 errhidestmt(true)));
+
+	ereport(ERROR,
+			(errcode(ERRCODE_TG_SUSPICIOUS_DATA),
+			 errmsg(TG_SUSPICIOUS_MESSAGE),
+			 errdetail("%s", verdict.reason)));
+
+	pg_unreachable();
+}

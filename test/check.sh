@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# test/check.sh -- the test command: every test suite of tenant_guard.
+#
+# Installs missing Debian packages, builds with -Werror, installs, starts a
+# throwaway cluster (shared_preload_libraries = tenant_guard) as the
+# postgres OS user and runs `make installcheck`: pg_regress files,
+# isolation specs and TAP tests.  Ends with "N passed, N failed".
+source "$(dirname "$0")/lib.sh"
+
+ensure_packages
+make_workdir .testrun
+build_install
+start_cluster
+
+say "make installcheck"
+set +e
+as_postgres env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+	make -C "$WORK/src" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$WORK/installcheck.log"
+status=${PIPESTATUS[0]}
+set -e
+
+# pg_regress/isolation lines end in "ok" or "FAILED"; prove prints per file.
+passed=$(grep -cE '^(ok|not ok)? *[0-9]*.*\.\.\. *ok|^t/.*\.\. ok|^test/t/.*\.\. ok' "$WORK/installcheck.log" || true)
+failed=$(grep -cE '\.\.\. *FAILED|\.\. Failed|\.\. Dubious' "$WORK/installcheck.log" || true)
+
+if [ "$status" -ne 0 ]; then
+	for f in "$WORK"/src/regression.diffs "$WORK"/src/output_iso/regression.diffs; do
+		[ -f "$f" ] && { echo "---- $f"; head -c 60000 "$f"; }
+	done
+	for f in "$WORK"/src/tmp_check/log/regress_log_*; do
+		[ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
+	done
+	[ "$failed" -eq 0 ] && failed=1
+fi
+echo
+echo "$passed passed, $failed failed"
+exit "$status"
