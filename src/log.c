@@ -24,6 +24,7 @@
 #include "utils/guc.h"
 #include "utils/inet.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "tenant_guard.h"
@@ -180,4 +181,24 @@ log_suspicious_request(PG_FUNCTION_ARGS)
 
 	PG_RETURN_INT64(tg_log_write(TG_ACTION_REPORTED, data, reason, ip,
 								 ip_isnull, endpoint));
+}
+
+/*
+ * Record a rejected row durably: the rejecting transaction is about to roll
+ * back, so a row written with tg_log_write() would vanish with it.
+ *
+ * 1.0 interim: a LOG line in the server log per rejection.
+ */
+void
+tg_log_rejection(Relation rel, HeapTuple tuple, const char *reason)
+{
+	(void) tuple;
+	ereport(LOG,
+			(errmsg("tenant_guard rejected a row for table \"%s\"",
+					RelationGetRelationName(rel)),
+			 errdetail("Reason: %s. Endpoint: %s. Client address: %s.",
+					   reason,
+					   (tg_endpoint && tg_endpoint[0]) ? tg_endpoint : "(unset)",
+					   (tg_client_addr && tg_client_addr[0]) ? tg_client_addr : "(unset)"),
+			 errhidestmt(true)));
 }

@@ -12,8 +12,10 @@
 #include "postgres.h"
 
 #include "checker.h"
+#include "access/htup.h"
 #include "fmgr.h"
 #include "utils/jsonb.h"
+#include "utils/relcache.h"
 
 /* Schema and objects the C code refers to. */
 #define TG_SCHEMA			"tenant_guard"
@@ -24,8 +26,12 @@
  * SQLSTATEs of the errors applications see.  Class "TG" is ours; the
  * values are documented in README and must never change.
  *	  TG001: the row looks like test data (map to HTTP 400)
+ *	  TG002: a tenant-creation rate limit was hit (map to HTTP 429)
+ *	  TG003: the tenant is protected from deletion (map to HTTP 409)
  */
 #define ERRCODE_TG_SUSPICIOUS_DATA	MAKE_SQLSTATE('T','G','0','0','1')
+#define ERRCODE_TG_RATE_LIMITED		MAKE_SQLSTATE('T','G','0','0','2')
+#define ERRCODE_TG_PROTECTED		MAKE_SQLSTATE('T','G','0','0','3')
 
 /* The message applications show to end users: exact wording, keep it. */
 #define TG_SUSPICIOUS_MESSAGE \
@@ -64,5 +70,9 @@ extern int64 tg_log_write(const char *action, Jsonb *data, const char *reason,
 						  Datum ip_address, bool ip_isnull,
 						  const char *endpoint);
 extern Datum tg_client_addr_datum(bool *isnull);
+extern void tg_log_rejection(Relation rel, HeapTuple tuple, const char *reason);
+
+/* trigger.c */
+extern Jsonb *tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc);
 
 #endif							/* TENANT_GUARD_H */

@@ -141,7 +141,7 @@ tg_changed_columns(TgTriggerCache *cache, TupleTableSlot *oldslot,
 }
 
 /* The row as jsonb, for the log. */
-static Jsonb *
+Jsonb *
 tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc)
 {
 	Datum		row = heap_copy_tuple_as_datum(tuple, tupdesc);
@@ -227,18 +227,8 @@ guard_trigger(PG_FUNCTION_ARGS)
 		return PointerGetDatum(rettuple);
 	}
 
-	/*
-	 * Enforce.  The log row would vanish with the rejected transaction, so
-	 * leave a line in the server log as the durable record.
-	 */
-	ereport(LOG,
-			(errmsg("tenant_guard rejected a row for table \"%s\"",
-					RelationGetRelationName(trigdata->tg_relation)),
-			 errdetail("Reason: %s. Endpoint: %s. Client address: %s.",
-					   verdict.reason,
-					   (tg_endpoint && tg_endpoint[0]) ? tg_endpoint : "(unset)",
-					   (tg_client_addr && tg_client_addr[0]) ? tg_client_addr : "(unset)"),
-			 errhidestmt(true)));
+	/* Enforce: record the attempt where the rollback cannot undo it. */
+	tg_log_rejection(trigdata->tg_relation, rettuple, verdict.reason);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_TG_SUSPICIOUS_DATA),
