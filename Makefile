@@ -1,13 +1,9 @@
 # tenant_guard/Makefile
 
 MODULE_big = tenant_guard
-OBJS = \
-	src/tenant_guard.o \
-	src/checker.o \
-	src/check.o \
-	src/guc.o \
-	src/log.o \
-	src/trigger.o
+# every src/*.c is part of the module (subdirectories hold stand-alone
+# harnesses: unit tests and fuzzers of the PostgreSQL-free core)
+OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 EXTENSION = tenant_guard
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
@@ -16,6 +12,16 @@ PGFILEDESC = "tenant_guard - reject, record, rate-limit and purge test-data tena
 # One regression file per feature: sql/<feature>.sql, expected/<feature>.out
 REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+# Isolation specs: test/specs/<name>.spec, test/expected/<name>.out
+ISOLATION = $(sort $(patsubst test/specs/%.spec,%,$(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION)
+
+# TAP tests: test/t/*.pl (they start their own clusters)
+ifneq ($(wildcard test/t/*.pl),)
+TAP_TESTS = 1
+PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
+endif
 
 PG_CONFIG ?= pg_config
 
