@@ -13,15 +13,18 @@ build_install
 start_cluster
 
 say "make installcheck"
+log=$(mktemp "${TMPDIR:-/tmp}/tenant_guard-check.XXXXXX")
 set +e
 as_postgres env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
-	make -C "$WORK/src" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$WORK/installcheck.log"
+	make -C "$WORK/src" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
 
-# pg_regress/isolation lines end in "ok" or "FAILED"; prove prints per file.
-passed=$(grep -cE '^(ok|not ok)? *[0-9]*.*\.\.\. *ok|^t/.*\.\. ok|^test/t/.*\.\. ok' "$WORK/installcheck.log" || true)
-failed=$(grep -cE '\.\.\. *FAILED|\.\. Failed|\.\. Dubious' "$WORK/installcheck.log" || true)
+# pg_regress and isolation print "test x ... ok" / "... FAILED";
+# prove prints "test/t/x.pl .. ok" per file.
+passed=$(grep -cE '\.\.\. +ok|^test/t/.*\.\. ok' "$log" || true)
+failed=$(grep -cE '\.\.\. +FAILED|\.\. Failed|\.\. Dubious' "$log" || true)
+rm -f "$log"
 
 if [ "$status" -ne 0 ]; then
 	for f in "$WORK"/src/regression.diffs "$WORK"/src/output_iso/regression.diffs; do

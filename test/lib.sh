@@ -16,13 +16,14 @@ if [ "$(id -u)" -eq 0 ]; then SUDO=(); else SUDO=(sudo); fi
 say() { printf '\n==> %s\n' "$*"; }
 
 # Run a command as the postgres OS user, keeping the environment we need.
+# (from / so that a home directory postgres cannot enter is no problem)
 as_postgres() {
 	if [ "$(id -un)" = postgres ]; then
 		"$@"
 	elif [ "$(id -u)" -eq 0 ]; then
-		runuser -u postgres -- "$@"
+		(cd / && runuser -u postgres -- "$@")
 	else
-		sudo -u postgres -- "$@"
+		(cd / && sudo -u postgres -- "$@")
 	fi
 }
 
