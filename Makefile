@@ -3,18 +3,18 @@
 MODULE_big = tenant_guard
 # every src/*.c is part of the module (subdirectories hold stand-alone
 # harnesses: unit tests and fuzzers of the PostgreSQL-free core)
-OBJS = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+OBJS := $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 
 EXTENSION = tenant_guard
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 PGFILEDESC = "tenant_guard - reject, record, rate-limit and purge test-data tenants"
 
 # One regression file per feature: sql/<feature>.sql, expected/<feature>.out
-REGRESS = $(sort $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(wildcard sql/*.sql))))
+REGRESS := $(sort $(filter-out $(EXTENSION)--%,$(patsubst sql/%.sql,%,$(wildcard sql/*.sql))))
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs: test/specs/<name>.spec, test/expected/<name>.out
-ISOLATION = $(sort $(patsubst test/specs/%.spec,%,$(wildcard test/specs/*.spec)))
+ISOLATION := $(sort $(patsubst test/specs/%.spec,%,$(wildcard test/specs/*.spec)))
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION)
 
 # TAP tests: test/t/*.pl (they start their own clusters)
