@@ -822,13 +822,14 @@ static void
 tg_scan_finish(TgScan *sc)
 {
 	TgPiece		piece;
-	int			nweak = sc->nweak < 3 ? sc->nweak : 3;
-	bool		alone = (sc->nother == 0 && sc->nstrong == 0 &&
-						 sc->ngeneric == 0 && sc->nplaceholder == 0 &&
-						 sc->nnumbers == 0 && sc->ntimestamps == 0 &&
-						 sc->nhex == 0);
+	int			nweak;
+	bool		alone;
 
 	tg_scan_spaced_flush(sc);
+	nweak = sc->nweak < 3 ? sc->nweak : 3;
+	alone = (sc->nother == 0 && sc->nstrong == 0 &&
+			 sc->ngeneric == 0 && sc->nplaceholder == 0 &&
+			 sc->nnumbers == 0 && sc->ntimestamps == 0 && sc->nhex == 0);
 
 	for (int i = 0; i < nweak; i++)
 	{

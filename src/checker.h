@@ -142,6 +142,23 @@ typedef void (*TgRuleVisitor) (const char *kind, const char *value,
 							   const char *strength, void *arg);
 extern void tg_rules_builtin_visit(TgRuleVisitor fn, void *arg);
 
+/*
+ * The normal form rules and checks compare: for TG_NORMAL_TEXT (names,
+ * subdomains, keywords) the words' normal forms joined by single spaces
+ * ("Ｔｅｓｔ  Co." -> "test co"), for TG_NORMAL_DOMAIN a folded domain
+ * without "@", "*." or a trailing dot.  Writes a NUL-terminated string to
+ * out and returns its length; 0 when the value is unusable (no words, too
+ * long, not a domain).
+ */
+typedef enum TgNormalKind
+{
+	TG_NORMAL_TEXT = 0,
+	TG_NORMAL_DOMAIN
+} TgNormalKind;
+
+extern size_t tg_normal_form(TgNormalKind kind, const char *value, size_t len,
+							 char *out, size_t outcap, int *nwords);
+
 /* Names of the enum values above, as used in the rule tables. */
 extern const char *tg_strength_name(TgStrength strength);
 extern const char *tg_domain_kind_name(TgDomainKind kind);

@@ -452,6 +452,32 @@ tg_normalise_domain(const char *d, size_t len, char *out, size_t outcap)
 	return n;
 }
 
+/* The normal form of a value, as rules compare it. */
+size_t
+tg_normal_form(TgNormalKind kind, const char *value, size_t len, char *out,
+			   size_t outcap, int *nwords)
+{
+	int			dummy;
+
+	if (nwords == NULL)
+		nwords = &dummy;
+	*nwords = 0;
+	if (value == NULL || out == NULL || outcap < 2)
+		return 0;
+	if (kind == TG_NORMAL_DOMAIN)
+	{
+		char		buf[1024];
+		size_t		n = tg_normalise_domain(value, len, buf, sizeof(buf));
+
+		if (n == 0 || n >= outcap)
+			return 0;
+		memcpy(out, buf, n + 1);
+		*nwords = 1;
+		return n;
+	}
+	return tg_normalise_phrase(value, len, out, outcap, nwords);
+}
+
 /* Add an operator's e-mail domain. */
 bool
 tg_rules_add_domain(TgRules *rules, const char *domain, size_t len,

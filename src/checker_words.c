@@ -380,6 +380,7 @@ tg_fold_cp(TgWord *w, UChar32 c)
 	const UChar *s;
 	int32_t		slen;
 	UErrorCode	err = U_ZERO_ERROR;
+	bool		base_ascii = false;	/* marks after an ASCII letter are accents */
 
 	U16_APPEND_UNSAFE(src, srclen, c);
 	flen = u_strFoldCase(folded, 8, src, srclen, U_FOLD_CASE_DEFAULT, &err);
@@ -413,19 +414,24 @@ tg_fold_cp(TgWord *w, UChar32 c)
 
 			if (!tg_norm_append_ascii(w, a))
 				return false;
+			base_ascii = true;
 			continue;
 		}
 		t = u_charType(d);
-		if (t == U_NON_SPACING_MARK || t == U_ENCLOSING_MARK)
+		if ((t == U_NON_SPACING_MARK || t == U_ENCLOSING_MARK) && base_ascii)
 		{
+			/* an accent on a Latin letter: "é" is "e" */
 			w->notes |= TG_NOTE_MARKS;
 			continue;
 		}
-		if (t != U_COMBINING_SPACING_MARK && (repl = tg_lookalike(d))[0] != '\0')
+		base_ascii = false;
+		if (t != U_COMBINING_SPACING_MARK && t != U_NON_SPACING_MARK &&
+			t != U_ENCLOSING_MARK && (repl = tg_lookalike(d))[0] != '\0')
 		{
 			w->notes |= TG_NOTE_CONFUSABLE;
 			if (!tg_norm_append_ascii(w, repl))
 				return false;
+			base_ascii = true;
 			continue;
 		}
 		if (!tg_norm_append_cp(w, d))
