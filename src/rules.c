@@ -23,6 +23,8 @@
 #include "postgres.h"
 
 #include "access/heapam.h"
+#include "access/parallel.h"
+#include "access/xact.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
@@ -124,7 +126,9 @@ tg_rules_load_table(TgRules *rules, TgRuleTable which, Oid relid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	TupleDesc	tupdesc = RelationGetDescr(rel);
-	Snapshot	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	/* a parallel worker cannot take a new snapshot: use the leader's */
+	Snapshot	snapshot = RegisterSnapshot(IsInParallelMode() && ActiveSnapshotSet() ?
+											GetActiveSnapshot() : GetLatestSnapshot());
 	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
 	AttrNumber	att_value;
 	AttrNumber	att_kind;
