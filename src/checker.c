@@ -197,7 +197,7 @@ typedef struct TgScan
 	TgVerdict  *out;
 	TgField		field;
 	TgScanMode	mode;
-	const char *where;
+	const TgWhere *where;
 
 	int			nstrong;
 	int			nweak;
@@ -216,6 +216,7 @@ typedef struct TgScan
 
 	/* the previous two words, for phrases */
 	char		win[2][TG_WORD_MAX + 1];
+	uint16_t	winflags[2];
 	int			nwin;
 
 	/* a run of single letters: T.E.S.T */
@@ -283,7 +284,13 @@ static void
 tg_scan_emit(TgScan *sc, TgPiece *piece)
 {
 	if (sc->where != NULL)
-		tg_piece_str(piece, sc->where);
+	{
+		tg_piece_str(piece, sc->where->label);
+		if (sc->where->quoted)
+			tg_piece_quote(piece, sc->where->value, sc->where->len);
+		else
+			tg_piece_escaped(piece, sc->where->value, sc->where->len, 253);
+	}
 	tg_verdict_add(sc->out, sc->field, piece);
 }
 
@@ -399,27 +406,49 @@ static const char *const keyboard_rows[] = {
 	"qwertyuiop", "asdfghjkl", "zxcvbnm", "poiuytrewq", "lkjhgfdsa", "mnbvcxz"
 };
 
-/* Length of the longest keyboard run starting at s (a row substring). */
+/* Row and position of each letter on a keyboard row, built on first use. */
+static int8_t tg_kb_pos[6][26];
+static bool tg_kb_ready;
+
+/* Fill tg_kb_pos. */
+static void
+tg_keyboard_init(void)
+{
+	memset(tg_kb_pos, -1, sizeof(tg_kb_pos));
+	for (int r = 0; r < 6; r++)
+		for (int k = 0; keyboard_rows[r][k] != '\0'; k++)
+			tg_kb_pos[r][keyboard_rows[r][k] - 'a'] = (int8_t) k;
+	tg_kb_ready = true;
+}
+
+/*
+ * Length of the longest keyboard run starting at s (lower-case ASCII
+ * letters, n of them): a substring of one row, forwards or backwards.
+ */
 static int
 tg_keyboard_run(const char *s, int n, bool *at_row_start)
 {
 	int			best = 0;
 
+	if (!tg_kb_ready)
+		tg_keyboard_init();
 	*at_row_start = false;
-	for (size_t r = 0; r < sizeof(keyboard_rows) / sizeof(keyboard_rows[0]); r++)
+	if (n <= 0 || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (int r = 0; r < 6; r++)
 	{
 		const char *row = keyboard_rows[r];
-		const char *hit = strchr(row, s[0]);
+		int			pos = tg_kb_pos[r][s[0] - 'a'];
 		int			k = 0;
 
-		if (hit == NULL || s[0] == '\0')
+		if (pos < 0)
 			continue;
-		while (k < n && hit[k] != '\0' && hit[k] == s[k])
+		while (k < n && row[pos + k] != '\0' && row[pos + k] == s[k])
 			k++;
-		if (k > best || (k == best && hit == row))
+		if (k > best || (k == best && pos == 0))
 		{
 			best = k;
-			*at_row_start = (hit == row);
+			*at_row_start = (pos == 0);
 		}
 	}
 	return best;
@@ -436,8 +465,13 @@ tg_is_keyboard(const char *s, int n)
 {
 	int			i = 0;
 	bool		strong_start = false;
+	bool		dummy;
 
-	if (n < 4)
+	if (n < 4 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z' ||
+		s[2] < 'a' || s[2] > 'z')
+		return false;
+	/* quick reject: the first three letters must be a keyboard run */
+	if (tg_keyboard_run(s, 3, &dummy) < 3)
 		return false;
 	while (i < n)
 	{
@@ -501,9 +535,14 @@ tg_scan_compound(TgScan *sc, const char *s, int n, const char *orig,
 	{
 		uint16_t	pf;
 		uint16_t	sf;
-		int			ps = tg_kw(sc, s, (size_t) i, &pf);
+		int			ps;
 		int			ss;
+		uint32_t	lenbit = i < 32 ? (1u << i) : 0;
 
+		if (!((first2 && (sc->rules->kwlens & lenbit)) ||
+			  (sc->rules->cprefixlens & lenbit)))
+			continue;
+		ps = tg_kw(sc, s, (size_t) i, &pf);
 		if (!first2 && !(pf & TG_KW_CPREFIX))
 			continue;
 		ss = tg_kw(sc, s + i, (size_t) (n - i), &sf);
@@ -621,7 +660,7 @@ tg_reverse_utf8(const char *s, int n, char *out)
 
 /* Look at one word's parts: keywords, numbers, compounds, mashing. */
 static void
-tg_scan_word_parts(TgScan *sc, const TgWord *w)
+tg_scan_word_parts(TgScan *sc, const TgWord *w, uint16_t whole_flags)
 {
 	int			strong_before = sc->nstrong;
 
@@ -637,7 +676,13 @@ tg_scan_word_parts(TgScan *sc, const TgWord *w)
 			tg_scan_number(sc, s, p->len);
 			continue;
 		}
-		strength = tg_kw(sc, s, p->len, &flags);
+		if (p->off == 0 && p->len == w->norm_len)
+		{
+			flags = whole_flags;	/* the part is the whole word: looked up */
+			strength = tg_kw_strength(flags);
+		}
+		else
+			strength = tg_kw(sc, s, p->len, &flags);
 		if (strength >= 0)
 			tg_scan_record(sc, strength, s, p->len, w->orig, w->orig_len,
 						   w->notes, NULL, 0);
@@ -656,10 +701,9 @@ tg_scan_word_parts(TgScan *sc, const TgWord *w)
 
 /* Classify one word. */
 static void
-tg_scan_classify(TgScan *sc, const TgWord *w)
+tg_scan_classify(TgScan *sc, const TgWord *w, uint16_t flags)
 {
 	int			strength;
-	uint16_t	flags;
 
 	if (w->nletters == 0)
 	{
@@ -669,7 +713,7 @@ tg_scan_classify(TgScan *sc, const TgWord *w)
 	}
 	sc->nletterwords++;
 
-	strength = tg_kw(sc, w->norm, (size_t) w->norm_len, &flags);
+	strength = tg_kw_strength(flags);
 	if (strength >= 0 && !w->truncated)
 	{
 		tg_scan_record(sc, strength, w->norm, (size_t) w->norm_len,
@@ -703,7 +747,7 @@ tg_scan_classify(TgScan *sc, const TgWord *w)
 	if (w->ascii && w->ndigits > 0 && !w->truncated && tg_scan_leet(sc, w))
 		return;
 
-	tg_scan_word_parts(sc, w);
+	tg_scan_word_parts(sc, w, flags);
 }
 
 /* End a run of single letters: is "T.E.S.T" a keyword? */
@@ -729,42 +773,56 @@ tg_scan_spaced_flush(TgScan *sc)
 	sc->spaced_notes = 0;
 }
 
-/* Phrases: the last two or three words. */
+/* Phrases: the last two or three words (when one of them starts a phrase). */
 static void
-tg_scan_phrases(TgScan *sc, const TgWord *w)
+tg_scan_phrases(TgScan *sc, const TgWord *w, uint16_t wflags)
 {
 	char		key[3 * (TG_WORD_MAX + 1)];
-	int			n;
+	size_t		n = 0;
+	int			s = -1;
 
-	if (sc->nwin >= 1 && sc->rules->phrases.count > 0)
+	if (sc->nwin >= 1 && (sc->winflags[1] & TG_KW_PHRASE1))
 	{
-		n = snprintf(key, sizeof(key), "%s %s", sc->win[1], w->norm);
-		if (n > 0 && (size_t) n < sizeof(key))
-		{
-			int			s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, (size_t) n));
-
-			if (s < 0 && sc->nwin >= 2)
-			{
-				n = snprintf(key, sizeof(key), "%s %s %s", sc->win[0], sc->win[1], w->norm);
-				if (n > 0 && (size_t) n < sizeof(key))
-					s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, (size_t) n));
-			}
-			if (s == TG_STRENGTH_STRONG)
-			{
-				TgPiece		piece;
-
-				tg_piece_init(&piece, sc->rules);
-				tg_piece_str(&piece, "test phrase ");
-				tg_piece_quote(&piece, key, (size_t) n);
-				sc->nstrong++;
-				tg_scan_emit(sc, &piece);
-			}
-			else if (s >= 0)
-				tg_scan_record(sc, s, key, (size_t) n, key, (size_t) n, 0, NULL, 0);
-		}
+		n = strlen(sc->win[1]);
+		memcpy(key, sc->win[1], n);
+		key[n++] = ' ';
+		memcpy(key + n, w->norm, (size_t) w->norm_len);
+		n += (size_t) w->norm_len;
+		s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, n));
 	}
+	if (s < 0 && sc->nwin >= 2 && (sc->winflags[0] & TG_KW_PHRASE1))
+	{
+		size_t		l0 = strlen(sc->win[0]);
+		size_t		l1 = strlen(sc->win[1]);
+
+		n = 0;
+		memcpy(key, sc->win[0], l0);
+		n += l0;
+		key[n++] = ' ';
+		memcpy(key + n, sc->win[1], l1);
+		n += l1;
+		key[n++] = ' ';
+		memcpy(key + n, w->norm, (size_t) w->norm_len);
+		n += (size_t) w->norm_len;
+		s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, n));
+	}
+	if (s == TG_STRENGTH_STRONG)
+	{
+		TgPiece		piece;
+
+		tg_piece_init(&piece, sc->rules);
+		tg_piece_str(&piece, "test phrase ");
+		tg_piece_quote(&piece, key, n);
+		sc->nstrong++;
+		tg_scan_emit(sc, &piece);
+	}
+	else if (s >= 0)
+		tg_scan_record(sc, s, key, n, key, n, 0, NULL, 0);
+
 	memcpy(sc->win[0], sc->win[1], sizeof(sc->win[0]));
+	sc->winflags[0] = sc->winflags[1];
 	tg_copy(sc->win[1], sizeof(sc->win[1]), w->norm, (size_t) w->norm_len);
+	sc->winflags[1] = wflags;
 	sc->nwin++;
 }
 
@@ -795,8 +853,13 @@ tg_scan_word(TgScan *sc, const TgWord *w)
 	if (!single)
 		tg_scan_spaced_flush(sc);
 
-	tg_scan_phrases(sc, w);
-	tg_scan_classify(sc, w);
+	{
+		uint16_t	wflags = w->truncated ? 0 :
+			tg_set_get(&sc->rules->keywords, w->norm, (size_t) w->norm_len);
+
+		tg_scan_phrases(sc, w, wflags);
+		tg_scan_classify(sc, w, wflags);
+	}
 
 	if (single)
 	{
@@ -890,7 +953,7 @@ tg_scan_finish(TgScan *sc)
 void
 tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
 			 TgScanMode mode, const char *data, size_t len, const char *stop,
-			 const char *where)
+			 const TgWhere *where)
 {
 	TgScan		sc;
 	TgWordIter	it;
@@ -906,6 +969,7 @@ tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
 	sc.where = where;
 	sc.nwin = 0;
 	sc.win[0][0] = sc.win[1][0] = '\0';
+	sc.winflags[0] = sc.winflags[1] = 0;
 	sc.spaced_n = sc.spaced_len = sc.spaced_other = 0;
 	sc.spaced_notes = 0;
 	sc.joined[0] = '\0';

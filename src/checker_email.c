@@ -72,7 +72,16 @@ tg_local_char_ok(unsigned char c)
 		return true;			/* RFC 6531 */
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
 		return true;
-	return strchr("!#$%&'*+-/=?^_`{|}~.", c) != NULL && c != '\0';
+	switch (c)
+	{
+		case '!': case '#': case '$': case '%': case '&': case '\'':
+		case '*': case '+': case '-': case '/': case '=': case '?':
+		case '^': case '_': case '`': case '{': case '|': case '}':
+		case '~': case '.':
+			return true;
+		default:
+			return false;
+	}
 }
 
 /* Check the local part's syntax; NULL when fine, else why not. */
@@ -204,7 +213,7 @@ tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n
 	}
 	for (size_t i = 0; i < sizeof(reserved_tlds) / sizeof(reserved_tlds[0]); i++)
 	{
-		if (strcmp(tld, reserved_tlds[i].tld) != 0)
+		if (tld[0] != reserved_tlds[i].tld[0] || strcmp(tld, reserved_tlds[i].tld) != 0)
 			continue;
 		tg_piece_init(&piece, rules);
 		if (tld == d)
@@ -275,7 +284,7 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 	size_t		flen;
 	bool		ok;
 	const char *why;
-	TgPiece		where;
+	TgWhere		where;
 	size_t		plus;
 
 	/* surrounding white space is the application's business, not ours */
@@ -347,25 +356,27 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 			keep--;
 		if (keep > 1)
 		{
-			tg_piece_init(&where, rules);
-			tg_piece_str(&where, " in domain ");
-			tg_piece_escaped(&where, folded, flen, TG_DOMAIN_MAX);
+			where.label = " in domain ";
+			where.value = folded;
+			where.len = flen;
+			where.quoted = false;
 			tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_DOMAIN,
-						 folded, keep - 1, NULL, where.buf);
+						 folded, keep - 1, NULL, &where);
 		}
 	}
 
 	/* the local part: markers before "+", strong ones after it too */
 	if (local[0] == '"')
 		return;
-	tg_piece_init(&where, rules);
-	tg_piece_str(&where, " in local part ");
-	tg_piece_quote(&where, local, llen);
+	where.label = " in local part ";
+	where.value = local;
+	where.len = llen;
+	where.quoted = true;
 	for (plus = 0; plus < llen && local[plus] != '+'; plus++)
 		;
 	tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_LOCAL, local, plus,
-				 NULL, where.buf);
+				 NULL, &where);
 	if (plus + 1 < llen)
 		tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_TAG, local + plus + 1,
-					 llen - plus - 1, NULL, where.buf);
+					 llen - plus - 1, NULL, &where);
 }

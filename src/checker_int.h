@@ -25,9 +25,17 @@ typedef struct TgSetSlot
 	uint16_t	value;			/* what the key means; 0 = "not there" */
 } TgSetSlot;
 
-/* An open-addressing hash set with a value per key; keys up to 65535 bytes. */
+/* Bits of the quick-reject filter of a set (a power of two). */
+#define TG_SET_FILTER_BITS 65536
+
+/*
+ * An open-addressing hash set with a value per key; keys up to 65535
+ * bytes.  A bitmap over (first byte, last byte, length) rejects most
+ * absent keys before any hashing: most words of a real name are in no set.
+ */
 typedef struct TgSet
 {
+	uint8_t    *filter;			/* TG_SET_FILTER_BITS / 8 bytes */
 	TgSetSlot  *slots;
 	uint32_t	mask;			/* nslots - 1; nslots a power of two */
 	uint32_t	count;
@@ -46,6 +54,7 @@ extern bool tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value);
 #define TG_KW_STOP			0x0010	/* neutral word: the, and, of, ... */
 #define TG_KW_CPREFIX		0x0020	/* may prefix a keyword: "loadtest" */
 #define TG_KW_CSUFFIX		0x0040	/* may follow a keyword: "testco" */
+#define TG_KW_PHRASE1		0x0080	/* first word of a phrase */
 
 /* Domain set values: kind + 1. */
 
@@ -57,6 +66,10 @@ struct TgRules
 	TgSet		allow[3];		/* by TgAllowKind -> 1 */
 	/* first two letters of every strong/weak keyword, for compounds */
 	uint8_t		prefix2[26 * 26 / 8 + 1];
+	/* lengths (bit n: n bytes, up to 31) of strong/weak keywords and of
+	 * compound prefixes: compounds are only split where one can start */
+	uint32_t	kwlens;
+	uint32_t	cprefixlens;
 	bool		ascii_reasons;
 	bool		is_builtin;		/* the shared built-in copy: never freed */
 };
@@ -158,13 +171,22 @@ typedef enum TgScanMode
 	TG_SCAN_DOMAIN				/* e-mail domain labels: no placeholders */
 } TgScanMode;
 
+/* Where in the field a rule fired: ' in local part "test+1"'. */
+typedef struct TgWhere
+{
+	const char *label;			/* " in local part " */
+	const char *value;			/* shown after the label */
+	size_t		len;
+	bool		quoted;			/* in double quotes (else as is) */
+} TgWhere;
+
 /*
  * Run the word rules over text and add what fires to the verdict; where
- * (e.g. ' in local part "test+1"') is appended to every piece.
+ * (if not NULL) is said after every piece.
  */
 extern void tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
 						 TgScanMode mode, const char *data, size_t len,
-						 const char *stop, const char *where);
+						 const char *stop, const TgWhere *where);
 
 /* ---- e-mail (checker_email.c) ---- */
 

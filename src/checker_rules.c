@@ -214,14 +214,27 @@ tg_hash(const char *key, size_t len)
 	return h;
 }
 
+/* The quick-reject filter's bit for a key. */
+static inline uint32_t
+tg_filter_bit(const char *key, size_t len)
+{
+	return ((uint32_t) (unsigned char) key[0] * 257u +
+			(uint32_t) (unsigned char) key[len - 1] * 31u +
+			(uint32_t) len * 4099u) & (TG_SET_FILTER_BITS - 1);
+}
+
 /* The value stored for key, 0 when absent. */
 uint16_t
 tg_set_get(const TgSet *set, const char *key, size_t len)
 {
 	uint32_t	h;
 	uint32_t	i;
+	uint32_t	bit;
 
 	if (set->slots == NULL || len == 0 || len > 0xFFFF)
+		return 0;
+	bit = tg_filter_bit(key, len);
+	if (!(set->filter[bit >> 3] & (1u << (bit & 7))))
 		return 0;
 	h = tg_hash(key, len);
 	for (i = h & set->mask;; i = (i + 1) & set->mask)
@@ -273,6 +286,9 @@ tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value)
 
 	if (len == 0 || len > 0xFFFF)
 		return false;
+	if (set->filter == NULL &&
+		(set->filter = calloc(TG_SET_FILTER_BITS / 8, 1)) == NULL)
+		return false;
 	if (set->slots == NULL || (set->count + 1) * 2 > set->mask + 1)
 	{
 		if (!tg_set_resize(set, set->slots == NULL ? 64 : (set->mask + 1) * 2))
@@ -306,6 +322,11 @@ tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value)
 		set->arena_cap = cap;
 	}
 	memcpy(set->arena + set->arena_len, key, len);
+	{
+		uint32_t	bit = tg_filter_bit(key, len);
+
+		set->filter[bit >> 3] |= (uint8_t) (1u << (bit & 7));
+	}
 	set->slots[i].hash = h;
 	set->slots[i].off = (uint32_t) set->arena_len;
 	set->slots[i].len = (uint16_t) len;
@@ -319,6 +340,7 @@ tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value)
 static void
 tg_set_free(TgSet *set)
 {
+	free(set->filter);
 	free(set->slots);
 	free(set->arena);
 	memset(set, 0, sizeof(*set));
@@ -384,10 +406,15 @@ tg_rules_add_word(TgRules *rules, const char *word, size_t len,
 		char		joined[256];
 		size_t		j = 0;
 
+		size_t		first = strcspn(norm, " ");
+
 		if (nwords > 3)
 			return false;		/* phrases are matched over 3 words at most */
 		if (!tg_set_put(&rules->phrases, norm, n, (uint16_t) (strength + 1)))
 			return false;
+		/* mark the first word, so phrases are only looked up after it */
+		(void) tg_set_put(&rules->keywords, norm, first,
+						  tg_set_get(&rules->keywords, norm, first) | TG_KW_PHRASE1);
 		/* "do not use" is also caught written as one word: "donotuse" */
 		for (size_t i = 0; i < n; i++)
 			if (norm[i] != ' ')
@@ -399,11 +426,17 @@ tg_rules_add_word(TgRules *rules, const char *word, size_t len,
 	}
 	/* an operator's row keeps the built-in flags of the word */
 	value |= tg_set_get(&rules->keywords, norm, n) &
-		(TG_KW_STOP | TG_KW_CPREFIX | TG_KW_CSUFFIX);
+		(TG_KW_STOP | TG_KW_CPREFIX | TG_KW_CSUFFIX | TG_KW_PHRASE1);
 	if (!tg_set_put(&rules->keywords, norm, n, value))
 		return false;
 	if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
+	{
 		tg_rules_note_prefix(rules, norm, n);
+		if (n < 32)
+			rules->kwlens |= 1u << n;
+	}
+	if ((value & TG_KW_CPREFIX) && n < 32)
+		rules->cprefixlens |= 1u << n;
 	return true;
 }
 
@@ -526,8 +559,11 @@ tg_rules_load_builtin(TgRules *rules)
 		ok &= tg_set_put(&rules->keywords, builtin_stopwords[i],
 						 strlen(builtin_stopwords[i]), TG_KW_STOP);
 	for (int i = 0; i < lengthof_(builtin_cprefixes); i++)
+	{
 		ok &= tg_set_put(&rules->keywords, builtin_cprefixes[i],
 						 strlen(builtin_cprefixes[i]), TG_KW_CPREFIX);
+		rules->cprefixlens |= 1u << strlen(builtin_cprefixes[i]);
+	}
 	for (int i = 0; i < lengthof_(builtin_words); i++)
 		ok &= tg_rules_add_word(rules, builtin_words[i].word,
 								strlen(builtin_words[i].word),
