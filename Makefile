@@ -30,5 +30,8 @@ PG_CONFIG ?= pg_config
 PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
+# The checker normalises text with ICU (NFKC, case folding, spoof checker).
+SHLIB_LINK += $(shell pkg-config --libs icu-uc icu-i18n 2>/dev/null || echo -licui18n -licuuc -licudata)
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)

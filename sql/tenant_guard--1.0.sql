@@ -226,3 +226,164 @@ REVOKE ALL ON FUNCTION tenant_guard.attach(regclass, name, name, name) FROM PUBL
 REVOKE ALL ON FUNCTION tenant_guard.detach(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenant_guard.attach(regclass, name, name, name) TO tenant_guard_admin;
 GRANT EXECUTE ON FUNCTION tenant_guard.detach(regclass) TO tenant_guard_admin;
+
+-- ==== smarter checker ====
+--
+-- The built-in rules live in C (see tenant_guard.builtin_rules()); these
+-- tables hold only what operators add, so pg_dump keeps them whole and a
+-- restore cannot duplicate rows the install script made.  Each backend
+-- compiles the rules once and recompiles after a change: the statement
+-- triggers below send the invalidation.
+
+CREATE FUNCTION tenant_guard.normal_form(value text, kind text DEFAULT 'text')
+RETURNS text
+AS 'MODULE_PATHNAME', 'normal_form'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION tenant_guard.normal_form(text, text) IS
+  'How the checker reads a value: kind ''text'' (names, subdomains, keywords: NFKC, case folding, look-alikes, words joined by spaces) or ''domain''; NULL when unusable as a rule';
+
+CREATE FUNCTION tenant_guard.builtin_rules(
+    OUT kind text, OUT value text, OUT strength text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'builtin_rules'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION tenant_guard.builtin_rules() IS
+  'The rules compiled into the checker: keywords and their strength, phrases, compound prefixes, stop words, e-mail domains (disposable, test, reserved)';
+
+CREATE TABLE tenant_guard.keywords (
+    keyword    text PRIMARY KEY
+               CHECK (tenant_guard.normal_form(keyword) IS NOT NULL
+                      AND pg_catalog.array_length(pg_catalog.string_to_array(tenant_guard.normal_form(keyword), ' '), 1) <= 3),
+    strength   text NOT NULL
+               CHECK (strength IN ('strong', 'weak', 'generic', 'placeholder', 'ignore')),
+    note       text,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by name NOT NULL DEFAULT CURRENT_USER
+);
+CREATE UNIQUE INDEX keywords_normal_form_idx
+  ON tenant_guard.keywords (tenant_guard.normal_form(keyword));
+
+COMMENT ON TABLE tenant_guard.keywords IS
+  'tenant_guard: keywords operators add to the built-in ones (or switch off with strength ''ignore''); matched as whole words or phrases of up to 3 words';
+COMMENT ON COLUMN tenant_guard.keywords.keyword IS
+  'a word or a phrase of up to 3 words; compared in normal form (see normal_form())';
+COMMENT ON COLUMN tenant_guard.keywords.strength IS
+  'strong: test data alone; weak: needs a second signal; generic: made-up names are built of it; placeholder: a name nobody chooses; ignore: switch a built-in keyword off';
+COMMENT ON COLUMN tenant_guard.keywords.note IS 'why the keyword is here';
+COMMENT ON COLUMN tenant_guard.keywords.created_at IS 'when it was added';
+COMMENT ON COLUMN tenant_guard.keywords.created_by IS 'who added it';
+
+CREATE TABLE tenant_guard.email_domains (
+    domain     text PRIMARY KEY
+               CHECK (COALESCE(domain = tenant_guard.normal_form(domain, 'domain'), false)),
+    kind       text NOT NULL DEFAULT 'disposable'
+               CHECK (kind IN ('disposable', 'test')),
+    source     text,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE tenant_guard.email_domains IS
+  'tenant_guard: e-mail domains operators add to the built-in lists; a domain also matches its subdomains';
+COMMENT ON COLUMN tenant_guard.email_domains.domain IS
+  'a domain in normal form (lower case, no "@", no trailing dot): use import_email_domains() to load lists';
+COMMENT ON COLUMN tenant_guard.email_domains.kind IS
+  'disposable (throw-away mailbox provider) or test (a domain used for test data)';
+COMMENT ON COLUMN tenant_guard.email_domains.source IS 'where the entry came from, e.g. the list and its version';
+COMMENT ON COLUMN tenant_guard.email_domains.created_at IS 'when it was added';
+
+CREATE TABLE tenant_guard.allowlist (
+    kind       text NOT NULL CHECK (kind IN ('name', 'subdomain', 'domain')),
+    value      text NOT NULL
+               CHECK (tenant_guard.normal_form(value, CASE kind WHEN 'domain' THEN 'domain' ELSE 'text' END) IS NOT NULL),
+    note       text,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by name NOT NULL DEFAULT CURRENT_USER,
+    PRIMARY KEY (kind, value)
+);
+
+COMMENT ON TABLE tenant_guard.allowlist IS
+  'tenant_guard: exact names and subdomains, and e-mail domains (with their subdomains), that always pass the checker';
+COMMENT ON COLUMN tenant_guard.allowlist.kind IS
+  'name or subdomain (the whole field, compared in normal form) or domain (the e-mail address passes whole)';
+COMMENT ON COLUMN tenant_guard.allowlist.value IS 'the exempt name, subdomain or domain';
+COMMENT ON COLUMN tenant_guard.allowlist.note IS 'why it is exempt, e.g. the customer ticket';
+COMMENT ON COLUMN tenant_guard.allowlist.created_at IS 'when it was added';
+COMMENT ON COLUMN tenant_guard.allowlist.created_by IS 'who added it';
+
+-- Operators' rules are configuration: pg_dump keeps them.  Built-in rules
+-- are not rows, so a restore adds nothing twice.
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.keywords', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.email_domains', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.allowlist', '');
+
+-- Rules decide who may sign up: only admins edit (or read) them.  The
+-- checker reads them from C, whoever inserts the tenant.
+REVOKE ALL ON tenant_guard.keywords, tenant_guard.email_domains, tenant_guard.allowlist FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE
+  ON tenant_guard.keywords, tenant_guard.email_domains, tenant_guard.allowlist
+  TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.rules_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'rules_changed'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.rules_changed() IS
+  'Statement trigger on the rule tables: every backend recompiles its rules before its next check';
+
+CREATE TRIGGER rules_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenant_guard.keywords
+  FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.rules_changed();
+CREATE TRIGGER rules_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenant_guard.email_domains
+  FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.rules_changed();
+CREATE TRIGGER rules_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenant_guard.allowlist
+  FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.rules_changed();
+
+CREATE FUNCTION tenant_guard.import_email_domains(
+    domains text[], source text DEFAULT NULL, kind text DEFAULT 'disposable')
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  added integer;
+  unusable integer;
+BEGIN
+  IF kind IS NULL OR kind NOT IN ('disposable', 'test') THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = format('invalid domain kind "%s"', kind),
+      HINT = 'Use ''disposable'' or ''test''.';
+  END IF;
+  -- blank lines and "#" comments (plain-text lists) are skipped
+  WITH raw AS (
+    SELECT btrim(d, E' \t\r\n') AS d FROM unnest(domains) AS d
+  ), candidates AS (
+    SELECT d, tenant_guard.normal_form(d, 'domain') AS nf
+      FROM raw WHERE d IS NOT NULL AND d <> '' AND d NOT LIKE '#%'
+  ), ins AS (
+    INSERT INTO tenant_guard.email_domains (domain, kind, source)
+    SELECT DISTINCT nf, import_email_domains.kind, import_email_domains.source
+      FROM candidates WHERE nf IS NOT NULL
+    ON CONFLICT (domain) DO NOTHING
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM ins),
+         (SELECT count(*) FROM candidates WHERE nf IS NULL)
+    INTO added, unusable;
+  IF unusable > 0 THEN
+    RAISE NOTICE '% entries skipped: not domains', unusable;
+  END IF;
+  RETURN added;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text) IS
+  'Load a maintained list of e-mail domains (e.g. the disposable-email-domains lists) into tenant_guard.email_domains; returns how many were new. Blank lines and # comments are skipped';
+
+-- Changes the rules: admins only.
+REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text) TO tenant_guard_admin;

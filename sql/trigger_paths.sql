@@ -80,11 +80,11 @@ COPY ptenants FROM stdin;
 us	Acme West	acme-west	west@acme.com
 \.
 COPY ptenants FROM stdin;
-us	Demo West	demo-west	west@acme.com
+us	Dummy West	dummy-west	west@acme.com
 \.
 -- moving a row between partitions is an UPDATE on the parent
 UPDATE ptenants SET region = 'eu' WHERE subdomain = 'route66';
-UPDATE ptenants SET region = 'us', name = 'Sample Diner' WHERE subdomain = 'route66';
+UPDATE ptenants SET region = 'us', name = 'Fake Diner' WHERE subdomain = 'route66';
 -- a partition attached later gets the trigger too
 CREATE TABLE ptenants_apac PARTITION OF ptenants FOR VALUES IN ('apac');
 INSERT INTO ptenants VALUES ('apac', 'Example KK', 'ex', 'a@b.jp');

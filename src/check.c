@@ -15,18 +15,11 @@
 
 #include "tenant_guard.h"
 
-/* The rules in force for this backend. */
-const TgRules *
-tg_current_rules(void)
-{
-	return tg_rules_builtin();
-}
-
 /*
  * Point *out at a text-like Datum's bytes (no copy unless it has to be
- * detoasted).  A NULL becomes an absent field.  The server encoding is
- * assumed to be UTF-8 or ASCII-compatible; the checker treats any byte
- * sequence safely.
+ * detoasted, or converted to UTF-8 in a database of another encoding).
+ * A NULL becomes an absent field.  The checker treats any byte sequence
+ * safely.  The rules in force are tg_current_rules() (rules.c).
  */
 void
 tg_text_field(Datum value, bool isnull, TgText *out)
@@ -42,6 +35,15 @@ tg_text_field(Datum value, bool isnull, TgText *out)
 	t = DatumGetTextPP(value);
 	out->data = VARDATA_ANY(t);
 	out->len = VARSIZE_ANY_EXHDR(t);
+	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII &&
+		out->len > 0)
+	{
+		out->data = (const char *)
+			pg_do_encoding_conversion((unsigned char *) out->data, (int) out->len,
+									  GetDatabaseEncoding(), PG_UTF8);
+		if (out->data != VARDATA_ANY(t))
+			out->len = strlen(out->data);
+	}
 }
 
 PG_FUNCTION_INFO_V1(check_tenant);
@@ -55,12 +57,21 @@ check_tenant(PG_FUNCTION_ARGS)
 {
 	TgText		fields[TG_NUM_FIELDS];
 	TgVerdict	verdict;
-	TupleDesc	tupdesc;
+	TupleDesc	tupdesc = (TupleDesc) fcinfo->flinfo->fn_extra;
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	/* the result row type, looked up once per call site */
+	if (tupdesc == NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		tupdesc = BlessTupleDesc(CreateTupleDescCopy(tupdesc));
+		fcinfo->flinfo->fn_extra = tupdesc;
+		MemoryContextSwitchTo(oldcxt);
+	}
 
 	for (int i = 0; i < TG_NUM_FIELDS; i++)
 		tg_text_field(PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i),
@@ -70,7 +81,8 @@ check_tenant(PG_FUNCTION_ARGS)
 
 	values[0] = BoolGetDatum(verdict.suspicious);
 	if (verdict.suspicious)
-		values[1] = CStringGetTextDatum(verdict.reason);
+		values[1] = PointerGetDatum(cstring_to_text_with_len(verdict.reason,
+															 (int) verdict.reason_len));
 	else
 		nulls[1] = true;
 

@@ -1,214 +1,998 @@
 /*-------------------------------------------------------------------------
  *
  * checker.c
- *	  The deciding core: tokenise the fields, match them against the rules
- *	  and explain the verdict.  Plain C, no PostgreSQL headers (checker.h).
+ *	  The deciding core: run the word rules over name and subdomain (and,
+ *	  through checker_email.c, the e-mail address), decide, and explain
+ *	  the verdict.  Plain C and ICU, no PostgreSQL headers (checker.h).
  *
- * Rules (1.0):
- *	  - keywords, matched as whole words (ASCII letters and digits form a
- *		word, everything else separates) in name and subdomain, ASCII
- *		case-insensitively: "Test Company" fires, "Contest Media" does not;
- *	  - e-mail domains, matched on the part after the last '@', ASCII
- *		case-insensitively, ignoring one trailing dot.
+ * Per field, words come from checker_words.c already normalised.  Each
+ * word (and each of its parts) is looked up in the keyword set:
+ *	  - strong keywords fire alone ("test", "qa", "lorem", "asdf");
+ *	  - weak keywords ("demo", "sandbox") fire only with a second signal in
+ *		the same field: a generic word, a number, a timestamp, a hex/uuid
+ *		string, another weak keyword, or nothing else at all;
+ *	  - a field made only of generic/placeholder words (and numbers) is a
+ *		made-up name: "Company 123", "New Org", "Untitled";
+ *	  - keyboard rows ("asdf", "qwerty"), one letter repeated ("aaaa"),
+ *		phrases ("do not use", "lorem ipsum"), letters written apart
+ *		("T.E.S.T"), leetspeak ("t3st"), keyword + generic compounds
+ *		("Testco", "democorp") and a right-to-left override that makes
+ *		"tset" read "test" are caught too.
+ * Substrings never match: "Contest", "Protestant", "Latest" are words of
+ * their own.
  *
  *-------------------------------------------------------------------------
  */
-#include "checker.h"
+#include "checker_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
-/* Longest keyword or domain we compare; longer tokens cannot match. */
-#define TG_MAX_WORD 64
+#include <unicode/utf8.h>
 
-typedef struct TgWordList
+/* Longest excerpt of the input quoted in a reason, in bytes. */
+#define TG_QUOTE_MAX 40
+
+/* ---- reason pieces ---- */
+
+/* Start an empty piece. */
+void
+tg_piece_init(TgPiece *piece, const TgRules *rules)
 {
-	const char *const *words;
-	int			nwords;
-} TgWordList;
-
-struct TgRules
-{
-	TgWordList	keywords;		/* whole-word markers in name and subdomain */
-	TgWordList	domains;		/* e-mail domains used for test data */
-};
-
-static const char *const builtin_keywords[] = {
-	"test", "demo", "sample", "fake", "dummy", "example"
-};
-
-static const char *const builtin_domains[] = {
-	"test.com", "example.com", "fake.com", "temp.com", "throwaway.email",
-	"guerrillamail.com", "mailinator.com", "10minutemail.com"
-};
-
-#define lengthof_(a) ((int) (sizeof(a) / sizeof((a)[0])))
-
-static const TgRules builtin_rules = {
-	{builtin_keywords, lengthof_(builtin_keywords)},
-	{builtin_domains, lengthof_(builtin_domains)}
-};
-
-static const char *const field_names[TG_NUM_FIELDS] = {
-	"name", "subdomain", "email"
-};
-
-/* The built-in rules. */
-const TgRules *
-tg_rules_builtin(void)
-{
-	return &builtin_rules;
+	piece->len = 0;
+	piece->buf[0] = '\0';
+	piece->ascii_only = rules != NULL && rules->ascii_reasons;
 }
 
-/* Field name as used in reasons. */
-const char *
-tg_field_name(TgField field)
+/* Append raw bytes (already known to be safe to show). */
+static void
+tg_piece_bytes(TgPiece *piece, const char *s, size_t n)
 {
-	if (field < 0 || field >= TG_NUM_FIELDS)
-		return "?";
-	return field_names[field];
+	if (n > sizeof(piece->buf) - 1 - piece->len)
+		n = sizeof(piece->buf) - 1 - piece->len;
+	memcpy(piece->buf + piece->len, s, n);
+	piece->len += n;
+	piece->buf[piece->len] = '\0';
 }
 
-/* ASCII lower-casing that leaves every other byte alone. */
-static inline char
-tg_ascii_lower(char c)
+/* Append a constant string. */
+void
+tg_piece_str(TgPiece *piece, const char *s)
 {
-	return (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c;
-}
-
-/* Does a byte belong to a word?  ASCII letters/digits and any non-ASCII. */
-static inline bool
-tg_is_word_byte(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		(c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/* Find a lower-cased word of length len in a list; NULL when absent. */
-static const char *
-tg_list_find(const TgWordList *list, const char *word, size_t len)
-{
-	for (int i = 0; i < list->nwords; i++)
-	{
-		const char *w = list->words[i];
-
-		if (strncmp(w, word, len) == 0 && w[len] == '\0')
-			return w;
-	}
-	return NULL;
+	tg_piece_bytes(piece, s, strlen(s));
 }
 
 /*
- * Append "field: what \"value\"" to the verdict's reason, separated by
- * "; ".  When the buffer is full, end with "; ..." and drop the rest.
+ * Append s, shortened to max bytes ("..."), with invisible and control
+ * characters and invalid bytes written as <U+200B> / <0xFF> so the reason
+ * is always valid, visible text (and non-ASCII as <U+XXXX> when the
+ * reason must be ASCII).
  */
-static void
-tg_verdict_add(TgVerdict *out, TgField field, const char *what,
-			   const char *value, size_t value_len)
+void
+tg_piece_escaped(TgPiece *piece, const char *s, size_t len, size_t max)
+{
+	const uint8_t *p = (const uint8_t *) s;
+	int32_t		n = len > INT32_MAX ? INT32_MAX : (int32_t) len;
+	int32_t		i = 0;
+	size_t		shown = 0;
+
+	while (i < n)
+	{
+		int32_t		at = i;
+		UChar32		c;
+		char		esc[16];
+
+		if (shown >= max)
+		{
+			tg_piece_bytes(piece, "...", 3);
+			break;
+		}
+		U8_NEXT(p, i, n, c);
+		if (c < 0)
+		{
+			snprintf(esc, sizeof(esc), "<0x%02X>", p[at]);
+			tg_piece_str(piece, esc);
+			shown += strlen(esc);
+		}
+		else if (tg_is_invisible(c) || (c >= 0x80 && piece->ascii_only))
+		{
+			snprintf(esc, sizeof(esc), "<U+%04X>", (unsigned) c);
+			tg_piece_str(piece, esc);
+			shown += strlen(esc);
+		}
+		else
+		{
+			tg_piece_bytes(piece, s + at, (size_t) (i - at));
+			shown += (size_t) (i - at);
+		}
+	}
+}
+
+/* Append s in double quotes, escaped and shortened to TG_QUOTE_MAX bytes. */
+void
+tg_piece_quote(TgPiece *piece, const char *s, size_t len)
+{
+	tg_piece_bytes(piece, "\"", 1);
+	tg_piece_escaped(piece, s, len, TG_QUOTE_MAX);
+	tg_piece_bytes(piece, "\"", 1);
+}
+
+/* Does the reason already hold exactly this "field: piece"? */
+static bool
+tg_reason_has(const TgVerdict *out, const char *full, size_t flen)
+{
+	const char *r = out->reason;
+
+	while ((r = strstr(r, full)) != NULL)
+	{
+		bool		starts = (r == out->reason) || (r >= out->reason + 2 && r[-2] == ';');
+		bool		ends = r[flen] == '\0' || r[flen] == ';';
+
+		if (starts && ends)
+			return true;
+		r++;
+	}
+	return false;
+}
+
+/*
+ * Add "field: piece" to the verdict's reason, separated by "; ".  The
+ * same rule firing twice is said once.  When the buffer is full the
+ * reason ends with "; ..." and the rest is dropped (still counted).
+ */
+void
+tg_verdict_add(TgVerdict *out, TgField field, const TgPiece *piece)
 {
 	static const char ellipsis[] = "; ...";
-	char		piece[TG_MAX_WORD * 2 + 64];
-	size_t		plen = 0;
-	const char *fname = tg_field_name(field);
+	char		full[sizeof(piece->buf) + 32];
+	size_t		flen;
 	size_t		need;
 
 	out->suspicious = true;
 	out->nhits++;
 
-	/* "; " + "field: " + what + " \"" + value + "\"" */
-	if (out->reason_len > 0)
-	{
-		memcpy(piece, "; ", 2);
-		plen = 2;
-	}
-	need = strlen(fname) + 2 + strlen(what) + 2 + value_len + 1;
-	if (need > sizeof(piece) - plen - 1)
-		value_len = 0;			/* cannot happen with TG_MAX_WORD values */
-	memcpy(piece + plen, fname, strlen(fname));
-	plen += strlen(fname);
-	memcpy(piece + plen, ": ", 2);
-	plen += 2;
-	memcpy(piece + plen, what, strlen(what));
-	plen += strlen(what);
-	memcpy(piece + plen, " \"", 2);
-	plen += 2;
-	memcpy(piece + plen, value, value_len);
-	plen += value_len;
-	piece[plen++] = '"';
+	flen = (size_t) snprintf(full, sizeof(full), "%s: %s",
+							 tg_field_name(field), piece->buf);
+	if (flen >= sizeof(full))
+		flen = sizeof(full) - 1;
+	if (tg_reason_has(out, full, flen))
+		return;
 
-	/* Already truncated: nothing more fits. */
+	/* already truncated: nothing more fits */
 	if (out->reason_len >= sizeof(ellipsis) - 1 &&
 		strcmp(out->reason + out->reason_len - (sizeof(ellipsis) - 1),
 			   ellipsis) == 0)
 		return;
 
-	if (out->reason_len + plen + sizeof(ellipsis) > TG_REASON_MAX)
+	need = (out->reason_len > 0 ? 2 : 0) + flen;
+	if (out->reason_len + need + sizeof(ellipsis) > TG_REASON_MAX)
 	{
 		memcpy(out->reason + out->reason_len, ellipsis, sizeof(ellipsis));
 		out->reason_len += sizeof(ellipsis) - 1;
 		return;
 	}
-	memcpy(out->reason + out->reason_len, piece, plen);
-	out->reason_len += plen;
+	if (out->reason_len > 0)
+	{
+		memcpy(out->reason + out->reason_len, "; ", 2);
+		out->reason_len += 2;
+	}
+	memcpy(out->reason + out->reason_len, full, flen);
+	out->reason_len += flen;
 	out->reason[out->reason_len] = '\0';
 }
 
-/* Whole-word keyword rule over one field. */
-static void
-tg_check_keywords(const TgRules *rules, TgField field, const TgText *text,
-				  TgVerdict *out)
+/* ---- field scanning ---- */
+
+/* One weak keyword seen in a field, waiting for a second signal. */
+typedef struct TgWeakSeen
 {
-	const unsigned char *p = (const unsigned char *) text->data;
-	const unsigned char *end = p + text->len;
+	TgPiece		what;			/* 'weak keyword "demo" (leetspeak)' */
+	char		norm[TG_WORD_MAX + 1];
+} TgWeakSeen;
 
-	while (p < end)
+/* Everything a field's words have shown so far. */
+typedef struct TgScan
+{
+	const TgRules *rules;
+	TgVerdict  *out;
+	TgField		field;
+	TgScanMode	mode;
+	const TgWhere *where;
+
+	int			nstrong;
+	int			nweak;
+	int			ngeneric;
+	int			nplaceholder;
+	int			nother;			/* real-looking words */
+	int			nnumbers;
+	int			ntimestamps;
+	int			nhex;
+	int			nletterwords;
+	TgWeakSeen	weak[3];
+	char		generic1[TG_WORD_MAX + 1];
+	char		number1[TG_WORD_MAX + 1];
+	char		timestamp1[TG_WORD_MAX + 1];
+	char		hex1[TG_WORD_MAX + 1];
+
+	/* the previous two words, for phrases */
+	char		win[2][TG_WORD_MAX + 1];
+	uint16_t	winflags[2];
+	int			nwin;
+
+	/* a run of single letters: T.E.S.T */
+	char		spaced[32];
+	int			spaced_len;
+	int			spaced_n;
+	int			spaced_other;	/* how many of them counted as "other" */
+	const char *spaced_start;
+	const char *spaced_end;
+	unsigned	spaced_notes;
+
+	/* the normal form of the whole field, words joined by spaces */
+	char		joined[128];
+	size_t		joined_len;
+	bool		joined_overflow;
+} TgScan;
+
+/* Bounded copy of a NUL-terminated string. */
+static void
+tg_copy(char *dst, size_t cap, const char *src, size_t len)
+{
+	if (len >= cap)
+		len = cap - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
+/* Append the "(leetspeak, ...)" note for a word's disguises. */
+static void
+tg_piece_notes(TgPiece *piece, unsigned notes)
+{
+	static const struct
 	{
-		const unsigned char *start;
-		char		word[TG_MAX_WORD];
-		size_t		len = 0;
-		bool		too_long = false;
+		unsigned	bit;
+		const char *text;
+	}			names[] = {
+		{TG_NOTE_LEET, "leetspeak"},
+		{TG_NOTE_SPACED, "spaced letters"},
+		{TG_NOTE_COMPAT, "fullwidth or compatibility characters"},
+		{TG_NOTE_CONFUSABLE, "look-alike letters"},
+		{TG_NOTE_INVISIBLE, "invisible characters"},
+		{TG_NOTE_MARKS, "accents or combining marks"},
+		{TG_NOTE_RTL, "right-to-left override"},
+	};
+	bool		first = true;
 
-		while (p < end && !tg_is_word_byte(*p))
-			p++;
-		start = p;
-		while (p < end && tg_is_word_byte(*p))
-		{
-			if (len < TG_MAX_WORD)
-				word[len++] = tg_ascii_lower((char) *p);
-			else
-				too_long = true;
-			p++;
-		}
-		if (p == start || too_long)
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	{
+		if (!(notes & names[i].bit))
 			continue;
-		if (tg_list_find(&rules->keywords, word, len) != NULL)
-			tg_verdict_add(out, field, "test keyword", word, len);
+		tg_piece_str(piece, first ? " (" : ", ");
+		tg_piece_str(piece, names[i].text);
+		first = false;
+	}
+	if (!first)
+		tg_piece_str(piece, ")");
+}
+
+/* Notes that mean "the text was disguised": then we quote the original. */
+#define TG_DISGUISE_NOTES (TG_NOTE_INVISIBLE | TG_NOTE_COMPAT | TG_NOTE_CONFUSABLE | \
+						   TG_NOTE_MARKS | TG_NOTE_RTL | TG_NOTE_LEET | TG_NOTE_SPACED)
+
+/* Emit a piece for this scan (with its "where" suffix). */
+static void
+tg_scan_emit(TgScan *sc, TgPiece *piece)
+{
+	if (sc->where != NULL)
+	{
+		tg_piece_str(piece, sc->where->label);
+		if (sc->where->quoted)
+			tg_piece_quote(piece, sc->where->value, sc->where->len);
+		else
+			tg_piece_escaped(piece, sc->where->value, sc->where->len, 253);
+	}
+	tg_verdict_add(sc->out, sc->field, piece);
+}
+
+/*
+ * A keyword matched.  kw is its normal form; orig/olen the text it was
+ * found in (quoted when disguised); compound the whole word when the
+ * keyword was found inside a longer one.
+ */
+static void
+tg_scan_record(TgScan *sc, int strength, const char *kw, size_t kwlen,
+			   const char *orig, size_t olen, unsigned notes,
+			   const char *compound, size_t clen)
+{
+	TgPiece		piece;
+	bool		disguised = (notes & TG_DISGUISE_NOTES) != 0;
+
+	switch (strength)
+	{
+		case TG_STRENGTH_STRONG:
+		case TG_STRENGTH_WEAK:
+			tg_piece_init(&piece, sc->rules);
+			tg_piece_str(&piece, strength == TG_STRENGTH_STRONG ?
+						 "test keyword " : "weak keyword ");
+			if (disguised && compound == NULL)
+				tg_piece_quote(&piece, orig, olen);
+			else
+				tg_piece_quote(&piece, kw, kwlen);
+			if (compound != NULL)
+			{
+				tg_piece_str(&piece, " in ");
+				tg_piece_quote(&piece, compound, clen);
+			}
+			tg_piece_notes(&piece, notes);
+			if (strength == TG_STRENGTH_STRONG)
+			{
+				sc->nstrong++;
+				tg_scan_emit(sc, &piece);
+			}
+			else
+			{
+				for (int i = 0; i < sc->nweak && i < 3; i++)
+					if ((strlen(sc->weak[i].norm) == kwlen &&
+						 memcmp(sc->weak[i].norm, kw, kwlen) == 0) ||
+						strcmp(sc->weak[i].what.buf, piece.buf) == 0)
+						return;
+				if (sc->nweak < 3)
+				{
+					sc->weak[sc->nweak].what = piece;
+					tg_copy(sc->weak[sc->nweak].norm, TG_WORD_MAX + 1, kw, kwlen);
+				}
+				sc->nweak++;
+			}
+			break;
+		case TG_STRENGTH_GENERIC:
+			if (sc->ngeneric++ == 0)
+				tg_copy(sc->generic1, sizeof(sc->generic1), kw, kwlen);
+			break;
+		case TG_STRENGTH_PLACEHOLDER:
+			if (sc->nplaceholder++ == 0 && sc->ngeneric == 0)
+				tg_copy(sc->generic1, sizeof(sc->generic1), kw, kwlen);
+			break;
+		default:
+			break;
 	}
 }
 
-/* Domain rule over the e-mail field. */
+/* A strong rule that is not a keyword: keyboard rows, repeated letters. */
 static void
-tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
+tg_scan_strong(TgScan *sc, const char *what, const char *orig, size_t olen)
 {
-	const char *at = NULL;
-	const char *domain;
-	size_t		dlen;
-	char		lower[TG_MAX_WORD];
+	TgPiece		piece;
 
-	for (size_t i = 0; i < text->len; i++)
-		if (text->data[i] == '@')
-			at = text->data + i;
-	if (at == NULL)
+	tg_piece_init(&piece, sc->rules);
+	tg_piece_str(&piece, what);
+	tg_piece_str(&piece, " ");
+	tg_piece_quote(&piece, orig, olen);
+	sc->nstrong++;
+	tg_scan_emit(sc, &piece);
+}
+
+/* Is a run of digits a timestamp or a date (yyyymmdd[hhmm[ss]])? */
+static bool
+tg_is_timestamp(const char *s, size_t n)
+{
+	if ((n == 10 || n == 13) && s[0] == '1')
+		return true;			/* Unix time in seconds or milliseconds, 2001-2033 */
+	if ((n == 8 || n == 12 || n == 14) &&
+		((s[0] == '1' && s[1] == '9') || (s[0] == '2' && s[1] == '0')))
+	{
+		int			month = (s[4] - '0') * 10 + (s[5] - '0');
+		int			day = (s[6] - '0') * 10 + (s[7] - '0');
+
+		return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+	}
+	return false;
+}
+
+/* A run of digits: a number or a timestamp. */
+static void
+tg_scan_number(TgScan *sc, const char *s, size_t n)
+{
+	if (tg_is_timestamp(s, n))
+	{
+		if (sc->ntimestamps++ == 0)
+			tg_copy(sc->timestamp1, sizeof(sc->timestamp1), s, n);
+	}
+	else if (sc->nnumbers++ == 0)
+		tg_copy(sc->number1, sizeof(sc->number1), s, n);
+}
+
+/* The three letter rows of a keyboard, and backwards. */
+static const char *const keyboard_rows[] = {
+	"qwertyuiop", "asdfghjkl", "zxcvbnm", "poiuytrewq", "lkjhgfdsa", "mnbvcxz"
+};
+
+/* Row and position of each letter on a keyboard row, built on first use. */
+static int8_t tg_kb_pos[6][26];
+static bool tg_kb_ready;
+
+/* Fill tg_kb_pos. */
+static void
+tg_keyboard_init(void)
+{
+	memset(tg_kb_pos, -1, sizeof(tg_kb_pos));
+	for (int r = 0; r < 6; r++)
+		for (int k = 0; keyboard_rows[r][k] != '\0'; k++)
+			tg_kb_pos[r][keyboard_rows[r][k] - 'a'] = (int8_t) k;
+	tg_kb_ready = true;
+}
+
+/*
+ * Length of the longest keyboard run starting at s (lower-case ASCII
+ * letters, n of them): a substring of one row, forwards or backwards.
+ */
+static int
+tg_keyboard_run(const char *s, int n, bool *at_row_start)
+{
+	int			best = 0;
+
+	if (!tg_kb_ready)
+		tg_keyboard_init();
+	*at_row_start = false;
+	if (n <= 0 || s[0] < 'a' || s[0] > 'z')
+		return 0;
+	for (int r = 0; r < 6; r++)
+	{
+		const char *row = keyboard_rows[r];
+		int			pos = tg_kb_pos[r][s[0] - 'a'];
+		int			k = 0;
+
+		if (pos < 0)
+			continue;
+		while (k < n && row[pos + k] != '\0' && row[pos + k] == s[k])
+			k++;
+		if (k > best || (k == best && pos == 0))
+		{
+			best = k;
+			*at_row_start = (pos == 0);
+		}
+	}
+	return best;
+}
+
+/*
+ * Is a part (lower-case ASCII letters) keyboard mashing?  It must be made
+ * entirely of keyboard runs of 3 or more letters, and either start with a
+ * run of 4 or more from the start of a row ("asdf", "qwerty") or be 6
+ * letters or longer ("sdfsdf", "qweqwe").
+ */
+static bool
+tg_is_keyboard(const char *s, int n)
+{
+	int			i = 0;
+	bool		strong_start = false;
+	bool		dummy;
+
+	if (n < 4 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z' ||
+		s[2] < 'a' || s[2] > 'z')
+		return false;
+	/* quick reject: the first three letters must be a keyboard run */
+	if (tg_keyboard_run(s, 3, &dummy) < 3)
+		return false;
+	while (i < n)
+	{
+		bool		row_start;
+		int			k = tg_keyboard_run(s + i, n - i, &row_start);
+
+		if (k < 3)
+			return false;
+		if (i == 0 && k >= 4 && row_start)
+			strong_start = true;
+		i += k;
+	}
+	return strong_start || n >= 6;
+}
+
+/* Is a word's normal form a hex string (uuid piece, hash suffix)? */
+static bool
+tg_is_hex(const TgWord *w)
+{
+	if (!w->ascii || w->norm_len < 4 || w->ndigits == 0 || w->nletters == 0)
+		return false;
+	for (int i = 0; i < w->norm_len; i++)
+	{
+		char		c = w->norm[i];
+
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+			return false;
+	}
+	return true;
+}
+
+/* Keyword strength of s[0..n), or -1. */
+static inline int
+tg_kw(const TgScan *sc, const char *s, size_t n, uint16_t *flags)
+{
+	uint16_t	v = tg_set_get(&sc->rules->keywords, s, n);
+
+	if (flags != NULL)
+		*flags = v;
+	return tg_kw_strength(v);
+}
+
+/*
+ * Look for keyword + generic word ("testco", "democorp"), keyword +
+ * keyword ("testtest") or a known prefix + keyword ("loadtest") inside
+ * one part.  Records what it finds and returns true.
+ */
+static bool
+tg_scan_compound(TgScan *sc, const char *s, int n, const char *orig,
+				 size_t olen, unsigned notes)
+{
+	bool		first2;
+
+	if (n < 5 || n > TG_WORD_MAX)
+		return false;
+	first2 = s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z' &&
+		(sc->rules->prefix2[((s[0] - 'a') * 26 + (s[1] - 'a')) / 8] &
+		 (1 << (((s[0] - 'a') * 26 + (s[1] - 'a')) % 8)));
+
+	for (int i = 2; i <= n - 2; i++)
+	{
+		uint16_t	pf;
+		uint16_t	sf;
+		int			ps;
+		int			ss;
+		uint32_t	lenbit = i < 32 ? (1u << i) : 0;
+
+		if (!((first2 && (sc->rules->kwlens & lenbit)) ||
+			  (sc->rules->cprefixlens & lenbit)))
+			continue;
+		ps = tg_kw(sc, s, (size_t) i, &pf);
+		if (!first2 && !(pf & TG_KW_CPREFIX))
+			continue;
+		ss = tg_kw(sc, s + i, (size_t) (n - i), &sf);
+		if ((ps == TG_STRENGTH_STRONG || ps == TG_STRENGTH_WEAK) &&
+			((sf & TG_KW_CSUFFIX) || ss == TG_STRENGTH_STRONG || ss == TG_STRENGTH_WEAK))
+		{
+			tg_scan_record(sc, ps, s, (size_t) i, orig, olen,
+						   notes | TG_NOTE_COMPOUND, orig, olen);
+			tg_scan_record(sc, ss, s + i, (size_t) (n - i), orig, olen,
+						   notes | TG_NOTE_COMPOUND, orig, olen);
+			return true;
+		}
+		if ((pf & TG_KW_CPREFIX) &&
+			(ss == TG_STRENGTH_STRONG || ss == TG_STRENGTH_WEAK))
+		{
+			tg_scan_record(sc, ss, s + i, (size_t) (n - i), orig, olen,
+						   notes | TG_NOTE_COMPOUND, orig, olen);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Digits read as letters: 0 o, 1 i, 3 e, 4 a, 5 s, 7 t, 8 b, @ a, $ s. */
+static char
+tg_leet(char c)
+{
+	switch (c)
+	{
+		case '0':
+			return 'o';
+		case '1':
+			return 'i';
+		case '3':
+			return 'e';
+		case '4':
+			return 'a';
+		case '5':
+			return 's';
+		case '7':
+			return 't';
+		case '8':
+			return 'b';
+		default:
+			return c;
+	}
+}
+
+/*
+ * Leetspeak: read the digits of a mixed ASCII word as letters and look
+ * the result up ("d3m0"); failing that, leave trailing digits as a number
+ * ("t3st1" is "test" and 1).
+ */
+static bool
+tg_scan_leet(TgScan *sc, const TgWord *w)
+{
+	/* first read every digit as a letter ("d3m0"), then keep trailing digits */
+	for (int pass = 0; pass < 2; pass++)
+	{
+		char		folded[TG_WORD_MAX + 1];
+		int			n = w->norm_len;
+		bool		changed = false;
+		bool		letters_only = true;
+		int			s;
+
+		if (pass == 1)
+		{
+			while (n > 0 && w->norm[n - 1] >= '0' && w->norm[n - 1] <= '9')
+				n--;
+			if (n == w->norm_len)
+				break;
+		}
+		for (int i = 0; i < n; i++)
+		{
+			folded[i] = tg_leet(w->norm[i]);
+			if (folded[i] >= '0' && folded[i] <= '9')
+				letters_only = false;
+			changed |= (folded[i] != w->norm[i]);
+		}
+		folded[n] = '\0';
+		if (!changed || !letters_only || n < 2)
+			continue;
+
+		s = tg_kw(sc, folded, (size_t) n, NULL);
+		if (s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK)
+			tg_scan_record(sc, s, folded, (size_t) n, w->orig, w->orig_len,
+						   w->notes | TG_NOTE_LEET, NULL, 0);
+		else if (!tg_scan_compound(sc, folded, n, w->orig, w->orig_len,
+								   w->notes | TG_NOTE_LEET))
+			continue;
+		if (n < w->norm_len)
+			tg_scan_number(sc, w->norm + n, (size_t) (w->norm_len - n));
+		return true;
+	}
+	return false;
+}
+
+/* Reverse a UTF-8 string by code points (for right-to-left overrides). */
+static void
+tg_reverse_utf8(const char *s, int n, char *out)
+{
+	int			i = 0;
+
+	while (i < n)
+	{
+		int			start = i;
+		UChar32		c;
+
+		U8_NEXT((const uint8_t *) s, i, n, c);
+		(void) c;
+		memcpy(out + (n - i), s + start, (size_t) (i - start));
+	}
+	out[n] = '\0';
+}
+
+/* Look at one word's parts: keywords, numbers, compounds, mashing. */
+static void
+tg_scan_word_parts(TgScan *sc, const TgWord *w, uint16_t whole_flags)
+{
+	int			strong_before = sc->nstrong;
+
+	for (int i = 0; i < w->nparts; i++)
+	{
+		const TgPart *p = &w->parts[i];
+		const char *s = w->norm + p->off;
+		uint16_t	flags;
+		int			strength;
+
+		if (p->digits)
+		{
+			tg_scan_number(sc, s, p->len);
+			continue;
+		}
+		if (p->off == 0 && p->len == w->norm_len)
+		{
+			flags = whole_flags;	/* the part is the whole word: looked up */
+			strength = tg_kw_strength(flags);
+		}
+		else
+			strength = tg_kw(sc, s, p->len, &flags);
+		if (strength >= 0)
+			tg_scan_record(sc, strength, s, p->len, w->orig, w->orig_len,
+						   w->notes, NULL, 0);
+		else if (flags & TG_KW_STOP)
+			continue;
+		else if (tg_scan_compound(sc, s, p->len, w->orig, w->orig_len, w->notes))
+			continue;
+		else if (w->ascii && !w->repeated && tg_is_keyboard(s, p->len))
+			tg_scan_strong(sc, "keyboard pattern", w->orig, w->orig_len);
+		else
+			sc->nother++;
+	}
+	if (w->repeated && w->nletters > 0 && sc->nstrong == strong_before)
+		tg_scan_strong(sc, "repeated characters", w->orig, w->orig_len);
+}
+
+/* Classify one word. */
+static void
+tg_scan_classify(TgScan *sc, const TgWord *w, uint16_t flags)
+{
+	int			strength;
+
+	if (w->nletters == 0)
+	{
+		for (int i = 0; i < w->nparts; i++)
+			tg_scan_number(sc, w->norm + w->parts[i].off, w->parts[i].len);
 		return;
-	domain = at + 1;
-	dlen = text->len - (size_t) (domain - text->data);
-	if (dlen > 0 && domain[dlen - 1] == '.')
-		dlen--;
-	if (dlen == 0 || dlen > TG_MAX_WORD)
+	}
+	sc->nletterwords++;
+
+	strength = tg_kw_strength(flags);
+	if (strength >= 0 && !w->truncated)
+	{
+		tg_scan_record(sc, strength, w->norm, (size_t) w->norm_len,
+					   w->orig, w->orig_len, w->notes, NULL, 0);
 		return;
-	for (size_t i = 0; i < dlen; i++)
-		lower[i] = tg_ascii_lower(domain[i]);
-	if (tg_list_find(&rules->domains, lower, dlen) != NULL)
-		tg_verdict_add(out, TG_FIELD_EMAIL, "test domain", lower, dlen);
+	}
+	if (flags & TG_KW_STOP)
+		return;
+
+	if ((w->notes & TG_NOTE_RTL) && !w->truncated)
+	{
+		char		rev[TG_WORD_MAX + 1];
+
+		tg_reverse_utf8(w->norm, w->norm_len, rev);
+		strength = tg_kw(sc, rev, (size_t) w->norm_len, NULL);
+		if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
+		{
+			tg_scan_record(sc, strength, rev, (size_t) w->norm_len,
+						   w->orig, w->orig_len, w->notes, NULL, 0);
+			return;
+		}
+	}
+
+	if (tg_is_hex(w))
+	{
+		if (sc->nhex++ == 0)
+			tg_copy(sc->hex1, sizeof(sc->hex1), w->norm, (size_t) w->norm_len);
+		return;
+	}
+
+	if (w->ascii && w->ndigits > 0 && !w->truncated && tg_scan_leet(sc, w))
+		return;
+
+	tg_scan_word_parts(sc, w, flags);
+}
+
+/* End a run of single letters: is "T.E.S.T" a keyword? */
+static void
+tg_scan_spaced_flush(TgScan *sc)
+{
+	if (sc->spaced_n >= 2 && sc->spaced_len > 0)
+	{
+		int			strength = tg_kw(sc, sc->spaced, (size_t) sc->spaced_len, NULL);
+
+		if (strength >= 0)
+		{
+			tg_scan_record(sc, strength, sc->spaced, (size_t) sc->spaced_len,
+						   sc->spaced_start,
+						   (size_t) (sc->spaced_end - sc->spaced_start),
+						   sc->spaced_notes | TG_NOTE_SPACED, NULL, 0);
+			sc->nother -= sc->spaced_other;
+		}
+	}
+	sc->spaced_n = 0;
+	sc->spaced_len = 0;
+	sc->spaced_other = 0;
+	sc->spaced_notes = 0;
+}
+
+/* Phrases: the last two or three words (when one of them starts a phrase). */
+static void
+tg_scan_phrases(TgScan *sc, const TgWord *w, uint16_t wflags)
+{
+	char		key[3 * (TG_WORD_MAX + 1)];
+	size_t		n = 0;
+	int			s = -1;
+
+	if (sc->nwin >= 1 && (sc->winflags[1] & TG_KW_PHRASE1))
+	{
+		n = strlen(sc->win[1]);
+		memcpy(key, sc->win[1], n);
+		key[n++] = ' ';
+		memcpy(key + n, w->norm, (size_t) w->norm_len);
+		n += (size_t) w->norm_len;
+		s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, n));
+	}
+	if (s < 0 && sc->nwin >= 2 && (sc->winflags[0] & TG_KW_PHRASE1))
+	{
+		size_t		l0 = strlen(sc->win[0]);
+		size_t		l1 = strlen(sc->win[1]);
+
+		n = 0;
+		memcpy(key, sc->win[0], l0);
+		n += l0;
+		key[n++] = ' ';
+		memcpy(key + n, sc->win[1], l1);
+		n += l1;
+		key[n++] = ' ';
+		memcpy(key + n, w->norm, (size_t) w->norm_len);
+		n += (size_t) w->norm_len;
+		s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, n));
+	}
+	if (s == TG_STRENGTH_STRONG)
+	{
+		TgPiece		piece;
+
+		tg_piece_init(&piece, sc->rules);
+		tg_piece_str(&piece, "test phrase ");
+		tg_piece_quote(&piece, key, n);
+		sc->nstrong++;
+		tg_scan_emit(sc, &piece);
+	}
+	else if (s >= 0)
+		tg_scan_record(sc, s, key, n, key, n, 0, NULL, 0);
+
+	memcpy(sc->win[0], sc->win[1], sizeof(sc->win[0]));
+	sc->winflags[0] = sc->winflags[1];
+	tg_copy(sc->win[1], sizeof(sc->win[1]), w->norm, (size_t) w->norm_len);
+	sc->winflags[1] = wflags;
+	sc->nwin++;
+}
+
+/* One word of the field. */
+static void
+tg_scan_word(TgScan *sc, const TgWord *w)
+{
+	int			other_before = sc->nother;
+	bool		single = (w->nletters == 1 && w->ndigits == 0 && w->norm_len <= 4);
+
+	/* the normal form of the field, for the allowlist and generic names */
+	if (!sc->joined_overflow)
+	{
+		size_t		need = (sc->joined_len > 0) + (size_t) w->norm_len;
+
+		if (w->truncated || sc->joined_len + need + 1 > sizeof(sc->joined))
+			sc->joined_overflow = true;
+		else
+		{
+			if (sc->joined_len > 0)
+				sc->joined[sc->joined_len++] = ' ';
+			memcpy(sc->joined + sc->joined_len, w->norm, (size_t) w->norm_len);
+			sc->joined_len += (size_t) w->norm_len;
+			sc->joined[sc->joined_len] = '\0';
+		}
+	}
+
+	if (!single)
+		tg_scan_spaced_flush(sc);
+
+	{
+		uint16_t	wflags = w->truncated ? 0 :
+			tg_set_get(&sc->rules->keywords, w->norm, (size_t) w->norm_len);
+
+		tg_scan_phrases(sc, w, wflags);
+		tg_scan_classify(sc, w, wflags);
+	}
+
+	if (single)
+	{
+		if (sc->spaced_n == 0)
+			sc->spaced_start = w->orig;
+		sc->spaced_end = w->orig + w->orig_len;
+		if (sc->spaced_len + w->norm_len < (int) sizeof(sc->spaced))
+		{
+			memcpy(sc->spaced + sc->spaced_len, w->norm, (size_t) w->norm_len);
+			sc->spaced_len += w->norm_len;
+			sc->spaced[sc->spaced_len] = '\0';
+		}
+		else
+			sc->spaced_len = 0; /* too long a run to be a keyword */
+		sc->spaced_n++;
+		sc->spaced_other += sc->nother - other_before;
+		sc->spaced_notes |= w->notes;
+	}
+}
+
+/* At the end of the field: weak keywords and made-up names. */
+static void
+tg_scan_finish(TgScan *sc)
+{
+	TgPiece		piece;
+	int			nweak;
+	bool		alone;
+
+	tg_scan_spaced_flush(sc);
+	nweak = sc->nweak < 3 ? sc->nweak : 3;
+	alone = (sc->nother == 0 && sc->nstrong == 0 &&
+			 sc->ngeneric == 0 && sc->nplaceholder == 0 &&
+			 sc->nnumbers == 0 && sc->ntimestamps == 0 && sc->nhex == 0);
+
+	for (int i = 0; i < nweak; i++)
+	{
+		const char *label = NULL;
+		const char *value = NULL;
+
+		if (sc->ntimestamps > 0)
+			label = " with timestamp ", value = sc->timestamp1;
+		else if (sc->nhex > 0)
+			label = " with hex string ", value = sc->hex1;
+		else if (sc->ngeneric > 0 || sc->nplaceholder > 0)
+			label = " with generic word ", value = sc->generic1;
+		else if (sc->nnumbers > 0 && sc->mode != TG_SCAN_TAG)
+			label = " with number ", value = sc->number1;
+		else if (nweak > 1)
+			label = " with weak keyword ", value = sc->weak[i == 0 ? 1 : 0].norm;
+		else if (alone && sc->mode != TG_SCAN_DOMAIN && sc->mode != TG_SCAN_TAG)
+			label = " alone";
+
+		if (label == NULL || sc->mode == TG_SCAN_TAG)
+			continue;
+		piece = sc->weak[i].what;
+		tg_piece_str(&piece, label);
+		if (value != NULL)
+			tg_piece_quote(&piece, value, strlen(value));
+		tg_scan_emit(sc, &piece);
+	}
+
+	/* made-up names: only generic words, placeholders, numbers */
+	if (sc->nstrong == 0 && sc->nweak == 0 && sc->nother == 0 &&
+		(sc->mode == TG_SCAN_FIELD || sc->mode == TG_SCAN_LOCAL))
+	{
+		bool		numbers = sc->nnumbers + sc->ntimestamps + sc->nhex > 0;
+		const char *what = NULL;
+
+		if (sc->ngeneric + sc->nplaceholder > 0)
+		{
+			if (numbers)
+				what = "generic name ";
+			else if (sc->mode == TG_SCAN_FIELD || sc->nplaceholder > 0)
+				what = "placeholder name ";
+		}
+		else if (sc->nletterwords == 0 && numbers && sc->mode == TG_SCAN_FIELD)
+			what = "no letters ";
+		if (what != NULL)
+		{
+			tg_piece_init(&piece, sc->rules);
+			tg_piece_str(&piece, what);
+			tg_piece_quote(&piece, sc->joined, sc->joined_len);
+			if (sc->joined_overflow)
+				tg_piece_str(&piece, "...");
+			tg_scan_emit(sc, &piece);
+		}
+	}
+}
+
+/* Run the word rules over one piece of text. */
+void
+tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
+			 TgScanMode mode, const char *data, size_t len, const char *stop,
+			 const TgWhere *where)
+{
+	TgScan		sc;
+	TgWordIter	it;
+	TgWord		w;
+	size_t		saved_len = out->reason_len;
+	int			saved_hits = out->nhits;
+
+	memset(&sc, 0, offsetof(TgScan, weak));
+	sc.rules = rules;
+	sc.out = out;
+	sc.field = field;
+	sc.mode = mode;
+	sc.where = where;
+	sc.nwin = 0;
+	sc.win[0][0] = sc.win[1][0] = '\0';
+	sc.winflags[0] = sc.winflags[1] = 0;
+	sc.spaced_n = sc.spaced_len = sc.spaced_other = 0;
+	sc.spaced_notes = 0;
+	sc.joined[0] = '\0';
+	sc.joined_len = 0;
+	sc.joined_overflow = false;
+	sc.generic1[0] = sc.number1[0] = sc.timestamp1[0] = sc.hex1[0] = '\0';
+
+	tg_words_begin(&it, data, len, stop);
+	while (tg_words_next(&it, &w))
+		tg_scan_word(&sc, &w);
+	tg_scan_finish(&sc);
+
+	/* an allowlisted name or subdomain passes, whatever fired */
+	if (mode == TG_SCAN_FIELD && !sc.joined_overflow && sc.joined_len > 0 &&
+		(field == TG_FIELD_NAME || field == TG_FIELD_SUBDOMAIN) &&
+		tg_set_get(&rules->allow[field == TG_FIELD_NAME ? TG_ALLOW_NAME : TG_ALLOW_SUBDOMAIN],
+				   sc.joined, sc.joined_len) != 0)
+	{
+		out->reason_len = saved_len;
+		out->reason[saved_len] = '\0';
+		out->nhits = saved_hits;
+		out->suspicious = saved_hits > 0;
+	}
 }
 
 /* Check one triple against the rules. */
@@ -224,11 +1008,10 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 	if (rules == NULL)
 		rules = tg_rules_builtin();
 
-	if (fields[TG_FIELD_NAME].data != NULL)
-		tg_check_keywords(rules, TG_FIELD_NAME, &fields[TG_FIELD_NAME], out);
-	if (fields[TG_FIELD_SUBDOMAIN].data != NULL)
-		tg_check_keywords(rules, TG_FIELD_SUBDOMAIN,
-						  &fields[TG_FIELD_SUBDOMAIN], out);
+	for (int f = TG_FIELD_NAME; f <= TG_FIELD_SUBDOMAIN; f++)
+		if (fields[f].data != NULL && fields[f].len > 0)
+			tg_scan_text(rules, out, (TgField) f, TG_SCAN_FIELD,
+						 fields[f].data, fields[f].len, NULL, NULL);
 	if (fields[TG_FIELD_EMAIL].data != NULL)
 		tg_check_email(rules, &fields[TG_FIELD_EMAIL], out);
 

@@ -4,8 +4,9 @@
  *	  Module entry point: _PG_init only asks each module to set itself up.
  *
  * What lives where:
- *	  checker.c   the deciding core (no PostgreSQL headers)
+ *	  checker*.c  the deciding core (no PostgreSQL headers; see checker.h)
  *	  check.c     check_tenant() and the field conversions
+ *	  rules.c     the rule tables, compiled and cached per backend
  *	  guc.c       configuration variables and who may change them
  *	  trigger.c   the row trigger installed by attach()
  *	  log.c       writing test_data_prevention_logs rows
@@ -25,4 +26,5 @@ void
 _PG_init(void)
 {
 	tg_guc_init();
+	tg_rules_init();
 }

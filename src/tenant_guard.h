@@ -58,8 +58,11 @@ extern void tg_guc_init(void);
 extern bool tg_is_admin(Oid roleid);
 
 /* check.c */
-extern const TgRules *tg_current_rules(void);
 extern void tg_text_field(Datum value, bool isnull, TgText *out);
+
+/* rules.c */
+extern void tg_rules_init(void);
+extern const TgRules *tg_current_rules(void);
 
 /* log.c: what a log row says happened */
 #define TG_ACTION_REJECTED	"rejected"	/* enforce mode refused the row */

@@ -6,16 +6,20 @@
 # postgres OS user and runs `make installcheck`: pg_regress files,
 # isolation specs and TAP tests.  Ends with "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/core_tests.sh"
 
 ensure_packages
 make_workdir .testrun
 build_install
+run_core_tests
+fetch_disposable_list
 start_cluster
 
 say "make installcheck"
 log=$(mktemp "${TMPDIR:-/tmp}/tenant_guard-check.XXXXXX")
 set +e
 as_postgres env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+	TG_DISPOSABLE_LIST="${TG_DISPOSABLE_LIST:-}" TG_DISPOSABLE_VERSION="${TG_DISPOSABLE_VERSION:-}" \
 	make -C "$WORK/src" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
@@ -35,6 +39,9 @@ if [ "$status" -ne 0 ]; then
 	done
 	[ "$failed" -eq 0 ] && failed=1
 fi
+passed=$((passed + CORE_PASSED))
+failed=$((failed + CORE_FAILED))
+[ "$status" -eq 0 ] && [ "$CORE_FAILED" -ne 0 ] && status=1
 echo
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -28,7 +28,8 @@ as_postgres() {
 }
 
 # Debian packages the build, the tests and the demo need.
-TG_PACKAGES=(make gcc rsync postgresql-15 postgresql-server-dev-15 libipc-run-perl)
+TG_PACKAGES=(make gcc rsync postgresql-15 postgresql-server-dev-15 libipc-run-perl
+	libicu-dev pkg-config clang libclang-rt-14-dev)
 
 ensure_packages() {
 	local missing=()

@@ -1,0 +1,382 @@
+/*-------------------------------------------------------------------------
+ *
+ * checker_email.c
+ *	  E-mail rules of the deciding core: parse the address, report a
+ *	  malformed one, match the domain and its parents against the domain
+ *	  lists and the reserved names, and run the word rules over the local
+ *	  part and the domain's labels.  No PostgreSQL headers (checker_int.h).
+ *
+ * Domain rules match on label boundaries up the parent chain: a rule for
+ * mailinator.com catches x.mailinator.com, and a rule for mail.com does
+ * not catch gmail.com.  Reserved names (RFC 2606, RFC 6761 and friends)
+ * are built in.  A malformed address is a decision ("malformed address"),
+ * never an error.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "checker_int.h"
+
+#include <string.h>
+
+/* Longest domain we look at (RFC 1035: 253 bytes as text). */
+#define TG_DOMAIN_MAX 253
+
+/* Reserved top-level domains and where they are reserved. */
+static const struct
+{
+	const char *tld;
+	const char *source;
+}			reserved_tlds[] = {
+	{"test", "RFC 6761"},
+	{"example", "RFC 6761"},
+	{"invalid", "RFC 6761"},
+	{"localhost", "RFC 6761"},
+	{"local", "RFC 6762"},
+	{"onion", "RFC 7686"},
+	{"internal", "ICANN"},
+};
+
+/* Reserved second-level domains (and everything under them). */
+static const struct
+{
+	const char *domain;
+	const char *source;
+}			reserved_domains[] = {
+	{"example.com", "RFC 2606"},
+	{"example.net", "RFC 2606"},
+	{"example.org", "RFC 2606"},
+	{"home.arpa", "RFC 8375"},
+};
+
+/* Report a malformed address: 'malformed address "x" (why)'. */
+static void
+tg_email_malformed(const TgRules *rules, TgVerdict *out, const char *addr,
+				   size_t len, const char *why)
+{
+	TgPiece		piece;
+
+	tg_piece_init(&piece, rules);
+	tg_piece_str(&piece, "malformed address ");
+	tg_piece_quote(&piece, addr, len);
+	tg_piece_str(&piece, " (");
+	tg_piece_str(&piece, why);
+	tg_piece_str(&piece, ")");
+	tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+}
+
+/* Is c allowed unquoted in a local part (RFC 5322 atext, dot, UTF-8)? */
+static inline bool
+tg_local_char_ok(unsigned char c)
+{
+	if (c >= 0x80)
+		return true;			/* RFC 6531 */
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	switch (c)
+	{
+		case '!': case '#': case '$': case '%': case '&': case '\'':
+		case '*': case '+': case '-': case '/': case '=': case '?':
+		case '^': case '_': case '`': case '{': case '|': case '}':
+		case '~': case '.':
+			return true;
+		default:
+			return false;
+	}
+}
+
+/* Check the local part's syntax; NULL when fine, else why not. */
+static const char *
+tg_local_problem(const char *s, size_t n)
+{
+	if (n == 0)
+		return "empty local part";
+	if (n > 64)
+		return "local part longer than 64 bytes";
+	if (s[0] == '"' && n >= 2 && s[n - 1] == '"')
+		return NULL;			/* a quoted local part: anything goes */
+	if (s[0] == '.' || s[n - 1] == '.')
+		return "local part starts or ends with a dot";
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+
+		if (c == '@')
+			return "more than one \"@\"";
+		if (c == ' ' || c == '\t')
+			return "space in local part";
+		if (!tg_local_char_ok(c))
+			return "invalid character in local part";
+		if (c == '.' && i + 1 < n && s[i + 1] == '.')
+			return "two dots in a row";
+	}
+	return NULL;
+}
+
+/* Check a folded domain's syntax; NULL when fine, else why not. */
+static const char *
+tg_domain_problem(const char *d, size_t n)
+{
+	size_t		label_start = 0;
+	bool		tld_digits = true;
+
+	if (n == 0)
+		return "empty domain";
+	if (d[0] == '[')
+		return "address literal";
+	if (n > TG_DOMAIN_MAX)
+		return "domain longer than 253 bytes";
+	for (size_t i = 0; i <= n; i++)
+	{
+		unsigned char c = i < n ? (unsigned char) d[i] : '.';
+
+		if (c == '.')
+		{
+			size_t		llen = i - label_start;
+
+			if (llen == 0)
+				return "empty label in domain";
+			if (llen > 63)
+				return "domain label longer than 63 bytes";
+			if (d[label_start] == '-' || d[i - 1] == '-')
+				return "domain label starts or ends with a hyphen";
+			if (i < n)
+			{
+				label_start = i + 1;
+				tld_digits = true;
+			}
+			continue;
+		}
+		if (c >= 0x80 || (c >= 'a' && c <= 'z') || c == '-')
+		{
+			tld_digits = false;
+			continue;
+		}
+		if (c >= '0' && c <= '9')
+			continue;
+		if (c == '_')
+			return "underscore in domain";
+		return "invalid character in domain";
+	}
+	if (label_start == 0 && strcmp(d, "localhost") != 0)
+		return "domain without a dot";
+	if (tld_digits)
+		return "numeric top-level domain";
+	if (n - label_start < 2)
+		return "one-letter top-level domain";
+	return NULL;
+}
+
+/* Is d (or a parent) allowlisted? */
+static bool
+tg_domain_allowed(const TgRules *rules, const char *d, size_t n)
+{
+	const TgSet *allow = &rules->allow[TG_ALLOW_DOMAIN];
+
+	if (allow->count == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+	{
+		if ((i == 0 || d[i - 1] == '.') && tg_set_get(allow, d + i, n - i) != 0)
+			return true;
+	}
+	return false;
+}
+
+/* Reserved names: report and return true when d is one. */
+static bool
+tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
+{
+	const char *tld = d;
+	TgPiece		piece;
+
+	for (size_t i = 0; i < n; i++)
+		if (d[i] == '.')
+			tld = d + i + 1;
+
+	for (size_t i = 0; i < sizeof(reserved_domains) / sizeof(reserved_domains[0]); i++)
+	{
+		const char *r = reserved_domains[i].domain;
+		size_t		rl = strlen(r);
+
+		if (n >= rl && memcmp(d + n - rl, r, rl) == 0 &&
+			(n == rl || d[n - rl - 1] == '.'))
+		{
+			tg_piece_init(&piece, rules);
+			tg_piece_str(&piece, "reserved domain ");
+			tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
+			tg_piece_str(&piece, " (");
+			tg_piece_str(&piece, reserved_domains[i].source);
+			tg_piece_str(&piece, ")");
+			tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+			return true;
+		}
+	}
+	for (size_t i = 0; i < sizeof(reserved_tlds) / sizeof(reserved_tlds[0]); i++)
+	{
+		if (tld[0] != reserved_tlds[i].tld[0] || strcmp(tld, reserved_tlds[i].tld) != 0)
+			continue;
+		tg_piece_init(&piece, rules);
+		if (tld == d)
+		{
+			tg_piece_str(&piece, "reserved name ");
+			tg_piece_str(&piece, tld);
+		}
+		else
+		{
+			tg_piece_str(&piece, "reserved top-level domain .");
+			tg_piece_str(&piece, tld);
+			tg_piece_str(&piece, " in ");
+			tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
+		}
+		tg_piece_str(&piece, " (");
+		tg_piece_str(&piece, reserved_tlds[i].source);
+		tg_piece_str(&piece, ")");
+		tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+		return true;
+	}
+	return false;
+}
+
+/* Domain lists, up the parent chain: report and return true on a match. */
+static bool
+tg_domain_listed(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+	{
+		uint16_t	v;
+		TgPiece		piece;
+
+		if (i > 0 && d[i - 1] != '.')
+			continue;
+		if (memchr(d + i, '.', n - i) == NULL)
+			break;				/* a bare top-level domain is no rule */
+		v = tg_set_get(&rules->domains, d + i, n - i);
+		if (v == 0)
+			continue;
+		tg_piece_init(&piece, rules);
+		tg_piece_str(&piece, v == TG_DOMAIN_TEST + 1 ? "test domain " :
+					 "disposable domain ");
+		tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
+		if (i > 0)
+		{
+			tg_piece_str(&piece, " (under ");
+			tg_piece_escaped(&piece, d + i, n - i, TG_DOMAIN_MAX);
+			tg_piece_str(&piece, ")");
+		}
+		tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+		return true;
+	}
+	return false;
+}
+
+/* The e-mail rules. */
+void
+tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
+{
+	const char *s = text->data;
+	size_t		n = text->len;
+	const char *at = NULL;
+	const char *local;
+	size_t		llen;
+	const char *dom;
+	size_t		dlen;
+	char		folded[TG_DOMAIN_MAX * 4 + 8];
+	size_t		flen;
+	bool		ok;
+	const char *why;
+	TgWhere		where;
+	size_t		plus;
+
+	/* surrounding white space is the application's business, not ours */
+	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
+		s++, n--;
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' ||
+					 s[n - 1] == '\r' || s[n - 1] == '\n'))
+		n--;
+	if (n == 0)
+		return;					/* an empty address is no evidence */
+
+	for (size_t i = n; i > 0; i--)
+		if (s[i - 1] == '@')
+		{
+			at = s + i - 1;
+			break;
+		}
+	if (at == NULL)
+	{
+		tg_email_malformed(rules, out, s, n, "no \"@\"");
+		return;
+	}
+	local = s;
+	llen = (size_t) (at - s);
+	dom = at + 1;
+	dlen = n - llen - 1;
+
+	if ((why = tg_local_problem(local, llen)) != NULL)
+	{
+		tg_email_malformed(rules, out, s, n, why);
+		return;
+	}
+	if (dlen > 0 && dom[dlen - 1] == '.')
+		dlen--;					/* one trailing dot: the root */
+	if (dlen == 0)
+	{
+		tg_email_malformed(rules, out, s, n, "empty domain");
+		return;
+	}
+	if (dom[0] == '[' || dlen > TG_DOMAIN_MAX)
+	{
+		tg_email_malformed(rules, out, s, n, dom[0] == '[' ? "address literal" :
+						   "domain longer than 253 bytes");
+		return;
+	}
+	flen = tg_fold_domain(dom, dlen, folded, sizeof(folded), &ok);
+	if (!ok)
+	{
+		tg_email_malformed(rules, out, s, n, "invalid characters in domain");
+		return;
+	}
+	if ((why = tg_domain_problem(folded, flen)) != NULL)
+	{
+		tg_email_malformed(rules, out, s, n, why);
+		return;
+	}
+
+	/* an allowlisted domain passes, local part and all */
+	if (tg_domain_allowed(rules, folded, flen))
+		return;
+
+	if (!tg_domain_reserved(rules, out, folded, flen) &&
+		!tg_domain_listed(rules, out, folded, flen))
+	{
+		/* keywords in the domain's labels, top-level domain left out */
+		size_t		keep = flen;
+
+		while (keep > 0 && folded[keep - 1] != '.')
+			keep--;
+		if (keep > 1)
+		{
+			where.label = " in domain ";
+			where.value = folded;
+			where.len = flen;
+			where.quoted = false;
+			tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_DOMAIN,
+						 folded, keep - 1, NULL, &where);
+		}
+	}
+
+	/* the local part: markers before "+", strong ones after it too */
+	if (local[0] == '"')
+		return;
+	where.label = " in local part ";
+	where.value = local;
+	where.len = llen;
+	where.quoted = true;
+	for (plus = 0; plus < llen && local[plus] != '+'; plus++)
+		;
+	tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_LOCAL, local, plus,
+				 NULL, &where);
+	if (plus + 1 < llen)
+		tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_TAG, local + plus + 1,
+					 llen - plus - 1, NULL, &where);
+}

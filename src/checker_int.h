@@ -1,0 +1,196 @@
+/*-------------------------------------------------------------------------
+ *
+ * checker_int.h
+ *	  Declarations shared by the files of the deciding core (checker*.c):
+ *	  the hash sets, the compiled rules, words and their normalisation.
+ *	  Not for the PostgreSQL glue: it sees only checker.h.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TENANT_GUARD_CHECKER_INT_H
+#define TENANT_GUARD_CHECKER_INT_H
+
+#include <stdint.h>
+
+#include "checker.h"
+
+/* ---- hash sets of byte strings (checker_rules.c) ---- */
+
+/* One slot: len == 0 means empty. */
+typedef struct TgSetSlot
+{
+	uint32_t	hash;
+	uint32_t	off;			/* key bytes in the set's arena */
+	uint16_t	len;
+	uint16_t	value;			/* what the key means; 0 = "not there" */
+} TgSetSlot;
+
+/* Bits of the quick-reject filter of a set (a power of two). */
+#define TG_SET_FILTER_BITS 65536
+
+/*
+ * An open-addressing hash set with a value per key; keys up to 65535
+ * bytes.  A bitmap over (first byte, last byte, length) rejects most
+ * absent keys before any hashing: most words of a real name are in no set.
+ */
+typedef struct TgSet
+{
+	uint8_t    *filter;			/* TG_SET_FILTER_BITS / 8 bytes */
+	TgSetSlot  *slots;
+	uint32_t	mask;			/* nslots - 1; nslots a power of two */
+	uint32_t	count;
+	char	   *arena;
+	size_t		arena_len;
+	size_t		arena_cap;
+} TgSet;
+
+extern uint16_t tg_set_get(const TgSet *set, const char *key, size_t len);
+extern bool tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value);
+
+/* ---- compiled rules ---- */
+
+/* Keyword set values: strength + 1 in the low bits, flags above. */
+#define TG_KW_STRENGTH_MASK	0x000F
+#define TG_KW_STOP			0x0010	/* neutral word: the, and, of, ... */
+#define TG_KW_CPREFIX		0x0020	/* may prefix a keyword: "loadtest" */
+#define TG_KW_CSUFFIX		0x0040	/* may follow a keyword: "testco" */
+#define TG_KW_PHRASE1		0x0080	/* first word of a phrase */
+
+/* Domain set values: kind + 1. */
+
+struct TgRules
+{
+	TgSet		keywords;		/* word -> TG_KW_* */
+	TgSet		phrases;		/* "do not use" -> strength + 1 */
+	TgSet		domains;		/* "mailinator.com" -> kind + 1 */
+	TgSet		allow[3];		/* by TgAllowKind -> 1 */
+	/* first two letters of every strong/weak keyword, for compounds */
+	uint8_t		prefix2[26 * 26 / 8 + 1];
+	/* lengths (bit n: n bytes, up to 31) of strong/weak keywords and of
+	 * compound prefixes: compounds are only split where one can start */
+	uint32_t	kwlens;
+	uint32_t	cprefixlens;
+	bool		ascii_reasons;
+	bool		is_builtin;		/* the shared built-in copy: never freed */
+};
+
+/* Strength stored in a keyword value, or -1 when the key is absent/ignored. */
+static inline int
+tg_kw_strength(uint16_t v)
+{
+	int			s = (int) (v & TG_KW_STRENGTH_MASK) - 1;
+
+	return (s < 0 || s == TG_STRENGTH_IGNORE) ? -1 : s;
+}
+
+/* ---- words (checker_words.c) ---- */
+
+/* Normalised bytes kept per word; longer words are cut (and marked). */
+#define TG_WORD_MAX		96
+#define TG_PARTS_MAX	16
+
+/* How a word was disguised: notes for the reason. */
+#define TG_NOTE_INVISIBLE	0x01	/* zero-width / format characters removed */
+#define TG_NOTE_COMPAT		0x02	/* NFKC changed it (fullwidth, ligatures) */
+#define TG_NOTE_CONFUSABLE	0x04	/* look-alike letters of another script */
+#define TG_NOTE_MARKS		0x08	/* combining marks / accents removed */
+#define TG_NOTE_RTL			0x10	/* inside a right-to-left override */
+#define TG_NOTE_LEET		0x20	/* digits read as letters */
+#define TG_NOTE_SPACED		0x40	/* letters written apart: T.E.S.T */
+#define TG_NOTE_COMPOUND	0x80	/* found inside a longer word: Testco */
+
+/* A part of a word: a run of letters or of digits, split at camelCase. */
+typedef struct TgPart
+{
+	uint8_t		off;			/* in TgWord.norm */
+	uint8_t		len;
+	bool		digits;			/* all digits (else all letters) */
+} TgPart;
+
+/* One word of a field, normalised. */
+typedef struct TgWord
+{
+	const char *orig;			/* the original bytes of the word */
+	size_t		orig_len;
+	char		norm[TG_WORD_MAX + 1];	/* folded letters and digits, NUL-ended */
+	int			norm_len;
+	int			nparts;
+	TgPart		parts[TG_PARTS_MAX];
+	int			nletters;		/* in norm */
+	int			ndigits;
+	bool		truncated;		/* norm holds only the start of the word */
+	bool		repeated;		/* one character, 4 or more times */
+	bool		ascii;			/* came through the ASCII fast path */
+	unsigned	notes;			/* TG_NOTE_* */
+} TgWord;
+
+/* Iterates over the words of a text. */
+typedef struct TgWordIter
+{
+	const unsigned char *p;
+	const unsigned char *end;
+	bool		rtl;			/* a right-to-left override is open */
+	const char *stop;			/* extra separator bytes, e.g. "+" */
+} TgWordIter;
+
+extern void tg_words_begin(TgWordIter *it, const char *data, size_t len,
+						   const char *stop);
+extern bool tg_words_next(TgWordIter *it, TgWord *w);
+
+/* Fold a domain name: NFKC case folding, invisible characters removed. */
+extern size_t tg_fold_domain(const char *in, size_t inlen, char *out,
+							 size_t outcap, bool *ok);
+
+/* Is this code point invisible/format, or a control (for escaping)? */
+extern bool tg_is_invisible(int32_t c);
+
+
+/* ---- reasons and field scanning (checker.c) ---- */
+
+/* One rule's explanation, built up before it goes into the verdict. */
+typedef struct TgPiece
+{
+	char		buf[512];
+	size_t		len;
+	bool		ascii_only;		/* escape non-ASCII as <U+XXXX> */
+} TgPiece;
+
+extern void tg_piece_init(TgPiece *piece, const TgRules *rules);
+extern void tg_piece_str(TgPiece *piece, const char *s);
+extern void tg_piece_quote(TgPiece *piece, const char *s, size_t len);
+extern void tg_piece_escaped(TgPiece *piece, const char *s, size_t len,
+							 size_t max);
+extern void tg_verdict_add(TgVerdict *out, TgField field, const TgPiece *piece);
+
+/* Which rules apply to a piece of text. */
+typedef enum TgScanMode
+{
+	TG_SCAN_FIELD,				/* name, subdomain: every rule */
+	TG_SCAN_LOCAL,				/* e-mail local part before "+" */
+	TG_SCAN_TAG,				/* e-mail local part after "+": strong only */
+	TG_SCAN_DOMAIN				/* e-mail domain labels: no placeholders */
+} TgScanMode;
+
+/* Where in the field a rule fired: ' in local part "test+1"'. */
+typedef struct TgWhere
+{
+	const char *label;			/* " in local part " */
+	const char *value;			/* shown after the label */
+	size_t		len;
+	bool		quoted;			/* in double quotes (else as is) */
+} TgWhere;
+
+/*
+ * Run the word rules over text and add what fires to the verdict; where
+ * (if not NULL) is said after every piece.
+ */
+extern void tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
+						 TgScanMode mode, const char *data, size_t len,
+						 const char *stop, const TgWhere *where);
+
+/* ---- e-mail (checker_email.c) ---- */
+
+extern void tg_check_email(const TgRules *rules, const TgText *text,
+						   TgVerdict *out);
+
+#endif							/* TENANT_GUARD_CHECKER_INT_H */

@@ -1,0 +1,673 @@
+/*-------------------------------------------------------------------------
+ *
+ * checker_rules.c
+ *	  The built-in rule data, the hash sets rules are compiled into, and
+ *	  the builder that adds an operator's rules (from the rule tables) to a
+ *	  copy of the built-in ones.  Part of the deciding core: no PostgreSQL
+ *	  headers (checker_int.h).
+ *
+ * Built-in rules live here, in C, and never in the rule tables: the
+ * tables hold only what operators add (or switch off), so pg_dump and
+ * restore cannot duplicate them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "checker_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the built-in data ---- */
+
+typedef struct TgBuiltinWord
+{
+	const char *word;
+	TgStrength	strength;
+	uint16_t	flags;			/* TG_KW_STOP / CPREFIX / CSUFFIX */
+} TgBuiltinWord;
+
+#define S TG_STRENGTH_STRONG
+#define W TG_STRENGTH_WEAK
+#define G TG_STRENGTH_GENERIC
+#define P TG_STRENGTH_PLACEHOLDER
+
+static const TgBuiltinWord builtin_words[] = {
+	/* strong: test data on their own */
+	{"test", S, 0}, {"tst", S, 0}, {"e2e", S, TG_KW_CPREFIX}, {"qa", S, 0},
+	{"dummy", S, 0}, {"fake", S, 0}, {"lorem", S, 0}, {"ipsum", S, 0},
+	{"asdf", S, 0}, {"qwerty", S, 0}, {"qwertz", S, 0}, {"azerty", S, 0},
+	{"qazwsx", S, 0}, {"foobar", S, 0}, {"xyzzy", S, 0}, {"bogus", S, 0},
+	{"テスト", S, 0}, {"тест", S, 0},
+	/* weak: need a second signal */
+	{"demo", W, 0}, {"demos", W, 0}, {"sample", W, 0}, {"samples", W, 0},
+	{"sandbox", W, 0}, {"staging", W, 0}, {"stg", W, 0}, {"tmp", W, 0},
+	{"temp", W, 0}, {"example", W, 0}, {"examples", W, 0}, {"perf", W, TG_KW_CPREFIX},
+	{"dev", W, TG_KW_CPREFIX}, {"trial", W, 0}, {"preview", W, 0}, {"foo", W, 0},
+	{"baz", W, 0}, {"qux", W, 0}, {"quux", W, 0}, {"mock", W, 0},
+	{"fixture", W, 0}, {"junk", W, 0}, {"throwaway", W, 0}, {"testing", W, 0},
+	{"tester", W, 0}, {"tests", W, 0}, {"uat", W, 0}, {"prueba", W, 0},
+	{"демо", W, 0}, {"デモ", W, 0}, {"サンプル", W, 0},
+	/* generic: what made-up names are built from */
+	{"company", G, TG_KW_CSUFFIX}, {"companies", G, 0}, {"co", G, TG_KW_CSUFFIX},
+	{"corp", G, TG_KW_CSUFFIX}, {"corporation", G, TG_KW_CSUFFIX},
+	{"inc", G, TG_KW_CSUFFIX}, {"incorporated", G, 0}, {"llc", G, TG_KW_CSUFFIX},
+	{"ltd", G, TG_KW_CSUFFIX}, {"limited", G, 0}, {"plc", G, 0}, {"gmbh", G, 0},
+	{"ag", G, 0}, {"sa", G, 0}, {"sas", G, 0}, {"sarl", G, 0}, {"srl", G, 0},
+	{"bv", G, 0}, {"nv", G, 0}, {"pty", G, 0}, {"oy", G, 0}, {"kk", G, 0},
+	{"org", G, TG_KW_CSUFFIX}, {"organisation", G, 0}, {"organization", G, 0},
+	{"tenant", G, TG_KW_CSUFFIX}, {"tenants", G, 0}, {"account", G, TG_KW_CSUFFIX},
+	{"customer", G, TG_KW_CSUFFIX}, {"client", G, TG_KW_CSUFFIX},
+	{"user", G, TG_KW_CSUFFIX}, {"business", G, TG_KW_CSUFFIX},
+	{"enterprise", G, 0}, {"firm", G, 0}, {"workspace", G, 0}, {"project", G, 0},
+	{"name", G, 0}, {"new", G, TG_KW_CPREFIX}, {"my", G, TG_KW_CPREFIX},
+	{"your", G, 0}, {"our", G, 0}, {"app", G, TG_KW_CSUFFIX}, {"site", G, 0},
+	{"株式会社", G, 0}, {"有限会社", G, 0},
+	/* placeholders: a name nobody chooses */
+	{"untitled", P, 0}, {"unnamed", P, 0}, {"undefined", P, 0}, {"null", P, 0},
+	{"none", P, 0}, {"nil", P, 0}, {"na", P, 0}, {"tbd", P, 0}, {"todo", P, 0},
+	{"changeme", P, 0}, {"placeholder", P, 0}, {"blah", P, 0}, {"abc", P, 0},
+	{"xyz", P, 0}, {"xxx", P, 0}, {"yyy", P, 0}, {"zzz", P, 0},
+};
+
+/* Prefixes that make a compound with a keyword: "loadtest", "mytest". */
+static const char *const builtin_cprefixes[] = {
+	"load", "smoke", "unit", "stress", "auto"
+};
+
+/* Neutral words: neither a signal nor "a real word". */
+static const char *const builtin_stopwords[] = {
+	"the", "and", "of", "a", "an", "for", "by", "to", "de", "del", "la", "le",
+	"les", "der", "die", "das", "und", "y", "et", "e", "von", "van"
+};
+
+typedef struct TgBuiltinPhrase
+{
+	const char *phrase;
+	TgStrength	strength;
+} TgBuiltinPhrase;
+
+static const TgBuiltinPhrase builtin_phrases[] = {
+	{"do not use", S}, {"dont use", S}, {"delete me", S}, {"foo bar", S},
+	{"hello world", S}, {"john doe", S}, {"jane doe", S}, {"not real", S},
+	{"not a real", S},
+};
+
+#undef S
+#undef W
+#undef G
+#undef P
+
+/*
+ * Well-known disposable-mailbox providers and domains used for test data.
+ * Typed by hand from providers' own pages and long experience; the big
+ * maintained lists can be loaded with tenant_guard.import_email_domains().
+ */
+static const char *const builtin_disposable[] = {
+	"0-mail.com", "10mail.org", "10minemail.com", "10minutemail.co.uk",
+	"10minutemail.com", "10minutemail.de", "10minutemail.net",
+	"1secmail.com", "1secmail.net", "1secmail.org", "20minutemail.com",
+	"30minutemail.com", "33mail.com", "60minutemail.com", "anonbox.net",
+	"armyspy.com", "binkmail.com", "bobmail.info", "burnermail.io",
+	"byom.de", "chammy.info", "courriel.fr.nf", "cuvox.de", "dayrep.com",
+	"devnullmail.com", "discard.email", "discardmail.com", "discardmail.de",
+	"dispostable.com", "dropmail.me", "einrot.com", "emailfake.com",
+	"emailondeck.com", "emailtemporanea.net", "emltmp.com", "esiix.com",
+	"eyepaste.com", "fakeinbox.com", "fakemail.net", "fakemailgenerator.com",
+	"filzmail.com", "fleckens.hu", "generator.email", "getairmail.com",
+	"getnada.com", "gishpuppy.com", "grr.la", "guerrillamail.biz",
+	"guerrillamail.com", "guerrillamail.de", "guerrillamail.info",
+	"guerrillamail.net", "guerrillamail.org", "guerrillamailblock.com",
+	"gustr.com", "harakirimail.com", "inboxkitten.com", "incognitomail.com",
+	"jetable.fr.nf", "jetable.org", "jourrapide.com", "kasmail.com",
+	"letthemeatspam.com", "linshiyouxiang.net", "mail-temporaire.fr",
+	"mail.tm", "mailcatch.com", "maildrop.cc", "mailexpire.com",
+	"mailforspam.com", "mailinater.com", "mailinator.com", "mailinator.net",
+	"mailinator.us", "mailinator2.com", "mailmetrash.com", "mailnesia.com",
+	"mailnull.com", "mailpoof.com", "mailsac.com", "mailscrap.com",
+	"mailtemp.info", "mailtothis.com", "mailzilla.com", "meltmail.com",
+	"mintemail.com", "moakt.com", "mohmal.com", "moncourrier.fr.nf",
+	"monemail.fr.nf", "monmail.fr.nf", "mvrht.com", "mytemp.email",
+	"mytrashmail.com", "nada.email", "notmailinator.com", "nospamfor.us",
+	"nowmymail.com", "objectmail.com", "pokemail.net", "proxymail.eu",
+	"rcpt.at", "reallymymail.com", "rhyta.com", "rmqkr.net",
+	"safetymail.info", "sendspamhere.com", "sharklasers.com",
+	"shieldemail.com", "sofort-mail.de", "sogetthis.com", "spam4.me",
+	"spamavert.com", "spambog.com", "spambog.de", "spambox.us",
+	"spamcowboy.com", "spamday.com", "spamdecoy.net", "spamex.com",
+	"spamfree24.org", "spamgourmet.com", "spamherelots.com", "spamhole.com",
+	"spaml.com", "spamthisplease.com", "streetwisemail.com",
+	"superrito.com", "suremail.info", "teleworm.us", "temp-mail.io",
+	"temp-mail.org", "tempail.com", "tempemail.net", "tempinbox.com",
+	"tempmail.de", "tempmail.net", "tempmailo.com", "tempomail.fr",
+	"temporaryemail.net", "temporaryinbox.com", "tempr.email",
+	"thankyou2010.com", "thisisnotmyrealemail.com", "throwaway.email",
+	"throwawaymail.com", "tmail.ws", "tmpmail.net", "tmpmail.org",
+	"tradermail.info", "trash-mail.com", "trashmail.at", "trashmail.com",
+	"trashmail.de", "trashmail.me", "trashmail.net", "trashmail.ws",
+	"trashymail.com", "trbvm.com", "tyldd.com", "veryrealemail.com",
+	"wegwerfmail.de", "wegwerfmail.net", "wegwerfmail.org", "wh4f.org",
+	"wwjmp.com", "xojxe.com", "yoggm.com", "yopmail.com", "yopmail.fr",
+	"yopmail.net", "zippymail.info", "zoemail.org",
+};
+
+/* Domains people type for test data (the seed's list). */
+static const char *const builtin_test_domains[] = {
+	"test.com", "fake.com", "temp.com", "domain.com", "company.com",
+	"mycompany.com", "yourcompany.com", "mydomain.com", "yourdomain.com",
+	"foo.com", "foo.bar",
+};
+
+static const char *const field_names[TG_NUM_FIELDS] = {
+	"name", "subdomain", "email"
+};
+
+static const char *const strength_names[] = {
+	"strong", "weak", "generic", "placeholder", "ignore"
+};
+
+static const char *const domain_kind_names[] = {
+	"disposable", "test"
+};
+
+#define lengthof_(a) ((int) (sizeof(a) / sizeof((a)[0])))
+
+/* Field name as used in reasons. */
+const char *
+tg_field_name(TgField field)
+{
+	if ((int) field < 0 || field >= TG_NUM_FIELDS)
+		return "?";
+	return field_names[field];
+}
+
+/* Name of a strength, as in tenant_guard.keywords.strength. */
+const char *
+tg_strength_name(TgStrength strength)
+{
+	if ((int) strength < 0 || (int) strength >= lengthof_(strength_names))
+		return "?";
+	return strength_names[strength];
+}
+
+/* Name of a domain kind, as in tenant_guard.email_domains.kind. */
+const char *
+tg_domain_kind_name(TgDomainKind kind)
+{
+	if ((int) kind < 0 || (int) kind >= lengthof_(domain_kind_names))
+		return "?";
+	return domain_kind_names[kind];
+}
+
+/* ---- hash sets ---- */
+
+/* FNV-1a over the key bytes. */
+static inline uint32_t
+tg_hash(const char *key, size_t len)
+{
+	uint32_t	h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		h ^= (unsigned char) key[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+/* The quick-reject filter's bit for a key. */
+static inline uint32_t
+tg_filter_bit(const char *key, size_t len)
+{
+	return ((uint32_t) (unsigned char) key[0] * 257u +
+			(uint32_t) (unsigned char) key[len - 1] * 31u +
+			(uint32_t) len * 4099u) & (TG_SET_FILTER_BITS - 1);
+}
+
+/* The value stored for key, 0 when absent. */
+uint16_t
+tg_set_get(const TgSet *set, const char *key, size_t len)
+{
+	uint32_t	h;
+	uint32_t	i;
+	uint32_t	bit;
+
+	if (set->slots == NULL || len == 0 || len > 0xFFFF)
+		return 0;
+	bit = tg_filter_bit(key, len);
+	if (!(set->filter[bit >> 3] & (1u << (bit & 7))))
+		return 0;
+	h = tg_hash(key, len);
+	for (i = h & set->mask;; i = (i + 1) & set->mask)
+	{
+		const TgSetSlot *s = &set->slots[i];
+
+		if (s->len == 0)
+			return 0;
+		if (s->hash == h && s->len == len &&
+			memcmp(set->arena + s->off, key, len) == 0)
+			return s->value;
+	}
+}
+
+/* Grow the slot array to nslots (a power of two), rehashing. */
+static bool
+tg_set_resize(TgSet *set, uint32_t nslots)
+{
+	TgSetSlot  *slots = calloc(nslots, sizeof(TgSetSlot));
+
+	if (slots == NULL)
+		return false;
+	if (set->slots != NULL)
+	{
+		for (uint32_t i = 0; i <= set->mask; i++)
+		{
+			TgSetSlot  *s = &set->slots[i];
+			uint32_t	j;
+
+			if (s->len == 0)
+				continue;
+			for (j = s->hash & (nslots - 1); slots[j].len != 0; j = (j + 1) & (nslots - 1))
+				;
+			slots[j] = *s;
+		}
+		free(set->slots);
+	}
+	set->slots = slots;
+	set->mask = nslots - 1;
+	return true;
+}
+
+/* Add key (or replace its value); false when out of memory or too long. */
+bool
+tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value)
+{
+	uint32_t	h;
+	uint32_t	i;
+
+	if (len == 0 || len > 0xFFFF)
+		return false;
+	if (set->filter == NULL &&
+		(set->filter = calloc(TG_SET_FILTER_BITS / 8, 1)) == NULL)
+		return false;
+	if (set->slots == NULL || (set->count + 1) * 2 > set->mask + 1)
+	{
+		if (!tg_set_resize(set, set->slots == NULL ? 64 : (set->mask + 1) * 2))
+			return false;
+	}
+	h = tg_hash(key, len);
+	for (i = h & set->mask;; i = (i + 1) & set->mask)
+	{
+		TgSetSlot  *s = &set->slots[i];
+
+		if (s->len == 0)
+			break;
+		if (s->hash == h && s->len == len &&
+			memcmp(set->arena + s->off, key, len) == 0)
+		{
+			s->value = value;
+			return true;
+		}
+	}
+	if (set->arena_len + len > set->arena_cap)
+	{
+		size_t		cap = set->arena_cap ? set->arena_cap * 2 : 1024;
+		char	   *a;
+
+		while (cap < set->arena_len + len)
+			cap *= 2;
+		a = realloc(set->arena, cap);
+		if (a == NULL)
+			return false;
+		set->arena = a;
+		set->arena_cap = cap;
+	}
+	memcpy(set->arena + set->arena_len, key, len);
+	{
+		uint32_t	bit = tg_filter_bit(key, len);
+
+		set->filter[bit >> 3] |= (uint8_t) (1u << (bit & 7));
+	}
+	set->slots[i].hash = h;
+	set->slots[i].off = (uint32_t) set->arena_len;
+	set->slots[i].len = (uint16_t) len;
+	set->slots[i].value = value;
+	set->arena_len += len;
+	set->count++;
+	return true;
+}
+
+/* Free a set's memory. */
+static void
+tg_set_free(TgSet *set)
+{
+	free(set->filter);
+	free(set->slots);
+	free(set->arena);
+	memset(set, 0, sizeof(*set));
+}
+
+/* ---- building rules ---- */
+
+/* Remember the first two letters of a strong/weak keyword (compounds). */
+static void
+tg_rules_note_prefix(TgRules *rules, const char *w, size_t len)
+{
+	if (len >= 2 && w[0] >= 'a' && w[0] <= 'z' && w[1] >= 'a' && w[1] <= 'z')
+	{
+		int			bit = (w[0] - 'a') * 26 + (w[1] - 'a');
+
+		rules->prefix2[bit / 8] |= (uint8_t) (1 << (bit % 8));
+	}
+}
+
+/*
+ * Normalise text the way checked fields are: its words' normal forms
+ * joined by single spaces, into out (NUL-terminated).  Returns the length,
+ * 0 when there are no words or the result does not fit.
+ */
+static size_t
+tg_normalise_phrase(const char *text, size_t len, char *out, size_t outcap,
+					int *nwords)
+{
+	TgWordIter	it;
+	TgWord		w;
+	size_t		n = 0;
+
+	*nwords = 0;
+	tg_words_begin(&it, text, len, NULL);
+	while (tg_words_next(&it, &w))
+	{
+		if (w.truncated || n + (n > 0) + (size_t) w.norm_len + 1 > outcap)
+			return 0;
+		if (n > 0)
+			out[n++] = ' ';
+		memcpy(out + n, w.norm, w.norm_len);
+		n += w.norm_len;
+		(*nwords)++;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Add a keyword or phrase with a strength (and built-in flags). */
+static bool
+tg_rules_add_word(TgRules *rules, const char *word, size_t len,
+				  TgStrength strength, uint16_t flags)
+{
+	char		norm[256];
+	int			nwords;
+	size_t		n = tg_normalise_phrase(word, len, norm, sizeof(norm), &nwords);
+	uint16_t	value = (uint16_t) ((strength + 1) | flags);
+
+	if (n == 0)
+		return false;
+	if (nwords > 1)
+	{
+		char		joined[256];
+		size_t		j = 0;
+
+		size_t		first = strcspn(norm, " ");
+
+		if (nwords > 3)
+			return false;		/* phrases are matched over 3 words at most */
+		if (!tg_set_put(&rules->phrases, norm, n, (uint16_t) (strength + 1)))
+			return false;
+		/* mark the first word, so phrases are only looked up after it */
+		(void) tg_set_put(&rules->keywords, norm, first,
+						  tg_set_get(&rules->keywords, norm, first) | TG_KW_PHRASE1);
+		/* "do not use" is also caught written as one word: "donotuse" */
+		for (size_t i = 0; i < n; i++)
+			if (norm[i] != ' ')
+				joined[j++] = norm[i];
+		if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK ||
+			strength == TG_STRENGTH_IGNORE)
+			(void) tg_set_put(&rules->keywords, joined, j, (uint16_t) (strength + 1));
+		return true;
+	}
+	/* an operator's row keeps the built-in flags of the word */
+	value |= tg_set_get(&rules->keywords, norm, n) &
+		(TG_KW_STOP | TG_KW_CPREFIX | TG_KW_CSUFFIX | TG_KW_PHRASE1);
+	if (!tg_set_put(&rules->keywords, norm, n, value))
+		return false;
+	if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
+	{
+		tg_rules_note_prefix(rules, norm, n);
+		if (n < 32)
+			rules->kwlens |= 1u << n;
+	}
+	if ((value & TG_KW_CPREFIX) && n < 32)
+		rules->cprefixlens |= 1u << n;
+	return true;
+}
+
+/* Add an operator's keyword (one word or a phrase of up to 3 words). */
+bool
+tg_rules_add_keyword(TgRules *rules, const char *word, size_t len,
+					 TgStrength strength)
+{
+	if (rules == NULL || rules->is_builtin || word == NULL ||
+		(int) strength < TG_STRENGTH_STRONG || strength > TG_STRENGTH_IGNORE)
+		return false;
+	return tg_rules_add_word(rules, word, len, strength, 0);
+}
+
+/*
+ * Normalise a domain for the rules: trimmed, folded, without a leading
+ * "@", "*." or "." and a trailing dot.  0 when unusable.
+ */
+static size_t
+tg_normalise_domain(const char *d, size_t len, char *out, size_t outcap)
+{
+	bool		ok;
+	size_t		n;
+	while (len > 0 && (*d == ' ' || *d == '\t' || *d == '@' || *d == '*' || *d == '.'))
+	{
+		d++;
+		len--;
+	}
+	while (len > 0 && (d[len - 1] == ' ' || d[len - 1] == '\t' ||
+					   d[len - 1] == '\r' || d[len - 1] == '\n' || d[len - 1] == '.'))
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	n = tg_fold_domain(d, len, out, outcap, &ok);
+	if (!ok || n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) out[i];
+
+		if (c == ' ' || c == '@' || c == '/' || c == ',' || c < 0x20)
+			return 0;
+		if (c == '.' && (i == 0 || out[i - 1] == '.'))
+			return 0;
+	}
+	return n;
+}
+
+/* The normal form of a value, as rules compare it. */
+size_t
+tg_normal_form(TgNormalKind kind, const char *value, size_t len, char *out,
+			   size_t outcap, int *nwords)
+{
+	int			dummy;
+
+	if (nwords == NULL)
+		nwords = &dummy;
+	*nwords = 0;
+	if (value == NULL || out == NULL || outcap < 2)
+		return 0;
+	if (kind == TG_NORMAL_DOMAIN)
+	{
+		char		buf[1024];
+		size_t		n = tg_normalise_domain(value, len, buf, sizeof(buf));
+
+		if (n == 0 || n >= outcap)
+			return 0;
+		memcpy(out, buf, n + 1);
+		*nwords = 1;
+		return n;
+	}
+	return tg_normalise_phrase(value, len, out, outcap, nwords);
+}
+
+/* Add an operator's e-mail domain. */
+bool
+tg_rules_add_domain(TgRules *rules, const char *domain, size_t len,
+					TgDomainKind kind)
+{
+	char		norm[512];
+	size_t		n;
+
+	if (rules == NULL || rules->is_builtin || domain == NULL ||
+		(int) kind < TG_DOMAIN_DISPOSABLE || kind > TG_DOMAIN_TEST)
+		return false;
+	n = tg_normalise_domain(domain, len, norm, sizeof(norm));
+	if (n == 0)
+		return false;
+	return tg_set_put(&rules->domains, norm, n, (uint16_t) (kind + 1));
+}
+
+/* Add an allowlist entry. */
+bool
+tg_rules_add_allow(TgRules *rules, TgAllowKind kind, const char *value,
+				   size_t len)
+{
+	char		norm[512];
+	size_t		n;
+	int			nwords;
+
+	if (rules == NULL || rules->is_builtin || value == NULL ||
+		(int) kind < TG_ALLOW_NAME || kind > TG_ALLOW_DOMAIN)
+		return false;
+	if (kind == TG_ALLOW_DOMAIN)
+		n = tg_normalise_domain(value, len, norm, sizeof(norm));
+	else
+		n = tg_normalise_phrase(value, len, norm, sizeof(norm), &nwords);
+	if (n == 0)
+		return false;
+	return tg_set_put(&rules->allow[kind], norm, n, 1);
+}
+
+/* Fill rules with the built-in data; false when out of memory. */
+static bool
+tg_rules_load_builtin(TgRules *rules)
+{
+	bool		ok = true;
+
+	for (int i = 0; i < lengthof_(builtin_stopwords); i++)
+		ok &= tg_set_put(&rules->keywords, builtin_stopwords[i],
+						 strlen(builtin_stopwords[i]), TG_KW_STOP);
+	for (int i = 0; i < lengthof_(builtin_cprefixes); i++)
+	{
+		ok &= tg_set_put(&rules->keywords, builtin_cprefixes[i],
+						 strlen(builtin_cprefixes[i]), TG_KW_CPREFIX);
+		rules->cprefixlens |= 1u << strlen(builtin_cprefixes[i]);
+	}
+	for (int i = 0; i < lengthof_(builtin_words); i++)
+		ok &= tg_rules_add_word(rules, builtin_words[i].word,
+								strlen(builtin_words[i].word),
+								builtin_words[i].strength,
+								builtin_words[i].flags);
+	for (int i = 0; i < lengthof_(builtin_phrases); i++)
+		ok &= tg_rules_add_word(rules, builtin_phrases[i].phrase,
+								strlen(builtin_phrases[i].phrase),
+								builtin_phrases[i].strength, 0);
+	for (int i = 0; i < lengthof_(builtin_disposable); i++)
+		ok &= tg_set_put(&rules->domains, builtin_disposable[i],
+						 strlen(builtin_disposable[i]),
+						 TG_DOMAIN_DISPOSABLE + 1);
+	for (int i = 0; i < lengthof_(builtin_test_domains); i++)
+		ok &= tg_set_put(&rules->domains, builtin_test_domains[i],
+						 strlen(builtin_test_domains[i]), TG_DOMAIN_TEST + 1);
+	return ok;
+}
+
+/* A fresh copy of the built-in rules, for adding an operator's rules to. */
+TgRules *
+tg_rules_new(void)
+{
+	TgRules    *rules = calloc(1, sizeof(TgRules));
+
+	if (rules == NULL)
+		return NULL;
+	if (!tg_rules_load_builtin(rules))
+	{
+		tg_rules_free(rules);
+		return NULL;
+	}
+	return rules;
+}
+
+/* Free rules made by tg_rules_new(); the built-in rules are left alone. */
+void
+tg_rules_free(TgRules *rules)
+{
+	if (rules == NULL || rules->is_builtin)
+		return;
+	tg_set_free(&rules->keywords);
+	tg_set_free(&rules->phrases);
+	tg_set_free(&rules->domains);
+	for (int i = 0; i < 3; i++)
+		tg_set_free(&rules->allow[i]);
+	free(rules);
+}
+
+/* Reasons in ASCII only, for non-UTF-8 databases. */
+void
+tg_rules_set_ascii_reasons(TgRules *rules, bool ascii_only)
+{
+	if (rules != NULL && !rules->is_builtin)
+		rules->ascii_reasons = ascii_only;
+}
+
+/*
+ * The built-in rules, compiled on first use.  Should memory run out, an
+ * empty rule set is returned (and compiling is tried again next time):
+ * the checker still gives a verdict.
+ */
+const TgRules *
+tg_rules_builtin(void)
+{
+	static TgRules *builtin;
+	static TgRules empty = {.is_builtin = true};
+
+	if (builtin == NULL)
+	{
+		TgRules    *r = tg_rules_new();
+
+		if (r == NULL)
+			return &empty;
+		r->is_builtin = true;
+		builtin = r;
+	}
+	return builtin;
+}
+
+/* List the built-in rules. */
+void
+tg_rules_builtin_visit(TgRuleVisitor fn, void *arg)
+{
+	static const char *const reserved[] = {
+		"example.com", "example.net", "example.org", "*.example", "*.test",
+		"*.invalid", "localhost", "*.localhost", "*.local", "*.onion",
+		"home.arpa", "*.internal"
+	};
+
+	for (int i = 0; i < lengthof_(builtin_words); i++)
+		fn("keyword", builtin_words[i].word,
+		   tg_strength_name(builtin_words[i].strength), arg);
+	for (int i = 0; i < lengthof_(builtin_phrases); i++)
+		fn("phrase", builtin_phrases[i].phrase,
+		   tg_strength_name(builtin_phrases[i].strength), arg);
+	for (int i = 0; i < lengthof_(builtin_cprefixes); i++)
+		fn("compound prefix", builtin_cprefixes[i], "", arg);
+	for (int i = 0; i < lengthof_(builtin_stopwords); i++)
+		fn("stop word", builtin_stopwords[i], "", arg);
+	for (int i = 0; i < lengthof_(builtin_disposable); i++)
+		fn("domain", builtin_disposable[i], "disposable", arg);
+	for (int i = 0; i < lengthof_(builtin_test_domains); i++)
+		fn("domain", builtin_test_domains[i], "test", arg);
+	for (int i = 0; i < lengthof_(reserved); i++)
+		fn("domain", reserved[i], "reserved", arg);
+}

@@ -1,0 +1,349 @@
+/*-------------------------------------------------------------------------
+ *
+ * rules.c
+ *	  The operator's rule tables (tenant_guard.keywords, email_domains,
+ *	  allowlist), compiled into checker rules once per backend and
+ *	  recompiled only after they change.
+ *
+ * The pattern is pg_cron's job cache: a relcache callback registered in
+ * _PG_init flips tg_rules_valid to false when one of the rule tables (or
+ * the whole relcache) is invalidated; the next check reloads.  Plain DML
+ * sends no relcache invalidation, so each rule table has a statement
+ * trigger calling tenant_guard.rules_changed(), which asks for one (sent
+ * to every backend at commit, and seen by our own at the next command).
+ * No table is read per checked row.
+ *
+ * The built-in rules live in C (checker_rules.c); the tables hold only
+ * the operator's additions, so dump and restore cannot duplicate them.
+ * The tables are read directly, not through SQL, so the rules apply
+ * whoever inserts the tenant: application roles need no rights on them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/heapam.h"
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+
+#include "tenant_guard.h"
+
+/* The rule tables, in the order they are loaded. */
+typedef enum TgRuleTable
+{
+	TG_TABLE_KEYWORDS = 0,
+	TG_TABLE_DOMAINS,
+	TG_TABLE_ALLOWLIST,
+	TG_NUM_RULE_TABLES
+} TgRuleTable;
+
+static const char *const tg_rule_table_names[TG_NUM_RULE_TABLES] = {
+	"keywords", "email_domains", "allowlist"
+};
+
+/* The compiled rules of this backend, and whether they are current. */
+static TgRules *tg_rules_cache = NULL;
+static bool tg_rules_valid = false;
+static Oid	tg_rule_relids[TG_NUM_RULE_TABLES];
+
+/* Relcache callback: a rule table (or everything) changed. */
+static void
+tg_rules_relcache_cb(Datum arg, Oid relid)
+{
+	(void) arg;
+	if (relid == InvalidOid)
+	{
+		tg_rules_valid = false;
+		return;
+	}
+	for (int i = 0; i < TG_NUM_RULE_TABLES; i++)
+		if (relid == tg_rule_relids[i])
+			tg_rules_valid = false;
+}
+
+/* Module set-up: listen for rule table changes. */
+void
+tg_rules_init(void)
+{
+	CacheRegisterRelcacheCallback(tg_rules_relcache_cb, (Datum) 0);
+}
+
+/* Attribute number of a column by name; elog when missing (our own table). */
+static AttrNumber
+tg_attnum(Relation rel, const char *colname)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), colname) == 0)
+			return att->attnum;
+	}
+	elog(ERROR, "column \"%s\" of table \"%s\" is missing",
+		 colname, RelationGetRelationName(rel));
+	return InvalidAttrNumber;	/* keep compiler quiet */
+}
+
+/* A text column of a tuple as a C string; NULL when null. */
+static char *
+tg_getattr_cstring(HeapTuple tuple, TupleDesc tupdesc, AttrNumber attnum)
+{
+	bool		isnull;
+	Datum		d = heap_getattr(tuple, attnum, tupdesc, &isnull);
+
+	return isnull ? NULL : TextDatumGetCString(d);
+}
+
+/* Convert a value from the database encoding to UTF-8 (palloc'd or as is). */
+static char *
+tg_to_utf8(char *s)
+{
+	int			enc = GetDatabaseEncoding();
+
+	if (s == NULL || enc == PG_UTF8 || enc == PG_SQL_ASCII)
+		return s;
+	return (char *) pg_do_encoding_conversion((unsigned char *) s, strlen(s),
+											  enc, PG_UTF8);
+}
+
+/* Add every row of one rule table to rules. */
+static void
+tg_rules_load_table(TgRules *rules, TgRuleTable which, Oid relid)
+{
+	Relation	rel = table_open(relid, AccessShareLock);
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	/* a parallel worker cannot take a new snapshot: use the leader's */
+	Snapshot	snapshot = RegisterSnapshot(IsInParallelMode() && ActiveSnapshotSet() ?
+											GetActiveSnapshot() : GetLatestSnapshot());
+	TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+	AttrNumber	att_value;
+	AttrNumber	att_kind;
+	HeapTuple	tuple;
+
+	switch (which)
+	{
+		case TG_TABLE_KEYWORDS:
+			att_value = tg_attnum(rel, "keyword");
+			att_kind = tg_attnum(rel, "strength");
+			break;
+		case TG_TABLE_DOMAINS:
+			att_value = tg_attnum(rel, "domain");
+			att_kind = tg_attnum(rel, "kind");
+			break;
+		default:
+			att_value = tg_attnum(rel, "value");
+			att_kind = tg_attnum(rel, "kind");
+			break;
+	}
+
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		char	   *value = tg_to_utf8(tg_getattr_cstring(tuple, tupdesc, att_value));
+		char	   *kind = tg_getattr_cstring(tuple, tupdesc, att_kind);
+
+		/* the tables' CHECK constraints keep unusable rows out */
+		if (value == NULL || kind == NULL)
+			continue;
+		switch (which)
+		{
+			case TG_TABLE_KEYWORDS:
+				for (int s = TG_STRENGTH_STRONG; s <= TG_STRENGTH_IGNORE; s++)
+					if (strcmp(kind, tg_strength_name((TgStrength) s)) == 0)
+						(void) tg_rules_add_keyword(rules, value, strlen(value),
+													(TgStrength) s);
+				break;
+			case TG_TABLE_DOMAINS:
+				(void) tg_rules_add_domain(rules, value, strlen(value),
+										   strcmp(kind, "test") == 0 ?
+										   TG_DOMAIN_TEST : TG_DOMAIN_DISPOSABLE);
+				break;
+			default:
+				if (strcmp(kind, "name") == 0)
+					(void) tg_rules_add_allow(rules, TG_ALLOW_NAME, value, strlen(value));
+				else if (strcmp(kind, "subdomain") == 0)
+					(void) tg_rules_add_allow(rules, TG_ALLOW_SUBDOMAIN, value, strlen(value));
+				else if (strcmp(kind, "domain") == 0)
+					(void) tg_rules_add_allow(rules, TG_ALLOW_DOMAIN, value, strlen(value));
+				break;
+		}
+	}
+
+	table_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Compile the rules: the built-in ones plus the rule tables' rows.
+ * Without the tables (the extension is being created or dropped) the
+ * built-in rules apply, and nothing is cached.
+ */
+static const TgRules *
+tg_rules_reload(void)
+{
+	Oid			nsp = get_namespace_oid(TG_SCHEMA, true);
+	Oid			relids[TG_NUM_RULE_TABLES];
+	TgRules    *rules;
+	MemoryContext oldcxt;
+	MemoryContext loadcxt;
+
+	if (!OidIsValid(nsp))
+		return tg_rules_builtin();
+	for (int i = 0; i < TG_NUM_RULE_TABLES; i++)
+	{
+		relids[i] = get_relname_relid(tg_rule_table_names[i], nsp);
+		if (!OidIsValid(relids[i]))
+			return tg_rules_builtin();
+	}
+
+	rules = tg_rules_new();
+	if (rules == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed to compile the tenant_guard rules.")));
+	tg_rules_set_ascii_reasons(rules, GetDatabaseEncoding() != PG_UTF8);
+
+	/*
+	 * Valid from now on, unless an invalidation arrives while we read: then
+	 * the callback clears the flag again and the next check reloads.
+	 */
+	memcpy(tg_rule_relids, relids, sizeof(relids));
+	tg_rules_valid = true;
+
+	loadcxt = AllocSetContextCreate(CurrentMemoryContext,
+									"tenant_guard rules load",
+									ALLOCSET_DEFAULT_SIZES);
+	oldcxt = MemoryContextSwitchTo(loadcxt);
+	PG_TRY();
+	{
+		for (int i = 0; i < TG_NUM_RULE_TABLES; i++)
+			tg_rules_load_table(rules, (TgRuleTable) i, relids[i]);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		tg_rules_valid = false;
+		tg_rules_free(rules);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	MemoryContextDelete(loadcxt);
+
+	tg_rules_free(tg_rules_cache);
+	tg_rules_cache = rules;
+	return rules;
+}
+
+/* The rules in force for this backend. */
+const TgRules *
+tg_current_rules(void)
+{
+	if (tg_rules_valid && tg_rules_cache != NULL)
+		return tg_rules_cache;
+	return tg_rules_reload();
+}
+
+PG_FUNCTION_INFO_V1(rules_changed);
+
+/*
+ * Statement trigger on the rule tables: ask every backend (this one
+ * included) to recompile its rules.
+ */
+Datum
+rules_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "rules_changed: not called by trigger manager");
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(normal_form);
+
+/*
+ * normal_form(value text, kind text DEFAULT 'text') RETURNS text
+ *	  How the checker reads a value: 'text' (names, subdomains, keywords)
+ *	  or 'domain'.  NULL when the value is unusable as a rule.
+ */
+Datum
+normal_form(PG_FUNCTION_ARGS)
+{
+	text	   *value = PG_GETARG_TEXT_PP(0);
+	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *s = tg_to_utf8(text_to_cstring(value));
+	TgNormalKind nk;
+	char		out[1024];
+	size_t		n;
+	int			nwords;
+
+	if (strcmp(kind, "text") == 0)
+		nk = TG_NORMAL_TEXT;
+	else if (strcmp(kind, "domain") == 0)
+		nk = TG_NORMAL_DOMAIN;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid kind \"%s\"", kind),
+				 errhint("Use 'text' or 'domain'.")));
+
+	n = tg_normal_form(nk, s, strlen(s), out, sizeof(out), &nwords);
+	if (n == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(pg_any_to_server(out, (int) n, PG_UTF8)));
+}
+
+/* State for listing the built-in rules into a tuplestore. */
+typedef struct TgVisitState
+{
+	ReturnSetInfo *rsinfo;
+} TgVisitState;
+
+/* Visitor: one row per built-in rule. */
+static void
+tg_builtin_row(const char *kind, const char *value, const char *strength,
+			   void *arg)
+{
+	TgVisitState *st = (TgVisitState *) arg;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, strength[0] == '\0'};
+
+	values[0] = CStringGetTextDatum(kind);
+	values[1] = CStringGetTextDatum(pg_any_to_server(value, (int) strlen(value), PG_UTF8));
+	values[2] = CStringGetTextDatum(strength);
+	tuplestore_putvalues(st->rsinfo->setResult, st->rsinfo->setDesc, values, nulls);
+}
+
+PG_FUNCTION_INFO_V1(builtin_rules);
+
+/*
+ * builtin_rules() RETURNS TABLE (kind text, value text, strength text)
+ *	  The rules compiled into the checker, for operators to read.
+ */
+Datum
+builtin_rules(PG_FUNCTION_ARGS)
+{
+	TgVisitState st;
+
+	InitMaterializedSRF(fcinfo, 0);
+	st.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	tg_rules_builtin_visit(tg_builtin_row, &st);
+	return (Datum) 0;
+}

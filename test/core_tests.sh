@@ -1,0 +1,78 @@
+# test/core_tests.sh -- sourced by test/check.sh: the tests of the deciding
+# core that need no server, and fetching the public disposable-domain list
+# the TAP test imports.
+#
+#   run_core_tests   unit test + corpus score (gcc -Werror), then the
+#                    libFuzzer harness for TG_FUZZ_SECONDS (default 60)
+#   fetch_disposable_list
+#                    npm pack disposable-email-domains-js into $WORK/npm and
+#                    export TG_DISPOSABLE_LIST (the JSON array); says so
+#                    clearly when the registry cannot be reached
+# Both add to CORE_PASSED / CORE_FAILED.
+
+CORE_PASSED=0
+CORE_FAILED=0
+
+core_result() {
+	if [ "$1" -eq 0 ]; then
+		CORE_PASSED=$((CORE_PASSED + 1)); echo "core test $2 ... ok"
+	else
+		CORE_FAILED=$((CORE_FAILED + 1)); echo "core test $2 ... FAILED"
+	fi
+}
+
+run_core_tests() {
+	local src="$WORK/src" out="$WORK/core" icu status
+	icu=$(pkg-config --libs icu-uc icu-i18n)
+	"${SUDO[@]}" mkdir -p "$out"
+	"${SUDO[@]}" chown "$(id -u)" "$out"
+
+	say "unit test and corpus score of the checker core (no server)"
+	set +e
+	gcc -O2 -g -Wall -Wextra -Werror -I"$src/src" "$src"/src/checker*.c \
+		"$src/test/unit/test_checker.c" $icu -o "$out/test_checker" &&
+		"$out/test_checker" "$src/test/corpus/corpus.tsv"
+	status=$?
+	set -e
+	core_result "$status" unit_and_corpus
+
+	say "fuzzing the checker core for ${TG_FUZZ_SECONDS:-60} s (libFuzzer, ASan, UBSan)"
+	set +e
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-I"$src/src" "$src"/src/checker*.c "$src/test/fuzz/fuzz_checker.c" $icu \
+		-o "$out/fuzz_checker" &&
+		mkdir -p "$out/fuzz-corpus" &&
+		(cd "$out" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+			./fuzz_checker -max_total_time="${TG_FUZZ_SECONDS:-60}" -max_len=8192 \
+			-timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			fuzz-corpus "$src/test/fuzz/seeds" 2>&1 | tail -n 25)
+	status=${PIPESTATUS[0]}
+	[ "$status" -eq 0 ] && status=$(ls "$out"/crash-* "$out"/leak-* "$out"/timeout-* 2>/dev/null | wc -l)
+	set -e
+	core_result "$status" fuzz
+}
+
+fetch_disposable_list() {
+	local dir="$WORK/npm" tgz
+	say "fetching the CC0 disposable-domain list (npm: disposable-email-domains-js)"
+	if ! command -v npm >/dev/null 2>&1; then
+		ensure_packages npm || true
+	fi
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "SKIP: npm is not installed and could not be installed; the import test will be skipped"
+		return 0
+	fi
+	"${SUDO[@]}" mkdir -p "$dir"
+	"${SUDO[@]}" chown "$(id -u)" "$dir"
+	if tgz=$(cd "$dir" && timeout 120 npm pack --silent disposable-email-domains-js 2>"$dir/npm.err") &&
+		tar -xzf "$dir/$tgz" -C "$dir" &&
+		[ -s "$dir/package/dist/dict/disposable_email_blocklist.json" ]; then
+		chmod -R a+rX "$dir"
+		export TG_DISPOSABLE_LIST="$dir/package/dist/dict/disposable_email_blocklist.json"
+		export TG_DISPOSABLE_VERSION="${tgz%.tgz}"
+		echo "fetched $tgz: $(grep -c '"' "$TG_DISPOSABLE_LIST") domains"
+	else
+		echo "SKIP: the npm registry could not be reached (see below); the import test will be skipped"
+		tail -n 5 "$dir/npm.err" 2>/dev/null || true
+	fi
+}

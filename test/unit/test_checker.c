@@ -1,0 +1,250 @@
+/*-------------------------------------------------------------------------
+ *
+ * test_checker.c
+ *	  Stand-alone test of the deciding core (src/checker*.c), no server:
+ *	  invariants on odd input, the rule builder, and the labelled corpus
+ *	  (test/corpus/corpus.tsv) scored for precision and recall.
+ *
+ *	  usage: test_checker CORPUS.tsv
+ *	  exit status 0 when every check passes and precision >= 0.98 and
+ *	  recall >= 0.95; prints both, and every misclassified case.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "checker.h"
+
+static int failures = 0;
+
+#define CHECK(cond, ...) \
+	do { \
+		if (!(cond)) { \
+			failures++; \
+			printf("FAIL %s:%d: ", __FILE__, __LINE__); \
+			printf(__VA_ARGS__); \
+			printf("\n"); \
+		} \
+	} while (0)
+
+/* Is s[0..n) valid UTF-8 (no NULs)? */
+static int
+valid_utf8(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t		i = 0;
+
+	while (i < n)
+	{
+		unsigned char c = p[i];
+		int			k;
+
+		if (c == 0)
+			return 0;
+		if (c < 0x80)
+			k = 0;
+		else if ((c & 0xE0) == 0xC0 && c >= 0xC2)
+			k = 1;
+		else if ((c & 0xF0) == 0xE0)
+			k = 2;
+		else if ((c & 0xF8) == 0xF0 && c <= 0xF4)
+			k = 3;
+		else
+			return 0;
+		for (int j = 1; j <= k; j++)
+			if (i + j >= n || (p[i + j] & 0xC0) != 0x80)
+				return 0;
+		i += k + 1;
+	}
+	return 1;
+}
+
+/* Check a triple and the verdict's invariants; returns suspicious. */
+static int
+check3(const TgRules *rules, const char *name, size_t nlen, const char *sub,
+	   const char *email, TgVerdict *v)
+{
+	TgText		f[TG_NUM_FIELDS] = {
+		{name, nlen}, {sub, sub ? strlen(sub) : 0}, {email, email ? strlen(email) : 0}
+	};
+
+	tg_check(rules, f, v);
+	CHECK(v->reason_len == strlen(v->reason), "reason_len %zu != strlen", v->reason_len);
+	CHECK(v->reason_len < TG_REASON_MAX, "reason too long");
+	CHECK(valid_utf8(v->reason, v->reason_len), "reason not valid UTF-8: %s", v->reason);
+	CHECK(v->suspicious == (v->nhits > 0), "suspicious/nhits disagree");
+	CHECK(!v->suspicious || v->reason_len > 0, "suspicious without a reason");
+	return v->suspicious;
+}
+
+/* Odd input of every kind gets a verdict. */
+static void
+test_odd_input(void)
+{
+	TgVerdict	v;
+	size_t		big = 1024 * 1024;
+	char	   *s = malloc(big + 16);
+	static const char *const odd[] = {
+		"", " ", "\xff\xfe\xfd", "te\xc3st", "\xe2\x80\xae" "tset", "\xcc\x81\xcc\x81",
+		"test\xf0\x9f", "@", "@@@", "a@", "@b", "a@b", "\xef\xbb\xbf", "\xe2\x80\x8b",
+		"T\xcc\xb6\xcc\xb6\xcc\xb6", "..........", "-", "a@\xff.com", "\xf4\x90\x80\x80",
+	};
+
+	CHECK(!check3(NULL, NULL, 0, NULL, NULL, &v), "all NULL is suspicious");
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+		check3(NULL, odd[i], strlen(odd[i]), odd[i], odd[i], &v);
+
+	/* 1 MB of one letter, of words, of combining marks, of invalid bytes */
+	memset(s, 'a', big);
+	CHECK(check3(NULL, s, big, NULL, NULL, &v), "1 MB of 'a' passes");
+	for (size_t i = 0; i < big; i++)
+		s[i] = "acme widgets "[i % 13];
+	CHECK(!check3(NULL, s, big, NULL, NULL, &v), "1 MB of words is suspicious: %s", v.reason);
+	memcpy(s + big - 5, " test", 5);
+	CHECK(check3(NULL, s, big, NULL, NULL, &v), "test at the end of 1 MB missed");
+	for (size_t i = 0; i + 1 < big; i += 2)
+		memcpy(s + i, "\xcc\x81", 2);
+	check3(NULL, s, big, s, NULL, &v);
+	memset(s, 0xff, big);
+	check3(NULL, s, big, s, NULL, &v);
+	memset(s, 'x', big);
+	s[big - 10] = '@';
+	check3(NULL, NULL, 0, NULL, s, &v);
+	for (size_t i = 0; i < big; i++)
+		s[i] = "test "[i % 5];
+	CHECK(check3(NULL, s, big, NULL, NULL, &v), "repeated test missed");
+	CHECK(v.reason_len < 200, "a repeated rule is named more than once: %s", v.reason);
+	free(s);
+}
+
+/* The builder: operator keywords, domains, allowlist, ASCII reasons. */
+static void
+test_builder(void)
+{
+	TgRules    *r = tg_rules_new();
+	TgVerdict	v;
+
+	CHECK(r != NULL, "tg_rules_new failed");
+	if (r == NULL)
+		return;
+	CHECK(tg_rules_add_keyword(r, "Widgets", 7, TG_STRENGTH_STRONG), "add keyword");
+	CHECK(!tg_rules_add_keyword(r, "---", 3, TG_STRENGTH_STRONG), "junk keyword accepted");
+	CHECK(tg_rules_add_keyword(r, "qa", 2, TG_STRENGTH_IGNORE), "ignore");
+	CHECK(tg_rules_add_domain(r, "@Spam.IO.", 9, TG_DOMAIN_DISPOSABLE), "add domain");
+	CHECK(!tg_rules_add_domain(r, "a b", 3, TG_DOMAIN_DISPOSABLE), "junk domain accepted");
+	CHECK(tg_rules_add_allow(r, TG_ALLOW_NAME, "The Test Kitchen", 16), "allow name");
+	CHECK(check3(r, "Acme Widgets", 12, NULL, NULL, &v), "operator keyword missed");
+	CHECK(!check3(r, "QA Partners", 11, NULL, NULL, &v), "ignored keyword fired: %s", v.reason);
+	CHECK(check3(r, NULL, 0, NULL, "a@x.spam.io", &v), "operator domain missed");
+	CHECK(!check3(r, "the test KITCHEN", 16, NULL, NULL, &v), "allowlisted name fired");
+	CHECK(check3(NULL, "QA Partners", 11, NULL, NULL, &v), "built-in rules changed by a copy");
+	tg_rules_set_ascii_reasons(r, true);
+	check3(r, "T\xd0\xb5st", 5, NULL, NULL, &v);
+	for (size_t i = 0; i < v.reason_len; i++)
+		CHECK((unsigned char) v.reason[i] < 0x80, "non-ASCII in an ASCII reason: %s", v.reason);
+	tg_rules_free(r);
+}
+
+/* Undo the corpus file's \N and backslash escapes in place. */
+static char *
+unescape(char *s)
+{
+	char	   *o = s;
+
+	if (strcmp(s, "\\N") == 0)
+		return NULL;
+	for (char *p = s; *p; p++)
+	{
+		if (*p == '\\' && p[1])
+		{
+			p++;
+			*o++ = (*p == 't') ? '\t' : (*p == 'n') ? '\n' : *p;
+		}
+		else
+			*o++ = *p;
+	}
+	*o = '\0';
+	return s;
+}
+
+/* Score the labelled corpus. */
+static void
+test_corpus(const char *path)
+{
+	FILE	   *f = fopen(path, "r");
+	char		line[8192];
+	int			tp = 0, fp = 0, fn = 0, tn = 0;
+	double		precision, recall;
+
+	CHECK(f != NULL, "cannot open %s", path);
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f))
+	{
+		char	   *col[5] = {0};
+		char	   *p = line;
+		int			k = 0;
+		TgVerdict	v;
+		int			is_test;
+		int			flagged;
+
+		line[strcspn(line, "\n")] = '\0';
+		col[0] = p;
+		while (k < 4 && (p = strchr(p, '\t')) != NULL)
+		{
+			*p++ = '\0';
+			col[++k] = p;
+		}
+		if (k != 4)
+		{
+			CHECK(0, "bad corpus line: %s", line);
+			continue;
+		}
+		is_test = strcmp(col[0], "test") == 0;
+		for (int i = 2; i < 5; i++)
+			col[i] = unescape(col[i]);
+		flagged = check3(NULL, col[2], col[2] ? strlen(col[2]) : 0, col[3], col[4], &v);
+		if (is_test && flagged)
+			tp++;
+		else if (is_test)
+		{
+			fn++;
+			printf("missed (%s): %s | %s | %s\n", col[1], col[2] ? col[2] : "NULL",
+				   col[3] ? col[3] : "NULL", col[4] ? col[4] : "NULL");
+		}
+		else if (flagged)
+		{
+			fp++;
+			printf("false alarm (%s): %s | %s | %s -- %s\n", col[1],
+				   col[2] ? col[2] : "NULL", col[3] ? col[3] : "NULL",
+				   col[4] ? col[4] : "NULL", v.reason);
+		}
+		else
+			tn++;
+	}
+	fclose(f);
+	precision = tp + fp ? (double) tp / (tp + fp) : 0;
+	recall = tp + fn ? (double) tp / (tp + fn) : 0;
+	printf("corpus: %d cases (%d test, %d real): precision %.3f, recall %.3f "
+		   "(tp %d, fp %d, fn %d, tn %d)\n",
+		   tp + fp + fn + tn, tp + fn, fp + tn, precision, recall, tp, fp, fn, tn);
+	CHECK(tp + fp + fn + tn >= 300, "corpus has fewer than 300 cases");
+	CHECK(precision >= 0.98, "precision %.3f below 0.98", precision);
+	CHECK(recall >= 0.95, "recall %.3f below 0.95", recall);
+}
+
+int
+main(int argc, char **argv)
+{
+	test_odd_input();
+	test_builder();
+	if (argc > 1)
+		test_corpus(argv[1]);
+	if (failures)
+		printf("unit tests: %d FAILED\n", failures);
+	else
+		printf("unit tests: ok\n");
+	return failures ? 1 : 0;
+}
