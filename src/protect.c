@@ -33,6 +33,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -112,6 +113,19 @@ tg_parse_tenant_id(const char *text, Oid typid, Datum *value, char **canonical)
 	}
 	PG_END_TRY();
 	return ok;
+}
+
+/* An id shortened for messages: at most about 64 bytes, then "...". */
+char *
+tg_abbrev_id(const char *id)
+{
+	int			len = strlen(id);
+	int			clip;
+
+	if (len <= 64)
+		return pstrdup(id);
+	clip = pg_mbcliplen(id, len, 60);
+	return psprintf("%.*s...", clip, id);
 }
 
 /* Refuse unless the current role is a superuser or a tenant_guard_admin. */
@@ -506,14 +520,14 @@ protect_tenant(PG_FUNCTION_ARGS)
 	if (!parsed)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid tenant id \"%s\"", id),
+				 errmsg("invalid tenant id \"%s\"", tg_abbrev_id(id)),
 				 errdetail("It is not a valid %s, the type of the key of %s.",
 						   format_type_be(((TgGuarded *) linitial(guarded))->keytype),
 						   ((TgGuarded *) linitial(guarded))->relname)));
 	if (canonical == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("tenant \"%s\" does not exist", id),
+				 errmsg("tenant \"%s\" does not exist", tg_abbrev_id(id)),
 				 errdetail("No table guarded by tenant_guard holds a tenant with this id.")));
 
 	args[0] = CStringGetTextDatum(canonical);
@@ -575,6 +589,6 @@ unprotect_tenant(PG_FUNCTION_ARGS)
 
 	if (n == 0)
 		ereport(NOTICE,
-				(errmsg("tenant \"%s\" is not protected", id)));
+				(errmsg("tenant \"%s\" is not protected", tg_abbrev_id(id))));
 	PG_RETURN_BOOL(n > 0);
 }

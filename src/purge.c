@@ -69,6 +69,7 @@
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/typcache.h"
 
 #include "tenant_guard.h"
@@ -203,12 +204,27 @@ tg_count_noop(DestReceiver *self)
 	(void) self;
 }
 
+/* Log a purge statement and its duration at DEBUG1. */
+static void
+tg_debug_statement(const char *sql, TimestampTz start)
+{
+	long		secs;
+	int			usecs;
+
+	if (!message_level_is_interesting(DEBUG1))
+		return;
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	elog(DEBUG1, "tenant_guard purge: %.3f ms, " UINT64_FORMAT " rows: %s",
+		 secs * 1000.0 + usecs / 1000.0, SPI_processed, sql);
+}
+
 /* Run sql, counting its result rows (first column: ordinal) into counts. */
 static uint64
 tg_exec_counting(const char *sql, int64 *counts, int n)
 {
 	TgCountReceiver r;
 	SPIExecuteOptions options;
+	TimestampTz start;
 	int			rc;
 
 	memset(&r, 0, sizeof(r));
@@ -222,9 +238,11 @@ tg_exec_counting(const char *sql, int64 *counts, int n)
 
 	memset(&options, 0, sizeof(options));
 	options.dest = (DestReceiver *) &r;
+	start = GetCurrentTimestamp();
 	rc = SPI_execute_extended(sql, &options);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_extended failed: %s (%s)", SPI_result_code_string(rc), sql);
+	tg_debug_statement(sql, start);
 	return SPI_processed;
 }
 
@@ -232,10 +250,12 @@ tg_exec_counting(const char *sql, int64 *counts, int n)
 static uint64
 tg_exec(const char *sql)
 {
+	TimestampTz start = GetCurrentTimestamp();
 	int			rc = SPI_execute(sql, false, 0);
 
 	if (rc < 0)
 		elog(ERROR, "SPI_execute failed: %s (%s)", SPI_result_code_string(rc), sql);
+	tg_debug_statement(sql, start);
 	return SPI_processed;
 }
 
@@ -524,6 +544,26 @@ tg_apply_pending(TgPurge *p, TgPending *pd)
 	tg_edge_condition(&sql, e, "p", "c");
 	appendStringInfoString(&sql, " RETURNING p.ord");
 	tg_exec_counting(sql.data, pd->child->updated, p->ntargets);
+
+	/*
+	 * A default equal to a deleted key leaves the row as it was, and
+	 * PostgreSQL's update check sees no change; its own SET DEFAULT action
+	 * re-checks for that case, and so do we.
+	 */
+	if (e->action == 'd')
+	{
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT 1 FROM %s%s c, %s p WHERE ",
+						 e->child_kind == 'p' ? "" : "ONLY ", pd->child->qualname, pd->tmp);
+		tg_edge_condition(&sql, e, "p", "c");
+		appendStringInfoString(&sql, " LIMIT 1");
+		if (tg_exec(sql.data) > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("update or delete on table \"%s\" violates foreign key constraint \"%s\" on table \"%s\"",
+							pd->parent->label, get_constraint_name(e->conoid), pd->child->label),
+					 errdetail("ON DELETE SET DEFAULT sets the key to a value that is being deleted. Nothing was purged.")));
+	}
 }
 
 /* Steps 5-7: the deletes, the updates and the protection check. */
@@ -567,12 +607,7 @@ tg_run(TgPurge *p)
 		done = lappend(done, w);
 	}
 
-	/* triggers back on for the updates: SET DEFAULT values get checked */
-	AtEOXact_GUC(true, nest);
-	foreach(lc, p->pending)
-		tg_apply_pending(p, lfirst(lc));
-
-	/* step 7 */
+	/* step 7, before anything else can fail on those rows */
 	foreach(lc, done)
 	{
 		TgWork	   *w = lfirst(lc);
@@ -600,6 +635,11 @@ tg_run(TgPurge *p)
 				 errdetail("Its row depends through foreign keys on a tenant being purged. Nothing was purged."),
 				 errhint("Purge the other tenants without the one it depends on, or lift the protection.")));
 	}
+
+	/* triggers back on for the updates: SET DEFAULT values get checked */
+	AtEOXact_GUC(true, nest);
+	foreach(lc, p->pending)
+		tg_apply_pending(p, lfirst(lc));
 }
 
 /* What one purged tenant reports; lives in the caller's memory context. */
@@ -810,7 +850,7 @@ tg_targets_from_ids(TgPurge *p)
 		if (!tg_parse_tenant_id(s, p->keytype, &keys[i], &canon))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-					 errmsg("invalid tenant id \"%s\"", s),
+					 errmsg("invalid tenant id \"%s\"", tg_abbrev_id(s)),
 					 errdetail("It is not a valid %s, the type of the key \"%s\" of \"%s\". Nothing was purged.",
 							   format_type_be(p->keytype), p->keycol, p->root_label)));
 	}
