@@ -14,6 +14,7 @@
 #
 #   bash bench/purge.sh              # 3 runs at scale 1
 #   RUNS=5 SCALE=10 bash bench/purge.sh   # 10x the dependents (slow)
+# Always run with PG_CONFIG set to the installation to test.
 source "$(dirname "$0")/../test/lib.sh"
 
 RUNS=${RUNS:-3}
@@ -82,7 +83,7 @@ ratios=()
 for run in $(seq 1 "$RUNS"); do
 	load native "$SCALE"
 	load purge "$SCALE"
-	psql_pg -q <<'SQL'
+	psql_pg -q >/dev/null <<'SQL'
 SET client_min_messages = warning;
 SELECT tenant_guard.attach('purge.tenants');
 SELECT tenant_guard.protect('31c06fc4-db22-4740-83ea-48ac14f25810', 'the real customer');
