@@ -129,7 +129,8 @@ CREATE FUNCTION tenant_guard.attach(
     tbl regclass,
     name_column name DEFAULT 'name',
     subdomain_column name DEFAULT 'subdomain',
-    email_column name DEFAULT 'email')
+    email_column name DEFAULT 'email',
+    id_column name DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -194,11 +195,13 @@ BEGIN
     'FOR EACH ROW EXECUTE FUNCTION tenant_guard.guard_trigger(%L, %L, %L)',
     tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
     coalesce(email_column, ''));
+  -- protection triggers and the registry the purge reads (see the end of this file)
+  PERFORM tenant_guard.attach_protection(tbl, id_column, name_column, subdomain_column, email_column);
 END
 $$;
 
-COMMENT ON FUNCTION tenant_guard.attach(regclass, name, name, name) IS
-  'Install the tenant_guard row trigger (BEFORE INSERT OR UPDATE) on a tenants table; NULL for a column the table lacks. Re-running replaces it';
+COMMENT ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) IS
+  'Install the tenant_guard row trigger (BEFORE INSERT OR UPDATE) on a tenants table; NULL for a column the table lacks. Re-running replaces it. Also installs the protection triggers keyed on id_column (NULL: the single-column primary key, else "id") and registers the table for purge_test_tenants()';
 
 CREATE FUNCTION tenant_guard.detach(tbl regclass)
 RETURNS boolean
@@ -206,6 +209,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
+  PERFORM tenant_guard.detach_protection(tbl);
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
                   WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard'
                     AND t.tgfoid = 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure
@@ -219,12 +223,12 @@ END
 $$;
 
 COMMENT ON FUNCTION tenant_guard.detach(regclass) IS
-  'Remove the tenant_guard trigger from a table; false (with a NOTICE) when it was not attached';
+  'Remove the tenant_guard triggers (guard and protection) from a table and forget it in guarded_tables; false (with a NOTICE) when it was not attached';
 
 -- Installing or removing the guard is an administrator's decision.
-REVOKE ALL ON FUNCTION tenant_guard.attach(regclass, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.detach(regclass) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.attach(regclass, name, name, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) TO tenant_guard_admin;
 GRANT EXECUTE ON FUNCTION tenant_guard.detach(regclass) TO tenant_guard_admin;
 
 -- ==== smarter checker ====
@@ -346,6 +350,146 @@ CREATE TRIGGER rules_changed
 CREATE FUNCTION tenant_guard.import_email_domains(
     domains text[], source text DEFAULT NULL, kind text DEFAULT 'disposable')
 RETURNS integer
+
+-- ==== protected tenants and the purge ====
+--
+-- attach() registers each guarded table here, with the column that
+-- identifies a tenant; protect() and purge_test_tenants() read it.  Tenant
+-- ids are text in the API and compared in the key's text output form, so
+-- '31C06FC4-...' and '31c06fc4-...' name the same uuid tenant.
+--
+CREATE TABLE tenant_guard.guarded_tables (
+    tbl              regclass PRIMARY KEY,
+    id_column        name,
+    name_column      name,
+    subdomain_column name,
+    email_column     name,
+    attached_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE tenant_guard.guarded_tables IS
+  'tenant_guard: tables attach() guards; id_column NULL means the table has no usable key (no protection, no purge)';
+COMMENT ON COLUMN tenant_guard.guarded_tables.id_column IS
+  'the column identifying a tenant: protection triggers and the purge key on it';
+
+CREATE TABLE tenant_guard.protected_tenants (
+    tenant_id    text PRIMARY KEY CHECK (tenant_id <> ''),
+    note         text,
+    protected_by name NOT NULL,
+    protected_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE tenant_guard.protected_tenants IS
+  'tenant_guard: tenants that no DELETE, key UPDATE, TRUNCATE or purge may remove; write it through protect() / unprotect()';
+COMMENT ON COLUMN tenant_guard.protected_tenants.tenant_id IS
+  'the key in its text output form (canonical: uuids lower case)';
+COMMENT ON COLUMN tenant_guard.protected_tenants.protected_by IS
+  'current_user of the protect() call';
+
+CREATE TABLE tenant_guard.tenant_tables (
+    tbl         regclass NOT NULL,
+    column_name name NOT NULL,
+    tenants     regclass NOT NULL,
+    added_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tbl, column_name)
+);
+
+COMMENT ON TABLE tenant_guard.tenant_tables IS
+  'tenant_guard: tables holding a tenant key without a declared foreign key; the purge deletes their rows as if the key were ON DELETE CASCADE';
+
+CREATE SEQUENCE tenant_guard.purge_journal_id_seq;
+
+CREATE TABLE tenant_guard.purge_journal (
+    id               bigint NOT NULL
+                     DEFAULT pg_catalog.nextval('tenant_guard.purge_journal_id_seq'::pg_catalog.regclass)
+                     PRIMARY KEY,
+    purge_xid        xid8 NOT NULL,
+    tenant_table     text NOT NULL,
+    tenant_id        text NOT NULL,
+    tenant           jsonb NOT NULL,
+    reason           text,
+    deleted          jsonb NOT NULL,
+    updated          jsonb NOT NULL,
+    total_deleted    bigint NOT NULL,
+    purged_by        name NOT NULL,
+    application_name text,
+    purged_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    redis_cleaned_at timestamptz
+);
+
+ALTER SEQUENCE tenant_guard.purge_journal_id_seq OWNED BY tenant_guard.purge_journal.id;
+COMMENT ON SEQUENCE tenant_guard.purge_journal_id_seq IS 'tenant_guard: ids of purge_journal';
+
+CREATE INDEX purge_journal_tenant_id_idx ON tenant_guard.purge_journal (tenant_id);
+-- the outbox: purged tenants whose Redis keys are still to be removed
+CREATE INDEX purge_journal_redis_pending_idx ON tenant_guard.purge_journal (id)
+  WHERE redis_cleaned_at IS NULL;
+
+COMMENT ON TABLE tenant_guard.purge_journal IS
+  'tenant_guard: one row per tenant removed by purge_test_tenants(); also the outbox of Redis clean-ups (redis_cleaned_at IS NULL)';
+COMMENT ON COLUMN tenant_guard.purge_journal.purge_xid IS 'transaction of the purge: rows of one call share it';
+COMMENT ON COLUMN tenant_guard.purge_journal.tenant_table IS 'the guarded table the tenant was removed from';
+COMMENT ON COLUMN tenant_guard.purge_journal.tenant_id IS 'the key, in its text output form';
+COMMENT ON COLUMN tenant_guard.purge_journal.tenant IS 'the whole tenant row as it was';
+COMMENT ON COLUMN tenant_guard.purge_journal.reason IS 'why it was purged: the checker''s reason, or requested by id';
+COMMENT ON COLUMN tenant_guard.purge_journal.deleted IS 'rows deleted per table, {"schema.table": n}, the tenant row included';
+COMMENT ON COLUMN tenant_guard.purge_journal.updated IS 'rows updated per table by ON DELETE SET NULL / SET DEFAULT';
+COMMENT ON COLUMN tenant_guard.purge_journal.total_deleted IS 'sum of deleted';
+COMMENT ON COLUMN tenant_guard.purge_journal.purged_by IS 'current_user of the purge';
+COMMENT ON COLUMN tenant_guard.purge_journal.application_name IS 'application_name of the purging session';
+COMMENT ON COLUMN tenant_guard.purge_journal.redis_cleaned_at IS 'when the tenant''s Redis keys were removed; NULL = still to do';
+
+-- Configuration and evidence survive pg_dump / restore.
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.guarded_tables', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.protected_tenants', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.tenant_tables', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal_id_seq', '');
+
+-- Only admins see or change this configuration.  protected_tenants is
+-- written by protect()/unprotect() as its owner (so protected_by cannot be
+-- forged and ids are always canonical); the journal is written by the purge
+-- as its owner; admins may only mark Redis clean-ups done.
+REVOKE ALL ON tenant_guard.guarded_tables, tenant_guard.protected_tenants,
+  tenant_guard.tenant_tables, tenant_guard.purge_journal FROM PUBLIC;
+REVOKE ALL ON SEQUENCE tenant_guard.purge_journal_id_seq FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON tenant_guard.guarded_tables, tenant_guard.tenant_tables
+  TO tenant_guard_admin;
+GRANT SELECT ON tenant_guard.protected_tenants, tenant_guard.purge_journal TO tenant_guard_admin;
+GRANT UPDATE (redis_cleaned_at) ON tenant_guard.purge_journal TO tenant_guard_admin;
+
+--
+-- Protection.
+--
+CREATE FUNCTION tenant_guard.protect_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'protect_trigger'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.protect_trigger() IS
+  'Trigger installed by attach(): BEFORE DELETE OR UPDATE OF the key (row) refuses to remove a protected tenant, BEFORE TRUNCATE (statement) refuses while the table holds one; argument: the key column';
+
+CREATE FUNCTION tenant_guard.protect(tenant_id text, note text DEFAULT NULL)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'protect_tenant'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.protect(text, text) IS
+  'Protect a tenant (its key as text) from DELETE, key UPDATE, TRUNCATE and the purge; true if newly protected, false if it already was (a non-NULL note replaces the old one)';
+
+CREATE FUNCTION tenant_guard.unprotect(tenant_id text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unprotect_tenant'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.unprotect(text) IS
+  'Lift the protection of a tenant; false (with a NOTICE) when it was not protected';
+
+-- attach()'s second half: runs with attach's caller's rights (creating a
+-- trigger needs ownership of the table).
+CREATE FUNCTION tenant_guard.attach_protection(
+    tbl regclass, id_column name, name_column name, subdomain_column name, email_column name)
+RETURNS boolean
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -387,3 +531,259 @@ COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text) IS
 -- Changes the rules: admins only.
 REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text) TO tenant_guard_admin;
+
+  keycol name := id_column;
+  member regclass;
+BEGIN
+  PERFORM tenant_guard.detach_protection(tbl);
+  IF keycol IS NULL THEN
+    -- the single-column primary key, else a column called "id"
+    SELECT a.attname INTO keycol
+      FROM pg_catalog.pg_constraint c
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+     WHERE c.conrelid = tbl AND c.contype = 'p' AND pg_catalog.cardinality(c.conkey) = 1;
+    IF keycol IS NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                                WHERE a.attrelid = tbl AND a.attname = 'id'
+                                  AND a.attnum > 0 AND NOT a.attisdropped) THEN
+      keycol := 'id';
+    END IF;
+  ELSIF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                     WHERE a.attrelid = tbl AND a.attname = keycol
+                       AND a.attnum > 0 AND NOT a.attisdropped) THEN
+    RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+      MESSAGE = pg_catalog.format('column "%s" of table "%s" does not exist', keycol, tbl),
+      HINT = 'id_column names the column that identifies a tenant, e.g. its primary key.';
+  END IF;
+
+  -- without a key the table is guarded against test data, but its tenants
+  -- cannot be protected or purged (guarded_tables.id_column stays NULL;
+  -- protect() and the purge say so)
+  IF keycol IS NOT NULL THEN
+    -- row triggers on a partitioned table are cloned to its partitions;
+    -- TRUNCATE triggers are not, so each member of the tree gets one
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER tenant_guard_protect BEFORE DELETE OR UPDATE OF %I ON %s '
+      'FOR EACH ROW EXECUTE FUNCTION tenant_guard.protect_trigger(%L)', keycol, tbl, keycol);
+    FOR member IN SELECT tbl UNION SELECT t.relid FROM pg_catalog.pg_partition_tree(tbl) t LOOP
+      EXECUTE pg_catalog.format(
+        'CREATE TRIGGER tenant_guard_protect_truncate BEFORE TRUNCATE ON %s '
+        'FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.protect_trigger(%L)', member, keycol);
+    END LOOP;
+  END IF;
+
+  INSERT INTO tenant_guard.guarded_tables AS g
+         (tbl, id_column, name_column, subdomain_column, email_column)
+  VALUES (tbl, keycol, name_column, subdomain_column, email_column);
+  RETURN keycol IS NOT NULL;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) IS
+  'Called by attach(): install the protection triggers on a guarded table and register it in guarded_tables; false when the table has no usable key';
+
+CREATE FUNCTION tenant_guard.detach_protection(tbl regclass)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  t record;
+  found_any boolean := false;
+BEGIN
+  FOR t IN SELECT tr.tgrelid::pg_catalog.regclass AS rel, tr.tgname
+             FROM pg_catalog.pg_trigger tr
+            WHERE tr.tgrelid IN (SELECT tbl UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(tbl) p)
+              AND tr.tgname IN ('tenant_guard_protect', 'tenant_guard_protect_truncate')
+              AND tr.tgfoid = 'tenant_guard.protect_trigger()'::pg_catalog.regprocedure
+              AND tr.tgparentid = 0 AND NOT tr.tgisinternal LOOP
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
+    found_any := true;
+  END LOOP;
+  DELETE FROM tenant_guard.guarded_tables g WHERE g.tbl = detach_protection.tbl;
+  RETURN found_any OR FOUND;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.detach_protection(regclass) IS
+  'Called by detach() and attach(): drop the protection triggers of a table and forget it in guarded_tables';
+
+-- Forget dropped tables in the registries (a regclass holds no dependency).
+CREATE FUNCTION tenant_guard.forget_dropped_tables()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  DELETE FROM tenant_guard.guarded_tables g
+   USING pg_catalog.pg_event_trigger_dropped_objects() o
+   WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND o.objsubid = 0
+     AND g.tbl::pg_catalog.oid = o.objid;
+  DELETE FROM tenant_guard.tenant_tables t
+   USING pg_catalog.pg_event_trigger_dropped_objects() o
+   WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND o.objsubid = 0
+     AND (t.tbl::pg_catalog.oid = o.objid OR t.tenants::pg_catalog.oid = o.objid);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.forget_dropped_tables() IS
+  'Event trigger: remove dropped tables from guarded_tables and tenant_tables';
+
+CREATE EVENT TRIGGER tenant_guard_forget_dropped_tables ON sql_drop
+  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+  EXECUTE FUNCTION tenant_guard.forget_dropped_tables();
+
+COMMENT ON EVENT TRIGGER tenant_guard_forget_dropped_tables IS
+  'tenant_guard: keeps guarded_tables and tenant_tables free of dropped tables';
+
+--
+-- Tables holding a tenant key without a foreign key.
+--
+CREATE FUNCTION tenant_guard.add_tenant_table(tbl regclass, column_name name, tenants regclass DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  parent regclass := tenants;
+  key name;
+  keytype oid;
+  coltype oid;
+BEGIN
+  IF tbl IS NULL OR column_name IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'table and column must not be null';
+  END IF;
+  IF parent IS NULL THEN
+    IF (SELECT pg_catalog.count(*) FROM tenant_guard.guarded_tables g WHERE g.id_column IS NOT NULL) <> 1 THEN
+      RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+        MESSAGE = 'cannot tell which tenants table the key refers to',
+        HINT = 'Attach the guard to your tenants table first, or pass tenants => ... when several are guarded.';
+    END IF;
+    SELECT g.tbl INTO parent FROM tenant_guard.guarded_tables g WHERE g.id_column IS NOT NULL;
+  END IF;
+  SELECT g.id_column, a.atttypid INTO key, keytype
+    FROM tenant_guard.guarded_tables g
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = g.tbl AND a.attname = g.id_column
+   WHERE g.tbl = parent AND g.id_column IS NOT NULL;
+  IF key IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('table "%s" is not a guarded tenants table with a key', parent),
+      HINT = 'Run tenant_guard.attach() on it first.';
+  END IF;
+  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = tbl) NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is not a table', tbl);
+  END IF;
+  SELECT a.atttypid INTO coltype FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+      MESSAGE = pg_catalog.format('column "%s" of table "%s" does not exist', column_name, tbl);
+  END IF;
+  -- the purge joins with "=": the column must compare with the key as is
+  BEGIN
+    EXECUTE pg_catalog.format('SELECT NULL::%s = NULL::%s',
+                              pg_catalog.format_type(coltype, NULL), pg_catalog.format_type(keytype, NULL));
+  EXCEPTION WHEN undefined_function THEN
+    RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+      MESSAGE = pg_catalog.format('column "%s" of table "%s" (%s) cannot be compared with the key "%s" of "%s" (%s)',
+                                  column_name, tbl, pg_catalog.format_type(coltype, NULL),
+                                  key, parent, pg_catalog.format_type(keytype, NULL)),
+      HINT = 'Store the tenant key with the key''s type.';
+  END;
+  INSERT INTO tenant_guard.tenant_tables AS t (tbl, column_name, tenants)
+  VALUES (tbl, column_name, parent)
+  ON CONFLICT ON CONSTRAINT tenant_tables_pkey DO UPDATE SET tenants = EXCLUDED.tenants;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) IS
+  'Register a table whose column holds a tenant key without a foreign key: the purge deletes its rows (and what depends on them) with the tenant. tenants defaults to the only guarded table';
+
+CREATE FUNCTION tenant_guard.remove_tenant_table(tbl regclass, column_name name)
+RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  WITH d AS (DELETE FROM tenant_guard.tenant_tables t
+              WHERE t.tbl = remove_tenant_table.tbl AND t.column_name = remove_tenant_table.column_name
+             RETURNING 1)
+  SELECT pg_catalog.count(*) > 0 FROM d;
+$$;
+
+COMMENT ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) IS
+  'Forget a table registered with add_tenant_table(); false when it was not registered';
+
+--
+-- The purge.
+--
+CREATE FUNCTION tenant_guard.purge_test_tenants(
+    dry_run boolean DEFAULT true,
+    ids text[] DEFAULT NULL,
+    force boolean DEFAULT false,
+    batch_size integer DEFAULT NULL,
+    tenants regclass DEFAULT NULL)
+RETURNS TABLE (
+    tenant_id text,
+    name text,
+    subdomain text,
+    email text,
+    reason text,
+    deleted jsonb,
+    updated jsonb,
+    total_deleted bigint)
+AS 'MODULE_PATHNAME', 'purge_test_tenants'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) IS
+  'Remove test tenants and everything that depends on them (foreign keys and add_tenant_table() tables), one row per tenant with rows deleted per table. dry_run (default) reports exactly what a real run would do and rolls it back; ids NULL = the tenants the checker flags, minus protected ones';
+
+-- Each call is one transaction: a huge purge runs as several batches.
+CREATE PROCEDURE tenant_guard.purge_test_tenants_in_batches(
+    batch_size integer DEFAULT 100,
+    force boolean DEFAULT false,
+    tenants regclass DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  n bigint;
+  total bigint := 0;
+BEGIN
+  IF batch_size IS NULL OR batch_size < 1 THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'batch_size must be at least 1';
+  END IF;
+  LOOP
+    SELECT pg_catalog.count(*) INTO n
+      FROM tenant_guard.purge_test_tenants(dry_run => false, force => force,
+                                           batch_size => batch_size, tenants => tenants);
+    total := total OPERATOR(pg_catalog.+) n;
+    COMMIT;
+    EXIT WHEN n OPERATOR(pg_catalog.<) batch_size;
+  END LOOP;
+  RAISE NOTICE 'tenant_guard purged % tenants', total;
+END
+$$;
+
+COMMENT ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) IS
+  'Purge the checker''s candidates batch_size tenants per transaction (CALL it outside a transaction block); see purge_journal for what went';
+
+-- Removing data and protection are administrators' decisions.
+REVOKE ALL ON FUNCTION tenant_guard.protect(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.unprotect(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.detach_protection(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.forget_dropped_tables() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.protect(text, text) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.unprotect(text) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.detach_protection(regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) TO tenant_guard_admin;

@@ -10,12 +10,16 @@
  *	  guc.c       configuration variables and who may change them
  *	  trigger.c   the row trigger installed by attach()
  *	  log.c       writing test_data_prevention_logs rows
+ *	  protect.c   protected tenants: protect(), unprotect(), their trigger
+ *	  fkgraph.c   the foreign-key graph the purge walks
+ *	  purge.c     purge_test_tenants() and tenant_guard.purge_max_share
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "tenant_guard.h"
+#include "purge.h"
 
 PG_MODULE_MAGIC;
 
@@ -27,4 +31,5 @@ _PG_init(void)
 {
 	tg_guc_init();
 	tg_rules_init();
+	tg_purge_init();
 }

@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# bench/purge.sh -- purge_test_tenants() against PostgreSQL's own
+# DELETE ... ON DELETE CASCADE, on identical data, in the same run.
+#
+# 1,848 tenants: 1,845 test tenants to remove, 3 to keep (one protected
+# real customer, two system tenants).  Three levels of dependents:
+# projects (5 per tenant), tasks (10 per project), comments (10 per task):
+# ~1.03M dependent rows, every foreign key ON DELETE CASCADE and indexed.
+# Each run loads two identical copies (schema native, schema purge),
+# VACUUM ANALYZEs and CHECKPOINTs, then times
+#   native: DELETE FROM native.tenants WHERE id <> ALL (kept ids)
+#   purge:  tenant_guard.purge_test_tenants(dry_run => false, force => true)
+# alternating which goes first.  Prints each run and the median ratio.
+#
+#   bash bench/purge.sh              # 3 runs at scale 1
+#   RUNS=5 SCALE=10 bash bench/purge.sh   # 10x the dependents (slow)
+# Always run with PG_CONFIG set to the installation to test.
+source "$(dirname "$0")/../test/lib.sh"
+
+RUNS=${RUNS:-3}
+SCALE=${SCALE:-1}
+
+ensure_packages
+make_workdir .benchrun
+build_install
+TG_PORT=${TG_PORT:-54331} start_cluster
+as_postgres tee -a "$WORK/cluster/postgresql.conf" >/dev/null <<CONF
+shared_buffers = 512MB
+max_wal_size = 8GB
+checkpoint_timeout = 1h
+autovacuum = off
+CONF
+as_postgres "$("$PG_CONFIG" --bindir)/pg_ctl" -D "$WORK/cluster" -l "$WORK/cluster.log" -w restart >/dev/null
+
+psql_pg -q <<'SQL'
+CREATE EXTENSION tenant_guard;
+SQL
+
+# schema $1: tenants + three cascading levels; $2 = scale
+load() {
+	psql_pg -q -v s="$1" -v scale="$2" <<'SQL'
+SET client_min_messages = warning;
+DROP SCHEMA IF EXISTS :s CASCADE;
+CREATE SCHEMA :s;
+SET search_path = :s;
+CREATE TABLE tenants (id uuid PRIMARY KEY, name text NOT NULL, subdomain text NOT NULL, email text NOT NULL);
+CREATE TABLE projects (id bigint PRIMARY KEY, tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE, title text);
+CREATE TABLE tasks (id bigint PRIMARY KEY, project_id bigint NOT NULL REFERENCES projects ON DELETE CASCADE, title text);
+CREATE TABLE comments (id bigint PRIMARY KEY, task_id bigint NOT NULL REFERENCES tasks ON DELETE CASCADE, body text);
+-- tenant n (1..1848) has uuid ...-<n>; 1846..1848 are kept
+INSERT INTO tenants
+SELECT CASE WHEN g = 1846 THEN '31c06fc4-db22-4740-83ea-48ac14f25810'::uuid
+            ELSE ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid END,
+       CASE g WHEN 1846 THEN 'Northwind Traders' WHEN 1847 THEN 'System' WHEN 1848 THEN 'Operations'
+              ELSE 'Test Company ' || g END,
+       CASE g WHEN 1846 THEN 'northwind' WHEN 1847 THEN 'system' WHEN 1848 THEN 'ops'
+              ELSE 'test-company-' || g END,
+       CASE g WHEN 1846 THEN 'it@northwind.com' WHEN 1847 THEN 'root@ourcompany.io' WHEN 1848 THEN 'ops@ourcompany.io'
+              ELSE 'test' || g || '@example.com' END
+  FROM generate_series(1, 1848) g;
+INSERT INTO projects SELECT p, t.id, 'project ' || p
+  FROM (SELECT id, row_number() OVER (ORDER BY id) AS n FROM tenants) t,
+       generate_series((t.n - 1) * 5 * :scale + 1, t.n * 5 * :scale) p;
+INSERT INTO tasks SELECT g, (g - 1) / 10 + 1, 'task ' || g FROM generate_series(1, 1848 * 50 * :scale) g;
+INSERT INTO comments SELECT g, (g - 1) / 10 + 1, 'comment ' || g FROM generate_series(1, 1848 * 500 * :scale) g;
+CREATE INDEX ON projects (tenant_id);
+CREATE INDEX ON tasks (project_id);
+CREATE INDEX ON comments (task_id);
+VACUUM ANALYZE tenants, projects, tasks, comments;
+SQL
+}
+
+# milliseconds one statement takes
+time_ms() {
+	psql_pg -X -q -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+}
+
+native_sql="DELETE FROM native.tenants WHERE id <> ALL (ARRAY['31c06fc4-db22-4740-83ea-48ac14f25810', '00000000-0000-4000-8000-000000000737', '00000000-0000-4000-8000-000000000738']::uuid[])"
+purge_sql="SELECT count(*) FROM tenant_guard.purge_test_tenants(dry_run => false, force => true, tenants => 'purge.tenants')"
+
+say "scale $SCALE: $((1848 * 555 * SCALE)) dependent rows per copy, $RUNS runs"
+ratios=()
+for run in $(seq 1 "$RUNS"); do
+	load native "$SCALE"
+	load purge "$SCALE"
+	psql_pg -q >/dev/null <<'SQL'
+SET client_min_messages = warning;
+SELECT tenant_guard.attach('purge.tenants');
+SELECT tenant_guard.protect('31c06fc4-db22-4740-83ea-48ac14f25810', 'the real customer');
+SQL
+	dep_before=$(psql_pg -Atq -c "SELECT (SELECT count(*) FROM purge.projects) + (SELECT count(*) FROM purge.tasks) + (SELECT count(*) FROM purge.comments)")
+	psql_pg -q -c CHECKPOINT
+	if [ $((run % 2)) -eq 1 ]; then
+		n=$(time_ms "$native_sql"); psql_pg -q -c CHECKPOINT; p=$(time_ms "$purge_sql")
+	else
+		p=$(time_ms "$purge_sql"); psql_pg -q -c CHECKPOINT; n=$(time_ms "$native_sql")
+	fi
+	check=$(psql_pg -Atq -c "SELECT (SELECT count(*) FROM native.tenants) || '/' || (SELECT count(*) FROM purge.tenants) || ' tenants left, ' || (SELECT count(*) FROM native.comments) || '/' || (SELECT count(*) FROM purge.comments) || ' comments left'")
+	ratio=$(awk -v p="$p" -v n="$n" 'BEGIN { printf "%.3f", p / n }')
+	ratios+=("$ratio")
+	printf 'run %d: %s dependent rows; native %8.1f ms, purge %8.1f ms, purge/native %s (%s)\n' \
+		"$run" "$dep_before" "$n" "$p" "$ratio" "$check"
+done
+median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+echo
+echo "median purge/native at scale $SCALE: $median  (target <= 0.75)"
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d)"

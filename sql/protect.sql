@@ -1,0 +1,142 @@
+-- Protected tenants: protect(), unprotect() and what they stop.
+CREATE TABLE tenants (
+    id uuid PRIMARY KEY,
+    name text NOT NULL,
+    subdomain text UNIQUE,
+    email text
+);
+-- no key given: the single-column primary key is the tenant id
+SELECT tenant_guard.attach('tenants');
+SELECT tbl, id_column FROM tenant_guard.guarded_tables;
+INSERT INTO tenants VALUES
+  ('31c06fc4-db22-4740-83ea-48ac14f25810', 'Northwind Traders', 'northwind', 'it@northwind.com'),
+  ('0b0e5a7e-0000-4000-8000-000000000001', 'Globex', 'globex', 'it@globex.com'),
+  ('0b0e5a7e-0000-4000-8000-000000000002', 'Initech', 'initech', 'it@initech.com');
+
+-- ids are text; they are parsed as the key type and stored canonical
+SELECT tenant_guard.protect('31C06FC4-DB22-4740-83EA-48AC14F25810', 'the real customer of the incident');
+SELECT tenant_id, note, protected_by FROM tenant_guard.protected_tenants;
+-- protecting again keeps the row; a new note replaces the old one, NULL keeps it
+SELECT tenant_guard.protect('31c06fc4-db22-4740-83ea-48ac14f25810');
+SELECT tenant_guard.protect('{31c06fc4-db22-4740-83ea-48ac14f25810}', 'real customer');
+SELECT tenant_id, note FROM tenant_guard.protected_tenants;
+-- bad ids
+SELECT tenant_guard.protect(NULL);
+SELECT tenant_guard.protect('');
+SELECT tenant_guard.protect('   ');
+SELECT tenant_guard.protect('not-a-uuid');
+SELECT tenant_guard.protect('00000000-0000-4000-8000-00000000dead');
+SELECT tenant_guard.protect(repeat('x', 1000000));
+
+-- DELETE, key UPDATE and TRUNCATE are refused with SQLSTATE TG003
+DELETE FROM tenants WHERE name = 'Northwind Traders';
+UPDATE tenants SET id = '31c06fc4-db22-4740-83ea-48ac14f25811' WHERE name = 'Northwind Traders';
+TRUNCATE tenants;
+TRUNCATE tenants CASCADE;
+DO $$
+BEGIN
+  DELETE FROM tenants;
+EXCEPTION WHEN SQLSTATE 'TG003' THEN
+  RAISE NOTICE 'refused with TG003: %', SQLERRM;
+END
+$$;
+-- a multi-row DELETE is refused whole
+SELECT count(*) FROM tenants;
+-- other columns may change; the key may be "set" to itself
+UPDATE tenants SET name = 'Northwind Traders Ltd' WHERE subdomain = 'northwind';
+UPDATE tenants SET id = id WHERE subdomain = 'northwind';
+-- unprotected tenants come and go as usual
+UPDATE tenants SET id = '0b0e5a7e-0000-4000-8000-000000000003' WHERE name = 'Initech';
+DELETE FROM tenants WHERE name = 'Initech';
+-- also when a foreign key cascades into the tenants table
+CREATE TABLE plans (id int PRIMARY KEY);
+INSERT INTO plans VALUES (1);
+ALTER TABLE tenants ADD COLUMN plan_id int REFERENCES plans ON DELETE CASCADE;
+UPDATE tenants SET plan_id = 1;
+DELETE FROM plans;
+SELECT count(*) FROM tenants;
+
+-- unprotect
+SELECT tenant_guard.unprotect('31C06FC4-DB22-4740-83EA-48AC14F25810');
+SELECT tenant_guard.unprotect('31c06fc4-db22-4740-83ea-48ac14f25810');
+SELECT tenant_guard.unprotect('not-a-uuid');
+SELECT tenant_guard.unprotect(NULL);
+DELETE FROM tenants WHERE name = 'Northwind Traders Ltd';
+-- TRUNCATE is fine while the table holds no protected tenant
+SELECT tenant_guard.protect('0b0e5a7e-0000-4000-8000-000000000001');
+TRUNCATE tenants, plans;
+SELECT tenant_guard.unprotect('0b0e5a7e-0000-4000-8000-000000000001');
+TRUNCATE tenants, plans;
+
+-- detach removes the protection triggers and the registry row
+SELECT tenant_guard.detach('tenants');
+SELECT count(*) FROM pg_trigger WHERE tgrelid = 'tenants'::regclass AND tgname LIKE 'tenant_guard%';
+SELECT count(*) FROM tenant_guard.guarded_tables;
+SELECT tenant_guard.protect('0b0e5a7e-0000-4000-8000-000000000001');
+
+-- id_column: named explicitly, or missing
+CREATE TABLE accounts (account_no bigint UNIQUE, name text, subdomain text, email text);
+SELECT tenant_guard.attach('accounts', id_column => 'nope');
+SELECT tenant_guard.attach('accounts', id_column => 'account_no');
+INSERT INTO accounts VALUES (7, 'Hooli', 'hooli', 'a@hooli.com');
+SELECT tenant_guard.protect('007');
+SELECT tenant_id FROM tenant_guard.protected_tenants;
+DELETE FROM accounts;
+SELECT tenant_guard.unprotect('7');
+-- a table without a primary key or "id" is guarded, not protectable
+CREATE TABLE keyless (name text, subdomain text, email text);
+SELECT tenant_guard.attach('keyless');
+SELECT tbl, id_column FROM tenant_guard.guarded_tables ORDER BY tbl::text;
+SELECT count(*) FROM pg_trigger WHERE tgrelid = 'keyless'::regclass;
+
+-- a partitioned tenants table: DELETE via parent or partition, TRUNCATE of a partition
+CREATE TABLE ptenants (id bigint, region text, name text, subdomain text, email text,
+                       PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE ptenants_eu PARTITION OF ptenants FOR VALUES IN ('eu');
+CREATE TABLE ptenants_us PARTITION OF ptenants FOR VALUES IN ('us');
+SELECT tenant_guard.attach('ptenants', id_column => 'id');
+SELECT tgrelid::regclass, tgname FROM pg_trigger
+ WHERE tgname LIKE 'tenant_guard_protect%' AND tgrelid::regclass::text LIKE 'ptenants%' ORDER BY 1, 2;
+INSERT INTO ptenants VALUES (1, 'eu', 'Müller GmbH', 'mueller', 'info@mueller.de'),
+                            (2, 'us', 'Route 66 Diner', 'route66', 'eat@route66.com');
+SELECT tenant_guard.protect('1');
+DELETE FROM ptenants WHERE id = 1;
+DELETE FROM ptenants_eu;
+TRUNCATE ptenants_eu;
+TRUNCATE ptenants_us;
+-- moving a protected tenant to another partition is refused too
+-- (PostgreSQL fires BEFORE DELETE on the partition it leaves)
+UPDATE ptenants SET region = 'us' WHERE id = 1;
+SELECT tenant_guard.unprotect('1');
+
+-- dropping a guarded table forgets it
+DROP TABLE accounts, keyless, ptenants;
+SELECT tbl FROM tenant_guard.guarded_tables ORDER BY 1;
+SELECT count(*) FROM tenant_guard.protected_tenants;
+
+-- privileges: admins only, and the table is not writable directly
+CREATE ROLE regress_protect_admin IN ROLE tenant_guard_admin;
+CREATE ROLE regress_protect_nobody;
+SELECT tenant_guard.attach('tenants');
+INSERT INTO tenants VALUES ('0b0e5a7e-0000-4000-8000-000000000001', 'Globex', 'globex', 'it@globex.com');
+SET ROLE regress_protect_nobody;
+SELECT tenant_guard.protect('0b0e5a7e-0000-4000-8000-000000000001');
+SELECT count(*) FROM tenant_guard.protected_tenants;
+RESET ROLE;
+-- EXECUTE granted by mistake still does not let a non-admin in
+GRANT EXECUTE ON FUNCTION tenant_guard.protect(text, text) TO regress_protect_nobody;
+SET ROLE regress_protect_nobody;
+SELECT tenant_guard.protect('0b0e5a7e-0000-4000-8000-000000000001');
+RESET ROLE;
+SET ROLE regress_protect_admin;
+SELECT tenant_guard.protect('0b0e5a7e-0000-4000-8000-000000000001', 'by the admin');
+SELECT tenant_id, note, protected_by FROM tenant_guard.protected_tenants;
+INSERT INTO tenant_guard.protected_tenants (tenant_id, protected_by) VALUES ('x', 'me');
+DELETE FROM tenant_guard.protected_tenants;
+SELECT tenant_guard.unprotect('0b0e5a7e-0000-4000-8000-000000000001');
+RESET ROLE;
+
+DROP TABLE tenants, plans;
+REVOKE EXECUTE ON FUNCTION tenant_guard.protect(text, text) FROM regress_protect_nobody;
+DROP ROLE regress_protect_admin, regress_protect_nobody;
+SELECT count(*) FROM tenant_guard.guarded_tables;

@@ -1,0 +1,227 @@
+-- purge_test_tenants(): candidates, dry run = real run, every kind of
+-- foreign key, ids, safety limits, privileges.
+CREATE SCHEMA app;
+CREATE SCHEMA billing;
+CREATE TABLE app.tenants (
+    id uuid PRIMARY KEY,
+    name text NOT NULL,
+    subdomain text NOT NULL UNIQUE,
+    email text,
+    parent_id uuid REFERENCES app.tenants ON DELETE SET NULL
+);
+SELECT tenant_guard.attach('app.tenants');
+SET tenant_guard.mode = off;   -- the fixtures are test data on purpose
+INSERT INTO app.tenants (id, name, subdomain, email) VALUES
+  ('31c06fc4-db22-4740-83ea-48ac14f25810', 'Northwind Traders', 'northwind', 'it@northwind.com'),
+  ('00000000-0000-4000-8000-000000000001', 'System', 'system', 'root@ourcompany.io'),
+  ('00000000-0000-4000-8000-000000000002', 'Operations', 'ops', 'ops@ourcompany.io'),
+  ('00000000-0000-4000-8000-0000000000a1', 'Test Company', 'test-company-123', 'test@example.com'),
+  ('00000000-0000-4000-8000-0000000000a2', 'Demo Org', 'demo-org', 'x@mailinator.com'),
+  ('00000000-0000-4000-8000-0000000000a3', 'Sample Inc', 'sample', 'a@sample.io');
+RESET tenant_guard.mode;
+-- a child tenant of a test tenant: its parent_id is set to NULL (SET NULL)
+UPDATE app.tenants SET parent_id = '00000000-0000-4000-8000-0000000000a1' WHERE subdomain = 'ops';
+SELECT tenant_guard.protect('31c06fc4-db22-4740-83ea-48ac14f25810', 'real customer');
+
+-- every kind of foreign key, in two schemas
+CREATE TABLE app.projects (                         -- NO ACTION, by uuid
+    id int PRIMARY KEY,
+    tenant_id uuid NOT NULL REFERENCES app.tenants,
+    code text NOT NULL,
+    UNIQUE (tenant_id, code));
+CREATE TABLE app.tasks (                            -- CASCADE + self-reference (RESTRICT)
+    id int PRIMARY KEY,
+    project_id int NOT NULL REFERENCES app.projects ON DELETE CASCADE,
+    parent_task int REFERENCES app.tasks ON DELETE RESTRICT);
+CREATE TABLE app.task_links (                       -- composite key to (tenant_id, code)
+    tenant_id uuid, project_code text, note text,
+    FOREIGN KEY (tenant_id, project_code) REFERENCES app.projects (tenant_id, code) ON DELETE CASCADE);
+CREATE TABLE billing.invoices (                     -- by a unique non-key column, other schema
+    id int PRIMARY KEY,
+    subdomain text NOT NULL REFERENCES app.tenants (subdomain) ON DELETE RESTRICT);
+CREATE TABLE billing.payments (                     -- SET NULL and SET DEFAULT
+    id int PRIMARY KEY,
+    invoice_id int REFERENCES billing.invoices ON DELETE SET NULL,
+    fallback_invoice int DEFAULT 1 REFERENCES billing.invoices ON DELETE SET DEFAULT);
+CREATE TABLE app.a (id int PRIMARY KEY, tenant_id uuid REFERENCES app.tenants, b_id int);
+CREATE TABLE app.b (id int PRIMARY KEY, a_id int REFERENCES app.a);
+ALTER TABLE app.a ADD FOREIGN KEY (b_id) REFERENCES app.b;   -- a cycle a -> b -> a
+CREATE TABLE app.events (                           -- partitioned child
+    tenant_id uuid NOT NULL REFERENCES app.tenants ON DELETE CASCADE, at date NOT NULL, what text)
+  PARTITION BY RANGE (at);
+CREATE TABLE app.events_2024 PARTITION OF app.events FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE app.events_2025 PARTITION OF app.events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE app.sessions (tenant_key uuid, token text);      -- no foreign key at all
+
+INSERT INTO app.projects VALUES
+  (1, '00000000-0000-4000-8000-0000000000a1', 'p1'), (2, '00000000-0000-4000-8000-0000000000a1', 'p2'),
+  (3, '00000000-0000-4000-8000-0000000000a2', 'p1'), (4, '31c06fc4-db22-4740-83ea-48ac14f25810', 'p1');
+INSERT INTO app.tasks VALUES (1, 1, NULL), (2, 1, 1), (3, 2, 2), (4, 3, NULL), (5, 4, NULL), (6, 4, 5);
+INSERT INTO app.task_links VALUES ('00000000-0000-4000-8000-0000000000a1', 'p2', 'x'),
+  ('31c06fc4-db22-4740-83ea-48ac14f25810', 'p1', 'y'), (NULL, 'p1', 'no tenant: MATCH SIMPLE');
+INSERT INTO billing.invoices VALUES (1, 'northwind'), (2, 'test-company-123'), (3, 'demo-org');
+INSERT INTO billing.payments VALUES (1, 2, 2), (2, 3, 3), (3, 1, 1);
+INSERT INTO app.a VALUES (1, '00000000-0000-4000-8000-0000000000a1', NULL), (2, '31c06fc4-db22-4740-83ea-48ac14f25810', NULL);
+INSERT INTO app.b VALUES (1, 1), (2, 2);
+UPDATE app.a SET b_id = id;
+INSERT INTO app.events VALUES ('00000000-0000-4000-8000-0000000000a1', '2024-05-01', 'signup'),
+  ('00000000-0000-4000-8000-0000000000a1', '2025-05-01', 'login'), ('31c06fc4-db22-4740-83ea-48ac14f25810', '2025-01-02', 'login');
+INSERT INTO app.sessions VALUES ('00000000-0000-4000-8000-0000000000a2', 's1'), ('31c06fc4-db22-4740-83ea-48ac14f25810', 's2');
+
+-- add_tenant_table(): a key without a foreign key
+SELECT tenant_guard.add_tenant_table('app.sessions', 'tenant_key');
+SELECT tenant_guard.add_tenant_table('app.sessions', 'token');
+SELECT tenant_guard.add_tenant_table('app.sessions', 'nope');
+SELECT tenant_guard.add_tenant_table('app.sessions', NULL);
+SELECT tbl, column_name, tenants FROM tenant_guard.tenant_tables;
+
+-- who the checker flags: three test tenants; the real customer and the
+-- system tenants are kept
+SELECT subdomain, (tenant_guard.check_tenant(name, subdomain, email)).* FROM app.tenants ORDER BY subdomain;
+
+-- 3 of 6 tenants is within the default share (0.5)
+CREATE TEMP TABLE dry AS SELECT * FROM tenant_guard.purge_test_tenants();
+SELECT tenant_id, name, reason, deleted, updated, total_deleted FROM dry ORDER BY tenant_id;
+-- the dry run deleted nothing and left no journal row
+SELECT (SELECT count(*) FROM app.tenants) AS tenants, (SELECT count(*) FROM app.tasks) AS tasks,
+       (SELECT count(*) FROM app.events) AS events, (SELECT count(*) FROM tenant_guard.purge_journal) AS journal;
+
+-- a user ON DELETE trigger would not fire: refused, until it is ENABLE ALWAYS
+CREATE TABLE deleted_events (what text);
+CREATE FUNCTION app.audit() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN INSERT INTO deleted_events VALUES (OLD.what); RETURN OLD; END $$;
+CREATE TRIGGER audit AFTER DELETE ON app.events_2025 FOR EACH ROW EXECUTE FUNCTION app.audit();
+SELECT count(*) FROM tenant_guard.purge_test_tenants();
+ALTER TABLE app.events_2025 ENABLE ALWAYS TRIGGER audit;
+
+-- NO ACTION and RESTRICT dependents are deleted like CASCADE ones (invoice
+-- 2 references the test tenant's subdomain); SET NULL and SET DEFAULT rows
+-- are updated (payments 1 and 2 fall back to invoice 1, which stays).
+CREATE TEMP TABLE real AS SELECT * FROM tenant_guard.purge_test_tenants(dry_run => false);
+-- dry run = real run: same tenants, same counts
+SELECT count(*) AS rows_differing FROM ((TABLE dry EXCEPT TABLE real) UNION ALL (TABLE real EXCEPT TABLE dry)) d;
+SELECT count(*) AS purged FROM real;
+SELECT * FROM deleted_events;
+
+-- what is left: nothing of the purged tenants, no orphans, SET NULL / DEFAULT applied
+SELECT id, name, parent_id FROM app.tenants ORDER BY name;
+SELECT * FROM app.projects ORDER BY id;
+SELECT * FROM app.tasks ORDER BY id;
+SELECT * FROM app.task_links ORDER BY note;
+SELECT * FROM billing.invoices ORDER BY id;
+SELECT * FROM billing.payments ORDER BY id;
+SELECT * FROM app.a ORDER BY id;
+SELECT * FROM app.b ORDER BY id;
+SELECT tableoid::regclass, * FROM app.events ORDER BY at;
+SELECT * FROM app.sessions ORDER BY token;
+-- the journal: one row per tenant, the whole row, counts, the Redis outbox
+SELECT tenant_table, tenant_id, tenant->>'name' AS name, deleted, updated, total_deleted,
+       purged_by, redis_cleaned_at IS NULL AS redis_pending, purge_xid = (SELECT min(purge_xid) FROM tenant_guard.purge_journal) AS one_purge
+  FROM tenant_guard.purge_journal ORDER BY tenant_id;
+-- a second run finds nothing
+SELECT count(*) FROM tenant_guard.purge_test_tenants(dry_run => false);
+
+-- ids: exactly those, validated
+SET tenant_guard.mode = off;
+INSERT INTO app.tenants (id, name, subdomain, email) VALUES
+  ('00000000-0000-4000-8000-0000000000b1', 'Fake One', 'fake-1', 'a@fake.com'),
+  ('00000000-0000-4000-8000-0000000000b2', 'Acme', 'acme', 'it@acme.com');
+RESET tenant_guard.mode;
+INSERT INTO app.projects VALUES (10, '00000000-0000-4000-8000-0000000000b2', 'p1');
+SELECT * FROM tenant_guard.purge_test_tenants(ids => '{}');
+SELECT * FROM tenant_guard.purge_test_tenants(ids => ARRAY[NULL]);
+SELECT * FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8000-0000000000b2', 'not-a-uuid']);
+SELECT * FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8000-0000000000b2', '00000000-0000-4000-8000-00000000dead']);
+SELECT * FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8000-0000000000b2', '31C06FC4-DB22-4740-83EA-48AC14F25810']);
+SELECT * FROM tenant_guard.purge_test_tenants(dry_run => NULL);
+SELECT * FROM tenant_guard.purge_test_tenants(batch_size => 0);
+-- duplicates (in any spelling) are one tenant; an id need not be flagged
+SELECT tenant_id, reason, deleted FROM tenant_guard.purge_test_tenants(dry_run => false,
+  ids => ARRAY['00000000-0000-4000-8000-0000000000B2', '00000000-0000-4000-8000-0000000000b2', '{00000000-0000-4000-8000-0000000000b2}']);
+
+-- the share limit: 1 of 4 is fine, unless the limit says otherwise
+SET tenant_guard.purge_max_share = 0.2;
+SELECT count(*) FROM tenant_guard.purge_test_tenants();
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(force => true);
+SET tenant_guard.purge_max_share = 2;
+RESET tenant_guard.purge_max_share;
+
+-- a protected tenant reached through a foreign key stops the whole purge
+SET tenant_guard.mode = off;
+UPDATE app.tenants SET parent_id = '00000000-0000-4000-8000-0000000000b1' WHERE name = 'Northwind Traders';
+ALTER TABLE app.tenants DROP CONSTRAINT tenants_parent_id_fkey;
+ALTER TABLE app.tenants ADD FOREIGN KEY (parent_id) REFERENCES app.tenants ON DELETE CASCADE;
+RESET tenant_guard.mode;
+SELECT * FROM tenant_guard.purge_test_tenants(dry_run => false);
+SELECT * FROM tenant_guard.purge_test_tenants();
+SELECT count(*) FROM app.tenants;
+UPDATE app.tenants SET parent_id = NULL;
+-- SET DEFAULT to a row that goes too fails, as PostgreSQL's own would
+UPDATE billing.payments SET fallback_invoice = NULL;
+UPDATE app.tenants SET parent_id = '00000000-0000-4000-8000-0000000000b1' WHERE name = 'System';
+INSERT INTO billing.invoices VALUES (5, 'system');
+UPDATE billing.payments SET fallback_invoice = 5 WHERE id = 1;
+ALTER TABLE billing.payments ALTER fallback_invoice SET DEFAULT 5;
+SELECT * FROM tenant_guard.purge_test_tenants(force => true);
+UPDATE app.tenants SET parent_id = NULL;
+SELECT count(*) FROM app.tenants;
+
+-- batch_size: one tenant per call
+SET tenant_guard.mode = off;
+INSERT INTO app.tenants (id, name, subdomain, email) VALUES
+  ('00000000-0000-4000-8000-0000000000c1', 'Dummy 1', 'dummy-1', 'a@b.com'),
+  ('00000000-0000-4000-8000-0000000000c2', 'Dummy 2', 'dummy-2', 'a@b.com');
+RESET tenant_guard.mode;
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(dry_run => false, batch_size => 1, force => true);
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(dry_run => false, batch_size => 1, force => true);
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(dry_run => false, batch_size => 1, force => true);
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(dry_run => false, batch_size => 1, force => true);
+
+-- privileges
+CREATE ROLE regress_purge_admin IN ROLE tenant_guard_admin;
+CREATE ROLE regress_purge_nobody;
+GRANT USAGE ON SCHEMA app, billing TO regress_purge_admin, regress_purge_nobody;
+SET tenant_guard.mode = off;
+INSERT INTO app.tenants (id, name, subdomain, email) VALUES
+  ('00000000-0000-4000-8000-0000000000d1', 'Test D', 'test-d', 'a@b.com');
+RESET tenant_guard.mode;
+INSERT INTO app.projects VALUES (20, '00000000-0000-4000-8000-0000000000d1', 'p1');
+SET ROLE regress_purge_nobody;
+SELECT * FROM tenant_guard.purge_test_tenants();
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) TO regress_purge_nobody;
+SET ROLE regress_purge_nobody;
+SELECT * FROM tenant_guard.purge_test_tenants();
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM regress_purge_nobody;
+-- an admin needs the rights a DELETE by hand would need
+SET ROLE regress_purge_admin;
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(force => true);
+RESET ROLE;
+GRANT SELECT, DELETE ON ALL TABLES IN SCHEMA app, billing TO regress_purge_admin;
+GRANT UPDATE ON billing.payments, app.tenants TO regress_purge_admin;
+SET ROLE regress_purge_admin;
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(dry_run => false, force => true);
+SELECT tenant_id, purged_by FROM tenant_guard.purge_journal WHERE tenant_id LIKE '%d1';
+UPDATE tenant_guard.purge_journal SET redis_cleaned_at = now() WHERE tenant_id LIKE '%d1';
+UPDATE tenant_guard.purge_journal SET deleted = '{}';
+DELETE FROM tenant_guard.purge_journal;
+RESET ROLE;
+
+-- no guarded table, several guarded tables
+CREATE TABLE other_tenants (id int PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('other_tenants');
+SELECT * FROM tenant_guard.purge_test_tenants();
+SELECT count(*) FROM tenant_guard.purge_test_tenants(tenants => 'other_tenants');
+SELECT * FROM tenant_guard.purge_test_tenants(tenants => 'app.projects');
+SELECT tenant_guard.remove_tenant_table('app.sessions', 'tenant_key');
+SELECT tenant_guard.remove_tenant_table('app.sessions', 'tenant_key');
+
+DROP TABLE other_tenants, deleted_events;
+DROP SCHEMA app, billing CASCADE;
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM regress_purge_admin;
+DROP ROLE regress_purge_admin, regress_purge_nobody;
+SELECT count(*) FROM tenant_guard.guarded_tables;
+SELECT count(*) FROM tenant_guard.tenant_tables;
+SELECT tenant_guard.unprotect('31c06fc4-db22-4740-83ea-48ac14f25810');
+DELETE FROM tenant_guard.purge_journal;

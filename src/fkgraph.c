@@ -1,0 +1,184 @@
+/*-------------------------------------------------------------------------
+ *
+ * fkgraph.c
+ *	  The purge's view of the foreign-key graph: which rows depend on rows
+ *	  deleted from a table, and may the purge delete from a table at all.
+ *
+ * The graph comes from pg_constraint, in any schema.  For a table T the
+ * purge deletes from, the edges "into" T are the foreign keys whose
+ * referenced table is T, one of T's partition ancestors (a row of T is a
+ * row of each ancestor), or one of T's partitions (then only rows that
+ * lived in that partition count: referenced_is_partition).  Constraints
+ * cloned onto partitions (conparentid <> 0) are skipped: the constraint
+ * on the partitioned table stands for them, and the purge deletes through
+ * the partitioned table.  Columns travel by name, operators as the
+ * constraint's own PK = FK equality operators (conpfeqop), so composite
+ * keys and cross-type keys compare exactly as PostgreSQL's RI triggers
+ * compare them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "tenant_guard.h"
+#include "purge.h"
+
+/* A text[] column of an SPI row as a C array; sets *n. */
+static char **
+tg_text_array(HeapTuple tup, TupleDesc desc, int col, int *n)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	Datum	   *elems;
+	bool	   *nulls;
+	char	  **result;
+
+	*n = 0;
+	if (isnull)
+		return NULL;
+	deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	result = palloc(sizeof(char *) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			elog(ERROR, "unexpected NULL in foreign key column list");
+		result[i] = TextDatumGetCString(elems[i]);
+	}
+	return result;
+}
+
+/*
+ * The foreign keys through which rows may depend on rows deleted from
+ * relid (SPI connected; the list lives in the current memory context).
+ */
+List *
+tg_fk_edges_into(Oid relid)
+{
+	static const char *sql =
+		"WITH fam AS ("
+		"  SELECT $1::pg_catalog.regclass AS relid, false AS below"
+		"  UNION SELECT a.relid, false FROM pg_catalog.pg_partition_ancestors($1) a"
+		"  UNION SELECT t.relid, t.relid OPERATOR(pg_catalog.<>) $1"
+		"    FROM pg_catalog.pg_partition_tree($1) t)"
+		" SELECT c.oid, c.conrelid, cl.relkind, c.confrelid, f.below, c.confdeltype,"
+		"  ARRAY(SELECT a.attname::pg_catalog.text"
+		"          FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY k(n, i)"
+		"          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n"
+		"         ORDER BY k.i),"
+		"  ARRAY(SELECT a.attname::pg_catalog.text"
+		"          FROM pg_catalog.unnest(c.confkey) WITH ORDINALITY k(n, i)"
+		"          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n"
+		"         ORDER BY k.i),"
+		"  ARRAY(SELECT pg_catalog.format('OPERATOR(%I.%s)', ns.nspname, o.oprname)"
+		"          FROM pg_catalog.unnest(c.conpfeqop) WITH ORDINALITY k(op, i)"
+		"          JOIN pg_catalog.pg_operator o ON o.oid = k.op"
+		"          JOIN pg_catalog.pg_namespace ns ON ns.oid = o.oprnamespace"
+		"         ORDER BY k.i),"
+		"  ARRAY(SELECT a.attname::pg_catalog.text"
+		"          FROM pg_catalog.unnest(c.confdelsetcols) WITH ORDINALITY k(n, i)"
+		"          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n"
+		"         ORDER BY k.i)"
+		" FROM pg_catalog.pg_constraint c"
+		" JOIN fam f ON f.relid = c.confrelid"
+		" JOIN pg_catalog.pg_class cl ON cl.oid = c.conrelid"
+		" WHERE c.contype = 'f' AND c.conparentid = 0"
+		" ORDER BY c.oid";
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		args[1];
+	List	   *edges = NIL;
+	int			rc;
+
+	args[0] = ObjectIdGetDatum(relid);
+	rc = SPI_execute_with_args(sql, 1, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		TgFkEdge   *e = palloc0(sizeof(TgFkEdge));
+		bool		isnull;
+		int			n1,
+					n2,
+					n3;
+
+		e->conoid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		e->child = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
+		e->child_kind = DatumGetChar(SPI_getbinval(tup, desc, 3, &isnull));
+		e->referenced = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		e->referenced_is_partition = DatumGetBool(SPI_getbinval(tup, desc, 5, &isnull));
+		e->action = DatumGetChar(SPI_getbinval(tup, desc, 6, &isnull));
+		e->child_cols = tg_text_array(tup, desc, 7, &n1);
+		e->parent_cols = tg_text_array(tup, desc, 8, &n2);
+		e->eqops = tg_text_array(tup, desc, 9, &n3);
+		e->setcols = tg_text_array(tup, desc, 10, &e->nsetcols);
+		if (n1 != n2 || n1 != n3 || n1 == 0)
+			elog(ERROR, "foreign key %u has inconsistent column lists", e->conoid);
+		e->nkeys = n1;
+		edges = lappend(edges, e);
+	}
+	return edges;
+}
+
+/*
+ * Refuse to delete from relid when that would skip a trigger or rule of
+ * the operator's.  The purge deletes with session_replication_role =
+ * replica so that PostgreSQL's per-row RI triggers (whose work it does
+ * itself, set-based) stay quiet; user ON DELETE triggers and rules would
+ * be skipped (ENABLE) or fire unexpectedly (ENABLE REPLICA) too.  Triggers
+ * marked ENABLE ALWAYS fire as usual and are fine.  The protection trigger
+ * is ours: the purge checks protection itself.
+ */
+void
+tg_fk_check_triggers(Oid relid)
+{
+	static const char *sql =
+		"SELECT 'trigger', t.tgname::pg_catalog.text, t.tgrelid::pg_catalog.regclass::pg_catalog.text"
+		"  FROM pg_catalog.pg_trigger t"
+		" WHERE t.tgrelid IN (SELECT $1 UNION SELECT p.relid FROM pg_catalog.pg_partition_tree($1) p)"
+		"   AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'R')"
+		"   AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 8) OPERATOR(pg_catalog.<>) 0"
+		"   AND t.tgfoid OPERATOR(pg_catalog.<>) '" TG_SCHEMA ".protect_trigger()'::pg_catalog.regprocedure"
+		" UNION ALL "
+		"SELECT 'rule', r.rulename::pg_catalog.text, r.ev_class::pg_catalog.regclass::pg_catalog.text"
+		"  FROM pg_catalog.pg_rewrite r"
+		" WHERE r.ev_class IN (SELECT $1 UNION SELECT p.relid FROM pg_catalog.pg_partition_tree($1) p)"
+		"   AND r.ev_type = '4' AND r.ev_enabled IN ('O', 'R')"
+		" LIMIT 1";
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		args[1];
+	int			rc;
+
+	args[0] = ObjectIdGetDatum(relid);
+	rc = SPI_execute_with_args(sql, 1, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[0];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *kind = SPI_getvalue(tup, desc, 1);
+		char	   *name = SPI_getvalue(tup, desc, 2);
+		char	   *rel = SPI_getvalue(tup, desc, 3);
+
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot purge: %s \"%s\" on table \"%s\" would not fire as usual",
+						kind, name, rel),
+				 errdetail("The purge deletes set-based with session_replication_role = replica; ON DELETE triggers and rules that are not ENABLE ALWAYS do not fire that way."),
+				 strcmp(kind, "trigger") == 0 ?
+				 errhint("If the trigger must fire during purges too, run ALTER TABLE %s ENABLE ALWAYS TRIGGER %s.",
+						 rel, quote_identifier(name)) :
+				 errhint("If the rule must fire during purges too, run ALTER TABLE %s ENABLE ALWAYS RULE %s.",
+						 rel, quote_identifier(name))));
+	}
+}

@@ -1,0 +1,594 @@
+/*-------------------------------------------------------------------------
+ *
+ * protect.c
+ *	  Protected tenants: protect(), unprotect() and the trigger attach()
+ *	  installs so that no DELETE, key UPDATE or TRUNCATE removes one.
+ *
+ * protected_tenants holds tenant ids in the key's text output form.
+ * protect() parses the id with the key column's input function (an id that
+ * does not parse is an error), checks that the tenant exists and locks its
+ * row FOR KEY SHARE, so a protect() racing with a DELETE either waits for
+ * it and fails, or makes it fail.  Both functions first take ROW EXCLUSIVE
+ * on protected_tenants, which waits for a running purge (SHARE ROW
+ * EXCLUSIVE) to finish: a purge sees one consistent set of protected
+ * tenants.
+ *
+ * The trigger (tenant_guard.protect_trigger(key column)):
+ *	  BEFORE DELETE row             refuse when the key is protected
+ *	  BEFORE UPDATE OF key row      refuse when a protected key changes
+ *	  BEFORE TRUNCATE statement     refuse while the table holds a
+ *	                                protected tenant
+ * Lookups in protected_tenants run as the table's owner, as PostgreSQL's
+ * RI triggers do, so no role needs rights on it; the TRUNCATE scan of the
+ * guarded table runs as that table's owner.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+
+#include "tenant_guard.h"
+#include "purge.h"
+
+/* OID of a relation in schema tenant_guard; ERROR if missing. */
+Oid
+tg_extension_relid(const char *relname)
+{
+	Oid			nspid = get_namespace_oid(TG_SCHEMA, false);
+	Oid			relid = get_relname_relid(relname, nspid);
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "relation %s.%s does not exist", TG_SCHEMA, relname);
+	return relid;
+}
+
+/* Owner of a relation; ERROR if it vanished. */
+Oid
+tg_relation_owner(Oid relid)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+/*
+ * Parse text as a value of typid, without raising an error: false when it
+ * does not parse.  On success *value is the parsed Datum and *canonical its
+ * text output, both allocated in the caller's memory context.  The attempt
+ * runs in a subtransaction (PostgreSQL 15 has no soft input errors).
+ */
+bool
+tg_parse_tenant_id(const char *text, Oid typid, Datum *value, char **canonical)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		Oid			infunc;
+		Oid			ioparam;
+		Oid			outfunc;
+		bool		varlena;
+
+		getTypeInputInfo(typid, &infunc, &ioparam);
+		*value = OidInputFunctionCall(infunc, unconstify(char *, text), ioparam, -1);
+		getTypeOutputInfo(typid, &outfunc, &varlena);
+		*canonical = OidOutputFunctionCall(outfunc, *value);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ok = true;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+	return ok;
+}
+
+/* An id shortened for messages: at most about 64 bytes, then "...". */
+char *
+tg_abbrev_id(const char *id)
+{
+	int			len = strlen(id);
+	int			clip;
+
+	if (len <= 64)
+		return pstrdup(id);
+	clip = pg_mbcliplen(id, len, 60);
+	return psprintf("%.*s...", clip, id);
+}
+
+/* Refuse unless the current role is a superuser or a tenant_guard_admin. */
+static void
+tg_require_admin(const char *what)
+{
+	if (!tg_is_admin(GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s", what),
+				 errdetail("Only superusers and members of role \"%s\" may.",
+						   TG_ADMIN_ROLE)));
+}
+
+/*
+ * Is this canonical id protected?  Returns the note (or "") when it is,
+ * NULL when not.  Runs as the owner of protected_tenants; SPI must be
+ * connected.
+ */
+static char *
+tg_lookup_protected(const char *id)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			save_userid;
+	int			save_sec;
+	Datum		arg = CStringGetTextDatum(id);
+	char	   *note = NULL;
+	int			rc;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_PROTECTED_TABLE)),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	if (plan == NULL)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		SPIPlanPtr	p;
+
+		p = SPI_prepare("SELECT COALESCE(note, '') FROM "
+						TG_SCHEMA "." TG_PROTECTED_TABLE " WHERE tenant_id = $1",
+						1, argtypes);
+		if (p == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		SPI_keepplan(p);
+		plan = p;
+	}
+	rc = SPI_execute_plan(plan, &arg, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+		note = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	return note;
+}
+
+/* The key of a row as canonical text, or NULL for a NULL key. */
+static char *
+tg_key_text(TupleTableSlot *slot, AttrNumber attnum, Oid typid)
+{
+	bool		isnull;
+	Datum		value = slot_getattr(slot, attnum, &isnull);
+	Oid			outfunc;
+	bool		varlena;
+
+	if (isnull)
+		return NULL;
+	getTypeOutputInfo(typid, &outfunc, &varlena);
+	return OidOutputFunctionCall(outfunc, value);
+}
+
+/* Refuse TRUNCATE of a table that holds a protected tenant. */
+static void
+tg_protect_truncate(Relation rel, const char *keycol)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+	Datum		ids;
+	bool		isnull;
+	char	   *found = NULL;
+	StringInfoData sql;
+
+	/* the protected ids, read as the owner of protected_tenants */
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_PROTECTED_TABLE)),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	rc = SPI_execute("SELECT pg_catalog.array_agg(tenant_id) FROM "
+					 TG_SCHEMA "." TG_PROTECTED_TABLE, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read " TG_SCHEMA "." TG_PROTECTED_TABLE);
+	ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (isnull)
+		return;					/* nothing is protected */
+	ids = PointerGetDatum(PG_DETOAST_DATUM_COPY(ids));
+
+	/* does this table hold one?  Asked as the table's owner */
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT pg_catalog.format('%%s', t.%s) FROM %s t"
+					 " WHERE pg_catalog.format('%%s', t.%s) OPERATOR(pg_catalog.=) ANY ($1) LIMIT 1",
+					 quote_identifier(keycol),
+					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+												RelationGetRelationName(rel)),
+					 quote_identifier(keycol));
+	SetUserIdAndSecContext(rel->rd_rel->relowner,
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	{
+		Oid			argtypes[1] = {TEXTARRAYOID};
+
+		rc = SPI_execute_with_args(sql.data, 1, argtypes, &ids, NULL, false, 1);
+	}
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed > 0)
+		found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	SetUserIdAndSecContext(save_userid, save_sec);
+
+	if (found != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_TG_PROTECTED),
+				 errmsg("cannot truncate table \"%s\": it holds protected tenant \"%s\"",
+						RelationGetRelationName(rel), found),
+				 errdetail("A table guarded by tenant_guard cannot be truncated while it holds a protected tenant."),
+				 errhint("Lift the protection with tenant_guard.unprotect() first, or delete the other rows.")));
+}
+
+PG_FUNCTION_INFO_V1(protect_trigger);
+
+/* BEFORE DELETE / UPDATE OF key (row) and BEFORE TRUNCATE (statement). */
+Datum
+protect_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Trigger    *trigger;
+	Relation	rel;
+	const char *keycol;
+	int			attnum;
+	Oid			typid;
+	char	   *oldkey;
+	char	   *note;
+	HeapTuple	rettuple;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "protect_trigger: not called by trigger manager");
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event))
+		elog(ERROR, "protect_trigger: must be fired before event");
+	trigger = trigdata->tg_trigger;
+	rel = trigdata->tg_relation;
+	if (trigger->tgnargs != 1)
+		elog(ERROR, "protect_trigger \"%s\" on \"%s\" needs 1 argument, has %d",
+			 trigger->tgname, RelationGetRelationName(rel), trigger->tgnargs);
+	keycol = trigger->tgargs[0];
+
+	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		tg_protect_truncate(rel, keycol);
+		SPI_finish();
+		return PointerGetDatum(NULL);
+	}
+
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event))
+		elog(ERROR, "protect_trigger: must be fired for row, or for TRUNCATE");
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		rettuple = trigdata->tg_trigtuple;
+	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		rettuple = trigdata->tg_newtuple;
+	else
+		elog(ERROR, "protect_trigger: must be fired for DELETE, UPDATE or TRUNCATE");
+
+	attnum = SPI_fnumber(RelationGetDescr(rel), keycol);
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("tenant key column \"%s\" protected by tenant_guard does not exist in table \"%s\"",
+						keycol, RelationGetRelationName(rel)),
+				 errhint("Run tenant_guard.attach() again with the current column names.")));
+	typid = TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid;
+
+	oldkey = tg_key_text(trigdata->tg_trigslot, attnum, typid);
+	if (oldkey == NULL)
+		return PointerGetDatum(rettuple);
+
+	/* an UPDATE that keeps the key is no concern of ours */
+	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	{
+		char	   *newkey = tg_key_text(trigdata->tg_newslot, attnum, typid);
+
+		if (newkey != NULL && strcmp(oldkey, newkey) == 0)
+			return PointerGetDatum(rettuple);
+	}
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	note = tg_lookup_protected(oldkey);
+	if (note != NULL)
+		note = pstrdup(note);
+	SPI_finish();
+
+	if (note == NULL)
+		return PointerGetDatum(rettuple);
+
+	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_TG_PROTECTED),
+				 errmsg("tenant \"%s\" is protected", oldkey),
+				 note[0] ? errdetail("Protected tenants cannot be deleted from \"%s\". Note: %s",
+									 RelationGetRelationName(rel), note)
+				 : errdetail("Protected tenants cannot be deleted from \"%s\".",
+							 RelationGetRelationName(rel)),
+				 errhint("Lift the protection with tenant_guard.unprotect('%s') if the tenant really must go.",
+						 oldkey)));
+	ereport(ERROR,
+			(errcode(ERRCODE_TG_PROTECTED),
+			 errmsg("cannot change the key of protected tenant \"%s\"", oldkey),
+			 note[0] ? errdetail("The key \"%s\" of a protected tenant in \"%s\" cannot change. Note: %s",
+								 keycol, RelationGetRelationName(rel), note)
+			 : errdetail("The key \"%s\" of a protected tenant in \"%s\" cannot change.",
+						 keycol, RelationGetRelationName(rel)),
+			 errhint("Lift the protection with tenant_guard.unprotect('%s') first.", oldkey)));
+	pg_unreachable();
+}
+
+/* A guarded table with a key: what protect()/unprotect() look through. */
+typedef struct TgGuarded
+{
+	Oid			relid;
+	char	   *relname;		/* qualified, for SQL and messages */
+	char	   *keycol;
+	Oid			keytype;
+	Oid			owner;
+} TgGuarded;
+
+/* The guarded tables that have a key (SPI connected). */
+static List *
+tg_guarded_with_keys(void)
+{
+	List	   *result = NIL;
+	int			rc;
+
+	rc = SPI_execute("SELECT g.tbl::pg_catalog.oid, g.id_column::pg_catalog.text,"
+					 " a.atttypid, c.relowner"
+					 " FROM " TG_SCHEMA "." TG_GUARDED_TABLE " g"
+					 " JOIN pg_catalog.pg_class c ON c.oid = g.tbl"
+					 " JOIN pg_catalog.pg_attribute a ON a.attrelid = g.tbl"
+					 "  AND a.attname = g.id_column AND NOT a.attisdropped"
+					 " WHERE g.id_column IS NOT NULL ORDER BY g.attached_at, 1",
+					 false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		TgGuarded  *g = palloc(sizeof(TgGuarded));
+		bool		isnull;
+
+		g->relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		g->keycol = SPI_getvalue(tup, desc, 2);
+		g->keytype = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
+		g->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		g->relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(g->relid)),
+												get_rel_name(g->relid));
+		result = lappend(result, g);
+	}
+	return result;
+}
+
+/*
+ * Does the tenant exist in g?  Locks its row FOR KEY SHARE (as the table's
+ * owner) so that it cannot be deleted before we commit.
+ */
+static bool
+tg_lock_tenant(TgGuarded *g, Datum key)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+	Oid			argtypes[1];
+	StringInfoData sql;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT 1 FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
+					 g->relname, quote_identifier(g->keycol));
+	argtypes[0] = g->keytype;
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(g->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	rc = SPI_execute_with_args(sql.data, 1, argtypes, &key, NULL, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	return SPI_processed > 0;
+}
+
+/* Write or delete a protected_tenants row as its owner; returns rows hit. */
+static uint64
+tg_write_protected(const char *sql, int nargs, Datum *args, const char *nulls)
+{
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, NAMEOID};
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+	uint64		n;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_PROTECTED_TABLE)),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	rc = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	n = SPI_processed;
+	if (n > 0 && SPI_tuptable != NULL)
+	{
+		bool		isnull;
+
+		/* INSERT ... RETURNING tells whether the row is new */
+		n = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) ? 1 : 0;
+	}
+	return n;
+}
+
+/* The tenant id argument: not NULL, not blank. */
+static char *
+tg_id_argument(FunctionCallInfo fcinfo)
+{
+	char	   *id;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("tenant id must not be null")));
+	id = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (id[strspn(id, " \t\r\n")] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tenant id must not be empty")));
+	return id;
+}
+
+PG_FUNCTION_INFO_V1(protect_tenant);
+
+/* protect(tenant_id text, note text DEFAULT NULL) RETURNS boolean */
+Datum
+protect_tenant(PG_FUNCTION_ARGS)
+{
+	char	   *id;
+	List	   *guarded;
+	ListCell   *lc;
+	char	   *canonical = NULL;
+	bool		parsed = false;
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	bool		inserted;
+
+	tg_require_admin("protect tenants");
+	id = tg_id_argument(fcinfo);
+
+	/* waits for a running purge; see the header comment */
+	LockRelationOid(tg_extension_relid(TG_PROTECTED_TABLE), RowExclusiveLock);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	guarded = tg_guarded_with_keys();
+	if (guarded == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no table with a tenant key is guarded by tenant_guard"),
+				 errhint("Run tenant_guard.attach() on the tenants table first.")));
+
+	foreach(lc, guarded)
+	{
+		TgGuarded  *g = lfirst(lc);
+		Datum		key;
+		char	   *canon;
+
+		if (!tg_parse_tenant_id(id, g->keytype, &key, &canon))
+			continue;
+		parsed = true;
+		if (tg_lock_tenant(g, key))
+		{
+			canonical = canon;
+			break;
+		}
+	}
+	if (!parsed)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid tenant id \"%s\"", tg_abbrev_id(id)),
+				 errdetail("It is not a valid %s, the type of the key of %s.",
+						   format_type_be(((TgGuarded *) linitial(guarded))->keytype),
+						   ((TgGuarded *) linitial(guarded))->relname)));
+	if (canonical == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("tenant \"%s\" does not exist", tg_abbrev_id(id)),
+				 errdetail("No table guarded by tenant_guard holds a tenant with this id.")));
+
+	args[0] = CStringGetTextDatum(canonical);
+	if (PG_ARGISNULL(1))
+		nulls[1] = 'n';
+	else
+		args[1] = PG_GETARG_DATUM(1);
+	args[2] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	inserted = tg_write_protected("INSERT INTO " TG_SCHEMA "." TG_PROTECTED_TABLE " AS p"
+								  " (tenant_id, note, protected_by) VALUES ($1, $2, $3)"
+								  " ON CONFLICT (tenant_id) DO UPDATE"
+								  " SET note = COALESCE(excluded.note, p.note)"
+								  " RETURNING p.xmax::pg_catalog.text OPERATOR(pg_catalog.=) '0'",
+								  3, args, nulls) > 0;
+	SPI_finish();
+	PG_RETURN_BOOL(inserted);
+}
+
+PG_FUNCTION_INFO_V1(unprotect_tenant);
+
+/* unprotect(tenant_id text) RETURNS boolean */
+Datum
+unprotect_tenant(PG_FUNCTION_ARGS)
+{
+	char	   *id;
+	List	   *guarded;
+	ListCell   *lc;
+	uint64		n;
+	Datum		args[1];
+
+	tg_require_admin("unprotect tenants");
+	id = tg_id_argument(fcinfo);
+
+	LockRelationOid(tg_extension_relid(TG_PROTECTED_TABLE), RowExclusiveLock);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	/* the id as given, then in each key type's canonical form */
+	args[0] = CStringGetTextDatum(id);
+	n = tg_write_protected("DELETE FROM " TG_SCHEMA "." TG_PROTECTED_TABLE
+						   " WHERE tenant_id = $1", 1, args, NULL);
+	guarded = tg_guarded_with_keys();
+	foreach(lc, guarded)
+	{
+		TgGuarded  *g = lfirst(lc);
+		Datum		key;
+		char	   *canon;
+
+		if (n > 0)
+			break;
+		if (!tg_parse_tenant_id(id, g->keytype, &key, &canon))
+			continue;
+		args[0] = CStringGetTextDatum(canon);
+		n = tg_write_protected("DELETE FROM " TG_SCHEMA "." TG_PROTECTED_TABLE
+							   " WHERE tenant_id = $1", 1, args, NULL);
+	}
+	SPI_finish();
+
+	if (n == 0)
+		ereport(NOTICE,
+				(errmsg("tenant \"%s\" is not protected", tg_abbrev_id(id))));
+	PG_RETURN_BOOL(n > 0);
+}

@@ -1,0 +1,1284 @@
+/*-------------------------------------------------------------------------
+ *
+ * purge.c
+ *	  tenant_guard.purge_test_tenants(): remove test tenants and everything
+ *	  that depends on them, set-based, all or nothing, with a journal.
+ *
+ * One call is one pass:
+ *	  1. who: only superusers and members of tenant_guard_admin;
+ *	  2. lock protected_tenants in SHARE ROW EXCLUSIVE mode until the end of
+ *		 the transaction: concurrent purges queue behind each other, and
+ *		 protect()/unprotect() wait, so protection cannot change under us;
+ *	  3. targets: the ids given (each parsed as the key type, duplicates
+ *		 merged; unknown or protected ids are an error), or the tenants the
+ *		 checker (tenant_guard.check_tenant) flags minus protected ones;
+ *		 refuse more than tenant_guard.purge_max_share of all tenants
+ *		 unless force; keep the first batch_size by key;
+ *	  4. plan: walk the foreign-key graph (fkgraph.c) from the tenants
+ *		 table and refuse if a table's own ON DELETE triggers or rules would
+ *		 be skipped;
+ *	  5. delete top-down with session_replication_role = replica: the
+ *		 tenants first (DELETE ... RETURNING into a temp table), then for
+ *		 each foreign key into a table we deleted from, the referencing rows
+ *		 (DELETE ... USING that temp table), level after level until no
+ *		 rows are left -- self-references and cycles just go round again.
+ *		 Every row carries the ordinal of the tenant it belongs to, so rows
+ *		 are counted per tenant and table.  PostgreSQL's per-row RI triggers
+ *		 stay quiet: their work is exactly what this loop does, set-based.
+ *		 Deleting a parent before its children is what keeps concurrent
+ *		 writers safe: a row inserted under a tenant must lock the parent
+ *		 row (FOR KEY SHARE), which our DELETE holds or waits for, so every
+ *		 child either committed before we reach its level (and is deleted
+ *		 there) or fails its foreign-key check after we commit;
+ *	  6. ON DELETE SET NULL / SET DEFAULT: those rows are updated, with
+ *		 triggers back on, so PostgreSQL checks SET DEFAULT values and runs
+ *		 ON UPDATE actions as it would;
+ *	  7. refuse if a protected tenant of any guarded table was reached
+ *		 through the graph;
+ *	  8. journal (real run): one purge_journal row per tenant, written as
+ *		 the journal's owner.
+ * A dry run does 3-7 inside a subtransaction and rolls it back: it reports
+ * exactly what a real run at that moment would do, because it is one.
+ *
+ * Rights: the purge runs with the caller's rights (SECURITY INVOKER): the
+ * caller needs SELECT and DELETE (UPDATE for SET NULL keys) on the tables
+ * involved, as for a DELETE by hand.  row_security is off during the
+ * purge, so a row-level security policy that would hide rows makes the
+ * purge fail instead of leaving orphans.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_operator.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "parser/parse_oper.h"
+#include "storage/lmgr.h"
+#include "tcop/dest.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/lsyscache.h"
+#include "utils/resowner.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "tenant_guard.h"
+#include "purge.h"
+
+double		tg_purge_max_share = 0.5;
+
+/* Temp tables with more rows than this are ANALYZEd before the next join. */
+#define TG_ANALYZE_ROWS 1000
+
+/* One tenant to purge. */
+typedef struct TgTarget
+{
+	char	   *id;				/* canonical text of the key */
+	char	   *reason;
+	char	   *name;
+	char	   *subdomain;
+	char	   *email;
+	char	   *row;			/* the tenant row as JSON text */
+} TgTarget;
+
+/* A table the purge deletes from or updates. */
+typedef struct TgTable
+{
+	Oid			relid;
+	char	   *qualname;		/* quoted, schema-qualified */
+	char	   *label;			/* schema.table, for counts */
+	char		relkind;
+	bool		deletes;		/* rows are deleted (else only updated) */
+	List	   *edges;			/* TgFkEdge: foreign keys into this table */
+	List	   *needed;			/* columns carried in its temp tables */
+	bool		needs_rel;		/* carry tableoid too */
+	char	   *keycol;			/* guarded table: its key column */
+	int64	   *deleted;		/* per tenant ordinal, [0..ntargets] */
+	int64	   *updated;
+} TgTable;
+
+/* Rows just deleted from a table, waiting for their dependents. */
+typedef struct TgWork
+{
+	TgTable    *table;
+	char	   *tmp;			/* pg_temp table holding them */
+} TgWork;
+
+/* An ON DELETE SET NULL / SET DEFAULT edge to apply at the end. */
+typedef struct TgPending
+{
+	TgFkEdge   *edge;
+	TgTable    *parent;
+	TgTable    *child;
+	char	   *tmp;
+} TgPending;
+
+/* Everything one purge call knows. */
+typedef struct TgPurge
+{
+	/* arguments */
+	bool		dry_run;
+	bool		force;
+	int			batch_size;		/* 0: no limit */
+	ArrayType  *ids;			/* NULL: the checker's candidates */
+	Oid			root_arg;		/* InvalidOid: the only guarded table */
+
+	/* the tenants table */
+	Oid			root;
+	char	   *root_name;
+	char	   *root_label;
+	char		root_kind;
+	char	   *keycol;
+	Oid			keytype;
+	char	   *keyeq;			/* OPERATOR(schema.=) of the key type */
+	char	   *fieldcol[TG_NUM_FIELDS];	/* NULL: not guarded */
+
+	/* other guarded tables with keys: relid -> key column */
+	List	   *guarded_relids;
+	List	   *guarded_keycols;
+
+	/* registered tenant tables: tg_fk edges with conoid = InvalidOid */
+	List	   *registered;
+
+	/* the plan and the run */
+	int			ntargets;
+	TgTarget   *targets;		/* [1..ntargets] */
+	List	   *tables;			/* TgTable */
+	List	   *work;			/* TgWork, FIFO */
+	List	   *pending;		/* TgPending */
+	List	   *tmps;			/* names of temp tables to drop */
+	char	   *root_tmp;		/* the one holding the deleted tenant rows */
+	int			ntmp;
+	MemoryContext resultcxt;	/* where results live */
+} TgPurge;
+
+/* A DestReceiver that counts rows per tenant ordinal (column 1). */
+typedef struct TgCountReceiver
+{
+	DestReceiver pub;
+	int64	   *counts;
+	int			n;
+} TgCountReceiver;
+
+/* Count one row for its tenant. */
+static bool
+tg_count_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	TgCountReceiver *r = (TgCountReceiver *) self;
+	bool		isnull;
+	Datum		d = slot_getattr(slot, 1, &isnull);
+
+	if (!isnull)
+	{
+		int			ord = DatumGetInt32(d);
+
+		if (ord >= 1 && ord <= r->n)
+			r->counts[ord]++;
+	}
+	return true;
+}
+
+/* Nothing to set up or tear down. */
+static void
+tg_count_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+	(void) self;
+	(void) operation;
+	(void) typeinfo;
+}
+
+/* Nothing to tear down. */
+static void
+tg_count_noop(DestReceiver *self)
+{
+	(void) self;
+}
+
+/* Log a purge statement and its duration at DEBUG1. */
+static void
+tg_debug_statement(const char *sql, TimestampTz start)
+{
+	long		secs;
+	int			usecs;
+
+	if (!message_level_is_interesting(DEBUG1))
+		return;
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	elog(DEBUG1, "tenant_guard purge: %.3f ms, " UINT64_FORMAT " rows: %s",
+		 secs * 1000.0 + usecs / 1000.0, SPI_processed, sql);
+}
+
+/* Run sql, counting its result rows (first column: ordinal) into counts. */
+static uint64
+tg_exec_counting(const char *sql, int64 *counts, int n)
+{
+	TgCountReceiver r;
+	SPIExecuteOptions options;
+	TimestampTz start;
+	int			rc;
+
+	memset(&r, 0, sizeof(r));
+	r.pub.receiveSlot = tg_count_receive;
+	r.pub.rStartup = tg_count_startup;
+	r.pub.rShutdown = tg_count_noop;
+	r.pub.rDestroy = tg_count_noop;
+	r.pub.mydest = DestNone;
+	r.counts = counts;
+	r.n = n;
+
+	memset(&options, 0, sizeof(options));
+	options.dest = (DestReceiver *) &r;
+	start = GetCurrentTimestamp();
+	rc = SPI_execute_extended(sql, &options);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_extended failed: %s (%s)", SPI_result_code_string(rc), sql);
+	tg_debug_statement(sql, start);
+	return SPI_processed;
+}
+
+/* Run one statement that returns no rows we need. */
+static uint64
+tg_exec(const char *sql)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc < 0)
+		elog(ERROR, "SPI_execute failed: %s (%s)", SPI_result_code_string(rc), sql);
+	tg_debug_statement(sql, start);
+	return SPI_processed;
+}
+
+/* A fresh temp table name. */
+static char *
+tg_new_tmp(TgPurge *p)
+{
+	char	   *name = psprintf("pg_temp.tg_purge_%d", ++p->ntmp);
+
+	p->tmps = lappend(p->tmps, name);
+	return name;
+}
+
+/* Quoted qualified name and schema.table label of a relation. */
+static void
+tg_rel_names(Oid relid, char **qualname, char **label)
+{
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	char	   *rel = get_rel_name(relid);
+
+	if (nsp == NULL || rel == NULL)
+		elog(ERROR, "relation %u vanished", relid);
+	*qualname = quote_qualified_identifier(nsp, rel);
+	if (label)
+		*label = psprintf("%s.%s", nsp, rel);
+}
+
+/* "OPERATOR(schema.name)" for an operator OID. */
+static char *
+tg_operator_sql(Oid opoid)
+{
+	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opoid));
+	Form_pg_operator form;
+	char	   *result;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for operator %u", opoid);
+	form = (Form_pg_operator) GETSTRUCT(tup);
+	result = psprintf("OPERATOR(%s.%s)",
+					  quote_identifier(get_namespace_name(form->oprnamespace)),
+					  NameStr(form->oprname));
+	ReleaseSysCache(tup);
+	return result;
+}
+
+/* The table entry for relid, created on first use. */
+static TgTable *
+tg_table(TgPurge *p, Oid relid, char relkind)
+{
+	ListCell   *lc;
+	ListCell   *lc2;
+	TgTable    *t;
+
+	foreach(lc, p->tables)
+	{
+		t = lfirst(lc);
+		if (t->relid == relid)
+			return t;
+	}
+	t = palloc0(sizeof(TgTable));
+	t->relid = relid;
+	t->relkind = relkind;
+	tg_rel_names(relid, &t->qualname, &t->label);
+	t->deleted = palloc0(sizeof(int64) * (p->ntargets + 1));
+	t->updated = palloc0(sizeof(int64) * (p->ntargets + 1));
+	forboth(lc, p->guarded_relids, lc2, p->guarded_keycols)
+	{
+		if (lfirst_oid(lc) == relid)
+			t->keycol = lfirst(lc2);
+	}
+	p->tables = lappend(p->tables, t);
+	return t;
+}
+
+/* Add a column name to a list unless it is there. */
+static List *
+tg_add_column(List *cols, char *col)
+{
+	ListCell   *lc;
+
+	foreach(lc, cols)
+	{
+		if (strcmp(lfirst(lc), col) == 0)
+			return cols;
+	}
+	return lappend(cols, col);
+}
+
+/* Column name in a temp table for a carried column. */
+static const char *
+tg_tmp_col(const char *col)
+{
+	return quote_identifier(psprintf("c_%s", col));
+}
+
+/*
+ * The purge plan: every table rows may be deleted from, the edges into
+ * it and what its temp tables must carry.  Nothing is deleted here, so
+ * refusals (triggers, rules) come before any work.
+ */
+static void
+tg_plan(TgPurge *p)
+{
+	List	   *queue;
+	ListCell   *lc;
+	TgTable    *root = tg_table(p, p->root, p->root_kind);
+
+	root->deletes = true;
+	queue = list_make1(root);
+	while (queue != NIL)
+	{
+		TgTable    *t = linitial(queue);
+
+		queue = list_delete_first(queue);
+		t->edges = tg_fk_edges_into(t->relid);
+		if (t == root)
+			t->edges = list_concat(t->edges, p->registered);
+		if (t->keycol)
+			t->needed = tg_add_column(t->needed, t->keycol);
+		foreach(lc, t->edges)
+		{
+			TgFkEdge   *e = lfirst(lc);
+			TgTable    *c;
+
+			for (int i = 0; i < e->nkeys; i++)
+				t->needed = tg_add_column(t->needed, e->parent_cols[i]);
+			if (e->referenced_is_partition)
+				t->needs_rel = true;
+			c = tg_table(p, e->child, e->child_kind);
+			if (e->action == 'n' || e->action == 'd')
+				continue;		/* updated, not deleted: no further cascade */
+			if (!c->deletes)
+			{
+				c->deletes = true;
+				queue = lappend(queue, c);
+			}
+		}
+		tg_fk_check_triggers(t->relid);
+	}
+}
+
+/* The column list a temp table of t carries, for RETURNING. */
+static void
+tg_returning_list(StringInfo buf, TgTable *t, const char *alias)
+{
+	ListCell   *lc;
+
+	if (t->needs_rel)
+		appendStringInfo(buf, ", %s.tableoid AS tg_rel", alias);
+	foreach(lc, t->needed)
+	{
+		char	   *col = lfirst(lc);
+
+		appendStringInfo(buf, ", %s.%s AS %s", alias, quote_identifier(col), tg_tmp_col(col));
+	}
+}
+
+/*
+ * The join condition "child row references a row in the temp table",
+ * for edge e into parent table t.
+ */
+static void
+tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
+				  const char *child_alias)
+{
+	for (int i = 0; i < e->nkeys; i++)
+		appendStringInfo(buf, "%s%s.%s %s %s.%s",
+						 i > 0 ? " AND " : "",
+						 parent_alias, tg_tmp_col(e->parent_cols[i]),
+						 e->eqops[i],
+						 child_alias, quote_identifier(e->child_cols[i]));
+	if (e->referenced_is_partition)
+		appendStringInfo(buf,
+						 " AND %s.tg_rel IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(%u::pg_catalog.oid::pg_catalog.regclass) t)",
+						 parent_alias, e->referenced);
+}
+
+/* Count the rows of a temp table per tenant into counts; ANALYZE it. */
+static uint64
+tg_count_tmp(TgPurge *p, const char *tmp, int64 *counts)
+{
+	uint64		n = tg_exec_counting(psprintf("SELECT ord FROM %s", tmp), counts, p->ntargets);
+
+	if (n > TG_ANALYZE_ROWS)
+		tg_exec(psprintf("ANALYZE %s", tmp));
+	return n;
+}
+
+/* Delete the rows of the tenants table (step 5, first level). */
+static void
+tg_delete_root(TgPurge *p)
+{
+	TgTable    *root = linitial(p->tables);
+	StringInfoData sql;
+	char	   *tmp = tg_new_tmp(p);
+	TgWork	   *w;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "CREATE TEMP TABLE %s ON COMMIT DROP AS"
+					 " WITH d AS (DELETE FROM %s%s r USING pg_temp.tg_purge_targets x"
+					 " WHERE r.%s %s x.key"
+					 " RETURNING x.ord, pg_catalog.to_jsonb(r.*)::pg_catalog.text AS tg_row",
+					 tmp, p->root_kind == 'p' ? "" : "ONLY ", p->root_name,
+					 quote_identifier(p->keycol), p->keyeq);
+	for (int i = 0; i < TG_NUM_FIELDS; i++)
+	{
+		if (p->fieldcol[i])
+			appendStringInfo(&sql, ", r.%s::pg_catalog.text AS tg_f%d",
+							 quote_identifier(p->fieldcol[i]), i);
+		else
+			appendStringInfo(&sql, ", NULL::pg_catalog.text AS tg_f%d", i);
+	}
+	tg_returning_list(&sql, root, "r");
+	appendStringInfoString(&sql, ") SELECT * FROM d");
+	tg_exec(sql.data);
+	tg_count_tmp(p, tmp, root->deleted);
+	p->root_tmp = tmp;
+
+	w = palloc(sizeof(TgWork));
+	w->table = root;
+	w->tmp = tmp;
+	p->work = lappend(p->work, w);
+}
+
+/* Delete the rows that reference the rows in w through edge e. */
+static void
+tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
+{
+	TgTable    *c = tg_table(p, e->child, e->child_kind);
+	StringInfoData sql;
+	const char *only = e->child_kind == 'p' ? "" : "ONLY ";
+
+	initStringInfo(&sql);
+	if (c->needed == NIL && !c->needs_rel)
+	{
+		/* a leaf: nothing references it, count straight off RETURNING */
+		appendStringInfo(&sql, "DELETE FROM %s%s c USING %s p WHERE ",
+						 only, c->qualname, w->tmp);
+		tg_edge_condition(&sql, e, "p", "c");
+		appendStringInfoString(&sql, " RETURNING p.ord");
+		tg_exec_counting(sql.data, c->deleted, p->ntargets);
+	}
+	else
+	{
+		char	   *tmp = tg_new_tmp(p);
+		uint64		n;
+
+		appendStringInfo(&sql,
+						 "CREATE TEMP TABLE %s ON COMMIT DROP AS"
+						 " WITH d AS (DELETE FROM %s%s c USING %s p WHERE ",
+						 tmp, only, c->qualname, w->tmp);
+		tg_edge_condition(&sql, e, "p", "c");
+		appendStringInfoString(&sql, " RETURNING p.ord");
+		tg_returning_list(&sql, c, "c");
+		appendStringInfoString(&sql, ") SELECT * FROM d");
+		tg_exec(sql.data);
+		n = tg_count_tmp(p, tmp, c->deleted);
+		if (n > 0)
+		{
+			TgWork	   *next = palloc(sizeof(TgWork));
+
+			next->table = c;
+			next->tmp = tmp;
+			p->work = lappend(p->work, next);
+		}
+	}
+}
+
+/* Apply one ON DELETE SET NULL / SET DEFAULT edge (step 6). */
+static void
+tg_apply_pending(TgPurge *p, TgPending *pd)
+{
+	TgFkEdge   *e = pd->edge;
+	StringInfoData sql;
+	int			nset = e->nsetcols > 0 ? e->nsetcols : e->nkeys;
+	char	  **set = e->nsetcols > 0 ? e->setcols : e->child_cols;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE %s%s c SET ",
+					 e->child_kind == 'p' ? "" : "ONLY ", pd->child->qualname);
+	for (int i = 0; i < nset; i++)
+		appendStringInfo(&sql, "%s%s = %s", i > 0 ? ", " : "",
+						 quote_identifier(set[i]), e->action == 'n' ? "NULL" : "DEFAULT");
+	appendStringInfo(&sql, " FROM %s p WHERE ", pd->tmp);
+	tg_edge_condition(&sql, e, "p", "c");
+	appendStringInfoString(&sql, " RETURNING p.ord");
+	tg_exec_counting(sql.data, pd->child->updated, p->ntargets);
+
+	/*
+	 * A default equal to a deleted key leaves the row as it was, and
+	 * PostgreSQL's update check sees no change; its own SET DEFAULT action
+	 * re-checks for that case, and so do we.
+	 */
+	if (e->action == 'd')
+	{
+		resetStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT 1 FROM %s%s c, %s p WHERE ",
+						 e->child_kind == 'p' ? "" : "ONLY ", pd->child->qualname, pd->tmp);
+		tg_edge_condition(&sql, e, "p", "c");
+		appendStringInfoString(&sql, " LIMIT 1");
+		if (tg_exec(sql.data) > 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("update or delete on table \"%s\" violates foreign key constraint \"%s\" on table \"%s\"",
+							pd->parent->label, get_constraint_name(e->conoid), pd->child->label),
+					 errdetail("ON DELETE SET DEFAULT sets the key to a value that is being deleted. Nothing was purged.")));
+	}
+}
+
+/* Steps 5-7: the deletes, the updates and the protection check. */
+static void
+tg_run(TgPurge *p)
+{
+	int			nest = NewGUCNestLevel();
+	List	   *done = NIL;		/* TgWork already processed */
+	ListCell   *lc;
+
+	/* per-row RI triggers off: the loop below does their work */
+	(void) set_config_option("session_replication_role", "replica",
+							 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	/* a policy hiding rows must fail the purge, not leave orphans */
+	(void) set_config_option("row_security", "off",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+
+	tg_delete_root(p);
+	while (p->work != NIL)
+	{
+		TgWork	   *w = linitial(p->work);
+
+		p->work = list_delete_first(p->work);
+		foreach(lc, w->table->edges)
+		{
+			TgFkEdge   *e = lfirst(lc);
+
+			if (e->action == 'n' || e->action == 'd')
+			{
+				TgPending  *pd = palloc(sizeof(TgPending));
+
+				pd->edge = e;
+				pd->parent = w->table;
+				pd->child = tg_table(p, e->child, e->child_kind);
+				pd->tmp = w->tmp;
+				p->pending = lappend(p->pending, pd);
+			}
+			else
+				tg_delete_edge(p, w, e);
+		}
+		done = lappend(done, w);
+	}
+
+	/* step 7, before anything else can fail on those rows */
+	foreach(lc, done)
+	{
+		TgWork	   *w = lfirst(lc);
+		char	   *found;
+		int			rc;
+
+		if (w->table->keycol == NULL)
+			continue;
+		rc = SPI_execute(psprintf("SELECT pg_catalog.format('%%s', x.%s) FROM %s x"
+								  " WHERE pg_catalog.format('%%s', x.%s) IN"
+								  " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
+								  " LIMIT 1",
+								  tg_tmp_col(w->table->keycol), w->tmp,
+								  tg_tmp_col(w->table->keycol)),
+						 false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0)
+			continue;
+		found = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		ereport(ERROR,
+				(errcode(ERRCODE_TG_PROTECTED),
+				 errmsg("purge would delete protected tenant \"%s\" of \"%s\"",
+						found, w->table->label),
+				 errdetail("Its row depends through foreign keys on a tenant being purged. Nothing was purged."),
+				 errhint("Purge the other tenants without the one it depends on, or lift the protection.")));
+	}
+
+	/* triggers back on for the updates: SET DEFAULT values get checked */
+	AtEOXact_GUC(true, nest);
+	foreach(lc, p->pending)
+		tg_apply_pending(p, lfirst(lc));
+}
+
+/* What one purged tenant reports; lives in the caller's memory context. */
+typedef struct TgResult
+{
+	char	   *id;
+	char	   *name;
+	char	   *subdomain;
+	char	   *email;
+	char	   *reason;
+	char	   *deleted;		/* JSON text */
+	char	   *updated;		/* JSON text */
+	char	   *row;			/* JSON text of the tenant row */
+	int64		total;
+} TgResult;
+
+/*
+ * Which guarded table, which key, which checked columns; the other
+ * guarded tables with keys; the registered tenant tables.
+ */
+static void
+tg_resolve_root(TgPurge *p)
+{
+	int			rc;
+	int			nfound = 0;
+	TypeCacheEntry *tce;
+
+	rc = SPI_execute("SELECT g.tbl::pg_catalog.oid, c.relkind, g.id_column::pg_catalog.text,"
+					 " a.atttypid, g.name_column::pg_catalog.text,"
+					 " g.subdomain_column::pg_catalog.text, g.email_column::pg_catalog.text"
+					 " FROM " TG_SCHEMA "." TG_GUARDED_TABLE " g"
+					 " JOIN pg_catalog.pg_class c ON c.oid = g.tbl"
+					 " JOIN pg_catalog.pg_attribute a ON a.attrelid = g.tbl"
+					 "  AND a.attname = g.id_column AND NOT a.attisdropped"
+					 " WHERE g.id_column IS NOT NULL ORDER BY 1",
+					 false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Oid			relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		char	   *keycol = SPI_getvalue(tup, desc, 3);
+
+		p->guarded_relids = lappend_oid(p->guarded_relids, relid);
+		p->guarded_keycols = lappend(p->guarded_keycols, keycol);
+		if (OidIsValid(p->root_arg) ? relid != p->root_arg : SPI_processed != 1)
+			continue;
+		nfound++;
+		p->root = relid;
+		p->root_kind = DatumGetChar(SPI_getbinval(tup, desc, 2, &isnull));
+		p->keycol = keycol;
+		p->keytype = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		for (int f = 0; f < TG_NUM_FIELDS; f++)
+			p->fieldcol[f] = SPI_getvalue(tup, desc, 5 + f);
+	}
+	if (nfound == 0 && OidIsValid(p->root_arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("table \"%s\" is not a guarded tenants table with a key",
+						get_rel_name(p->root_arg) ? get_rel_name(p->root_arg) : "?"),
+				 errhint("Run tenant_guard.attach() on it first.")));
+	if (nfound == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 SPI_processed == 0 ?
+				 errmsg("no table with a tenant key is guarded by tenant_guard") :
+				 errmsg("several tables are guarded by tenant_guard"),
+				 SPI_processed == 0 ?
+				 errhint("Run tenant_guard.attach() on the tenants table first.") :
+				 errhint("Name the one to purge: tenants => 'my_tenants'.")));
+
+	tg_rel_names(p->root, &p->root_name, &p->root_label);
+	tce = lookup_type_cache(p->keytype, TYPECACHE_EQ_OPR);
+	if (!OidIsValid(tce->eq_opr))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("the key type %s of \"%s\" has no equality operator",
+						format_type_be(p->keytype), p->root_label)));
+	p->keyeq = tg_operator_sql(tce->eq_opr);
+}
+
+/* The tables registered with add_tenant_table() for the root, as edges. */
+static void
+tg_resolve_registered(TgPurge *p)
+{
+	Oid			argtypes[1] = {REGCLASSOID};
+	Datum		args[1];
+	int			rc;
+
+	args[0] = ObjectIdGetDatum(p->root);
+	rc = SPI_execute_with_args("SELECT t.tbl::pg_catalog.oid, c.relkind,"
+							   " t.column_name::pg_catalog.text, a.atttypid"
+							   " FROM " TG_SCHEMA ".tenant_tables t"
+							   " JOIN pg_catalog.pg_class c ON c.oid = t.tbl"
+							   " JOIN pg_catalog.pg_attribute a ON a.attrelid = t.tbl"
+							   "  AND a.attname = t.column_name AND NOT a.attisdropped"
+							   " WHERE t.tenants = $1 ORDER BY 1, 3",
+							   1, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		TgFkEdge   *e = palloc0(sizeof(TgFkEdge));
+		bool		isnull;
+		Oid			coltype;
+		Operator	op;
+
+		e->conoid = InvalidOid;
+		e->child = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
+		e->child_kind = DatumGetChar(SPI_getbinval(tup, desc, 2, &isnull));
+		e->referenced = p->root;
+		e->action = 'c';
+		e->nkeys = 1;
+		e->child_cols = palloc(sizeof(char *));
+		e->child_cols[0] = SPI_getvalue(tup, desc, 3);
+		e->parent_cols = palloc(sizeof(char *));
+		e->parent_cols[0] = p->keycol;
+		coltype = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		op = oper(NULL, list_make1(makeString("=")), p->keytype, coltype, false, -1);
+		e->eqops = palloc(sizeof(char *));
+		e->eqops[0] = tg_operator_sql(oprid(op));
+		ReleaseSysCache(op);
+		p->registered = lappend(p->registered, e);
+	}
+}
+
+/* SQL for "the columns the checker reads" of the root row r. */
+static char *
+tg_checker_args(TgPurge *p)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int f = 0; f < TG_NUM_FIELDS; f++)
+	{
+		if (p->fieldcol[f])
+			appendStringInfo(&buf, "%sr.%s::pg_catalog.text", f > 0 ? ", " : "",
+							 quote_identifier(p->fieldcol[f]));
+		else
+			appendStringInfo(&buf, "%sNULL::pg_catalog.text", f > 0 ? ", " : "");
+	}
+	return buf.data;
+}
+
+/* Run a query and return the first column of its rows, comma-separated. */
+static char *
+tg_list_of(const char *sql, uint64 *n)
+{
+	StringInfoData buf;
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s (%s)", SPI_result_code_string(rc), sql);
+	*n = SPI_processed;
+	initStringInfo(&buf);
+	for (uint64 i = 0; i < SPI_processed && i < 5; i++)
+		appendStringInfo(&buf, "%s\"%s\"", i > 0 ? ", " : "",
+						 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	if (SPI_processed > 5)
+		appendStringInfoString(&buf, ", ...");
+	return buf.data;
+}
+
+/* Step 3 with ids given: parse, merge, and refuse unknown or protected. */
+static void
+tg_targets_from_ids(TgPurge *p)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	Datum	   *keys;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	Oid			arraytype = get_array_type(p->keytype);
+	Datum		args[1];
+	Oid			argtypes[1];
+	int			rc;
+	char	   *list;
+	uint64		n;
+	const char *only = p->root_kind == 'p' ? "" : "ONLY ";
+
+	deconstruct_array(p->ids, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
+	if (nelems == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("ids must not be empty"),
+				 errhint("Pass ids => NULL to purge the tenants the checker flags.")));
+	if (!OidIsValid(arraytype))
+		elog(ERROR, "key type %s has no array type", format_type_be(p->keytype));
+	get_typlenbyvalalign(p->keytype, &typlen, &typbyval, &typalign);
+	keys = palloc(sizeof(Datum) * nelems);
+	for (int i = 0; i < nelems; i++)
+	{
+		char	   *s;
+		char	   *canon;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("ids must not contain NULL")));
+		s = TextDatumGetCString(elems[i]);
+		if (!tg_parse_tenant_id(s, p->keytype, &keys[i], &canon))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("invalid tenant id \"%s\"", tg_abbrev_id(s)),
+					 errdetail("It is not a valid %s, the type of the key \"%s\" of \"%s\". Nothing was purged.",
+							   format_type_be(p->keytype), p->keycol, p->root_label)));
+	}
+	args[0] = PointerGetDatum(construct_array(keys, nelems, p->keytype, typlen, typbyval, typalign));
+	argtypes[0] = arraytype;
+	rc = SPI_execute_with_args("CREATE TEMP TABLE pg_temp.tg_purge_targets ON COMMIT DROP AS"
+							   " SELECT (pg_catalog.row_number() OVER (ORDER BY k.key))::pg_catalog.int4 AS ord,"
+							   " k.key, NULL::pg_catalog.text AS reason"
+							   " FROM (SELECT DISTINCT u.key FROM pg_catalog.unnest($1) AS u(key)) k",
+							   1, argtypes, args, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+
+	list = tg_list_of(psprintf("SELECT pg_catalog.format('%%s', x.key) FROM pg_temp.tg_purge_targets x"
+							   " WHERE NOT EXISTS (SELECT FROM %s%s r WHERE r.%s %s x.key)"
+							   " ORDER BY x.ord",
+							   only, p->root_name, quote_identifier(p->keycol), p->keyeq),
+					  &n);
+	if (n > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg_plural("%llu requested tenant does not exist in \"%s\"",
+							   "%llu requested tenants do not exist in \"%s\"",
+							   n, (unsigned long long) n, p->root_label),
+				 errdetail("Unknown: %s. Nothing was purged.", list)));
+
+	list = tg_list_of("SELECT pg_catalog.format('%s', x.key) FROM pg_temp.tg_purge_targets x"
+					  " WHERE pg_catalog.format('%s', x.key) IN"
+					  " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
+					  " ORDER BY x.ord",
+					  &n);
+	if (n > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_TG_PROTECTED),
+				 errmsg_plural("%llu requested tenant is protected",
+							   "%llu requested tenants are protected",
+							   n, (unsigned long long) n),
+				 errdetail("Protected: %s. Nothing was purged.", list),
+				 errhint("Leave them out, or lift the protection with tenant_guard.unprotect().")));
+
+	tg_exec(psprintf("UPDATE pg_temp.tg_purge_targets x SET reason ="
+					 " CASE WHEN c.is_suspicious THEN 'requested by id; ' OPERATOR(pg_catalog.||) c.reason"
+					 " ELSE 'requested by id; not flagged by the checker' END"
+					 " FROM %s%s r CROSS JOIN LATERAL " TG_SCHEMA ".check_tenant(%s) c"
+					 " WHERE r.%s %s x.key",
+					 only, p->root_name, tg_checker_args(p),
+					 quote_identifier(p->keycol), p->keyeq));
+}
+
+/* Step 3 without ids: the checker's candidates minus protected tenants. */
+static void
+tg_targets_from_checker(TgPurge *p)
+{
+	tg_exec(psprintf("CREATE TEMP TABLE pg_temp.tg_purge_targets ON COMMIT DROP AS"
+					 " SELECT (pg_catalog.row_number() OVER (ORDER BY s.key))::pg_catalog.int4 AS ord,"
+					 " s.key, s.reason FROM ("
+					 "  SELECT DISTINCT ON (r.%s) r.%s AS key, c.reason"
+					 "    FROM %s%s r CROSS JOIN LATERAL " TG_SCHEMA ".check_tenant(%s) c"
+					 "   WHERE c.is_suspicious AND r.%s IS NOT NULL"
+					 "     AND pg_catalog.format('%%s', r.%s) NOT IN"
+					 "         (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
+					 "   ORDER BY r.%s) s",
+					 quote_identifier(p->keycol), quote_identifier(p->keycol),
+					 p->root_kind == 'p' ? "" : "ONLY ", p->root_name, tg_checker_args(p),
+					 quote_identifier(p->keycol), quote_identifier(p->keycol),
+					 quote_identifier(p->keycol)));
+}
+
+/* A single bigint from a query. */
+static int64
+tg_count_of(const char *sql)
+{
+	bool		isnull;
+	int			rc = SPI_execute(sql, false, 0);
+
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "SPI_execute failed: %s (%s)", SPI_result_code_string(rc), sql);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Step 3: the targets, the share check and the batch. */
+static void
+tg_targets(TgPurge *p)
+{
+	int64		n;
+	int64		total;
+	int			rc;
+
+	if (p->ids)
+		tg_targets_from_ids(p);
+	else
+		tg_targets_from_checker(p);
+
+	n = tg_count_of("SELECT pg_catalog.count(*) FROM pg_temp.tg_purge_targets");
+	total = tg_count_of(psprintf("SELECT pg_catalog.count(*) FROM %s%s",
+								 p->root_kind == 'p' ? "" : "ONLY ", p->root_name));
+	if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("purge refused: it would remove " INT64_FORMAT " of " INT64_FORMAT " tenants (%.1f%%)",
+						n, total, 100.0 * (double) n / (double) total),
+				 errdetail("tenant_guard.purge_max_share is %g.", tg_purge_max_share),
+				 errhint("Check the dry run; if that many must go, pass force => true.")));
+
+	if (p->batch_size > 0 && n > p->batch_size)
+	{
+		tg_exec(psprintf("DELETE FROM pg_temp.tg_purge_targets WHERE ord > %d", p->batch_size));
+		n = p->batch_size;
+	}
+	p->ntargets = (int) n;
+	p->targets = palloc0(sizeof(TgTarget) * (n + 1));
+	if (n == 0)
+		return;
+	if (n > 1)
+		tg_exec("ANALYZE pg_temp.tg_purge_targets");
+
+	rc = SPI_execute("SELECT ord, pg_catalog.format('%s', key), reason FROM pg_temp.tg_purge_targets",
+					 false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		bool		isnull;
+		int			ord = DatumGetInt32(SPI_getbinval(tup, SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (ord < 1 || ord > n)
+			elog(ERROR, "unexpected tenant ordinal %d", ord);
+		p->targets[ord].id = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+		p->targets[ord].reason = SPI_getvalue(tup, SPI_tuptable->tupdesc, 3);
+	}
+}
+
+/* Read what the root delete returned: the rows and the checked fields. */
+static void
+tg_read_root_rows(TgPurge *p, const char *root_tmp)
+{
+	int			rc = SPI_execute(psprintf("SELECT ord, tg_row, tg_f0, tg_f1, tg_f2 FROM %s", root_tmp),
+								 false, 0);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		int			ord = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
+		TgTarget   *t = &p->targets[ord];
+
+		t->row = SPI_getvalue(tup, desc, 2);
+		t->name = SPI_getvalue(tup, desc, 3);
+		t->subdomain = SPI_getvalue(tup, desc, 4);
+		t->email = SPI_getvalue(tup, desc, 5);
+	}
+}
+
+/* {"schema.table": n, ...} of one tenant, from per-table counters. */
+static char *
+tg_counts_json(TgPurge *p, int ord, bool updated, int64 *total)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	foreach(lc, p->tables)
+	{
+		TgTable    *t = lfirst(lc);
+		int64		n = updated ? t->updated[ord] : t->deleted[ord];
+
+		if (n == 0)
+			continue;
+		if (!first)
+			appendStringInfoString(&buf, ", ");
+		first = false;
+		escape_json(&buf, t->label);
+		appendStringInfo(&buf, ": " INT64_FORMAT, n);
+		if (total)
+			*total += n;
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* Step 8: one journal row per purged tenant, written as the journal's owner. */
+static void
+tg_write_journal(TgPurge *p, List *results)
+{
+	int			n = list_length(results);
+	Datum	   *cols[5];
+	Datum	   *totals;
+	Datum		args[8];
+	Oid			argtypes[8] = {TEXTOID, NAMEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID};
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+	int			i = 0;
+	ListCell   *lc;
+
+	if (n == 0)
+		return;
+	for (int c = 0; c < 5; c++)
+		cols[c] = palloc(sizeof(Datum) * n);
+	totals = palloc(sizeof(Datum) * n);
+	foreach(lc, results)
+	{
+		TgResult   *r = lfirst(lc);
+
+		cols[0][i] = CStringGetTextDatum(r->id);
+		cols[1][i] = CStringGetTextDatum(r->row ? r->row : "null");
+		cols[2][i] = CStringGetTextDatum(r->reason ? r->reason : "");
+		cols[3][i] = CStringGetTextDatum(r->deleted);
+		cols[4][i] = CStringGetTextDatum(r->updated);
+		totals[i] = Int64GetDatum(r->total);
+		i++;
+	}
+	args[0] = CStringGetTextDatum(p->root_label);
+	args[1] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
+	for (int c = 0; c < 5; c++)
+		args[2 + c] = PointerGetDatum(construct_array(cols[c], n, TEXTOID, -1, false, TYPALIGN_INT));
+	args[7] = PointerGetDatum(construct_array(totals, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_JOURNAL_TABLE)),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	rc = SPI_execute_with_args("INSERT INTO " TG_SCHEMA "." TG_JOURNAL_TABLE
+							   " (purge_xid, tenant_table, tenant_id, tenant, reason, deleted, updated,"
+							   "  total_deleted, purged_by, application_name)"
+							   " SELECT pg_catalog.pg_current_xact_id(), $1, u.id, u.t::pg_catalog.jsonb,"
+							   "  NULLIF(u.reason, ''), u.del::pg_catalog.jsonb, u.upd::pg_catalog.jsonb,"
+							   "  u.total, $2, pg_catalog.current_setting('application_name')"
+							   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+							   "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
+							   "  AS u(id, t, reason, del, upd, total)",
+							   8, argtypes, args, nulls, false, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+}
+
+/* Copy a string into the result context (NULL stays NULL). */
+static char *
+tg_keep(TgPurge *p, const char *s)
+{
+	return s ? MemoryContextStrdup(p->resultcxt, s) : NULL;
+}
+
+/* Steps 3-8 with SPI connected; returns the TgResults. */
+static List *
+tg_purge(TgPurge *p)
+{
+	List	   *results = NIL;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	tg_resolve_root(p);
+	tg_resolve_registered(p);
+	tg_targets(p);
+	if (p->ntargets > 0)
+	{
+		tg_plan(p);
+		tg_run(p);
+		tg_read_root_rows(p, p->root_tmp);
+
+		for (int ord = 1; ord <= p->ntargets; ord++)
+		{
+			TgTable    *root = linitial(p->tables);
+			TgTarget   *t = &p->targets[ord];
+			TgResult   *r;
+			MemoryContext old;
+
+			if (root->deleted[ord] == 0)
+				continue;		/* gone meanwhile */
+			old = MemoryContextSwitchTo(p->resultcxt);
+			r = palloc0(sizeof(TgResult));
+			MemoryContextSwitchTo(old);
+			r->id = tg_keep(p, t->id);
+			r->name = tg_keep(p, t->name);
+			r->subdomain = tg_keep(p, t->subdomain);
+			r->email = tg_keep(p, t->email);
+			r->reason = tg_keep(p, t->reason);
+			r->row = tg_keep(p, t->row);
+			r->deleted = tg_keep(p, tg_counts_json(p, ord, false, &r->total));
+			r->updated = tg_keep(p, tg_counts_json(p, ord, true, NULL));
+			old = MemoryContextSwitchTo(p->resultcxt);
+			results = lappend(results, r);
+			MemoryContextSwitchTo(old);
+		}
+	}
+
+	if (!p->dry_run)
+	{
+		ListCell   *lc;
+		StringInfoData drop;
+
+		tg_write_journal(p, results);
+		/* the temp tables go now: a second call in this transaction needs the names */
+		initStringInfo(&drop);
+		appendStringInfoString(&drop, "DROP TABLE IF EXISTS pg_temp.tg_purge_targets");
+		foreach(lc, p->tmps)
+			appendStringInfo(&drop, ", %s", (char *) lfirst(lc));
+		tg_exec(drop.data);
+	}
+
+	SPI_finish();
+	return results;
+}
+
+PG_FUNCTION_INFO_V1(purge_test_tenants);
+
+/*
+ * purge_test_tenants(dry_run boolean, ids text[], force boolean,
+ *					  batch_size integer, tenants regclass)
+ *	  RETURNS TABLE (tenant_id, name, subdomain, email, reason, deleted jsonb,
+ *					 updated jsonb, total_deleted bigint)
+ */
+Datum
+purge_test_tenants(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext callercxt;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	TgPurge		p;
+	List	   *results;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	callercxt = CurrentMemoryContext;
+
+	if (!tg_is_admin(GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to purge tenants"),
+				 errdetail("Only superusers and members of role \"%s\" may.", TG_ADMIN_ROLE)));
+
+	memset(&p, 0, sizeof(p));
+	p.resultcxt = callercxt;
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("dry_run must not be null")));
+	p.dry_run = PG_GETARG_BOOL(0);
+	p.ids = PG_ARGISNULL(1) ? NULL : PG_GETARG_ARRAYTYPE_P(1);
+	p.force = PG_ARGISNULL(2) ? false : PG_GETARG_BOOL(2);
+	if (!PG_ARGISNULL(3))
+	{
+		p.batch_size = PG_GETARG_INT32(3);
+		if (p.batch_size < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("batch_size must be at least 1")));
+	}
+	p.root_arg = PG_ARGISNULL(4) ? InvalidOid : PG_GETARG_OID(4);
+
+	/*
+	 * Held to the end of the transaction, dry run or not: purges serialise,
+	 * and protect()/unprotect() wait for us.  lock_timeout applies.
+	 */
+	LockRelationOid(tg_extension_relid(TG_PROTECTED_TABLE), ShareRowExclusiveLock);
+
+	if (!p.dry_run)
+		results = tg_purge(&p);
+	else
+	{
+		/* the real thing, rolled back: same deletes, same counts */
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(callercxt);
+		PG_TRY();
+		{
+			results = tg_purge(&p);
+		}
+		PG_CATCH();
+		{
+			ErrorData  *edata;
+
+			MemoryContextSwitchTo(callercxt);
+			edata = CopyErrorData();
+			FlushErrorState();
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(callercxt);
+			CurrentResourceOwner = oldowner;
+			ReThrowError(edata);
+		}
+		PG_END_TRY();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(callercxt);
+		CurrentResourceOwner = oldowner;
+	}
+
+	foreach(lc, results)
+	{
+		TgResult   *r = lfirst(lc);
+		Datum		values[8];
+		bool		nulls[8] = {false, false, false, false, false, false, false, false};
+
+		values[0] = CStringGetTextDatum(r->id);
+		nulls[1] = r->name == NULL;
+		values[1] = r->name ? CStringGetTextDatum(r->name) : (Datum) 0;
+		nulls[2] = r->subdomain == NULL;
+		values[2] = r->subdomain ? CStringGetTextDatum(r->subdomain) : (Datum) 0;
+		nulls[3] = r->email == NULL;
+		values[3] = r->email ? CStringGetTextDatum(r->email) : (Datum) 0;
+		nulls[4] = r->reason == NULL;
+		values[4] = r->reason ? CStringGetTextDatum(r->reason) : (Datum) 0;
+		values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(r->deleted));
+		values[6] = DirectFunctionCall1(jsonb_in, CStringGetDatum(r->updated));
+		values[7] = Int64GetDatum(r->total);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* Define tenant_guard.purge_max_share. */
+void
+tg_purge_init(void)
+{
+	DefineCustomRealVariable("tenant_guard.purge_max_share",
+							 "Largest share of all tenants one purge may remove without force.",
+							 "purge_test_tenants() refuses to remove more than this fraction of the tenants table unless called with force => true.",
+							 &tg_purge_max_share,
+							 0.5, 0.0, 1.0,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+}

@@ -1,0 +1,63 @@
+/*-------------------------------------------------------------------------
+ *
+ * purge.h
+ *	  Declarations shared by the protection (protect.c), the foreign-key
+ *	  graph (fkgraph.c) and the purge (purge.c).
+ *
+ * Tenant ids are text in the SQL API.  Internally an id is parsed with the
+ * input function of the guarded table's key column and compared in that
+ * type; protected_tenants stores the key's text output, so uuids are
+ * compared case-insensitively and '007' names the same bigint as '7'.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TENANT_GUARD_PURGE_H
+#define TENANT_GUARD_PURGE_H
+
+#include "postgres.h"
+
+#include "nodes/pg_list.h"
+
+#define TG_PROTECTED_TABLE	"protected_tenants"
+#define TG_GUARDED_TABLE	"guarded_tables"
+#define TG_JOURNAL_TABLE	"purge_journal"
+
+/* GUC tenant_guard.purge_max_share */
+extern double tg_purge_max_share;
+
+/* protect.c */
+extern Oid	tg_extension_relid(const char *relname);
+extern Oid	tg_relation_owner(Oid relid);
+extern char *tg_abbrev_id(const char *id);
+extern bool tg_parse_tenant_id(const char *text, Oid typid, Datum *value,
+							   char **canonical);
+
+/*
+ * fkgraph.c: one way rows of "child" depend on rows of the table a purge
+ * deletes from.  Column lists are names: a partition may number its
+ * columns differently from its parent.
+ */
+typedef struct TgFkEdge
+{
+	Oid			conoid;			/* pg_constraint row; InvalidOid: registered */
+	Oid			child;			/* referencing table */
+	char		child_kind;		/* its relkind: 'r' or 'p' */
+	Oid			referenced;		/* confrelid: the parent or a relative */
+	bool		referenced_is_partition;	/* a strict partition of the
+											 * table we delete from */
+	char		action;			/* confdeltype: a r c n d */
+	int			nkeys;
+	char	  **child_cols;		/* referencing columns */
+	char	  **parent_cols;	/* referenced columns */
+	char	  **eqops;			/* "OPERATOR(schema.=)" per key, or "=" */
+	int			nsetcols;		/* ON DELETE SET NULL (cols): which */
+	char	  **setcols;
+} TgFkEdge;
+
+extern List *tg_fk_edges_into(Oid relid);
+extern void tg_fk_check_triggers(Oid relid);
+
+/* purge.c */
+extern void tg_purge_init(void);
+
+#endif							/* TENANT_GUARD_PURGE_H */

@@ -1,0 +1,125 @@
+# Purge: all or nothing when the backend dies mid-purge (SIGKILL and
+# pg_terminate_backend), and protection that survives pg_dump / restore.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use File::Basename;
+
+# the installation PG_CONFIG names (test/check.sh exports it), not the
+# first postgres on PATH
+my %install;
+if ($ENV{PG_CONFIG})
+{
+	my $bindir = `$ENV{PG_CONFIG} --bindir`;
+	chomp $bindir;
+	$install{install_path} = dirname($bindir);
+}
+my $node = PostgreSQL::Test::Cluster->new('purge', %install);
+$node->init;
+$node->append_conf('postgresql.conf', qq{shared_preload_libraries = 'tenant_guard'
+restart_after_crash = on});
+$node->start;
+
+$node->safe_psql('postgres', q{
+CREATE EXTENSION tenant_guard;
+CREATE TABLE tenants (id uuid PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('tenants');
+CREATE TABLE projects (id int PRIMARY KEY, tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE);
+CREATE TABLE tasks (id int PRIMARY KEY, project_id int NOT NULL REFERENCES projects ON DELETE CASCADE);
+-- a slow dependent delete when test.slow is on: this trigger fires during
+-- purges too (ENABLE ALWAYS)
+CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF current_setting('test.slow', true) = 'on' THEN PERFORM pg_sleep(60); END IF;
+  RETURN OLD;
+END $$;
+CREATE TRIGGER slow BEFORE DELETE ON tasks FOR EACH ROW EXECUTE FUNCTION slow();
+ALTER TABLE tasks ENABLE ALWAYS TRIGGER slow;
+SET tenant_guard.mode = off;
+INSERT INTO tenants SELECT ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid,
+       CASE WHEN g <= 3 THEN 'Test Company ' || g ELSE 'Real ' || g END, 'sub-' || g, 'x@acme.com'
+  FROM generate_series(1, 10) g;
+INSERT INTO tenants VALUES ('31c06fc4-db22-4740-83ea-48ac14f25810', 'Northwind Traders', 'northwind', 'it@northwind.com');
+INSERT INTO projects SELECT g, ('00000000-0000-4000-8000-' || lpad(((g - 1) % 10 + 1)::text, 12, '0'))::uuid FROM generate_series(1, 50) g;
+INSERT INTO tasks SELECT g, (g - 1) % 50 + 1 FROM generate_series(1, 500) g;
+SELECT tenant_guard.protect('31C06FC4-DB22-4740-83EA-48AC14F25810', 'real customer');
+});
+
+my $counts_sql = q{SELECT (SELECT count(*) FROM tenants) || '/' || (SELECT count(*) FROM projects) || '/'
+  || (SELECT count(*) FROM tasks) || '/' || (SELECT count(*) FROM tenant_guard.purge_journal)};
+my $before = $node->safe_psql('postgres', $counts_sql);
+is($before, '11/50/500/0', 'fixture: tenants/projects/tasks/journal');
+
+# the dry run reports exactly what a real run does, and changes nothing
+my $dry = $node->safe_psql('postgres',
+	'SELECT sum(total_deleted) FROM tenant_guard.purge_test_tenants()');
+is($dry, 3 + 15 + 150, 'dry run counts 3 tenants, 15 projects, 150 tasks');
+is($node->safe_psql('postgres', $counts_sql), $before, 'dry run changed nothing');
+
+# kill the purging backend while it sleeps in a dependent delete
+foreach my $how ('pg_terminate_backend', 'SIGKILL')
+{
+	my $bg = $node->background_psql('postgres', on_error_stop => 0);
+	$bg->query_until(qr/started/, q{
+SET test.slow = on;
+\echo started
+SELECT count(*) FROM tenant_guard.purge_test_tenants(dry_run => false);
+});
+	$node->poll_query_until('postgres', q{
+SELECT count(*) > 0 FROM pg_stat_activity
+ WHERE query LIKE '%purge_test_tenants(dry_run => false)%' AND wait_event = 'PgSleep'})
+	  or die "purge did not reach the slow delete";
+	my $pid = $node->safe_psql('postgres', q{
+SELECT pid FROM pg_stat_activity
+ WHERE query LIKE '%purge_test_tenants(dry_run => false)%' AND wait_event = 'PgSleep'});
+	if ($how eq 'SIGKILL')
+	{
+		kill 'KILL', $pid;
+	}
+	else
+	{
+		$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+	}
+	eval { $bg->quit; };
+	# after a SIGKILL the postmaster restarts every backend
+	my $up = 0;
+	foreach my $try (1 .. 300)
+	{
+		my ($rc) = $node->psql('postgres', 'SELECT 1');
+		if ($rc == 0) { $up = 1; last; }
+		select(undef, undef, undef, 0.2);
+	}
+	ok($up, "server accepts connections after $how");
+	is($node->safe_psql('postgres', $counts_sql), $before,
+		"$how mid-purge: nothing deleted, no journal row");
+}
+
+# the real run, to the end: exactly what the dry run said
+my $real = $node->safe_psql('postgres',
+	'SELECT sum(total_deleted) FROM tenant_guard.purge_test_tenants(dry_run => false)');
+is($real, $dry, 'real run deletes what the dry run reported');
+is($node->safe_psql('postgres', $counts_sql), '8/35/350/3', 'after the purge');
+
+# protection and the registries survive pg_dump / restore
+my $dump = $node->basedir . '/purge.sql';
+$node->command_ok([ 'pg_dump', '-d', $node->connstr('postgres'), '-f', $dump ], 'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('restored'), '-f', $dump ],
+	'restore into a new database');
+is($node->safe_psql('restored', 'SELECT tenant_id, note FROM tenant_guard.protected_tenants'),
+	'31c06fc4-db22-4740-83ea-48ac14f25810|real customer', 'protected tenant restored');
+is($node->safe_psql('restored', 'SELECT tbl, id_column FROM tenant_guard.guarded_tables'),
+	'tenants|id', 'guarded table restored');
+is($node->safe_psql('restored', 'SELECT count(*) FROM tenant_guard.purge_journal'), '3', 'journal restored');
+my ($ret, $out, $err) = $node->psql('restored',
+	q{DELETE FROM tenants WHERE id = '31c06fc4-db22-4740-83ea-48ac14f25810'});
+like($err, qr/tenant "31c06fc4-db22-4740-83ea-48ac14f25810" is protected/, 'still protected after restore');
+($ret, $out, $err) = $node->psql('restored', 'TRUNCATE tenants CASCADE');
+like($err, qr/cannot truncate table "tenants"/, 'TRUNCATE still refused after restore');
+is($node->safe_psql('restored', q{SELECT count(*) FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8000-000000000004'], force => true)}),
+	'1', 'the restored registry drives a purge');
+
+$node->stop;
+done_testing();
