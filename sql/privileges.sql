@@ -47,7 +47,7 @@ RESET ROLE;
 
 -- functions that write data or read logs are not executable by PUBLIC
 SELECT p.oid::regprocedure AS function, has_function_privilege('public', p.oid, 'EXECUTE') AS public_can_execute
-  FROM pg_proc p WHERE p.pronamespace = 'tenant_guard'::regnamespace ORDER BY 1::text;
+  FROM pg_proc p WHERE p.pronamespace = 'tenant_guard'::regnamespace ORDER BY p.oid::regprocedure::text;
 -- and nothing is SECURITY DEFINER without a pinned search_path
 SELECT p.oid::regprocedure FROM pg_proc p
  WHERE p.pronamespace = 'tenant_guard'::regnamespace AND p.prosecdef

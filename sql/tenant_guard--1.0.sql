@@ -350,6 +350,47 @@ CREATE TRIGGER rules_changed
 CREATE FUNCTION tenant_guard.import_email_domains(
     domains text[], source text DEFAULT NULL, kind text DEFAULT 'disposable')
 RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  added integer;
+  unusable integer;
+BEGIN
+  IF kind IS NULL OR kind NOT IN ('disposable', 'test') THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = format('invalid domain kind "%s"', kind),
+      HINT = 'Use ''disposable'' or ''test''.';
+  END IF;
+  -- blank lines and "#" comments (plain-text lists) are skipped
+  WITH raw AS (
+    SELECT btrim(d, E' \t\r\n') AS d FROM unnest(domains) AS d
+  ), candidates AS (
+    SELECT d, tenant_guard.normal_form(d, 'domain') AS nf
+      FROM raw WHERE d IS NOT NULL AND d <> '' AND d NOT LIKE '#%'
+  ), ins AS (
+    INSERT INTO tenant_guard.email_domains (domain, kind, source)
+    SELECT DISTINCT nf, import_email_domains.kind, import_email_domains.source
+      FROM candidates WHERE nf IS NOT NULL
+    ON CONFLICT (domain) DO NOTHING
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM ins),
+         (SELECT count(*) FROM candidates WHERE nf IS NULL)
+    INTO added, unusable;
+  IF unusable > 0 THEN
+    RAISE NOTICE '% entries skipped: not domains', unusable;
+  END IF;
+  RETURN added;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text) IS
+  'Load a maintained list of e-mail domains (e.g. the disposable-email-domains lists) into tenant_guard.email_domains; returns how many were new. Blank lines and # comments are skipped';
+
+-- Changes the rules: admins only.
+REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text) TO tenant_guard_admin;
 
 -- ==== protected tenants and the purge ====
 --
@@ -494,44 +535,6 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  added integer;
-  unusable integer;
-BEGIN
-  IF kind IS NULL OR kind NOT IN ('disposable', 'test') THEN
-    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-      MESSAGE = format('invalid domain kind "%s"', kind),
-      HINT = 'Use ''disposable'' or ''test''.';
-  END IF;
-  -- blank lines and "#" comments (plain-text lists) are skipped
-  WITH raw AS (
-    SELECT btrim(d, E' \t\r\n') AS d FROM unnest(domains) AS d
-  ), candidates AS (
-    SELECT d, tenant_guard.normal_form(d, 'domain') AS nf
-      FROM raw WHERE d IS NOT NULL AND d <> '' AND d NOT LIKE '#%'
-  ), ins AS (
-    INSERT INTO tenant_guard.email_domains (domain, kind, source)
-    SELECT DISTINCT nf, import_email_domains.kind, import_email_domains.source
-      FROM candidates WHERE nf IS NOT NULL
-    ON CONFLICT (domain) DO NOTHING
-    RETURNING 1
-  )
-  SELECT (SELECT count(*) FROM ins),
-         (SELECT count(*) FROM candidates WHERE nf IS NULL)
-    INTO added, unusable;
-  IF unusable > 0 THEN
-    RAISE NOTICE '% entries skipped: not domains', unusable;
-  END IF;
-  RETURN added;
-END
-$$;
-
-COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text) IS
-  'Load a maintained list of e-mail domains (e.g. the disposable-email-domains lists) into tenant_guard.email_domains; returns how many were new. Blank lines and # comments are skipped';
-
--- Changes the rules: admins only.
-REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text) TO tenant_guard_admin;
-
   keycol name := id_column;
   member regclass;
 BEGIN
