@@ -9,6 +9,8 @@
  *	  guc.c       configuration variables and who may change them
  *	  trigger.c   the row trigger installed by attach()
  *	  log.c       writing test_data_prevention_logs rows
+ *	  log_queue.c the durable log's shared-memory queue and its status
+ *	  log_worker.c the durable log's launcher and writers
  *
  *-------------------------------------------------------------------------
  */
@@ -24,5 +26,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	/* before tg_guc_init(), which reserves the prefix for defined GUCs */
+	tg_log_queue_init();
 	tg_guc_init();
 }
