@@ -278,7 +278,7 @@ GRANT EXECUTE ON FUNCTION tenant_guard.log_queue_wait(integer) TO PUBLIC;
 DO $preload$
 BEGIN
   IF NOT (SELECT s.preloaded FROM tenant_guard.log_queue_status() s) THEN
-    RAISE WARNING USING ERRCODE = 'warning',
+    RAISE WARNING USING ERRCODE = '01000',
       MESSAGE = 'tenant_guard is not in shared_preload_libraries: rejected rows will reach only the server log',
       DETAIL = 'In enforce mode the rejecting transaction rolls back; only the preloaded library''s background worker can write its row into tenant_guard.test_data_prevention_logs.',
       HINT = 'Add tenant_guard to shared_preload_libraries in postgresql.conf and restart the server. tenant_guard.log_queue_status() shows the state.';

@@ -120,17 +120,6 @@ tg_queue_shmem_startup(void)
 void
 tg_log_queue_init(void)
 {
-	DefineCustomIntVariable("tenant_guard.log_queue_size",
-							"Size of the shared-memory queue of rejections waiting to be written to the log table.",
-							"Needs shared_preload_libraries = 'tenant_guard' and a restart. When the queue is full, rejections are counted as dropped and reach only the server log.",
-							&tg_log_queue_size,
-							1024,
-							64,
-							1024 * 1024,
-							PGC_POSTMASTER,
-							GUC_UNIT_KB,
-							NULL, NULL, NULL);
-
 	DefineCustomBoolVariable("tenant_guard.durable_log",
 							 "Queue rejected rows for the log table (on) or only write a server-log line (off).",
 							 NULL,
@@ -151,8 +140,20 @@ tg_log_queue_init(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	/* a PGC_POSTMASTER variable can only be defined while preloading */
 	if (!process_shared_preload_libraries_in_progress)
 		return;
+
+	DefineCustomIntVariable("tenant_guard.log_queue_size",
+							"Size of the shared-memory queue of rejections waiting to be written to the log table.",
+							"Needs shared_preload_libraries = 'tenant_guard' and a restart. When the queue is full, rejections are counted as dropped and reach only the server log.",
+							&tg_log_queue_size,
+							1024,
+							64,
+							1024 * 1024,
+							PGC_POSTMASTER,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = tg_queue_shmem_request;
