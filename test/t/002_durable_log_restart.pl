@@ -115,6 +115,36 @@ is( $node->safe_psql('postgres', qq{
 	  FROM tenant_guard.test_data_prevention_logs WHERE data->>'name' LIKE 'Test Queued %'}),
 	't', 'their created_at is the time of the attempt, not of the write');
 
+# --- a shutdown that catches rejections nobody can write any more ---
+# Database "other" has no writer yet, and the launcher (which would start
+# one) is stopped until the shutdown has begun; a stopping server starts
+# no new workers, so the launcher writes the entries to the server log.
+$node->safe_psql('postgres', 'CREATE DATABASE other');
+$node->safe_psql('other', "CREATE EXTENSION tenant_guard; CREATE TABLE tenants (name text, subdomain text, email text); SELECT tenant_guard.attach('tenants')");
+$launcher = $node->safe_psql('postgres', 'SELECT launcher_pid FROM tenant_guard.log_queue_status()');
+kill 'STOP', $launcher;
+$node->safe_psql('other', q{
+DO $$
+BEGIN
+  FOR i IN 1..5 LOOP
+    BEGIN
+      INSERT INTO tenants VALUES ('Test Orphan ' || i, 'o', 'a@acme.com');
+    EXCEPTION WHEN SQLSTATE 'TG001' THEN NULL;
+    END;
+  END LOOP;
+END $$;});
+$offset = -s $node->logfile;
+kill 'INT', $node->{_pid};
+$node->wait_for_log(qr/received fast shutdown request/, $offset);
+kill 'CONT', $launcher;
+$node->stop('fast', fail_ok => 1);
+$log = slurp_file($node->logfile, $offset);
+like($log, qr/tenant_guard log launcher stopped with 5 rejections not written to the log table/,
+	'rejections that could not be written at shutdown are counted in a WARNING');
+my $lines = () = $log =~ /Reason: name: test keyword "test"\. Endpoint: \(unset\)\. Client address: \(unset\)\. Not in tenant_guard\.test_data_prevention_logs: the server shut down before it was written/g;
+is($lines, 5, 'and each has its server-log line');
+$node->start;
+
 # --- the launcher terminated by hand (SIGTERM) comes back after 5 s ---
 # (it has no database connection, so pg_terminate_backend() cannot reach it)
 $launcher = $node->safe_psql('postgres', 'SELECT launcher_pid FROM tenant_guard.log_queue_status()');
