@@ -382,9 +382,8 @@ tg_queue_next(StringInfo buf, int *offset, TgQueueEntry *entry)
 
 /* Record what became of entries taken out: written, or dropped and why. */
 void
-tg_queue_finish(Oid dbid, int written, int dropped, TgDropReason why)
+tg_queue_finish(int written, int dropped, TgDropReason why)
 {
-	(void) dbid;
 	LWLockAcquire(tg_queue->lock, LW_EXCLUSIVE);
 	tg_queue->written_total += written;
 	tg_queue->dropped[why] += dropped;

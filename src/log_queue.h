@@ -114,7 +114,7 @@ extern int	tg_log_writer_idle_time;
 extern bool tg_queue_push(const TgQueueEntry *entry, TgDropReason *why);
 extern int	tg_queue_take(Oid dbid, StringInfo out);
 extern const char *tg_queue_next(StringInfo buf, int *offset, TgQueueEntry *entry);
-extern void tg_queue_finish(Oid dbid, int written, int dropped, TgDropReason why);
+extern void tg_queue_finish(int written, int dropped, TgDropReason why);
 extern TgQueueDb *tg_queue_db_slot(Oid dbid, bool create);
 extern Oid	tg_queue_head_db(void);
 extern void tg_log_fallback(const TgQueueEntry *entry, const char *why);

@@ -121,7 +121,7 @@ tg_queue_to_server_log(Oid dbid, TgDropReason why)
 	n = tg_queue_take(dbid, &buf);
 	while (tg_queue_next(&buf, &offset, &entry))
 		tg_log_fallback(&entry, tg_drop_reason_text(why));
-	tg_queue_finish(dbid, 0, n, why);
+	tg_queue_finish(0, n, why);
 	pfree(buf.data);
 	return n;
 }
@@ -513,8 +513,8 @@ tg_writer_batch(Oid dbid, MemoryContext cxt)
 				}
 			}
 		}
-		tg_queue_finish(dbid, written, failed, TG_DROP_INSERT_FAILED);
-		tg_queue_finish(dbid, 0, no_table, TG_DROP_NO_EXTENSION);
+		tg_queue_finish(written, failed, TG_DROP_INSERT_FAILED);
+		tg_queue_finish(0, no_table, TG_DROP_NO_EXTENSION);
 	}
 	MemoryContextSwitchTo(oldcxt);
 	MemoryContextReset(cxt);

@@ -92,6 +92,34 @@ my $log = slurp_file($node->logfile);
 my $errors = () = $log =~ /ERROR:  (?!Suspicious)/g;
 is($errors, 0, 'no writer ran into errors');
 
+# a row the INSERT refuses costs only itself: the batch is retried row by row
+$node->safe_psql('db1', q{
+ALTER TABLE tenant_guard.test_data_prevention_logs
+  ADD CONSTRAINT regress_no_poison CHECK (data->>'name' <> 'Test Poison');
+DO $$
+DECLARE n text;
+BEGIN
+  FOREACH n IN ARRAY ARRAY['Test A', 'Test Poison', 'Test B'] LOOP
+    BEGIN
+      INSERT INTO tenants VALUES (n, 'p', 'a@acme.com');
+    EXCEPTION WHEN SQLSTATE 'TG001' THEN NULL;
+    END;
+  END LOOP;
+END $$;});
+ok($node->poll_query_until('db1', 'SELECT tenant_guard.log_queue_wait(1000)'), 'the queue drains');
+is( $node->safe_psql('db1', q{
+	SELECT string_agg(data->>'name', ',' ORDER BY id) FROM tenant_guard.test_data_prevention_logs
+	 WHERE data->>'subdomain' = 'p'}),
+	'Test A,Test B', 'the rows around the refused one are written');
+is($node->safe_psql('db1', 'SELECT dropped_insert_failed FROM tenant_guard.log_queue_status()'),
+	'1', 'the refused one is counted as dropped_insert_failed');
+ok($node->log_contains('violates check constraint "regress_no_poison"'),
+	'the INSERT error is in the server log');
+ok($node->log_contains('Not in tenant_guard.test_data_prevention_logs: inserting the log row failed'),
+	'and so is the rejection it lost');
+$node->safe_psql('db1',
+	'ALTER TABLE tenant_guard.test_data_prevention_logs DROP CONSTRAINT regress_no_poison');
+
 # an idle writer leaves its database soon enough for DROP DATABASE (which
 # waits 5 s for other sessions); db3's writer has just been busy
 $node->psql('db3', "INSERT INTO tenants VALUES ('Test again', 't', 'a\@acme.com')");
