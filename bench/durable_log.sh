@@ -12,12 +12,12 @@
 # and prints the median rate of each, the ratio against the baseline, and
 # for the durable runs how many log rows arrived (lost = attempts - rows).
 #
-#   PG_CONFIG=... bash bench/durable_log.sh        (CLIENTS=3 PER_CLIENT=5000 ROUNDS=3)
+#   PG_CONFIG=... bash bench/durable_log.sh        (CLIENTS=3 PER_CLIENT=5000 ROUNDS=5)
 source "$(dirname "$0")/../test/lib.sh"
 
 CLIENTS=${CLIENTS:-3}
 PER_CLIENT=${PER_CLIENT:-5000}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 export TG_PORT=${TG_PORT:-54339}
 
 ensure_packages bc
