@@ -7,8 +7,8 @@
  * A background worker connects to one database for life, and log rows
  * belong in the database where the rejection happened.  So:
  *
- *	- the launcher (a static worker, shared memory only, restarted after
- *	  5 s if it dies) starts a writer for every database that has entries
+ *	- the launcher (a static worker connected to no database, restarted
+ *	  after 5 s if it exits) starts a writer for every database that has entries
  *	  queued and no writer, and gives up on a database whose writers
  *	  repeatedly fail to connect (dropped database, datallowconn = false):
  *	  its entries go to the server log, counted as dropped;
@@ -75,7 +75,8 @@ tg_log_worker_register(void)
 	BackgroundWorker worker;
 
 	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS;
+	/* a connection to no database: it shows in pg_stat_activity */
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = 5;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "tenant_guard");
@@ -284,6 +285,9 @@ tg_log_launcher_main(Datum main_arg)
 
 	if (tg_queue == NULL)
 		elog(ERROR, "tenant_guard log queue is not in shared memory");
+
+	/* shared catalogs only; makes us visible (and pg_terminate_backend-able) */
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 
 	LWLockAcquire(tg_queue->lock, LW_EXCLUSIVE);
 	tg_queue->launcher_pid = MyProcPid;

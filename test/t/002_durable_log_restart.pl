@@ -145,10 +145,12 @@ my $lines = () = $log =~ /Reason: name: test keyword "test"\. Endpoint: \(unset\
 is($lines, 5, 'and each has its server-log line');
 $node->start;
 
-# --- the launcher terminated by hand (SIGTERM) comes back after 5 s ---
-# (it has no database connection, so pg_terminate_backend() cannot reach it)
+# --- the launcher terminated by hand comes back after 5 s ---
 $launcher = $node->safe_psql('postgres', 'SELECT launcher_pid FROM tenant_guard.log_queue_status()');
-kill 'TERM', $launcher;
+is( $node->safe_psql('postgres',
+		"SELECT backend_type FROM pg_stat_activity WHERE pid = $launcher"),
+	'tenant_guard log launcher', 'the launcher shows in pg_stat_activity');
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($launcher)");
 ok( $node->poll_query_until('postgres', qq{
 	SELECT status = 'ok' AND launcher_pid <> $launcher FROM tenant_guard.log_queue_status()}),
 	'a terminated launcher is restarted');
