@@ -126,6 +126,24 @@ $node->psql('db3', "INSERT INTO tenants VALUES ('Test again', 't', 'a\@acme.com'
 ($ret, $out, $err) = $node->psql('postgres', 'DROP DATABASE db3');
 is($ret, 0, 'DROP DATABASE is not blocked by a log writer') or diag $err;
 
+# rejections in a database no writer may connect to (datallowconn =
+# false, set after the rejecting session connected): three writers fail,
+# then its entries go to the server log
+$node->safe_psql('postgres', 'CREATE DATABASE db4');
+$node->safe_psql('db4', "CREATE EXTENSION tenant_guard; $setup");
+my $session = $node->background_psql('db4', on_error_stop => 0);
+$node->safe_psql('postgres', 'ALTER DATABASE db4 ALLOW_CONNECTIONS false');
+$session->query("INSERT INTO tenants VALUES ('Test Closed $_', 'c', 'a\@acme.com')") for 1 .. 3;
+ok( $node->poll_query_until('db1',
+		'SELECT dropped_no_database = 3 AND queued_now = 0 FROM tenant_guard.log_queue_status()'),
+	'entries of a database no writer can connect to are counted as dropped_no_database');
+ok($node->log_contains('tenant_guard log writer cannot connect to database'),
+	'a WARNING says the launcher gave up on it');
+$log = slurp_file($node->logfile);
+my $closed = () = $log =~ /Not in tenant_guard\.test_data_prevention_logs: no log writer could connect to the database/g;
+is($closed, 3, 'each of its rejections has its server-log line');
+$session->quit;
+
 # --- (f) a standby attempts nothing ---
 $node->backup('b');
 my $standby = PostgreSQL::Test::Cluster->new('standby');
