@@ -289,7 +289,9 @@ tg_log_rejection_json(const char *relname, const char *data_json,
 	entry.dbid = MyDatabaseId;
 	entry.attempt_time = GetCurrentTimestamp();
 	entry.relname = relname ? relname : "";
-	entry.role = GetUserNameFromId(GetUserId(), false);
+	entry.role = GetUserNameFromId(GetUserId(), true);
+	if (entry.role == NULL)		/* dropped meanwhile: never fail here */
+		entry.role = psprintf("%u", GetUserId());
 	entry.appname = appname ? appname : "";
 	entry.endpoint = tg_endpoint ? tg_endpoint : "";
 	entry.client_addr = tg_client_addr ? tg_client_addr : "";
