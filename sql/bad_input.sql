@@ -28,3 +28,7 @@ INSERT INTO tenants VALUES (NULL, NULL, NULL);
 SELECT count(*) FROM tenants;
 
 DROP TABLE tenants;
+
+-- rejected rows reach the log asynchronously (see durable_log.sql)
+SELECT tenant_guard.log_queue_wait();
+DELETE FROM tenant_guard.test_data_prevention_logs;

@@ -14,6 +14,8 @@ EXCEPTION WHEN SQLSTATE 'TG001' THEN
   GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
   RAISE NOTICE 'caught "%" as % with detail "%"', SQLERRM, SQLSTATE, detail;
 END $$;
+-- both refused rows are in the log (written in the background)
+SELECT tenant_guard.log_queue_wait();
 
 -- log: the row is kept and a log row is written
 SET tenant_guard.mode = 'log';
@@ -70,4 +72,5 @@ ALTER ROLE regress_app RESET tenant_guard.mode;
 DROP TABLE tenants;
 DROP SCHEMA regress_app_s;
 DROP ROLE regress_app, regress_admin;
+SELECT tenant_guard.log_queue_wait();
 DELETE FROM tenant_guard.test_data_prevention_logs;

@@ -100,3 +100,7 @@ DELETE FROM tenant_guard.keywords;
 DELETE FROM tenant_guard.email_domains;
 DELETE FROM tenant_guard.allowlist;
 SELECT is_suspicious FROM tenant_guard.check_tenant('Acme Widgets', NULL, NULL);
+-- the rejection above reached the durable log with the operator's rule as reason
+SELECT tenant_guard.log_queue_wait();
+SELECT action, reason FROM tenant_guard.test_data_prevention_logs;
+DELETE FROM tenant_guard.test_data_prevention_logs;

@@ -231,6 +231,65 @@ REVOKE ALL ON FUNCTION tenant_guard.detach(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) TO tenant_guard_admin;
 GRANT EXECUTE ON FUNCTION tenant_guard.detach(regclass) TO tenant_guard_admin;
 
+-- ==== durable rejection log ====
+--
+-- In enforce mode the rejecting transaction rolls back; its log row is
+-- written by a background worker from a shared-memory queue (src/log_queue.c,
+-- src/log_worker.c).  That needs shared_preload_libraries = 'tenant_guard'.
+--
+CREATE FUNCTION tenant_guard.log_queue_status(
+    OUT preloaded boolean,
+    OUT durable boolean,
+    OUT status text,
+    OUT launcher_pid integer,
+    OUT writer_pids integer[],
+    OUT queue_bytes bigint,
+    OUT queued_now bigint,
+    OUT queued_bytes bigint,
+    OUT enqueued_total bigint,
+    OUT written_total bigint,
+    OUT dropped_total bigint,
+    OUT dropped_queue_full bigint,
+    OUT dropped_too_many_databases bigint,
+    OUT dropped_no_extension bigint,
+    OUT dropped_no_database bigint,
+    OUT dropped_insert_failed bigint,
+    OUT stats_since timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'log_queue_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.log_queue_status() IS
+  'Is the durable rejection log working (preloaded, durable, status), its workers, and how many rejections were queued, written and dropped (by cause) since stats_since';
+
+-- Counters and process ids only, cluster-wide, no end-user data (as in
+-- pg_stat_database and pg_stat_activity's pids): everyone may read them,
+-- so that monitoring needs no special role.
+GRANT EXECUTE ON FUNCTION tenant_guard.log_queue_status() TO PUBLIC;
+
+CREATE FUNCTION tenant_guard.log_queue_wait(timeout_ms integer DEFAULT 10000)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'log_queue_wait'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.log_queue_wait(integer) IS
+  'Wait until as many rejections as were queued at the call have been written or dropped; false after timeout_ms (or without the preloaded library)';
+
+-- It only waits and reveals nothing: everyone may call it.
+GRANT EXECUTE ON FUNCTION tenant_guard.log_queue_wait(integer) TO PUBLIC;
+
+-- Say so, loudly, when rejections cannot be logged durably.
+DO $preload$
+BEGIN
+  IF NOT (SELECT s.preloaded FROM tenant_guard.log_queue_status() s) THEN
+    RAISE WARNING USING ERRCODE = '01000',
+      MESSAGE = 'tenant_guard is not in shared_preload_libraries: rejected rows will reach only the server log',
+      DETAIL = 'In enforce mode the rejecting transaction rolls back; only the preloaded library''s background worker can write its row into tenant_guard.test_data_prevention_logs.',
+      HINT = 'Add tenant_guard to shared_preload_libraries in postgresql.conf and restart the server. tenant_guard.log_queue_status() shows the state.';
+  END IF;
+END
+$preload$;
+
 -- ==== smarter checker ====
 --
 -- The built-in rules live in C (see tenant_guard.builtin_rules()); these

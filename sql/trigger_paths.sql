@@ -91,3 +91,8 @@ INSERT INTO ptenants VALUES ('apac', 'Example KK', 'ex', 'a@b.jp');
 SELECT region, name FROM ptenants ORDER BY 1, 2;
 
 DROP TABLE tenants, ptenants;
+
+-- each refused row above left exactly one log row (see durable_log.sql)
+SELECT tenant_guard.log_queue_wait();
+SELECT action, count(*) FROM tenant_guard.test_data_prevention_logs GROUP BY action;
+DELETE FROM tenant_guard.test_data_prevention_logs;

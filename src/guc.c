@@ -134,7 +134,7 @@ tg_check_endpoint(char **newval, void **extra, GucSource source)
 	return true;
 }
 
-/* Define the GUCs and reserve the prefix. */
+/* Define the core GUCs (_PG_init reserves the prefix once all are defined). */
 void
 tg_guc_init(void)
 {
@@ -165,6 +165,4 @@ tg_guc_init(void)
 							   PGC_USERSET,
 							   0,
 							   tg_check_endpoint, NULL, NULL);
-
-	MarkGUCPrefixReserved("tenant_guard");
 }

@@ -2,7 +2,8 @@
  *
  * log.c
  *	  Writing rows into tenant_guard.test_data_prevention_logs, for the
- *	  trigger (log mode) and for log_suspicious_request().
+ *	  trigger (log mode) and for log_suspicious_request(), and handing
+ *	  rejected rows (enforce mode) to the durable log's queue.
  *
  * The row is inserted with the privileges of the log table's owner (as
  * PostgreSQL's own RI triggers switch to the referenced table's owner), so
@@ -14,11 +15,14 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "access/htup_details.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -28,6 +32,7 @@
 #include "utils/syscache.h"
 
 #include "tenant_guard.h"
+#include "log_queue.h"
 
 /* Longest reason accepted from log_suspicious_request(), in bytes. */
 #define TG_MAX_REASON_LEN 8192
@@ -183,22 +188,122 @@ log_suspicious_request(PG_FUNCTION_ARGS)
 								 ip_isnull, endpoint));
 }
 
+/* Is this type (after domains) a variable-length string type? */
+static bool
+tg_is_string_type(Oid typid)
+{
+	char		category;
+	bool		preferred;
+
+	get_type_category_preferred(getBaseType(typid), &category, &preferred);
+	return category == TYPCATEGORY_STRING;
+}
+
+/*
+ * The row as JSON text of at most TG_QUEUE_MAX_DATA bytes, for the
+ * durable log.  Text values longer than TG_QUEUE_MAX_FIELD bytes are cut
+ * (at a character boundary) and the object gets "truncated": true; if it
+ * is still too long, it is replaced by {"truncated": true, "bytes": N}.
+ */
+static char *
+tg_row_json_bounded(Relation rel, HeapTuple tuple)
+{
+	TupleDesc	desc = RelationGetDescr(rel);
+	Datum	   *values = NULL;
+	bool	   *nulls = NULL;
+	bool		clipped = false;
+	char	   *json;
+	size_t		len;
+
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		Datum		value;
+		bool		isnull;
+		text	   *t;
+
+		if (att->attisdropped || att->attlen != -1)
+			continue;
+		value = heap_getattr(tuple, i + 1, desc, &isnull);
+		if (isnull || toast_raw_datum_size(value) - VARHDRSZ <= TG_QUEUE_MAX_FIELD ||
+			!tg_is_string_type(att->atttypid))
+			continue;
+		if (values == NULL)
+		{
+			values = palloc(sizeof(Datum) * desc->natts);
+			nulls = palloc(sizeof(bool) * desc->natts);
+			heap_deform_tuple(tuple, desc, values, nulls);
+		}
+		t = DatumGetTextPP(value);
+		values[i] = PointerGetDatum(cstring_to_text_with_len(VARDATA_ANY(t),
+															 pg_mbcliplen(VARDATA_ANY(t),
+																		  VARSIZE_ANY_EXHDR(t),
+																		  TG_QUEUE_MAX_FIELD)));
+		clipped = true;
+	}
+	if (clipped)
+		tuple = heap_form_tuple(desc, values, nulls);
+
+	json = TextDatumGetCString(DirectFunctionCall1(row_to_json,
+												   heap_copy_tuple_as_datum(tuple, desc)));
+	len = strlen(json);
+	if (len > TG_QUEUE_MAX_DATA)
+		return psprintf("{\"truncated\": true, \"bytes\": %zu}", len);
+	if (clipped && len >= 2 && json[len - 1] == '}')
+	{
+		json[len - 1] = '\0';
+		return psprintf("%s%s\"truncated\": true}", json, len > 2 ? ", " : "");
+	}
+	return json;
+}
+
 /*
  * Record a rejected row durably: the rejecting transaction is about to roll
- * back, so a row written with tg_log_write() would vanish with it.
- *
- * 1.0 interim: a LOG line in the server log per rejection.
+ * back, so a row written with tg_log_write() would vanish with it.  The
+ * entry goes to the shared-memory queue (log_queue.c), and a background
+ * writer inserts it; if that is impossible, a LOG line says why.
  */
 void
 tg_log_rejection(Relation rel, HeapTuple tuple, const char *reason)
 {
-	(void) tuple;
-	ereport(LOG,
-			(errmsg("tenant_guard rejected a row for table \"%s\"",
-					RelationGetRelationName(rel)),
-			 errdetail("Reason: %s. Endpoint: %s. Client address: %s.",
-					   reason,
-					   (tg_endpoint && tg_endpoint[0]) ? tg_endpoint : "(unset)",
-					   (tg_client_addr && tg_client_addr[0]) ? tg_client_addr : "(unset)"),
-			 errhidestmt(true)));
+	tg_log_rejection_json(RelationGetRelationName(rel),
+						  tg_row_json_bounded(rel, tuple), reason);
+}
+
+/*
+ * Like tg_log_rejection(), for callers that have the data as JSON text
+ * already (NULL: none).  Text longer than TG_QUEUE_MAX_DATA bytes is
+ * replaced by {"truncated": true, "bytes": N}.
+ */
+void
+tg_log_rejection_json(const char *relname, const char *data_json,
+					  const char *reason)
+{
+	TgQueueEntry entry;
+	TgDropReason why;
+	const char *appname = GetConfigOption("application_name", true, false);
+
+	if (data_json != NULL && strlen(data_json) > TG_QUEUE_MAX_DATA)
+		data_json = psprintf("{\"truncated\": true, \"bytes\": %zu}", strlen(data_json));
+
+	entry.dbid = MyDatabaseId;
+	entry.attempt_time = GetCurrentTimestamp();
+	entry.relname = relname ? relname : "";
+	entry.role = GetUserNameFromId(GetUserId(), true);
+	if (entry.role == NULL)		/* dropped meanwhile: never fail here */
+		entry.role = psprintf("%u", GetUserId());
+	entry.appname = appname ? appname : "";
+	entry.endpoint = tg_endpoint ? tg_endpoint : "";
+	entry.client_addr = tg_client_addr ? tg_client_addr : "";
+	entry.reason = reason ? reason : "";
+	entry.data = data_json ? data_json : "";
+
+	if (tg_queue == NULL)
+		tg_log_fallback(&entry, "tenant_guard is not in shared_preload_libraries");
+	else if (!tg_durable_log)
+		tg_log_fallback(&entry, "tenant_guard.durable_log is off");
+	else if (RecoveryInProgress())
+		tg_log_fallback(&entry, "the server is in recovery");
+	else if (!tg_queue_push(&entry, &why))
+		tg_log_fallback(&entry, tg_drop_reason_text(why));
 }

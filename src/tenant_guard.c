@@ -13,10 +13,14 @@
  *	  protect.c   protected tenants: protect(), unprotect(), their trigger
  *	  fkgraph.c   the foreign-key graph the purge walks
  *	  purge.c     purge_test_tenants() and tenant_guard.purge_max_share
+ *	  log_queue.c the durable log's shared-memory queue and its status
+ *	  log_worker.c the durable log's launcher and writers
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
+
+#include "utils/guc.h"
 
 #include "tenant_guard.h"
 #include "purge.h"
@@ -30,6 +34,14 @@ void
 _PG_init(void)
 {
 	tg_guc_init();
+	tg_log_queue_init();
 	tg_rules_init();
 	tg_purge_init();
+
+	/*
+	 * Last: every module has defined its GUCs, so placeholders left under
+	 * our prefix are typos; reserving earlier would discard the
+	 * postgresql.conf values of GUCs defined after it.
+	 */
+	MarkGUCPrefixReserved("tenant_guard");
 }

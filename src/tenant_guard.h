@@ -74,6 +74,11 @@ extern int64 tg_log_write(const char *action, Jsonb *data, const char *reason,
 						  const char *endpoint);
 extern Datum tg_client_addr_datum(bool *isnull);
 extern void tg_log_rejection(Relation rel, HeapTuple tuple, const char *reason);
+extern void tg_log_rejection_json(const char *relname, const char *data_json,
+								  const char *reason);
+
+/* log_queue.c */
+extern void tg_log_queue_init(void);
 
 /* trigger.c */
 extern Jsonb *tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc);
