@@ -9,15 +9,18 @@
  * The counts live in shared memory, not in a table, so that counting costs
  * no index scan and no WAL per row:
  *
- *	- a fixed-size shared hash table of keys (database, kind, 64-bit hash of
- *	  the normalised value), each with a singly linked list of events;
- *	- a pool of events, split into TG_RATE_PARTITIONS parts.  An event is
- *	  "pending" (xid valid: the (sub)transaction that reserved it is still
- *	  running) or "confirmed" (xid invalid; ts = commit time).
+ *	- keys: a 64-bit hash of (kind, database, normalised value) plus the
+ *	  database, in TG_RATE_PARTITIONS open-addressing tables (linear
+ *	  probing, backward-shift deletion, at most half full), 16 bytes a slot,
+ *	  so that finding or adding a key costs one cache miss;
+ *	- events: one per tenant creation, in a pool split the same way, linked
+ *	  from their key.  An event is "pending" (xid valid: the (sub)transaction
+ *	  that reserved it is still running) or "confirmed" (xid invalid; ts =
+ *	  commit time).  A key lives as long as it has events.
  *
- * Locking: partition p = hashcode % TG_RATE_PARTITIONS owns the hash
- * buckets of its keys (as in the lock manager's partitioned hash), every
- * key's event list and the event pool part p.  One LWLock per partition;
+ * Locking: partition p = hash % TG_RATE_PARTITIONS owns its slot table,
+ * every event list of its keys and its part of the event pool.  One
+ * LWLock per partition;
  * a backend holding two takes them in increasing order; only the sweep and
  * the status functions take all of them (in order).  No LWLock is held
  * while waiting for a transaction or raising an error.
@@ -49,6 +52,7 @@
 #include "access/xact.h"
 #include "common/hashfn.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
@@ -60,7 +64,6 @@
 #include "storage/shmem.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/hsearch.h"
 #include "utils/inet.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -79,6 +82,9 @@
 /* A sweep for expired events runs at most this often when memory is full. */
 #define TG_RATE_SWEEP_INTERVAL	((TimestampTz) 1 * USECS_PER_SEC)
 
+/* Longest e-mail key shown in messages and log reasons, in bytes. */
+#define TG_RATE_DISPLAY_MAX	100
+
 #define TG_RATE_TRANCHE		"tenant_guard rate limits"
 #define TG_RATE_DUMP_FILE	PGSTAT_STAT_PERMANENT_DIRECTORY "/tenant_guard_ratelimit.stat"
 #define TG_RATE_DUMP_MAGIC	0x54475231	/* "TGR1" */
@@ -90,21 +96,13 @@ typedef enum TgRateKind
 	TG_RATE_EMAIL = 2
 } TgRateKind;
 
-/* Hash key: database, kind and a 64-bit hash of the normalised value. */
-typedef struct TgRateKey
+/* A key's slot; head < 0 means the slot is empty. */
+typedef struct TgRateSlot
 {
-	uint64		hash;
+	uint64		hash;			/* of kind, database and normalised value */
 	Oid			dbid;
-	uint32		kind;
-} TgRateKey;
-
-/* Hash entry: one key and its events. */
-typedef struct TgRateEntry
-{
-	TgRateKey	key;
-	int32		head;			/* first event, -1 if none */
-	int32		nevents;
-} TgRateEntry;
+	int32		head;			/* first event */
+} TgRateSlot;
 
 /* One tenant creation, pending or confirmed. */
 typedef struct TgRateEvent
@@ -114,30 +112,32 @@ typedef struct TgRateEvent
 	int32		next;			/* next event of the key, or of the free list */
 } TgRateEvent;
 
-/* Free list of one part of the event pool. */
+/* Per-partition state. */
 typedef struct TgRatePart
 {
-	int32		freelist;
+	int32		freelist;		/* first free event */
 	int32		nfree;
+	int32		nkeys;
 } TgRatePart;
 
-/* The shared state. */
+/* The shared state; the event pool and the slot tables follow it. */
 typedef struct TgRateShared
 {
 	LWLockPadded *locks;		/* TG_RATE_PARTITIONS of them */
 	int32		per_part;		/* events per partition */
+	int32		slots_per_part; /* a power of 2, >= 2 * per_part */
 	pg_atomic_uint64 refused;	/* tenants refused by a limit */
 	pg_atomic_uint64 waits;		/* waits for another transaction */
 	pg_atomic_uint64 not_counted;	/* creations not counted: memory full */
 	pg_atomic_uint64 last_sweep;	/* TimestampTz of the last full sweep */
 	TgRatePart	part[TG_RATE_PARTITIONS];
-	TgRateEvent events[FLEXIBLE_ARRAY_MEMBER];
 } TgRateShared;
 
 /* One event this backend reserved and has not seen end yet. */
 typedef struct TgRateMine
 {
-	TgRateEntry *entry;
+	uint64		hash;			/* its key */
+	Oid			dbid;
 	int32		event;
 	SubTransactionId subid;
 } TgRateMine;
@@ -153,8 +153,9 @@ typedef struct TgRateMineList
 /* One key a tenant is counted under, while deciding. */
 typedef struct TgRateReq
 {
-	TgRateKey	key;
-	uint32		hashcode;
+	uint64		hash;
+	Oid			dbid;
+	TgRateKind	kind;
 	int			part;
 	int			limit;
 	bool		done;			/* reserved (or given up: memory full) */
@@ -177,16 +178,13 @@ int			tg_max_per_email = 3;
 int			tg_rate_capacity = 262144;
 
 static TgRateShared *tg_rate = NULL;
-static HTAB *tg_rate_hash = NULL;
+static TgRateEvent *tg_events = NULL;	/* per_part * TG_RATE_PARTITIONS */
+static TgRateSlot *tg_slots = NULL; /* slots_per_part * TG_RATE_PARTITIONS */
 
 static TgRateMineList tg_mine[TG_RATE_PARTITIONS];
 static int	tg_mine_total = 0;
 static bool tg_full_warned = false; /* in this transaction */
 static bool tg_unloaded_warned = false; /* in this session */
-
-/* Parsed tenant_guard.client_addr, cached by its text. */
-static char tg_ip_cached[64];
-static uint64 tg_ip_cached_hash;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
@@ -250,7 +248,7 @@ tg_check_max_per_email(int *newval, void **extra, GucSource source)
 }
 
 /* ---------------------------------------------------------------------
- * Shared memory
+ * Shared memory: slots, events, partitions
  * ---------------------------------------------------------------------
  */
 
@@ -261,41 +259,108 @@ tg_rate_per_part(void)
 	return (tg_rate_capacity + TG_RATE_PARTITIONS - 1) / TG_RATE_PARTITIONS;
 }
 
+/* Slots per partition: a power of 2, at least twice the events. */
+static int
+tg_rate_slots_per_part(void)
+{
+	int			n = 64;
+
+	while (n < 2 * tg_rate_per_part())
+		n *= 2;
+	return n;
+}
+
 /* Bytes of shared memory the structure needs. */
 static Size
 tg_rate_shmem_size(void)
 {
-	Size		events = mul_size((Size) tg_rate_per_part() * TG_RATE_PARTITIONS,
-								  sizeof(TgRateEvent));
-	Size		size = add_size(offsetof(TgRateShared, events), events);
+	Size		size = MAXALIGN(sizeof(TgRateShared));
 
-	return add_size(MAXALIGN(size),
-					hash_estimate_size(tg_rate_per_part() * TG_RATE_PARTITIONS,
-									   sizeof(TgRateEntry)));
+	size = add_size(size, MAXALIGN(mul_size((Size) tg_rate_per_part() * TG_RATE_PARTITIONS,
+											sizeof(TgRateEvent))));
+	size = add_size(size, mul_size((Size) tg_rate_slots_per_part() * TG_RATE_PARTITIONS,
+								   sizeof(TgRateSlot)));
+	return size;
 }
 
-/* Hash function of the shared table: the key is already a hash. */
-static uint32
-tg_rate_hashfn(const void *key, Size keysize)
-{
-	const TgRateKey *k = (const TgRateKey *) key;
-
-	(void) keysize;
-	return hash_combine((uint32) k->hash ^ (uint32) (k->hash >> 32),
-						murmurhash32(k->dbid ^ (k->kind << 28)));
-}
-
-/* Partition of a hash code. */
+/* Partition of a key hash. */
 static inline int
-tg_rate_partition(uint32 hashcode)
+tg_rate_partition(uint64 hash)
 {
-	return hashcode % TG_RATE_PARTITIONS;
+	return (int) (hash % TG_RATE_PARTITIONS);
 }
 
 static inline LWLock *
 tg_rate_lock(int part)
 {
 	return &tg_rate->locks[part].lock;
+}
+
+/* Slot table of a partition. */
+static inline TgRateSlot *
+tg_part_slots(int part)
+{
+	return tg_slots + (Size) part * tg_rate->slots_per_part;
+}
+
+/* Where a hash would sit in its partition's table if nothing were in the way. */
+static inline int
+tg_slot_home(uint64 hash)
+{
+	return (int) ((hash >> 8) & (uint64) (tg_rate->slots_per_part - 1));
+}
+
+/*
+ * Find a key in partition part: its slot index, or -1 with *free_slot set
+ * to where it would be added.  Caller holds the partition lock.
+ */
+static int
+tg_slot_find(int part, uint64 hash, Oid dbid, int *free_slot)
+{
+	TgRateSlot *slots = tg_part_slots(part);
+	int			mask = tg_rate->slots_per_part - 1;
+
+	for (int i = tg_slot_home(hash);; i = (i + 1) & mask)
+	{
+		if (slots[i].head < 0)
+		{
+			if (free_slot)
+				*free_slot = i;
+			return -1;
+		}
+		if (slots[i].hash == hash && slots[i].dbid == dbid)
+			return i;
+	}
+}
+
+/*
+ * Empty slot i of partition part, shifting later keys of its probe run
+ * back so that lookups need no tombstones.  Caller holds the lock.
+ */
+static void
+tg_slot_delete(int part, int i)
+{
+	TgRateSlot *slots = tg_part_slots(part);
+	int			mask = tg_rate->slots_per_part - 1;
+	int			j = i;
+
+	for (;;)
+	{
+		int			home;
+
+		j = (j + 1) & mask;
+		if (slots[j].head < 0)
+			break;
+		home = tg_slot_home(slots[j].hash);
+		/* may slots[j] move to i?  Only if its home is not in (i, j]. */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+		{
+			slots[i] = slots[j];
+			i = j;
+		}
+	}
+	slots[i].head = -1;
+	tg_rate->part[part].nkeys--;
 }
 
 /* Take an event from partition part's pool; -1 if it is empty. */
@@ -307,7 +372,7 @@ tg_event_alloc(int part)
 
 	if (ev < 0)
 		return -1;
-	p->freelist = tg_rate->events[ev].next;
+	p->freelist = tg_events[ev].next;
 	p->nfree--;
 	return ev;
 }
@@ -318,62 +383,84 @@ tg_event_free(int part, int32 ev)
 {
 	TgRatePart *p = &tg_rate->part[part];
 
-	tg_rate->events[ev].xid = InvalidTransactionId;
-	tg_rate->events[ev].ts = 0;
-	tg_rate->events[ev].next = p->freelist;
+	tg_events[ev].xid = InvalidTransactionId;
+	tg_events[ev].ts = 0;
+	tg_events[ev].next = p->freelist;
 	p->freelist = ev;
 	p->nfree++;
 }
 
-/* Remove a key that has no events left; caller holds its partition lock. */
+/*
+ * Add event ev to the key (hash, dbid) of partition part, creating the key
+ * in slot free_slot (from tg_slot_find) if idx < 0.  Caller holds the lock.
+ */
 static void
-tg_entry_remove(TgRateEntry *e)
+tg_slot_add_event(int part, int idx, int free_slot, uint64 hash, Oid dbid, int32 ev)
 {
-	TgRateKey	key = e->key;
+	TgRateSlot *slots = tg_part_slots(part);
 
-	hash_search_with_hash_value(tg_rate_hash, &key, tg_rate_hashfn(&key, sizeof(key)),
-								HASH_REMOVE, NULL);
+	if (idx < 0)
+	{
+		idx = free_slot;
+		slots[idx].hash = hash;
+		slots[idx].dbid = dbid;
+		tg_events[ev].next = -1;
+		tg_rate->part[part].nkeys++;
+	}
+	else
+		tg_events[ev].next = slots[idx].head;
+	slots[idx].head = ev;
 }
 
 /*
- * Unlink event ev from entry e and free it; caller holds the lock.  Runs in
- * transaction-end callbacks, so an inconsistency is reported, not raised.
+ * Unlink event ev from its key and free it, removing the key when it was
+ * its last event.  Runs in transaction-end callbacks, so an inconsistency
+ * is reported, not raised.  Caller holds the lock.
  */
 static void
-tg_entry_drop_event(TgRateEntry *e, int part, int32 ev)
+tg_drop_event(int part, uint64 hash, Oid dbid, int32 ev)
 {
-	int32	   *link = &e->head;
+	int			idx = tg_slot_find(part, hash, dbid, NULL);
+	int32	   *link;
 
+	if (idx < 0)
+	{
+		elog(WARNING, "tenant_guard: rate-limit key of event %d is missing", ev);
+		return;
+	}
+	link = &tg_part_slots(part)[idx].head;
 	while (*link >= 0 && *link != ev)
-		link = &tg_rate->events[*link].next;
+		link = &tg_events[*link].next;
 	if (*link != ev)
 	{
 		elog(WARNING, "tenant_guard: rate-limit event %d is missing from its key", ev);
 		return;
 	}
-	*link = tg_rate->events[ev].next;
+	*link = tg_events[ev].next;
 	tg_event_free(part, ev);
-	e->nevents--;
+	if (tg_part_slots(part)[idx].head < 0)
+		tg_slot_delete(part, idx);
 }
 
 /*
- * Count entry e's events, freeing confirmed events older than the window.
- * *now is read lazily (0 = not yet).  An event still pending for an xid
- * that was already waited for and is no longer running was left behind by
- * a backend that could not clean up: it is settled here by the commit log.
- * Caller holds the partition lock exclusively.
+ * Count the events of the key in slot idx, freeing confirmed events older
+ * than the window.  *now is read lazily (0 = not yet).  An event still
+ * pending for an xid that was already waited for and is no longer running
+ * was left behind by a backend that could not clean up: it is settled by
+ * the commit log.  Returns false when the key has no events left (the
+ * caller then deletes its slot).  Caller holds the partition lock.
  */
-static void
-tg_entry_count(TgRateEntry *e, int part, TimestampTz *now,
-			   TransactionId waited, TgRateCount *cnt)
+static bool
+tg_slot_count(int part, int idx, TimestampTz *now, TransactionId waited,
+			  TgRateCount *cnt)
 {
-	int32	   *link = &e->head;
+	int32	   *link = &tg_part_slots(part)[idx].head;
 
 	memset(cnt, 0, sizeof(*cnt));
 	while (*link >= 0)
 	{
 		int32		cur = *link;
-		TgRateEvent *ev = &tg_rate->events[cur];
+		TgRateEvent *ev = &tg_events[cur];
 
 		if (TransactionIdIsValid(ev->xid))
 		{
@@ -381,21 +468,17 @@ tg_entry_count(TgRateEntry *e, int part, TimestampTz *now,
 				cnt->mine++;
 			else if (ev->xid == waited && !TransactionIdIsInProgress(ev->xid))
 			{
-				if (TransactionIdDidCommit(ev->xid))
-				{
-					if (*now == 0)
-						*now = GetCurrentTimestamp();
-					ev->xid = InvalidTransactionId;
-					ev->ts = *now;
-					cnt->confirmed++;
-				}
-				else
+				if (!TransactionIdDidCommit(ev->xid))
 				{
 					*link = ev->next;
 					tg_event_free(part, cur);
-					e->nevents--;
 					continue;
 				}
+				if (*now == 0)
+					*now = GetCurrentTimestamp();
+				ev->xid = InvalidTransactionId;
+				ev->ts = *now;
+				cnt->confirmed++;
 			}
 			else
 			{
@@ -412,13 +495,58 @@ tg_entry_count(TgRateEntry *e, int part, TimestampTz *now,
 			{
 				*link = ev->next;
 				tg_event_free(part, cur);
-				e->nevents--;
 				continue;
 			}
 			cnt->confirmed++;
 		}
 		link = &ev->next;
 	}
+	return tg_part_slots(part)[idx].head >= 0;
+}
+
+/*
+ * Free the expired events of every key of a partition whose dbid matches
+ * (InvalidOid: all), or with forget_confirmed every confirmed event.
+ * Returns how many events were freed.  Caller holds the partition lock.
+ */
+static int64
+tg_part_prune(int part, Oid dbid, bool forget_confirmed, TimestampTz *now)
+{
+	TgRateSlot *slots = tg_part_slots(part);
+	int64		freed = 0;
+
+	for (int i = 0; i < tg_rate->slots_per_part;)
+	{
+		int32	   *link;
+
+		if (slots[i].head < 0 || (OidIsValid(dbid) && slots[i].dbid != dbid))
+		{
+			i++;
+			continue;
+		}
+		link = &slots[i].head;
+		while (*link >= 0)
+		{
+			int32		cur = *link;
+			TgRateEvent *ev = &tg_events[cur];
+
+			if (!TransactionIdIsValid(ev->xid) &&
+				(forget_confirmed || ev->ts <= *now - TG_RATE_WINDOW))
+			{
+				*link = ev->next;
+				tg_event_free(part, cur);
+				freed++;
+				continue;
+			}
+			link = &ev->next;
+		}
+		/* a deletion may shift a later key into slot i: look at it again */
+		if (slots[i].head < 0)
+			tg_slot_delete(part, i);
+		else
+			i++;
+	}
+	return freed;
 }
 
 /* Make room in this backend's list of partition part for one more event. */
@@ -442,49 +570,6 @@ tg_mine_room(int part)
 }
 
 /*
- * Add a pending event for req owned by xid/subid.  Caller holds the
- * partition lock and made room in tg_mine.  False if memory is full.
- */
-static bool
-tg_rate_add(TgRateReq *req, TransactionId xid, SubTransactionId subid)
-{
-	TgRateEntry *e;
-	TgRateMineList *l = &tg_mine[req->part];
-	bool		found;
-	int32		ev;
-
-	e = hash_search_with_hash_value(tg_rate_hash, &req->key, req->hashcode,
-									HASH_ENTER_NULL, &found);
-	if (e == NULL)
-		return false;
-	if (!found)
-	{
-		e->head = -1;
-		e->nevents = 0;
-	}
-	ev = tg_event_alloc(req->part);
-	if (ev < 0)
-	{
-		if (!found)
-			tg_entry_remove(e);
-		return false;
-	}
-	tg_rate->events[ev].xid = xid;
-	tg_rate->events[ev].ts = 0;
-	tg_rate->events[ev].next = e->head;
-	e->head = ev;
-	e->nevents++;
-
-	Assert(l->n < l->max);
-	l->items[l->n].entry = e;
-	l->items[l->n].event = ev;
-	l->items[l->n].subid = subid;
-	l->n++;
-	tg_mine_total++;
-	return true;
-}
-
-/*
  * Free every expired event of every key, holding all partition locks.
  * Runs when an allocation finds its part of memory full, at most once per
  * TG_RATE_SWEEP_INTERVAL cluster-wide.  Returns whether anything was freed.
@@ -494,30 +579,18 @@ tg_rate_sweep(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	uint64		last = pg_atomic_read_u64(&tg_rate->last_sweep);
-	HASH_SEQ_STATUS seq;
-	TgRateEntry *e;
 	int64		freed = 0;
 
 	if (now - (TimestampTz) last < TG_RATE_SWEEP_INTERVAL ||
 		!pg_atomic_compare_exchange_u64(&tg_rate->last_sweep, &last, (uint64) now))
 		return false;
 
-	for (int i = 0; i < TG_RATE_PARTITIONS; i++)
-		LWLockAcquire(tg_rate_lock(i), LW_EXCLUSIVE);
-	hash_seq_init(&seq, tg_rate_hash);
-	while ((e = hash_seq_search(&seq)) != NULL)
+	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
 	{
-		int			part = tg_rate_partition(tg_rate_hashfn(&e->key, sizeof(TgRateKey)));
-		TgRateCount cnt;
-		int			before = e->nevents;
-
-		tg_entry_count(e, part, &now, InvalidTransactionId, &cnt);
-		freed += before - e->nevents;
-		if (e->nevents == 0)
-			tg_entry_remove(e);
+		LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
+		freed += tg_part_prune(p, InvalidOid, false, &now);
+		LWLockRelease(tg_rate_lock(p));
 	}
-	for (int i = TG_RATE_PARTITIONS - 1; i >= 0; i--)
-		LWLockRelease(tg_rate_lock(i));
 	return freed > 0;
 }
 
@@ -574,22 +647,23 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 		TimestampTz now = 0;
 		bool		full = false;
 		uint32		locked = tg_rate_parts_of(req, nreq);
+		int			idx[2];
+		int			free_slot[2];
 
+		Assert(nreq <= 2);
 		tg_rate_lock_parts(locked, true);
 		for (int i = 0; i < nreq; i++)
 		{
-			TgRateEntry *e;
 			TgRateCount cnt = {0};
 
 			if (req[i].done)
 				continue;
-			e = hash_search_with_hash_value(tg_rate_hash, &req[i].key,
-											req[i].hashcode, HASH_FIND, NULL);
-			if (e != NULL)
+			idx[i] = tg_slot_find(req[i].part, req[i].hash, req[i].dbid, &free_slot[i]);
+			if (idx[i] >= 0 &&
+				!tg_slot_count(req[i].part, idx[i], &now, waited, &cnt))
 			{
-				tg_entry_count(e, req[i].part, &now, waited, &cnt);
-				if (e->nevents == 0)
-					tg_entry_remove(e);
+				tg_slot_delete(req[i].part, idx[i]);
+				idx[i] = tg_slot_find(req[i].part, req[i].hash, req[i].dbid, &free_slot[i]);
 			}
 			req[i].counted = cnt.confirmed + cnt.mine;
 			if (req[i].counted >= req[i].limit)
@@ -618,12 +692,31 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 
 		for (int i = 0; i < nreq; i++)
 		{
+			TgRateMineList *l = &tg_mine[req[i].part];
+			int32		ev;
+
 			if (req[i].done)
 				continue;
-			if (tg_rate_add(&req[i], xid, subid))
-				req[i].done = true;
-			else
+			/* two keys of one partition: the first may have taken the slot */
+			if (i == 1 && req[0].part == req[1].part)
+				idx[1] = tg_slot_find(req[1].part, req[1].hash, req[1].dbid, &free_slot[1]);
+			ev = tg_event_alloc(req[i].part);
+			if (ev < 0)
+			{
 				full = true;
+				continue;
+			}
+			tg_events[ev].xid = xid;
+			tg_events[ev].ts = 0;
+			tg_slot_add_event(req[i].part, idx[i], free_slot[i], req[i].hash, req[i].dbid, ev);
+			Assert(l->n < l->max);
+			l->items[l->n].hash = req[i].hash;
+			l->items[l->n].dbid = req[i].dbid;
+			l->items[l->n].event = ev;
+			l->items[l->n].subid = subid;
+			l->n++;
+			tg_mine_total++;
+			req[i].done = true;
 		}
 		tg_rate_lock_parts(locked, false);
 
@@ -670,15 +763,11 @@ tg_mine_finish(bool commit)
 
 			if (commit)
 			{
-				tg_rate->events[m->event].xid = InvalidTransactionId;
-				tg_rate->events[m->event].ts = now;
+				tg_events[m->event].xid = InvalidTransactionId;
+				tg_events[m->event].ts = now;
 			}
 			else
-			{
-				tg_entry_drop_event(m->entry, p, m->event);
-				if (m->entry->nevents == 0)
-					tg_entry_remove(m->entry);
-			}
+				tg_drop_event(p, m->hash, m->dbid, m->event);
 		}
 		LWLockRelease(tg_rate_lock(p));
 		l->n = 0;
@@ -736,32 +825,25 @@ tg_rate_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
 	{
 		TgRateMineList *l = &tg_mine[p];
-		bool		locked = false;
 
+		if (l->n == 0 || l->items[l->n - 1].subid < mySubid)
+			continue;
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
+		{
+			for (int i = l->n - 1; i >= 0 && l->items[i].subid >= mySubid; i--)
+				l->items[i].subid = parentSubid;
+			continue;
+		}
+		LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
 		while (l->n > 0 && l->items[l->n - 1].subid >= mySubid)
 		{
 			TgRateMine *m = &l->items[l->n - 1];
 
-			if (event == SUBXACT_EVENT_COMMIT_SUB)
-			{
-				/* re-own the whole tail, then stop */
-				for (int i = l->n - 1; i >= 0 && l->items[i].subid >= mySubid; i--)
-					l->items[i].subid = parentSubid;
-				break;
-			}
-			if (!locked)
-			{
-				LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
-				locked = true;
-			}
-			tg_entry_drop_event(m->entry, p, m->event);
-			if (m->entry->nevents == 0)
-				tg_entry_remove(m->entry);
+			tg_drop_event(p, m->hash, m->dbid, m->event);
 			l->n--;
 			tg_mine_total--;
 		}
-		if (locked)
-			LWLockRelease(tg_rate_lock(p));
+		LWLockRelease(tg_rate_lock(p));
 	}
 }
 
@@ -773,26 +855,26 @@ tg_rate_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 /* One confirmed event in the dump file. */
 typedef struct TgRateDumpRecord
 {
-	TgRateKey	key;
+	uint64		hash;
+	Oid			dbid;
+	int32		pad;
 	TimestampTz ts;
 } TgRateDumpRecord;
 
 /*
  * on_shmem_exit callback of the postmaster: write the confirmed events of
  * the window to the dump file.  Not after a crash (code != 0): the memory
- * may be inconsistent.
+ * may be inconsistent.  No locks: every other process has exited.
  */
 static void
 tg_rate_dump(int code, Datum arg)
 {
 	FILE	   *file;
-	HASH_SEQ_STATUS seq;
-	TgRateEntry *e;
 	uint32		header[2] = {TG_RATE_DUMP_MAGIC, 0};
 	TimestampTz now = GetCurrentTimestamp();
 
 	(void) arg;
-	if (code != 0 || tg_rate == NULL || tg_rate_hash == NULL)
+	if (code != 0 || tg_rate == NULL)
 		return;
 
 	file = AllocateFile(TG_RATE_DUMP_FILE ".tmp", PG_BINARY_W);
@@ -800,23 +882,25 @@ tg_rate_dump(int code, Datum arg)
 		goto error;
 	if (fwrite(header, sizeof(header), 1, file) != 1)
 		goto error;
-	hash_seq_init(&seq, tg_rate_hash);
-	while ((e = hash_seq_search(&seq)) != NULL)
+	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
 	{
-		for (int32 ev = e->head; ev >= 0; ev = tg_rate->events[ev].next)
-		{
-			TgRateDumpRecord rec;
+		TgRateSlot *slots = tg_part_slots(p);
 
-			if (TransactionIdIsValid(tg_rate->events[ev].xid) ||
-				tg_rate->events[ev].ts <= now - TG_RATE_WINDOW)
-				continue;
-			memset(&rec, 0, sizeof(rec));
-			rec.key = e->key;
-			rec.ts = tg_rate->events[ev].ts;
-			if (fwrite(&rec, sizeof(rec), 1, file) != 1)
+		for (int i = 0; i < tg_rate->slots_per_part; i++)
+		{
+			for (int32 ev = slots[i].head; ev >= 0; ev = tg_events[ev].next)
 			{
-				hash_seq_term(&seq);
-				goto error;
+				TgRateDumpRecord rec;
+
+				if (TransactionIdIsValid(tg_events[ev].xid) ||
+					tg_events[ev].ts <= now - TG_RATE_WINDOW)
+					continue;
+				memset(&rec, 0, sizeof(rec));
+				rec.hash = slots[i].hash;
+				rec.dbid = slots[i].dbid;
+				rec.ts = tg_events[ev].ts;
+				if (fwrite(&rec, sizeof(rec), 1, file) != 1)
+					goto error;
 			}
 		}
 	}
@@ -871,39 +955,23 @@ tg_rate_load(void)
 	}
 	while (fread(&rec, sizeof(rec), 1, file) == 1)
 	{
-		uint32		hashcode = tg_rate_hashfn(&rec.key, sizeof(rec.key));
-		int			part = tg_rate_partition(hashcode);
-		TgRateEntry *e;
-		bool		found;
+		int			part = tg_rate_partition(rec.hash);
+		int			free_slot;
+		int			idx;
 		int32		ev;
 
 		if (rec.ts <= now - TG_RATE_WINDOW || rec.ts > now + TG_RATE_WINDOW)
 			continue;
-		e = hash_search_with_hash_value(tg_rate_hash, &rec.key, hashcode,
-										HASH_ENTER_NULL, &found);
-		if (e == NULL)
-		{
-			dropped++;
-			continue;
-		}
-		if (!found)
-		{
-			e->head = -1;
-			e->nevents = 0;
-		}
 		ev = tg_event_alloc(part);
 		if (ev < 0)
 		{
-			if (!found)
-				tg_entry_remove(e);
 			dropped++;
 			continue;
 		}
-		tg_rate->events[ev].xid = InvalidTransactionId;
-		tg_rate->events[ev].ts = rec.ts;
-		tg_rate->events[ev].next = e->head;
-		e->head = ev;
-		e->nevents++;
+		tg_events[ev].xid = InvalidTransactionId;
+		tg_events[ev].ts = rec.ts;
+		idx = tg_slot_find(part, rec.hash, rec.dbid, &free_slot);
+		tg_slot_add_event(part, idx, free_slot, rec.hash, rec.dbid, ev);
 		loaded++;
 	}
 	if (loaded > 0 || dropped > 0)
@@ -932,22 +1000,24 @@ static void
 tg_rate_shmem_startup(void)
 {
 	bool		found;
-	HASHCTL		info;
 	int			per_part = tg_rate_per_part();
-	long		nelem = (long) per_part * TG_RATE_PARTITIONS;
+	int			slots_per_part = tg_rate_slots_per_part();
+	char	   *base;
 
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	tg_rate = ShmemInitStruct(TG_RATE_TRANCHE,
-							  add_size(offsetof(TgRateShared, events),
-									   mul_size(nelem, sizeof(TgRateEvent))),
-							  &found);
+	base = ShmemInitStruct(TG_RATE_TRANCHE, tg_rate_shmem_size(), &found);
+	tg_rate = (TgRateShared *) base;
+	tg_events = (TgRateEvent *) (base + MAXALIGN(sizeof(TgRateShared)));
+	tg_slots = (TgRateSlot *) (base + MAXALIGN(sizeof(TgRateShared)) +
+							   MAXALIGN((Size) per_part * TG_RATE_PARTITIONS * sizeof(TgRateEvent)));
 	if (!found)
 	{
 		tg_rate->locks = GetNamedLWLockTranche(TG_RATE_TRANCHE);
 		tg_rate->per_part = per_part;
+		tg_rate->slots_per_part = slots_per_part;
 		pg_atomic_init_u64(&tg_rate->refused, 0);
 		pg_atomic_init_u64(&tg_rate->waits, 0);
 		pg_atomic_init_u64(&tg_rate->not_counted, 0);
@@ -958,22 +1028,17 @@ tg_rate_shmem_startup(void)
 
 			for (int32 i = 0; i < per_part; i++)
 			{
-				tg_rate->events[first + i].xid = InvalidTransactionId;
-				tg_rate->events[first + i].ts = 0;
-				tg_rate->events[first + i].next = (i + 1 < per_part) ? first + i + 1 : -1;
+				tg_events[first + i].xid = InvalidTransactionId;
+				tg_events[first + i].ts = 0;
+				tg_events[first + i].next = (i + 1 < per_part) ? first + i + 1 : -1;
 			}
 			tg_rate->part[p].freelist = first;
 			tg_rate->part[p].nfree = per_part;
+			tg_rate->part[p].nkeys = 0;
 		}
+		for (Size i = 0; i < (Size) slots_per_part * TG_RATE_PARTITIONS; i++)
+			tg_slots[i].head = -1;
 	}
-
-	memset(&info, 0, sizeof(info));
-	info.keysize = sizeof(TgRateKey);
-	info.entrysize = sizeof(TgRateEntry);
-	info.hash = tg_rate_hashfn;
-	info.num_partitions = TG_RATE_PARTITIONS;
-	tg_rate_hash = ShmemInitHash("tenant_guard rate limit keys", nelem, nelem, &info,
-								 HASH_ELEM | HASH_FUNCTION | HASH_PARTITION | HASH_FIXED_SIZE);
 	LWLockRelease(AddinShmemInitLock);
 
 	if (!IsUnderPostmaster)
@@ -987,47 +1052,34 @@ tg_rate_shmem_startup(void)
  * ---------------------------------------------------------------------
  */
 
-/* Fill the hash part of a key for value bytes of a kind. */
+/* A request for the normalised value bytes of a kind, in this database. */
 static void
-tg_rate_key(TgRateReq *req, TgRateKind kind, uint64 hash, int limit)
+tg_rate_req(TgRateReq *req, TgRateKind kind, const void *bytes, size_t len, int limit)
 {
+	uint64		seed = ((uint64) kind << 32 | MyDatabaseId) * UINT64CONST(0x9E3779B97F4A7C15);
+
 	memset(req, 0, sizeof(*req));
-	req->key.hash = hash;
-	req->key.dbid = MyDatabaseId;
-	req->key.kind = kind;
-	req->hashcode = tg_rate_hashfn(&req->key, sizeof(req->key));
-	req->part = tg_rate_partition(req->hashcode);
+	req->hash = hash_bytes_extended((const unsigned char *) bytes, (int) len, seed);
+	req->dbid = MyDatabaseId;
+	req->kind = kind;
+	req->part = tg_rate_partition(req->hash);
 	req->limit = limit;
 }
 
-/* Hash of a normalised value of a kind. */
-static uint64
-tg_rate_value_hash(TgRateKind kind, const void *bytes, size_t len)
-{
-	return hash_bytes_extended((const unsigned char *) bytes, (int) len,
-							   (uint64) kind * UINT64CONST(0x9E3779B97F4A7C15));
-}
-
 /*
- * Hash of an IP address in text form (as validated by the GUC or by the
- * inet type); false if it does not parse.
+ * The key bytes of an IP address in text form (as validated by the GUC or
+ * by the inet type); 0 if it does not parse.
  */
-static bool
-tg_rate_ip_hash(const char *s, uint64 *hash)
+static size_t
+tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
 {
 	unsigned char addr[16];
-	unsigned char key[TG_IP_KEY_MAX];
 	bool		v6 = strchr(s, ':') != NULL;
-	int			bits;
-	size_t		len;
 
 	memset(addr, 0, sizeof(addr));
-	bits = pg_inet_net_pton(v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET, s, addr, -1);
-	if (bits < 0)
-		return false;
-	len = tg_ip_key(v6 ? 6 : 4, addr, key);
-	*hash = tg_rate_value_hash(TG_RATE_IP, key, len);
-	return true;
+	if (pg_inet_net_pton(v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET, s, addr, -1) < 0)
+		return 0;
+	return tg_ip_key(v6 ? 6 : 4, addr, key);
 }
 
 /* ---------------------------------------------------------------------
@@ -1050,22 +1102,13 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 	/* per IP: only when the application said who the end user is */
 	if (tg_max_per_ip >= 0 && tg_client_addr != NULL && tg_client_addr[0] != '\0')
 	{
-		uint64		hash;
+		unsigned char key[TG_IP_KEY_MAX];
+		size_t		klen = tg_rate_ip_key(tg_client_addr, key);
 
-		if (strcmp(tg_client_addr, tg_ip_cached) == 0)
-			hash = tg_ip_cached_hash;
-		else if (tg_rate_ip_hash(tg_client_addr, &hash))
-		{
-			if (strlen(tg_client_addr) < sizeof(tg_ip_cached))
-			{
-				strcpy(tg_ip_cached, tg_client_addr);
-				tg_ip_cached_hash = hash;
-			}
-		}
-		else
+		if (klen == 0)
 			elog(ERROR, "tenant_guard.client_addr \"%s\" is not an IP address",
 				 tg_client_addr);
-		tg_rate_key(&req[nreq], TG_RATE_IP, hash, tg_max_per_ip);
+		tg_rate_req(&req[nreq], TG_RATE_IP, key, klen, tg_max_per_ip);
 		req[nreq].display = tg_client_addr;
 		nreq++;
 	}
@@ -1077,9 +1120,7 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 		eklen = tg_email_key(email->data, email->len, ekey);
 		if (eklen > 0)
 		{
-			tg_rate_key(&req[nreq], TG_RATE_EMAIL,
-						tg_rate_value_hash(TG_RATE_EMAIL, ekey, eklen),
-						tg_max_per_email);
+			tg_rate_req(&req[nreq], TG_RATE_EMAIL, ekey, eklen, tg_max_per_email);
 			nreq++;
 		}
 	}
@@ -1117,14 +1158,18 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 	if (over < 0)
 		return;
 
-	/* name the key; a huge address is cut (the row itself is logged whole) */
-	if (req[over].key.kind == TG_RATE_EMAIL)
-		req[over].display = eklen > 320 ? psprintf("%.*s...", 320, ekey)
+	/* name the key; a long address is cut (the row itself is logged whole) */
+	if (req[over].kind == TG_RATE_EMAIL)
+	{
+		int			cut = pg_mbcliplen(ekey, (int) Min(eklen, INT_MAX), TG_RATE_DISPLAY_MAX);
+
+		req[over].display = (size_t) cut < eklen ? psprintf("%.*s...", cut, ekey)
 			: pnstrdup(ekey, eklen);
+	}
 	initStringInfo(&reason);
-	appendStringInfo(&reason, TG_RATE_REASON_PREFIX "%d tenants per hour per %s %s",
-					 req[over].limit,
-					 req[over].key.kind == TG_RATE_IP ? "IP" : "email",
+	appendStringInfo(&reason, TG_RATE_REASON_PREFIX "%d tenant%s per hour per %s %s",
+					 req[over].limit, req[over].limit == 1 ? "" : "s",
+					 req[over].kind == TG_RATE_IP ? "IP" : "email",
 					 req[over].display);
 
 	if (tg_mode != TG_MODE_ENFORCE)
@@ -1141,18 +1186,20 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 
 	tg_log_rejection(rel, tuple, reason.data);
 
-	if (req[over].key.kind == TG_RATE_IP)
+	if (req[over].kind == TG_RATE_IP)
 		ereport(ERROR,
 				(errcode(ERRCODE_TG_RATE_LIMITED),
 				 errmsg(TG_RATE_LIMITED_MESSAGE),
-				 errdetail("At most %d tenants per hour may be created from one IP address; %s has reached that limit.",
-						   req[over].limit, req[over].display)));
+				 errdetail_plural("At most %d tenant per hour may be created from one IP address; %s has reached that limit.",
+								  "At most %d tenants per hour may be created from one IP address; %s has reached that limit.",
+								  req[over].limit, req[over].limit, req[over].display)));
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_TG_RATE_LIMITED),
 				 errmsg(TG_RATE_LIMITED_MESSAGE),
-				 errdetail("At most %d tenants per hour may be created with one e-mail address; %s has reached that limit.",
-						   req[over].limit, req[over].display)));
+				 errdetail_plural("At most %d tenant per hour may be created with one e-mail address; %s has reached that limit.",
+								  "At most %d tenants per hour may be created with one e-mail address; %s has reached that limit.",
+								  req[over].limit, req[over].limit, req[over].display)));
 }
 
 Datum
@@ -1214,9 +1261,9 @@ rate_limit_usage(PG_FUNCTION_ARGS)
 	char	   *kind;
 	char	   *value;
 	TgRateReq	req;
-	TgRateEntry *e;
 	TgRateCount cnt = {0};
 	TimestampTz now = 0;
+	int			idx;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -1230,16 +1277,18 @@ rate_limit_usage(PG_FUNCTION_ARGS)
 
 	if (strcmp(kind, "ip") == 0)
 	{
-		uint64		hash;
+		unsigned char key[TG_IP_KEY_MAX];
+		size_t		klen;
 		Datum		inet = DirectFunctionCall1(inet_in, CStringGetDatum(value));
 
 		/* canonical text of the address, then the same path as the GUC */
 		value = DatumGetCString(DirectFunctionCall1(inet_out, inet));
 		if (strchr(value, '/') != NULL)
 			*strchr(value, '/') = '\0';
-		if (!tg_rate_ip_hash(value, &hash))
+		klen = tg_rate_ip_key(value, key);
+		if (klen == 0)
 			elog(ERROR, "could not parse IP address \"%s\"", value);
-		tg_rate_key(&req, TG_RATE_IP, hash, 0);
+		tg_rate_req(&req, TG_RATE_IP, key, klen, 0);
 	}
 	else if (strcmp(kind, "email") == 0)
 	{
@@ -1251,7 +1300,7 @@ rate_limit_usage(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("an empty e-mail address is not counted")));
-		tg_rate_key(&req, TG_RATE_EMAIL, tg_rate_value_hash(TG_RATE_EMAIL, k, klen), 0);
+		tg_rate_req(&req, TG_RATE_EMAIL, k, klen, 0);
 	}
 	else
 		ereport(ERROR,
@@ -1260,13 +1309,9 @@ rate_limit_usage(PG_FUNCTION_ARGS)
 				 errhint("Use 'ip' or 'email'.")));
 
 	LWLockAcquire(tg_rate_lock(req.part), LW_EXCLUSIVE);
-	e = hash_search_with_hash_value(tg_rate_hash, &req.key, req.hashcode, HASH_FIND, NULL);
-	if (e != NULL)
-	{
-		tg_entry_count(e, req.part, &now, InvalidTransactionId, &cnt);
-		if (e->nevents == 0)
-			tg_entry_remove(e);
-	}
+	idx = tg_slot_find(req.part, req.hash, req.dbid, NULL);
+	if (idx >= 0 && !tg_slot_count(req.part, idx, &now, InvalidTransactionId, &cnt))
+		tg_slot_delete(req.part, idx);
 	LWLockRelease(tg_rate_lock(req.part));
 
 	values[0] = Int32GetDatum(cnt.confirmed);
@@ -1300,16 +1345,15 @@ rate_limit_status(PG_FUNCTION_ARGS)
 	else
 	{
 		int64		free_events = 0;
-		int64		keys;
+		int64		keys = 0;
 
 		for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+		{
 			LWLockAcquire(tg_rate_lock(p), LW_SHARED);
-		for (int p = 0; p < TG_RATE_PARTITIONS; p++)
 			free_events += tg_rate->part[p].nfree;
-		keys = hash_get_num_entries(tg_rate_hash);
-		for (int p = TG_RATE_PARTITIONS - 1; p >= 0; p--)
+			keys += tg_rate->part[p].nkeys;
 			LWLockRelease(tg_rate_lock(p));
-
+		}
 		values[1] = Int32GetDatum(tg_rate->per_part * TG_RATE_PARTITIONS);
 		values[2] = Int32GetDatum((int32) ((int64) tg_rate->per_part * TG_RATE_PARTITIONS - free_events));
 		values[3] = Int32GetDatum((int32) keys);
@@ -1329,45 +1373,18 @@ PG_FUNCTION_INFO_V1(rate_limit_reset);
 Datum
 rate_limit_reset(PG_FUNCTION_ARGS)
 {
-	HASH_SEQ_STATUS seq;
-	TgRateEntry *e;
 	int64		forgotten = 0;
+	TimestampTz now = GetCurrentTimestamp();
 
 	(void) fcinfo;
 	tg_rate_require_shmem();
 
 	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
-		LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
-	hash_seq_init(&seq, tg_rate_hash);
-	while ((e = hash_seq_search(&seq)) != NULL)
 	{
-		int			part;
-		int32	   *link;
-
-		if (e->key.dbid != MyDatabaseId)
-			continue;
-		part = tg_rate_partition(tg_rate_hashfn(&e->key, sizeof(TgRateKey)));
-		link = &e->head;
-		while (*link >= 0)
-		{
-			int32		cur = *link;
-
-			if (TransactionIdIsValid(tg_rate->events[cur].xid))
-			{
-				link = &tg_rate->events[cur].next;
-				continue;
-			}
-			*link = tg_rate->events[cur].next;
-			tg_event_free(part, cur);
-			e->nevents--;
-			forgotten++;
-		}
-		if (e->nevents == 0)
-			tg_entry_remove(e);
-	}
-	for (int p = TG_RATE_PARTITIONS - 1; p >= 0; p--)
+		LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
+		forgotten += tg_part_prune(p, MyDatabaseId, true, &now);
 		LWLockRelease(tg_rate_lock(p));
-
+	}
 	PG_RETURN_INT64(forgotten);
 }
 
@@ -1397,7 +1414,7 @@ tg_ratelimit_init(void)
 
 	DefineCustomIntVariable("tenant_guard.rate_limit_capacity",
 							"How many tenant creations (pending or of the last hour) the rate limits can remember.",
-							"About 64 bytes of shared memory each. When full, further creations are not counted (with a WARNING).",
+							"About 48 bytes of shared memory each. When full, further creations are not counted (with a WARNING).",
 							&tg_rate_capacity,
 							262144, 1024, 16777216,
 							PGC_POSTMASTER, 0,
