@@ -505,6 +505,31 @@ tg_slot_count(int part, int idx, TimestampTz *now, TransactionId waited,
 }
 
 /*
+ * Chain the free events of a partition in index order, so that the next
+ * bulk of reservations walks the pool sequentially (frees come in slot
+ * order, which is random).  A free event is the only kind with neither an
+ * xid nor a timestamp.  Caller holds the partition lock.
+ */
+static void
+tg_part_rebuild_freelist(int part)
+{
+	TgRatePart *p = &tg_rate->part[part];
+	int32		first = part * tg_rate->per_part;
+
+	p->freelist = -1;
+	for (int32 i = tg_rate->per_part - 1; i >= 0; i--)
+	{
+		TgRateEvent *ev = &tg_events[first + i];
+
+		if (!TransactionIdIsValid(ev->xid) && ev->ts == 0)
+		{
+			ev->next = p->freelist;
+			p->freelist = first + i;
+		}
+	}
+}
+
+/*
  * Free the expired events of every key of a partition whose dbid matches
  * (InvalidOid: all), or with forget_confirmed every confirmed event.
  * Returns how many events were freed.  Caller holds the partition lock.
@@ -546,6 +571,8 @@ tg_part_prune(int part, Oid dbid, bool forget_confirmed, TimestampTz *now)
 		else
 			i++;
 	}
+	if (freed > 0)
+		tg_part_rebuild_freelist(part);
 	return freed;
 }
 
@@ -610,9 +637,9 @@ tg_rate_parts_of(TgRateReq *req, int nreq)
 static void
 tg_rate_lock_parts(uint32 mask, bool acquire)
 {
-	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+	for (int p = 0; mask != 0; p++, mask >>= 1)
 	{
-		if ((mask & ((uint32) 1 << p)) == 0)
+		if ((mask & 1) == 0)
 			continue;
 		if (acquire)
 			LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
@@ -1064,6 +1091,16 @@ tg_rate_req(TgRateReq *req, TgRateKind kind, const void *bytes, size_t len, int 
 	req->kind = kind;
 	req->part = tg_rate_partition(req->hash);
 	req->limit = limit;
+
+	/*
+	 * The key's slot is one cache miss away: start loading it now, so that
+	 * the miss overlaps the work before the lookup (a bulk load of distinct
+	 * keys pays it for every row).
+	 */
+#if defined(__GNUC__) || defined(__clang__)
+	if (tg_rate != NULL)
+		__builtin_prefetch(&tg_part_slots(req->part)[tg_slot_home(req->hash)], 1);
+#endif
 }
 
 /*
@@ -1083,9 +1120,39 @@ tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
 }
 
 /* ---------------------------------------------------------------------
- * The trigger's entry point
+ * The trigger's entry points
  * ---------------------------------------------------------------------
  */
+
+/* The e-mail key prepared for the row the trigger is working on. */
+static struct
+{
+	bool		valid;
+	const char *data;			/* the field it was made from */
+	size_t		len;
+	char	   *key;			/* normalised address */
+	size_t		klen;
+	TgRateReq	req;
+	char		buf[256];
+} tg_prep;
+
+void
+tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email)
+{
+	tg_prep.valid = false;
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || tg_rate == NULL ||
+		tg_max_per_email < 0 || tg_mode == TG_MODE_OFF ||
+		email->data == NULL || email->len == 0)
+		return;
+	tg_prep.key = email->len <= sizeof(tg_prep.buf) ? tg_prep.buf : palloc(email->len);
+	tg_prep.klen = tg_email_key(email->data, email->len, tg_prep.key);
+	if (tg_prep.klen > 0)
+		tg_rate_req(&tg_prep.req, TG_RATE_EMAIL, tg_prep.key, tg_prep.klen,
+					tg_max_per_email);
+	tg_prep.data = email->data;
+	tg_prep.len = email->len;
+	tg_prep.valid = true;
+}
 
 void
 tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
@@ -1116,14 +1183,29 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 	/* per e-mail: a NULL or blank address is not counted */
 	if (tg_max_per_email >= 0 && email->data != NULL && email->len > 0)
 	{
-		ekey = email->len <= sizeof(buf) ? buf : palloc(email->len);
-		eklen = tg_email_key(email->data, email->len, ekey);
-		if (eklen > 0)
+		if (tg_prep.valid && tg_prep.data == email->data && tg_prep.len == email->len)
 		{
-			tg_rate_req(&req[nreq], TG_RATE_EMAIL, ekey, eklen, tg_max_per_email);
-			nreq++;
+			ekey = tg_prep.key;
+			eklen = tg_prep.klen;
+			if (eklen > 0)
+			{
+				req[nreq] = tg_prep.req;
+				req[nreq].limit = tg_max_per_email;
+				nreq++;
+			}
+		}
+		else
+		{
+			ekey = email->len <= sizeof(buf) ? buf : palloc(email->len);
+			eklen = tg_email_key(email->data, email->len, ekey);
+			if (eklen > 0)
+			{
+				tg_rate_req(&req[nreq], TG_RATE_EMAIL, ekey, eklen, tg_max_per_email);
+				nreq++;
+			}
 		}
 	}
+	tg_prep.valid = false;
 
 	if (nreq == 0)
 		return;
@@ -1412,6 +1494,13 @@ tg_ratelimit_init(void)
 							PGC_USERSET, 0,
 							tg_check_max_per_email, NULL, NULL);
 
+	RegisterXactCallback(tg_rate_xact_callback, NULL);
+	RegisterSubXactCallback(tg_rate_subxact_callback, NULL);
+
+	/* the rest exists only when loaded at server start */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
 	DefineCustomIntVariable("tenant_guard.rate_limit_capacity",
 							"How many tenant creations (pending or of the last hour) the rate limits can remember.",
 							"About 48 bytes of shared memory each. When full, further creations are not counted (with a WARNING).",
@@ -1419,12 +1508,6 @@ tg_ratelimit_init(void)
 							262144, 1024, 16777216,
 							PGC_POSTMASTER, 0,
 							NULL, NULL, NULL);
-
-	RegisterXactCallback(tg_rate_xact_callback, NULL);
-	RegisterSubXactCallback(tg_rate_subxact_callback, NULL);
-
-	if (!process_shared_preload_libraries_in_progress)
-		return;
 
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = tg_rate_shmem_request;

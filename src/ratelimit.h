@@ -44,6 +44,13 @@ extern void tg_ratelimit_init(void);
 extern void tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email);
 
 /*
+ * Optional, before the checker runs: normalise the row's e-mail and start
+ * loading its shared slot, so that the cache miss overlaps the checker.
+ * tg_ratelimit_check() uses the result when given the same field.
+ */
+extern void tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email);
+
+/*
  * The guard trigger's exit for a row it keeps: an INSERTed row is counted
  * (tg_ratelimit_check), then the row is returned to the executor.
  */

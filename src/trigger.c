@@ -214,6 +214,7 @@ guard_trigger(PG_FUNCTION_ARGS)
 		tg_text_field(value, isnull, &fields[i]);
 	}
 
+	tg_ratelimit_prepare(trigdata, &fields[TG_FIELD_EMAIL]);
 	if (!tg_check(tg_current_rules(), fields, &verdict))
 		return tg_ratelimit_kept(trigdata, rettuple, &fields[TG_FIELD_EMAIL]);
 
