@@ -186,6 +186,18 @@ static int	tg_mine_total = 0;
 static bool tg_full_warned = false; /* in this transaction */
 static bool tg_unloaded_warned = false; /* in this session */
 
+/* The e-mail key prepared for the row the trigger is working on. */
+static struct
+{
+	bool		valid;
+	const char *data;			/* the field it was made from */
+	size_t		len;
+	char	   *key;			/* normalised address */
+	size_t		klen;
+	TgRateReq	req;
+	char		buf[256];
+} tg_prep;
+
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -724,9 +736,13 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 
 			if (req[i].done)
 				continue;
-			/* two keys of one partition: the first may have taken the slot */
-			if (i == 1 && req[0].part == req[1].part)
-				idx[1] = tg_slot_find(req[1].part, req[1].hash, req[1].dbid, &free_slot[1]);
+			/*
+			 * Two keys in one partition: deleting an emptied key while
+			 * counting the second may have moved the first, and adding the
+			 * first may have taken the second's free slot.  Look again.
+			 */
+			if (nreq == 2 && req[0].part == req[1].part)
+				idx[i] = tg_slot_find(req[i].part, req[i].hash, req[i].dbid, &free_slot[i]);
 			ev = tg_event_alloc(req[i].part);
 			if (ev < 0)
 			{
@@ -828,6 +844,7 @@ tg_rate_xact_callback(XactEvent event, void *arg)
 			if (tg_mine_total > 0)
 				tg_mine_finish(false);
 			tg_full_warned = false;
+			tg_prep.valid = false;	/* a row refused after preparing */
 			break;
 		default:
 			break;
@@ -1124,17 +1141,6 @@ tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
  * ---------------------------------------------------------------------
  */
 
-/* The e-mail key prepared for the row the trigger is working on. */
-static struct
-{
-	bool		valid;
-	const char *data;			/* the field it was made from */
-	size_t		len;
-	char	   *key;			/* normalised address */
-	size_t		klen;
-	TgRateReq	req;
-	char		buf[256];
-} tg_prep;
 
 void
 tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email)
