@@ -183,7 +183,7 @@ static TgRateSlot *tg_slots = NULL; /* slots_per_part * TG_RATE_PARTITIONS */
 
 static TgRateMineList tg_mine[TG_RATE_PARTITIONS];
 static int	tg_mine_total = 0;
-static bool tg_full_warned = false; /* in this transaction */
+static TimestampTz tg_full_warned_at = 0;	/* last "memory is full" WARNING */
 static bool tg_unloaded_warned = false; /* in this session */
 
 /* The e-mail key prepared for the row the trigger is working on. */
@@ -837,13 +837,11 @@ tg_rate_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			if (tg_mine_total > 0)
 				tg_mine_finish(true);
-			tg_full_warned = false;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			if (tg_mine_total > 0)
 				tg_mine_finish(false);
-			tg_full_warned = false;
 			tg_prep.valid = false;	/* a row refused after preparing */
 			break;
 		default:
@@ -1232,9 +1230,11 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 
 	for (int i = 0; i < nreq; i++)
 		not_counted |= req[i].not_counted;
-	if (not_counted && !tg_full_warned)
+	/* say so, but at most once a minute per session: a flood must not flood the log */
+	if (not_counted &&
+		GetCurrentTimestamp() - tg_full_warned_at >= (TimestampTz) 60 * USECS_PER_SEC)
 	{
-		tg_full_warned = true;
+		tg_full_warned_at = GetCurrentTimestamp();
 		ereport(WARNING,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("tenant_guard rate-limit memory is full"),

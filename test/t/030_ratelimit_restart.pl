@@ -86,5 +86,24 @@ is($out, 'f', 'rate_limit_status() says the limits are not enforced');
 my @warnings = ($err =~ /WARNING:  tenant_guard rate limits are not enforced/g);
 is(scalar(@warnings), 1, 'one WARNING per session');
 
+# a full structure fails open: creations are not counted, one WARNING
+$node->stop;
+$node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "'tenant_guard'");
+$node->append_conf('postgresql.conf', 'tenant_guard.rate_limit_capacity = 1024');
+$node->start;
+($ret, $out, $err) = $node->psql('postgres', q{
+INSERT INTO tenants (name, subdomain, email)
+  SELECT 'Bulk ' || i, 'bulk-' || i, 'owner' || i || '@bulk.com' FROM generate_series(1, 1100) i;
+INSERT INTO tenants (name, subdomain, email)
+  SELECT 'Bulk ' || i, 'bulk-' || i, 'owner' || i || '@bulk.com' FROM generate_series(1101, 1200) i;
+SELECT count(*) FROM tenants WHERE subdomain LIKE 'bulk-%';});
+is($out, '1200', 'all tenants of a bulk load larger than the capacity are created');
+@warnings = ($err =~ /WARNING:  tenant_guard rate-limit memory is full/g);
+is(scalar(@warnings), 1, 'one WARNING (not one per row or per statement)');
+my ($in_use, $not_counted) = split /\|/, $node->safe_psql('postgres',
+	'SELECT in_use, not_counted FROM tenant_guard.rate_limit_status()');
+cmp_ok($in_use, '>', 900, "memory is (nearly) full: $in_use of 1024");
+cmp_ok($not_counted, '>=', 1200 - 1024, "creations not counted: $not_counted");
+
 $node->stop;
 done_testing();
