@@ -73,8 +73,8 @@
 #include "ratelimit.h"
 #include "tenant_guard.h"
 
-/* The sliding window. */
-#define TG_RATE_WINDOW		((TimestampTz) 3600 * USECS_PER_SEC)
+/* The sliding window: tenant_guard.rate_limit_window, one hour. */
+#define TG_RATE_WINDOW		((TimestampTz) tg_rate_window * USECS_PER_SEC)
 
 /* Partitions of the hash table and the event pool (a power of 2). */
 #define TG_RATE_PARTITIONS	16
@@ -176,6 +176,7 @@ typedef struct TgRateCount
 int			tg_max_per_ip = 3;
 int			tg_max_per_email = 3;
 int			tg_rate_capacity = 262144;
+int			tg_rate_window = 3600;
 
 static TgRateShared *tg_rate = NULL;
 static TgRateEvent *tg_events = NULL;	/* per_part * TG_RATE_PARTITIONS */
@@ -1513,6 +1514,14 @@ tg_ratelimit_init(void)
 							&tg_rate_capacity,
 							262144, 1024, 16777216,
 							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("tenant_guard.rate_limit_window",
+							"Length of the sliding window of the rate limits.",
+							"One hour: the limits are per hour. Shorter windows are for tests.",
+							&tg_rate_window,
+							3600, 1, 3600,
+							PGC_POSTMASTER, GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 
 	prev_shmem_request_hook = shmem_request_hook;

@@ -32,6 +32,7 @@
 extern int	tg_max_per_ip;
 extern int	tg_max_per_email;
 extern int	tg_rate_capacity;
+extern int	tg_rate_window;
 
 /* Define the GUCs, hooks and callbacks; called from _PG_init. */
 extern void tg_ratelimit_init(void);

@@ -8,6 +8,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use File::Basename;
 use IPC::Run;
+use Time::HiRes qw(sleep);
 
 # the installation PG_CONFIG names (test/check.sh exports it)
 my %install;
@@ -86,11 +87,28 @@ is($out, 'f', 'rate_limit_status() says the limits are not enforced');
 my @warnings = ($err =~ /WARNING:  tenant_guard rate limits are not enforced/g);
 is(scalar(@warnings), 1, 'one WARNING per session');
 
-# a full structure fails open: creations are not counted, one WARNING
+# a full structure fails open: creations are not counted, one WARNING;
+# and the window slides (shortened to 4 seconds, a testing aid)
 $node->stop;
 $node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "'tenant_guard'");
-$node->append_conf('postgresql.conf', 'tenant_guard.rate_limit_capacity = 1024');
+$node->append_conf('postgresql.conf', qq{tenant_guard.rate_limit_capacity = 1024
+tenant_guard.rate_limit_window = '4s'});
 $node->start;
+
+$node->safe_psql('postgres', 'TRUNCATE tenants; SELECT tenant_guard.rate_limit_reset()');
+is(create(11), '', 'window: first tenant');
+sleep 2.5;
+is(create(12), '', 'window: second tenant, 2.5 s later');
+is(create(13), '', 'window: third tenant');
+like(create(14), qr/Too many tenants created recently/, 'window: 4th refused');
+sleep 2;
+# the first has left the window, the other two have not
+is(create(15), '', 'window: one slot free again once the oldest is 4 s old');
+like(create(16), qr/Too many tenants created recently/, 'window: and only one');
+sleep 4.5;
+is($node->safe_psql('postgres', q{SELECT created FROM tenant_guard.rate_limit_usage('ip', '203.0.113.7')}),
+	'0', 'window: all expired');
+
 ($ret, $out, $err) = $node->psql('postgres', q{
 INSERT INTO tenants (name, subdomain, email)
   SELECT 'Bulk ' || i, 'bulk-' || i, 'owner' || i || '@bulk.com' FROM generate_series(1, 1100) i;
