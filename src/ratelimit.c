@@ -12,18 +12,19 @@
  *	- keys: a 64-bit hash of (kind, database, normalised value) plus the
  *	  database, in TG_RATE_PARTITIONS open-addressing tables (linear
  *	  probing, backward-shift deletion, at most half full), 16 bytes a slot,
- *	  so that finding or adding a key costs one cache miss;
+ *	  so that finding or adding a key costs one cache miss, which the
+ *	  trigger starts (tg_ratelimit_prepare) before the checker runs;
  *	- events: one per tenant creation, in a pool split the same way, linked
  *	  from their key.  An event is "pending" (xid valid: the (sub)transaction
  *	  that reserved it is still running) or "confirmed" (xid invalid; ts =
  *	  commit time).  A key lives as long as it has events.
  *
  * Locking: partition p = hash % TG_RATE_PARTITIONS owns its slot table,
- * every event list of its keys and its part of the event pool.  One
- * LWLock per partition;
- * a backend holding two takes them in increasing order; only the sweep and
- * the status functions take all of them (in order).  No LWLock is held
- * while waiting for a transaction or raising an error.
+ * every event list of its keys and its part of the event pool, under one
+ * LWLock.  A row's two keys may need two partitions: they are locked in
+ * increasing order.  The sweep, reset, status and transaction-end code
+ * visit partitions one at a time.  No LWLock is held while waiting for a
+ * transaction or raising an error.
  *
  * Transactional semantics: the trigger reserves a pending event under the
  * partition lock after counting; RegisterXactCallback confirms the

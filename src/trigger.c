@@ -8,10 +8,10 @@
  * Per row it reads the guarded columns straight from the trigger slot,
  * runs the checker and, depending on tenant_guard.mode, lets the row pass,
  * logs it, or rejects it with SQLSTATE TG001.  On UPDATE only the guarded
- * columns whose value changed are checked.  A row that is kept then goes
- * through the creation rate limits (ratelimit.c).  Column numbers are resolved
- * once per statement and partition (fn_extra), since a partition may
- * number its columns differently from its parent.
+ * columns whose value changed are checked.  An INSERTed row that is kept
+ * then goes through the creation rate limits (ratelimit.c).  Column
+ * numbers are resolved once per statement and partition (fn_extra), since
+ * a partition may number its columns differently from its parent.
  *
  *-------------------------------------------------------------------------
  */
