@@ -290,6 +290,188 @@ BEGIN
 END
 $preload$;
 
+-- ==== rate limits ====
+--
+-- The limits themselves are GUCs (tenant_guard.max_tenants_per_hour_per_ip,
+-- tenant_guard.max_tenants_per_hour_per_email) counted in shared memory by
+-- the trigger; these functions show and manage that memory.
+
+CREATE FUNCTION tenant_guard.normalize_email(email text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'normalize_email'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION tenant_guard.normalize_email(text) IS
+  'The key an e-mail address is counted under by the per-email rate limit: trimmed, lower case, +tag cut, gmail dots removed; NULL for an empty address';
+
+CREATE FUNCTION tenant_guard.rate_limit_usage(
+    kind text, value text, OUT created integer, OUT pending integer)
+RETURNS record
+AS 'MODULE_PATHNAME', 'rate_limit_usage'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.rate_limit_usage(text, text) IS
+  'Tenants counted now for kind ''ip'' or ''email'' and a value: created (committed in the last hour) and pending (in running transactions)';
+
+CREATE FUNCTION tenant_guard.rate_limit_status(
+    OUT enforced boolean, OUT capacity integer, OUT in_use integer,
+    OUT keys integer, OUT refused bigint, OUT waited bigint,
+    OUT not_counted bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'rate_limit_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.rate_limit_status() IS
+  'Rate-limit memory, cluster-wide since startup: enforced (false without shared_preload_libraries), capacity and in_use (tenant creations), keys, refused (TG002 errors), waited (waits for other transactions), not_counted (creations not counted because memory was full)';
+
+CREATE FUNCTION tenant_guard.rate_limit_reset()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'rate_limit_reset'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.rate_limit_reset() IS
+  'Forget the committed tenant creations counted in this database (pending ones stay); returns how many were forgotten';
+
+-- Usage reveals who signed up recently, reset lifts the limits: admins only.
+-- The key rule is no secret.
+REVOKE ALL ON FUNCTION tenant_guard.rate_limit_usage(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.rate_limit_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.rate_limit_reset() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_usage(text, text) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_status() TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_reset() TO tenant_guard_admin;
+
+-- ==== monitoring ====
+--
+-- Failed tenant creations are log rows with action 'rejected': suspicious
+-- data refused in enforce mode, and rate-limit refusals (reason starting
+-- with 'rate limit: ').  The functions are SECURITY DEFINER so that a
+-- monitoring role can be given the counts without the log rows.
+
+-- per-IP counts over a window
+CREATE INDEX test_data_prevention_logs_rejected_ip_idx
+  ON tenant_guard.test_data_prevention_logs (ip_address, created_at)
+  WHERE action = 'rejected';
+
+CREATE FUNCTION tenant_guard.failed_attempts(since interval DEFAULT '1 hour')
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF since IS NULL OR since <= interval '0' THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
+                                  coalesce(since::text, 'NULL'));
+  END IF;
+  RETURN (SELECT pg_catalog.count(*)
+            FROM tenant_guard.test_data_prevention_logs l
+           WHERE l.action = 'rejected'
+             AND l.created_at > pg_catalog.now() - since);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts(interval) IS
+  'Failed tenant creations (log rows with action rejected, rate-limit refusals included) in the last since, default 1 hour; alert when > 10';
+
+CREATE FUNCTION tenant_guard.failed_attempts(since interval, ip_address inet)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF since IS NULL OR since <= interval '0' THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
+                                  coalesce(since::text, 'NULL'));
+  END IF;
+  IF ip_address IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'ip_address must not be null',
+      HINT = 'Use tenant_guard.failed_attempts_by_ip() for attempts without a known address.';
+  END IF;
+  RETURN (SELECT pg_catalog.count(*)
+            FROM tenant_guard.test_data_prevention_logs l
+           WHERE l.action = 'rejected'
+             AND l.ip_address OPERATOR(pg_catalog.=) failed_attempts.ip_address
+             AND l.created_at > pg_catalog.now() - since);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts(interval, inet) IS
+  'Failed tenant creations from one client address in the last since';
+
+CREATE FUNCTION tenant_guard.failed_attempts_by_ip(since interval DEFAULT '1 hour')
+RETURNS TABLE (ip_address inet, attempts bigint, rate_limited bigint,
+               first_attempt timestamptz, last_attempt timestamptz)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF since IS NULL OR since <= interval '0' THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
+                                  coalesce(since::text, 'NULL'));
+  END IF;
+  RETURN QUERY
+    SELECT l.ip_address,
+           pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE l.reason LIKE 'rate limit: %'),
+           pg_catalog.min(l.created_at),
+           pg_catalog.max(l.created_at)
+      FROM tenant_guard.test_data_prevention_logs l
+     WHERE l.action = 'rejected'
+       AND l.created_at > pg_catalog.now() - since
+     GROUP BY l.ip_address
+     ORDER BY 2 DESC, 1 NULLS LAST;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) IS
+  'Failed tenant creations per client address in the last since (NULL address: unknown), most first; rate_limited counts the rate-limit refusals among them';
+
+CREATE FUNCTION tenant_guard.failed_attempts_hourly(since interval DEFAULT '24 hours')
+RETURNS TABLE (hour timestamptz, attempts bigint, rate_limited bigint,
+               addresses bigint)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF since IS NULL OR since <= interval '0' THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
+                                  coalesce(since::text, 'NULL'));
+  END IF;
+  RETURN QUERY
+    SELECT pg_catalog.date_trunc('hour', l.created_at),
+           pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE l.reason LIKE 'rate limit: %'),
+           pg_catalog.count(DISTINCT l.ip_address)
+      FROM tenant_guard.test_data_prevention_logs l
+     WHERE l.action = 'rejected'
+       AND l.created_at > pg_catalog.now() - since
+     GROUP BY 1
+     ORDER BY 1;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts_hourly(interval) IS
+  'Failed tenant creations per clock hour over the last since (default 24 hours), for dashboards: attempts, rate-limit refusals among them, distinct known addresses';
+
+-- They read the log: admins (and whoever they grant them to) only.
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts(interval, inet) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts_hourly(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts(interval) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts(interval, inet) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts_hourly(interval) TO tenant_guard_admin;
+
 -- ==== smarter checker ====
 --
 -- The built-in rules live in C (see tenant_guard.builtin_rules()); these

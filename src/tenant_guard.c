@@ -15,6 +15,8 @@
  *	  purge.c     purge_test_tenants() and tenant_guard.purge_max_share
  *	  log_queue.c the durable log's shared-memory queue and its status
  *	  log_worker.c the durable log's launcher and writers
+ *	  ratelimit.c tenant-creation rate limits (shared memory, callbacks)
+ *	  ratekey.c   normalised e-mail and IP keys (no PostgreSQL headers)
  *
  *-------------------------------------------------------------------------
  */
@@ -22,8 +24,9 @@
 
 #include "utils/guc.h"
 
-#include "tenant_guard.h"
 #include "purge.h"
+#include "ratelimit.h"
+#include "tenant_guard.h"
 
 PG_MODULE_MAGIC;
 
@@ -35,6 +38,7 @@ _PG_init(void)
 {
 	tg_guc_init();
 	tg_log_queue_init();
+	tg_ratelimit_init();
 	tg_rules_init();
 	tg_purge_init();
 

@@ -8,9 +8,10 @@
  * Per row it reads the guarded columns straight from the trigger slot,
  * runs the checker and, depending on tenant_guard.mode, lets the row pass,
  * logs it, or rejects it with SQLSTATE TG001.  On UPDATE only the guarded
- * columns whose value changed are checked.  Column numbers are resolved
- * once per statement and partition (fn_extra), since a partition may
- * number its columns differently from its parent.
+ * columns whose value changed are checked.  An INSERTed row that is kept
+ * then goes through the creation rate limits (ratelimit.c).  Column
+ * numbers are resolved once per statement and partition (fn_extra), since
+ * a partition may number its columns differently from its parent.
  *
  *-------------------------------------------------------------------------
  */
@@ -27,6 +28,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "ratelimit.h"
 #include "tenant_guard.h"
 
 /* Resolved per statement and relation, kept in flinfo->fn_extra. */
@@ -212,8 +214,9 @@ guard_trigger(PG_FUNCTION_ARGS)
 		tg_text_field(value, isnull, &fields[i]);
 	}
 
+	tg_ratelimit_prepare(trigdata, &fields[TG_FIELD_EMAIL]);
 	if (!tg_check(tg_current_rules(), fields, &verdict))
-		return PointerGetDatum(rettuple);
+		return tg_ratelimit_kept(trigdata, rettuple, &fields[TG_FIELD_EMAIL]);
 
 	if (tg_mode == TG_MODE_LOG)
 	{
@@ -224,7 +227,7 @@ guard_trigger(PG_FUNCTION_ARGS)
 		tg_log_write(TG_ACTION_LOGGED,
 					 tg_row_to_jsonb(rettuple, RelationGetDescr(trigdata->tg_relation)),
 					 verdict.reason, ip, ip_isnull, NULL);
-		return PointerGetDatum(rettuple);
+		return tg_ratelimit_kept(trigdata, rettuple, &fields[TG_FIELD_EMAIL]);
 	}
 
 	/* Enforce: record the attempt where the rollback cannot undo it. */

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# bench/ratelimit.sh -- what the rate limits cost on the core insert benchmark.
+#
+# A 200k-row INSERT ... SELECT of real-looking tenants into a tenants table
+# (uuid primary key, unique subdomain, e-mail index, created_at default),
+# timed in the same session for three tables that differ only in their
+# trigger:
+#   plain     no trigger
+#   nolimits  tenant_guard with both limits set to -1 (the checker only)
+#   limits    tenant_guard with the default limits (3 per hour per IP and
+#             per e-mail; client_addr unset, so the per-e-mail limit is
+#             counted for every row: 200k distinct keys in one transaction)
+# with a million rows in tenant_guard.test_data_prevention_logs.  Rounds
+# are interleaved (the order rotates each round); each round starts from
+# empty tables and forgotten rate-limit counts.  Prints every round and
+# the median ratios to "plain".  Then times the monitoring functions on the
+# million-row log.
+#
+#   bash bench/ratelimit.sh            # ROWS=200000 ROUNDS=5 by default
+source "$(dirname "$0")/../test/lib.sh"
+
+ROWS=${ROWS:-200000}
+ROUNDS=${ROUNDS:-5}
+LOGROWS=${LOGROWS:-1000000}
+
+ensure_packages
+make_workdir .benchrun
+build_install
+start_cluster
+
+q() { psql_pg -qAt -d postgres "$@"; }
+
+say "setting up: $ROWS source tenants, $LOGROWS log rows"
+q <<SQL
+CREATE EXTENSION tenant_guard;
+CREATE TABLE src AS
+SELECT w.company || ' ' || s.suffix || ' ' || i AS name,
+       lower(w.company) || '-' || i AS subdomain,
+       f.first || '.' || i || '@' || lower(w.company) || '.com' AS email
+  FROM generate_series(1, $ROWS) i,
+       LATERAL (SELECT (ARRAY['Acme','Globex','Initech','Umbrella','Hooli','Stark','Wayne',
+                               'Wonka','Soylent','Cyberdyne','Tyrell','Vandelay','Pendant',
+                               'Oscorp','Kramerica','Gringotts'])[1 + i % 16] AS company) w,
+       LATERAL (SELECT (ARRAY['Corporation','Holdings','Labs','GmbH','Ltd','Partners','Group',
+                               'Systems','Logistics'])[1 + i % 9] AS suffix) s,
+       LATERAL (SELECT (ARRAY['anna','ben','chloe','david','emma','farid','grace','hugo',
+                               'ines','jonas','kemal','lena'])[1 + i % 12] AS first) f;
+ANALYZE src;
+SELECT count(*) FROM src s, LATERAL tenant_guard.check_tenant(s.name, s.subdomain, s.email) c
+ WHERE c.is_suspicious;
+DO \$\$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['plain', 'nolimits', 'limits'] LOOP
+    EXECUTE format('CREATE TABLE t_%s (
+        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+        name text NOT NULL,
+        subdomain text NOT NULL UNIQUE,
+        email text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now())', t);
+    EXECUTE format('CREATE INDEX ON t_%s (email)', t);
+  END LOOP;
+END
+\$\$;
+SELECT tenant_guard.attach('t_nolimits');
+SELECT tenant_guard.attach('t_limits');
+INSERT INTO tenant_guard.test_data_prevention_logs
+       (endpoint, data, reason, ip_address, role_name, action, created_at)
+SELECT '/api/tenants', jsonb_build_object('name', 'Test ' || i),
+       CASE WHEN i % 5 = 0 THEN 'rate limit: 3 tenants per hour per IP 198.51.100.' || (i % 250)
+            ELSE 'name: test keyword "test"' END,
+       ('198.51.100.' || (i % 250))::inet, 'app',
+       CASE WHEN i % 10 = 0 THEN 'reported' ELSE 'rejected' END,
+       now() - (i % 2592000) * interval '1 second'
+  FROM generate_series(1, $LOGROWS) i;
+VACUUM ANALYZE tenant_guard.test_data_prevention_logs;
+SQL
+q -c "SELECT 'suspicious source rows (must be 0): ' || count(*) FROM src s, LATERAL tenant_guard.check_tenant(s.name, s.subdomain, s.email) c WHERE c.is_suspicious"
+
+# One timed insert; prints "wall_ms cpu_ms": wall-clock time of the
+# statement (commit included) and the CPU time the backend spent on it
+# (from /proc; less disturbed by other load on a shared machine).
+timed_insert() {
+	local table=$1 setting=$2
+	psql_pg -qAt -d postgres <<SQL | awk '/^Time: /{w=$2} /^cpu /{c[++n]=$2} END{printf "%s %d\n", w, (c[2]-c[1])*1000/'"$(getconf CLK_TCK)"'}'
+SET tenant_guard.max_tenants_per_hour_per_ip = $setting;
+SET tenant_guard.max_tenants_per_hour_per_email = $setting;
+SELECT pg_backend_pid() AS pid \\gset
+\\setenv TG_BENCH_PID :pid
+\\! awk '{print "cpu", \$14 + \$15}' /proc/\$TG_BENCH_PID/stat
+\\timing on
+INSERT INTO t_$table (name, subdomain, email) SELECT name, subdomain, email FROM src;
+\\timing off
+\\! awk '{print "cpu", \$14 + \$15}' /proc/\$TG_BENCH_PID/stat
+SQL
+}
+
+say "$ROUNDS interleaved rounds of $ROWS rows (wall ms / backend CPU ms)"
+printf '%-5s %13s %13s %13s | %-13s %-13s\n' round plain nolimits limits "nolim/plain" "limits/plain"
+printf '%-5s %13s %13s %13s | %-13s %-13s\n' "" "wall   cpu" "wall   cpu" "wall   cpu" "wall   cpu" "wall   cpu"
+declare -a W_NOLIM W_LIM C_NOLIM C_LIM
+configs=(plain nolimits limits)
+for ((r = 1; r <= ROUNDS; r++)); do
+	q -c "TRUNCATE t_plain, t_nolimits, t_limits" -c "SELECT tenant_guard.rate_limit_reset()" \
+	  -c "CHECKPOINT" >/dev/null
+	declare -A wall=() cpu=()
+	for ((k = 0; k < 3; k++)); do
+		c=${configs[$(((r + k) % 3))]}
+		case $c in
+			nolimits) read -r w u < <(timed_insert nolimits -1) ;;
+			*) read -r w u < <(timed_insert "$c" 3) ;;
+		esac
+		wall[$c]=$w; cpu[$c]=$u
+	done
+	n=$(q -c "SELECT count(*) FROM t_limits")
+	[ "$n" -eq "$ROWS" ] || { echo "t_limits has $n rows, expected $ROWS" >&2; exit 1; }
+	ratio() { awk -v x="$1" -v y="$2" 'BEGIN{printf "%.3f", (y > 0) ? x/y : 0}'; }
+	W_NOLIM+=("$(ratio "${wall[nolimits]}" "${wall[plain]}")"); C_NOLIM+=("$(ratio "${cpu[nolimits]}" "${cpu[plain]}")")
+	W_LIM+=("$(ratio "${wall[limits]}" "${wall[plain]}")"); C_LIM+=("$(ratio "${cpu[limits]}" "${cpu[plain]}")")
+	printf '%-5s %6.0f %6.0f %6.0f %6.0f %6.0f %6.0f | %6s %6s %6s %6s\n' "$r" \
+		"${wall[plain]}" "${cpu[plain]}" "${wall[nolimits]}" "${cpu[nolimits]}" \
+		"${wall[limits]}" "${cpu[limits]}" "${W_NOLIM[-1]}" "${C_NOLIM[-1]}" "${W_LIM[-1]}" "${C_LIM[-1]}"
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+echo
+echo "median ratios to no trigger (wall / CPU):"
+echo "  tenant_guard, limits -1 (checker only): $(median "${W_NOLIM[@]}") / $(median "${C_NOLIM[@]}")"
+echo "  tenant_guard, limits on:                $(median "${W_LIM[@]}") / $(median "${C_LIM[@]}")   (target <= 1.05)"
+q -c "SELECT 'rate-limit memory after the last round: ' || in_use || ' of ' || capacity || ' in use, not counted: ' || not_counted FROM tenant_guard.rate_limit_status()"
+
+say "monitoring functions on $LOGROWS log rows (best of 3, ms)"
+for f in "tenant_guard.failed_attempts()" \
+	"tenant_guard.failed_attempts('1 hour', '198.51.100.7')" \
+	"tenant_guard.failed_attempts_by_ip()" \
+	"tenant_guard.failed_attempts_hourly()"; do
+	best=$(psql_pg -qAt -d postgres -c '\timing on' \
+		-c "SELECT count(*) FROM (SELECT $f) x" -c "SELECT count(*) FROM (SELECT $f) x" \
+		-c "SELECT count(*) FROM (SELECT $f) x" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | sort -n | head -1)
+	printf '  %-58s %8s\n' "$f" "$best"
+done
+echo
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d)"

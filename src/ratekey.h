@@ -1,0 +1,42 @@
+/*-------------------------------------------------------------------------
+ *
+ * ratekey.h
+ *	  The keys tenant-creation rate limits count by: the normalised e-mail
+ *	  address and the client address prefix.
+ *
+ * Like checker.h this uses only the C standard library, so the rules can
+ * be unit-tested on their own; ratelimit.c is the PostgreSQL glue.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TENANT_GUARD_RATEKEY_H
+#define TENANT_GUARD_RATEKEY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Normalise an e-mail address for counting: surrounding ASCII white space
+ * removed, ASCII letters lower-cased, a "+tag" cut from the local part
+ * (the part before the last "@"), one trailing dot of the domain dropped,
+ * googlemail.com read as gmail.com, and for gmail.com the dots of the
+ * local part removed.  A value without "@" is only trimmed and
+ * lower-cased.
+ *
+ * out must have room for len bytes (the key is never longer than the
+ * input); no terminator is written.  Returns the key length; 0 means the
+ * value is empty (or white space only) and is not counted.
+ */
+extern size_t tg_email_key(const char *email, size_t len, char *out);
+
+/*
+ * The bytes of an IP address that a per-IP limit counts by: an IPv4
+ * address (also written as IPv4-mapped IPv6, ::ffff:a.b.c.d) whole, an
+ * IPv6 address by its /64 prefix, since one end user usually holds a whole
+ * /64.  family is 4 or 6, addr the 4 or 16 address bytes.  out needs
+ * TG_IP_KEY_MAX bytes; returns the key length.
+ */
+#define TG_IP_KEY_MAX 9
+extern size_t tg_ip_key(int family, const unsigned char *addr, unsigned char *out);
+
+#endif							/* TENANT_GUARD_RATEKEY_H */

@@ -1,0 +1,1532 @@
+/*-------------------------------------------------------------------------
+ *
+ * ratelimit.c
+ *	  Tenant-creation rate limits: at most tenant_guard.max_tenants_per_
+ *	  hour_per_ip tenants per client address and max_tenants_per_hour_per_
+ *	  email per normalised e-mail address, over a sliding one-hour window of
+ *	  tenants actually created (committed).
+ *
+ * The counts live in shared memory, not in a table, so that counting costs
+ * no index scan and no WAL per row:
+ *
+ *	- keys: a 64-bit hash of (kind, database, normalised value) plus the
+ *	  database, in TG_RATE_PARTITIONS open-addressing tables (linear
+ *	  probing, backward-shift deletion, at most half full), 16 bytes a slot,
+ *	  so that finding or adding a key costs one cache miss, which the
+ *	  trigger starts (tg_ratelimit_prepare) before the checker runs;
+ *	- events: one per tenant creation, in a pool split the same way, linked
+ *	  from their key.  An event is "pending" (xid valid: the (sub)transaction
+ *	  that reserved it is still running) or "confirmed" (xid invalid; ts =
+ *	  commit time).  A key lives as long as it has events.
+ *
+ * Locking: partition p = hash % TG_RATE_PARTITIONS owns its slot table,
+ * every event list of its keys and its part of the event pool, under one
+ * LWLock.  A row's two keys may need two partitions: they are locked in
+ * increasing order.  The sweep, reset, status and transaction-end code
+ * visit partitions one at a time.  No LWLock is held while waiting for a
+ * transaction or raising an error.
+ *
+ * Transactional semantics: the trigger reserves a pending event under the
+ * partition lock after counting; RegisterXactCallback confirms the
+ * backend's events at commit (and PREPARE) and frees them at abort;
+ * RegisterSubXactCallback frees those of an aborted subtransaction.  Those
+ * callbacks run before the transaction's locks are released, so a session
+ * whose tenant would be over the limit only because of other sessions'
+ * pending events waits for one of them with XactLockTableWait (deadlocks
+ * are detected by the lock manager) and counts again: the outcome is
+ * exact whatever the isolation level, since no snapshot is involved.
+ *
+ * Persistence: the postmaster writes the confirmed events to
+ * pg_stat/tenant_guard_ratelimit.stat at a clean shutdown and reads them
+ * back at startup (as pg_stat_statements does); after a crash the counts
+ * start empty.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+#include <sys/socket.h>
+
+#include "access/parallel.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "common/hashfn.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "port/atomics.h"
+#include "storage/fd.h"
+#include "storage/ipc.h"
+#include "storage/lmgr.h"
+#include "storage/lwlock.h"
+#include "storage/procarray.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/inet.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "ratekey.h"
+#include "ratelimit.h"
+#include "tenant_guard.h"
+
+/* The sliding window: tenant_guard.rate_limit_window, one hour. */
+#define TG_RATE_WINDOW		((TimestampTz) tg_rate_window * USECS_PER_SEC)
+
+/* Partitions of the hash table and the event pool (a power of 2). */
+#define TG_RATE_PARTITIONS	16
+
+/* A sweep for expired events runs at most this often when memory is full. */
+#define TG_RATE_SWEEP_INTERVAL	((TimestampTz) 1 * USECS_PER_SEC)
+
+/* Longest e-mail key shown in messages and log reasons, in bytes. */
+#define TG_RATE_DISPLAY_MAX	100
+
+#define TG_RATE_TRANCHE		"tenant_guard rate limits"
+#define TG_RATE_DUMP_FILE	PGSTAT_STAT_PERMANENT_DIRECTORY "/tenant_guard_ratelimit.stat"
+#define TG_RATE_DUMP_MAGIC	0x54475231	/* "TGR1" */
+
+/* What a key counts. */
+typedef enum TgRateKind
+{
+	TG_RATE_IP = 1,
+	TG_RATE_EMAIL = 2
+} TgRateKind;
+
+/* A key's slot; head < 0 means the slot is empty. */
+typedef struct TgRateSlot
+{
+	uint64		hash;			/* of kind, database and normalised value */
+	Oid			dbid;
+	int32		head;			/* first event */
+} TgRateSlot;
+
+/* One tenant creation, pending or confirmed. */
+typedef struct TgRateEvent
+{
+	TimestampTz ts;				/* confirmed: commit time */
+	TransactionId xid;			/* pending: reserving (sub)xid; else invalid */
+	int32		next;			/* next event of the key, or of the free list */
+} TgRateEvent;
+
+/* Per-partition state. */
+typedef struct TgRatePart
+{
+	int32		freelist;		/* first free event */
+	int32		nfree;
+	int32		nkeys;
+} TgRatePart;
+
+/* The shared state; the event pool and the slot tables follow it. */
+typedef struct TgRateShared
+{
+	LWLockPadded *locks;		/* TG_RATE_PARTITIONS of them */
+	int32		per_part;		/* events per partition */
+	int32		slots_per_part; /* a power of 2, >= 2 * per_part */
+	pg_atomic_uint64 refused;	/* tenants refused by a limit */
+	pg_atomic_uint64 waits;		/* waits for another transaction */
+	pg_atomic_uint64 not_counted;	/* creations not counted: memory full */
+	pg_atomic_uint64 last_sweep;	/* TimestampTz of the last full sweep */
+	TgRatePart	part[TG_RATE_PARTITIONS];
+} TgRateShared;
+
+/* One event this backend reserved and has not seen end yet. */
+typedef struct TgRateMine
+{
+	uint64		hash;			/* its key */
+	Oid			dbid;
+	int32		event;
+	SubTransactionId subid;
+} TgRateMine;
+
+/* This backend's pending events of one partition, oldest first. */
+typedef struct TgRateMineList
+{
+	TgRateMine *items;
+	int			n;
+	int			max;
+} TgRateMineList;
+
+/* One key a tenant is counted under, while deciding. */
+typedef struct TgRateReq
+{
+	uint64		hash;
+	Oid			dbid;
+	TgRateKind	kind;
+	int			part;
+	int			limit;
+	bool		done;			/* reserved (or given up: memory full) */
+	bool		not_counted;	/* memory was full */
+	int			counted;		/* out: confirmed + this transaction's */
+	const char *display;		/* the value, for messages */
+} TgRateReq;
+
+/* Counts of one key's events. */
+typedef struct TgRateCount
+{
+	int			confirmed;
+	int			mine;
+	int			others;
+	TransactionId wait_xid;		/* one of the others' pending xids */
+} TgRateCount;
+
+int			tg_max_per_ip = 3;
+int			tg_max_per_email = 3;
+int			tg_rate_capacity = 262144;
+int			tg_rate_window = 3600;
+
+static TgRateShared *tg_rate = NULL;
+static TgRateEvent *tg_events = NULL;	/* per_part * TG_RATE_PARTITIONS */
+static TgRateSlot *tg_slots = NULL; /* slots_per_part * TG_RATE_PARTITIONS */
+
+static TgRateMineList tg_mine[TG_RATE_PARTITIONS];
+static int	tg_mine_total = 0;
+static TimestampTz tg_full_warned_at = 0;	/* last "memory is full" WARNING */
+static bool tg_unloaded_warned = false; /* in this session */
+
+/* The e-mail key prepared for the row the trigger is working on. */
+static struct
+{
+	bool		valid;
+	const char *data;			/* the field it was made from */
+	size_t		len;
+	char	   *key;			/* normalised address */
+	size_t		klen;
+	TgRateReq	req;
+	char		buf[256];
+} tg_prep;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* ---------------------------------------------------------------------
+ * Configuration
+ * ---------------------------------------------------------------------
+ */
+
+/* How loose is a limit?  -1 (no limit) is the loosest of all. */
+static int
+tg_limit_looseness(int limit)
+{
+	return limit < 0 ? INT_MAX : limit;
+}
+
+/*
+ * Check hook of both limits: anyone may tighten a limit (a lower value, or
+ * the same), only superusers and tenant_guard_admin may loosen it.  As for
+ * tenant_guard.mode, stored settings and the configuration file were
+ * vetted when placed; RESET and the end of SET LOCAL need no check.
+ */
+static bool
+tg_check_limit(int *newval, int oldval, const char *name, GucSource source)
+{
+	if (tg_limit_looseness(*newval) <= tg_limit_looseness(oldval))
+		return true;
+	if (source < PGC_S_CLIENT)
+		return true;
+	if (IsParallelWorker())
+		return true;
+	if (IsTransactionState() && tg_is_admin(GetUserId()))
+		return true;
+
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	if (*newval < 0)
+		GUC_check_errmsg("permission denied to switch off %s", name);
+	else
+		GUC_check_errmsg("permission denied to raise %s to %d", name, *newval);
+	GUC_check_errdetail("Only superusers and members of role \"%s\" may loosen a rate limit; other roles may lower it.",
+						TG_ADMIN_ROLE);
+	return false;
+}
+
+/* Check hook of tenant_guard.max_tenants_per_hour_per_ip. */
+static bool
+tg_check_max_per_ip(int *newval, void **extra, GucSource source)
+{
+	(void) extra;
+	return tg_check_limit(newval, tg_max_per_ip,
+						  "tenant_guard.max_tenants_per_hour_per_ip", source);
+}
+
+/* Check hook of tenant_guard.max_tenants_per_hour_per_email. */
+static bool
+tg_check_max_per_email(int *newval, void **extra, GucSource source)
+{
+	(void) extra;
+	return tg_check_limit(newval, tg_max_per_email,
+						  "tenant_guard.max_tenants_per_hour_per_email", source);
+}
+
+/* ---------------------------------------------------------------------
+ * Shared memory: slots, events, partitions
+ * ---------------------------------------------------------------------
+ */
+
+/* Events per partition for the configured capacity. */
+static int
+tg_rate_per_part(void)
+{
+	return (tg_rate_capacity + TG_RATE_PARTITIONS - 1) / TG_RATE_PARTITIONS;
+}
+
+/* Slots per partition: a power of 2, at least twice the events. */
+static int
+tg_rate_slots_per_part(void)
+{
+	int			n = 64;
+
+	while (n < 2 * tg_rate_per_part())
+		n *= 2;
+	return n;
+}
+
+/* Bytes of shared memory the structure needs. */
+static Size
+tg_rate_shmem_size(void)
+{
+	Size		size = MAXALIGN(sizeof(TgRateShared));
+
+	size = add_size(size, MAXALIGN(mul_size((Size) tg_rate_per_part() * TG_RATE_PARTITIONS,
+											sizeof(TgRateEvent))));
+	size = add_size(size, mul_size((Size) tg_rate_slots_per_part() * TG_RATE_PARTITIONS,
+								   sizeof(TgRateSlot)));
+	return size;
+}
+
+/* Partition of a key hash. */
+static inline int
+tg_rate_partition(uint64 hash)
+{
+	return (int) (hash % TG_RATE_PARTITIONS);
+}
+
+static inline LWLock *
+tg_rate_lock(int part)
+{
+	return &tg_rate->locks[part].lock;
+}
+
+/* Slot table of a partition. */
+static inline TgRateSlot *
+tg_part_slots(int part)
+{
+	return tg_slots + (Size) part * tg_rate->slots_per_part;
+}
+
+/* Where a hash would sit in its partition's table if nothing were in the way. */
+static inline int
+tg_slot_home(uint64 hash)
+{
+	return (int) ((hash >> 8) & (uint64) (tg_rate->slots_per_part - 1));
+}
+
+/*
+ * Find a key in partition part: its slot index, or -1 with *free_slot set
+ * to where it would be added.  Caller holds the partition lock.
+ */
+static int
+tg_slot_find(int part, uint64 hash, Oid dbid, int *free_slot)
+{
+	TgRateSlot *slots = tg_part_slots(part);
+	int			mask = tg_rate->slots_per_part - 1;
+
+	for (int i = tg_slot_home(hash);; i = (i + 1) & mask)
+	{
+		if (slots[i].head < 0)
+		{
+			if (free_slot)
+				*free_slot = i;
+			return -1;
+		}
+		if (slots[i].hash == hash && slots[i].dbid == dbid)
+			return i;
+	}
+}
+
+/*
+ * Empty slot i of partition part, shifting later keys of its probe run
+ * back so that lookups need no tombstones.  Caller holds the lock.
+ */
+static void
+tg_slot_delete(int part, int i)
+{
+	TgRateSlot *slots = tg_part_slots(part);
+	int			mask = tg_rate->slots_per_part - 1;
+	int			j = i;
+
+	for (;;)
+	{
+		int			home;
+
+		j = (j + 1) & mask;
+		if (slots[j].head < 0)
+			break;
+		home = tg_slot_home(slots[j].hash);
+		/* may slots[j] move to i?  Only if its home is not in (i, j]. */
+		if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+		{
+			slots[i] = slots[j];
+			i = j;
+		}
+	}
+	slots[i].head = -1;
+	tg_rate->part[part].nkeys--;
+}
+
+/* Take an event from partition part's pool; -1 if it is empty. */
+static int32
+tg_event_alloc(int part)
+{
+	TgRatePart *p = &tg_rate->part[part];
+	int32		ev = p->freelist;
+
+	if (ev < 0)
+		return -1;
+	p->freelist = tg_events[ev].next;
+	p->nfree--;
+	return ev;
+}
+
+/* Return an event to partition part's pool. */
+static void
+tg_event_free(int part, int32 ev)
+{
+	TgRatePart *p = &tg_rate->part[part];
+
+	tg_events[ev].xid = InvalidTransactionId;
+	tg_events[ev].ts = 0;
+	tg_events[ev].next = p->freelist;
+	p->freelist = ev;
+	p->nfree++;
+}
+
+/*
+ * Add event ev to the key (hash, dbid) of partition part, creating the key
+ * in slot free_slot (from tg_slot_find) if idx < 0.  Caller holds the lock.
+ */
+static void
+tg_slot_add_event(int part, int idx, int free_slot, uint64 hash, Oid dbid, int32 ev)
+{
+	TgRateSlot *slots = tg_part_slots(part);
+
+	if (idx < 0)
+	{
+		idx = free_slot;
+		slots[idx].hash = hash;
+		slots[idx].dbid = dbid;
+		tg_events[ev].next = -1;
+		tg_rate->part[part].nkeys++;
+	}
+	else
+		tg_events[ev].next = slots[idx].head;
+	slots[idx].head = ev;
+}
+
+/*
+ * Unlink event ev from its key and free it, removing the key when it was
+ * its last event.  Runs in transaction-end callbacks, so an inconsistency
+ * is reported, not raised.  Caller holds the lock.
+ */
+static void
+tg_drop_event(int part, uint64 hash, Oid dbid, int32 ev)
+{
+	int			idx = tg_slot_find(part, hash, dbid, NULL);
+	int32	   *link;
+
+	if (idx < 0)
+	{
+		elog(WARNING, "tenant_guard: rate-limit key of event %d is missing", ev);
+		return;
+	}
+	link = &tg_part_slots(part)[idx].head;
+	while (*link >= 0 && *link != ev)
+		link = &tg_events[*link].next;
+	if (*link != ev)
+	{
+		elog(WARNING, "tenant_guard: rate-limit event %d is missing from its key", ev);
+		return;
+	}
+	*link = tg_events[ev].next;
+	tg_event_free(part, ev);
+	if (tg_part_slots(part)[idx].head < 0)
+		tg_slot_delete(part, idx);
+}
+
+/*
+ * Count the events of the key in slot idx, freeing confirmed events older
+ * than the window.  *now is read lazily (0 = not yet).  An event still
+ * pending for an xid that was already waited for and is no longer running
+ * was left behind by a backend that could not clean up: it is settled by
+ * the commit log.  Returns false when the key has no events left (the
+ * caller then deletes its slot).  Caller holds the partition lock.
+ */
+static bool
+tg_slot_count(int part, int idx, TimestampTz *now, TransactionId waited,
+			  TgRateCount *cnt)
+{
+	int32	   *link = &tg_part_slots(part)[idx].head;
+
+	memset(cnt, 0, sizeof(*cnt));
+	while (*link >= 0)
+	{
+		int32		cur = *link;
+		TgRateEvent *ev = &tg_events[cur];
+
+		if (TransactionIdIsValid(ev->xid))
+		{
+			if (TransactionIdIsCurrentTransactionId(ev->xid))
+				cnt->mine++;
+			else if (ev->xid == waited && !TransactionIdIsInProgress(ev->xid))
+			{
+				if (!TransactionIdDidCommit(ev->xid))
+				{
+					*link = ev->next;
+					tg_event_free(part, cur);
+					continue;
+				}
+				if (*now == 0)
+					*now = GetCurrentTimestamp();
+				ev->xid = InvalidTransactionId;
+				ev->ts = *now;
+				cnt->confirmed++;
+			}
+			else
+			{
+				cnt->others++;
+				if (!TransactionIdIsValid(cnt->wait_xid))
+					cnt->wait_xid = ev->xid;
+			}
+		}
+		else
+		{
+			if (*now == 0)
+				*now = GetCurrentTimestamp();
+			if (ev->ts <= *now - TG_RATE_WINDOW)
+			{
+				*link = ev->next;
+				tg_event_free(part, cur);
+				continue;
+			}
+			cnt->confirmed++;
+		}
+		link = &ev->next;
+	}
+	return tg_part_slots(part)[idx].head >= 0;
+}
+
+/*
+ * Chain the free events of a partition in index order, so that the next
+ * bulk of reservations walks the pool sequentially (frees come in slot
+ * order, which is random).  A free event is the only kind with neither an
+ * xid nor a timestamp.  Caller holds the partition lock.
+ */
+static void
+tg_part_rebuild_freelist(int part)
+{
+	TgRatePart *p = &tg_rate->part[part];
+	int32		first = part * tg_rate->per_part;
+
+	p->freelist = -1;
+	for (int32 i = tg_rate->per_part - 1; i >= 0; i--)
+	{
+		TgRateEvent *ev = &tg_events[first + i];
+
+		if (!TransactionIdIsValid(ev->xid) && ev->ts == 0)
+		{
+			ev->next = p->freelist;
+			p->freelist = first + i;
+		}
+	}
+}
+
+/*
+ * Free the expired events of every key of a partition whose dbid matches
+ * (InvalidOid: all), or with forget_confirmed every confirmed event.
+ * Returns how many events were freed.  Caller holds the partition lock.
+ */
+static int64
+tg_part_prune(int part, Oid dbid, bool forget_confirmed, TimestampTz *now)
+{
+	TgRateSlot *slots = tg_part_slots(part);
+	int64		freed = 0;
+
+	for (int i = 0; i < tg_rate->slots_per_part;)
+	{
+		int32	   *link;
+
+		if (slots[i].head < 0 || (OidIsValid(dbid) && slots[i].dbid != dbid))
+		{
+			i++;
+			continue;
+		}
+		link = &slots[i].head;
+		while (*link >= 0)
+		{
+			int32		cur = *link;
+			TgRateEvent *ev = &tg_events[cur];
+
+			if (!TransactionIdIsValid(ev->xid) &&
+				(forget_confirmed || ev->ts <= *now - TG_RATE_WINDOW))
+			{
+				*link = ev->next;
+				tg_event_free(part, cur);
+				freed++;
+				continue;
+			}
+			link = &ev->next;
+		}
+		/* a deletion may shift a later key into slot i: look at it again */
+		if (slots[i].head < 0)
+			tg_slot_delete(part, i);
+		else
+			i++;
+	}
+	if (freed > 0)
+		tg_part_rebuild_freelist(part);
+	return freed;
+}
+
+/* Make room in this backend's list of partition part for one more event. */
+static void
+tg_mine_room(int part)
+{
+	TgRateMineList *l = &tg_mine[part];
+
+	if (l->n < l->max)
+		return;
+	if (l->items == NULL)
+	{
+		l->max = 64;
+		l->items = MemoryContextAlloc(TopMemoryContext, l->max * sizeof(TgRateMine));
+	}
+	else
+	{
+		l->max *= 2;
+		l->items = repalloc(l->items, l->max * sizeof(TgRateMine));
+	}
+}
+
+/*
+ * Free every expired event of every key, holding all partition locks.
+ * Runs when an allocation finds its part of memory full, at most once per
+ * TG_RATE_SWEEP_INTERVAL cluster-wide.  Returns whether anything was freed.
+ */
+static bool
+tg_rate_sweep(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	uint64		last = pg_atomic_read_u64(&tg_rate->last_sweep);
+	int64		freed = 0;
+
+	if (now - (TimestampTz) last < TG_RATE_SWEEP_INTERVAL ||
+		!pg_atomic_compare_exchange_u64(&tg_rate->last_sweep, &last, (uint64) now))
+		return false;
+
+	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+	{
+		LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
+		freed += tg_part_prune(p, InvalidOid, false, &now);
+		LWLockRelease(tg_rate_lock(p));
+	}
+	return freed > 0;
+}
+
+/* Bit mask of the partitions of the requests not done yet. */
+static uint32
+tg_rate_parts_of(TgRateReq *req, int nreq)
+{
+	uint32		mask = 0;
+
+	for (int i = 0; i < nreq; i++)
+		if (!req[i].done)
+			mask |= (uint32) 1 << req[i].part;
+	return mask;
+}
+
+/* Take (in increasing order) or release the partition locks in mask. */
+static void
+tg_rate_lock_parts(uint32 mask, bool acquire)
+{
+	for (int p = 0; mask != 0; p++, mask >>= 1)
+	{
+		if ((mask & 1) == 0)
+			continue;
+		if (acquire)
+			LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
+		else
+			LWLockRelease(tg_rate_lock(p));
+	}
+}
+
+/*
+ * Count one tenant under every request and reserve a pending event for each.
+ * enforce: a request over its limit reserves nothing and its index is
+ * returned; one over its limit only because of other sessions' pending
+ * events waits for them first.  !enforce (log mode): never waits, reserves
+ * all, and returns the index of a request that was already at its limit.
+ * Returns -1 when no limit was reached.
+ */
+static int
+tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
+{
+	TransactionId xid = GetCurrentTransactionId();
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	TransactionId waited = InvalidTransactionId;
+	bool		swept = false;
+	int			over = -1;
+
+	for (int i = 0; i < nreq; i++)
+		tg_mine_room(req[i].part);
+
+	for (;;)
+	{
+		TransactionId wait_xid = InvalidTransactionId;
+		TimestampTz now = 0;
+		bool		full = false;
+		uint32		locked = tg_rate_parts_of(req, nreq);
+		int			idx[2];
+		int			free_slot[2];
+
+		Assert(nreq <= 2);
+		tg_rate_lock_parts(locked, true);
+		for (int i = 0; i < nreq; i++)
+		{
+			TgRateCount cnt = {0};
+
+			if (req[i].done)
+				continue;
+			idx[i] = tg_slot_find(req[i].part, req[i].hash, req[i].dbid, &free_slot[i]);
+			if (idx[i] >= 0 &&
+				!tg_slot_count(req[i].part, idx[i], &now, waited, &cnt))
+			{
+				tg_slot_delete(req[i].part, idx[i]);
+				idx[i] = tg_slot_find(req[i].part, req[i].hash, req[i].dbid, &free_slot[i]);
+			}
+			req[i].counted = cnt.confirmed + cnt.mine;
+			if (req[i].counted >= req[i].limit)
+			{
+				if (over < 0)
+					over = i;
+			}
+			else if (enforce && req[i].counted + cnt.others >= req[i].limit &&
+					 !TransactionIdIsValid(wait_xid))
+				wait_xid = cnt.wait_xid;
+		}
+
+		if (enforce && (over >= 0 || TransactionIdIsValid(wait_xid)))
+		{
+			tg_rate_lock_parts(locked, false);
+			if (over >= 0)
+			{
+				pg_atomic_fetch_add_u64(&tg_rate->refused, 1);
+				return over;
+			}
+			pg_atomic_fetch_add_u64(&tg_rate->waits, 1);
+			XactLockTableWait(wait_xid, NULL, NULL, XLTW_None);
+			waited = wait_xid;
+			continue;
+		}
+
+		for (int i = 0; i < nreq; i++)
+		{
+			TgRateMineList *l = &tg_mine[req[i].part];
+			int32		ev;
+
+			if (req[i].done)
+				continue;
+			/*
+			 * Two keys in one partition: deleting an emptied key while
+			 * counting the second may have moved the first, and adding the
+			 * first may have taken the second's free slot.  Look again.
+			 */
+			if (nreq == 2 && req[0].part == req[1].part)
+				idx[i] = tg_slot_find(req[i].part, req[i].hash, req[i].dbid, &free_slot[i]);
+			ev = tg_event_alloc(req[i].part);
+			if (ev < 0)
+			{
+				full = true;
+				continue;
+			}
+			tg_events[ev].xid = xid;
+			tg_events[ev].ts = 0;
+			tg_slot_add_event(req[i].part, idx[i], free_slot[i], req[i].hash, req[i].dbid, ev);
+			Assert(l->n < l->max);
+			l->items[l->n].hash = req[i].hash;
+			l->items[l->n].dbid = req[i].dbid;
+			l->items[l->n].event = ev;
+			l->items[l->n].subid = subid;
+			l->n++;
+			tg_mine_total++;
+			req[i].done = true;
+		}
+		tg_rate_lock_parts(locked, false);
+
+		if (!full)
+			return over;
+		if (!swept)
+		{
+			swept = true;
+			if (tg_rate_sweep())
+				continue;
+		}
+		/* memory is full of live events: fail open for the rest */
+		for (int i = 0; i < nreq; i++)
+		{
+			if (req[i].done)
+				continue;
+			req[i].done = true;
+			req[i].not_counted = true;
+			pg_atomic_fetch_add_u64(&tg_rate->not_counted, 1);
+		}
+		return over;
+	}
+}
+
+/*
+ * The transaction ends: confirm this backend's pending events (commit,
+ * prepare) with the commit time, or free them (abort).
+ */
+static void
+tg_mine_finish(bool commit)
+{
+	TimestampTz now = commit ? GetCurrentTimestamp() : 0;
+
+	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+	{
+		TgRateMineList *l = &tg_mine[p];
+
+		if (l->n == 0)
+			continue;
+		LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
+		for (int i = l->n - 1; i >= 0; i--)
+		{
+			TgRateMine *m = &l->items[i];
+
+			if (commit)
+			{
+				tg_events[m->event].xid = InvalidTransactionId;
+				tg_events[m->event].ts = now;
+			}
+			else
+				tg_drop_event(p, m->hash, m->dbid, m->event);
+		}
+		LWLockRelease(tg_rate_lock(p));
+		l->n = 0;
+		/* after a bulk load, give the memory back */
+		if (l->max > 1024)
+		{
+			pfree(l->items);
+			l->items = NULL;
+			l->max = 0;
+		}
+	}
+	tg_mine_total = 0;
+}
+
+/* Transaction callback: settle this backend's pending events. */
+static void
+tg_rate_xact_callback(XactEvent event, void *arg)
+{
+	(void) arg;
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PREPARE:
+			if (tg_mine_total > 0)
+				tg_mine_finish(true);
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			if (tg_mine_total > 0)
+				tg_mine_finish(false);
+			tg_prep.valid = false;	/* a row refused after preparing */
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * Subtransaction callback: at commit the subtransaction's events pass to
+ * its parent; at abort they are freed.  A subtransaction's events are the
+ * tail of each list (its children ended before it).
+ */
+static void
+tg_rate_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	(void) arg;
+	if (tg_mine_total == 0)
+		return;
+	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+
+	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+	{
+		TgRateMineList *l = &tg_mine[p];
+
+		if (l->n == 0 || l->items[l->n - 1].subid < mySubid)
+			continue;
+		if (event == SUBXACT_EVENT_COMMIT_SUB)
+		{
+			for (int i = l->n - 1; i >= 0 && l->items[i].subid >= mySubid; i--)
+				l->items[i].subid = parentSubid;
+			continue;
+		}
+		LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
+		while (l->n > 0 && l->items[l->n - 1].subid >= mySubid)
+		{
+			TgRateMine *m = &l->items[l->n - 1];
+
+			tg_drop_event(p, m->hash, m->dbid, m->event);
+			l->n--;
+			tg_mine_total--;
+		}
+		LWLockRelease(tg_rate_lock(p));
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Persistence across clean restarts
+ * ---------------------------------------------------------------------
+ */
+
+/* One confirmed event in the dump file. */
+typedef struct TgRateDumpRecord
+{
+	uint64		hash;
+	Oid			dbid;
+	int32		pad;
+	TimestampTz ts;
+} TgRateDumpRecord;
+
+/*
+ * on_shmem_exit callback of the postmaster: write the confirmed events of
+ * the window to the dump file.  Not after a crash (code != 0): the memory
+ * may be inconsistent.  No locks: every other process has exited.
+ */
+static void
+tg_rate_dump(int code, Datum arg)
+{
+	FILE	   *file;
+	uint32		header[2] = {TG_RATE_DUMP_MAGIC, 0};
+	TimestampTz now = GetCurrentTimestamp();
+
+	(void) arg;
+	if (code != 0 || tg_rate == NULL)
+		return;
+
+	file = AllocateFile(TG_RATE_DUMP_FILE ".tmp", PG_BINARY_W);
+	if (file == NULL)
+		goto error;
+	if (fwrite(header, sizeof(header), 1, file) != 1)
+		goto error;
+	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+	{
+		TgRateSlot *slots = tg_part_slots(p);
+
+		for (int i = 0; i < tg_rate->slots_per_part; i++)
+		{
+			for (int32 ev = slots[i].head; ev >= 0; ev = tg_events[ev].next)
+			{
+				TgRateDumpRecord rec;
+
+				if (TransactionIdIsValid(tg_events[ev].xid) ||
+					tg_events[ev].ts <= now - TG_RATE_WINDOW)
+					continue;
+				memset(&rec, 0, sizeof(rec));
+				rec.hash = slots[i].hash;
+				rec.dbid = slots[i].dbid;
+				rec.ts = tg_events[ev].ts;
+				if (fwrite(&rec, sizeof(rec), 1, file) != 1)
+					goto error;
+			}
+		}
+	}
+	if (FreeFile(file))
+	{
+		file = NULL;
+		goto error;
+	}
+	(void) durable_rename(TG_RATE_DUMP_FILE ".tmp", TG_RATE_DUMP_FILE, LOG);
+	return;
+
+error:
+	ereport(LOG,
+			(errcode_for_file_access(),
+			 errmsg("could not write file \"%s\": %m", TG_RATE_DUMP_FILE ".tmp")));
+	if (file)
+		FreeFile(file);
+	unlink(TG_RATE_DUMP_FILE ".tmp");
+}
+
+/*
+ * At startup (postmaster, fresh shared memory): read back the events a
+ * clean shutdown wrote, dropping expired ones, then remove the file so that
+ * a crash later does not resurrect stale counts.
+ */
+static void
+tg_rate_load(void)
+{
+	FILE	   *file;
+	uint32		header[2];
+	TgRateDumpRecord rec;
+	TimestampTz now = GetCurrentTimestamp();
+	int64		loaded = 0;
+	int64		dropped = 0;
+
+	file = AllocateFile(TG_RATE_DUMP_FILE, PG_BINARY_R);
+	if (file == NULL)
+	{
+		if (errno != ENOENT)
+			ereport(LOG,
+					(errcode_for_file_access(),
+					 errmsg("could not read file \"%s\": %m", TG_RATE_DUMP_FILE)));
+		return;
+	}
+	if (fread(header, sizeof(header), 1, file) != 1 || header[0] != TG_RATE_DUMP_MAGIC)
+	{
+		ereport(LOG,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("ignoring file \"%s\": not a tenant_guard rate-limit file",
+						TG_RATE_DUMP_FILE)));
+		goto done;
+	}
+	while (fread(&rec, sizeof(rec), 1, file) == 1)
+	{
+		int			part = tg_rate_partition(rec.hash);
+		int			free_slot;
+		int			idx;
+		int32		ev;
+
+		if (rec.ts <= now - TG_RATE_WINDOW || rec.ts > now + TG_RATE_WINDOW)
+			continue;
+		ev = tg_event_alloc(part);
+		if (ev < 0)
+		{
+			dropped++;
+			continue;
+		}
+		tg_events[ev].xid = InvalidTransactionId;
+		tg_events[ev].ts = rec.ts;
+		idx = tg_slot_find(part, rec.hash, rec.dbid, &free_slot);
+		tg_slot_add_event(part, idx, free_slot, rec.hash, rec.dbid, ev);
+		loaded++;
+	}
+	if (loaded > 0 || dropped > 0)
+		ereport(LOG,
+				(errmsg("tenant_guard restored %lld recent tenant creations for rate limits",
+						(long long) loaded),
+				 dropped > 0 ? errdetail("%lld did not fit into tenant_guard.rate_limit_capacity.",
+										 (long long) dropped) : 0));
+done:
+	FreeFile(file);
+	unlink(TG_RATE_DUMP_FILE);
+}
+
+/* shmem_request_hook: reserve our memory and locks. */
+static void
+tg_rate_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(tg_rate_shmem_size());
+	RequestNamedLWLockTranche(TG_RATE_TRANCHE, TG_RATE_PARTITIONS);
+}
+
+/* shmem_startup_hook: create (or attach to) the structure. */
+static void
+tg_rate_shmem_startup(void)
+{
+	bool		found;
+	int			per_part = tg_rate_per_part();
+	int			slots_per_part = tg_rate_slots_per_part();
+	char	   *base;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	base = ShmemInitStruct(TG_RATE_TRANCHE, tg_rate_shmem_size(), &found);
+	tg_rate = (TgRateShared *) base;
+	tg_events = (TgRateEvent *) (base + MAXALIGN(sizeof(TgRateShared)));
+	tg_slots = (TgRateSlot *) (base + MAXALIGN(sizeof(TgRateShared)) +
+							   MAXALIGN((Size) per_part * TG_RATE_PARTITIONS * sizeof(TgRateEvent)));
+	if (!found)
+	{
+		tg_rate->locks = GetNamedLWLockTranche(TG_RATE_TRANCHE);
+		tg_rate->per_part = per_part;
+		tg_rate->slots_per_part = slots_per_part;
+		pg_atomic_init_u64(&tg_rate->refused, 0);
+		pg_atomic_init_u64(&tg_rate->waits, 0);
+		pg_atomic_init_u64(&tg_rate->not_counted, 0);
+		pg_atomic_init_u64(&tg_rate->last_sweep, 0);
+		for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+		{
+			int32		first = p * per_part;
+
+			for (int32 i = 0; i < per_part; i++)
+			{
+				tg_events[first + i].xid = InvalidTransactionId;
+				tg_events[first + i].ts = 0;
+				tg_events[first + i].next = (i + 1 < per_part) ? first + i + 1 : -1;
+			}
+			tg_rate->part[p].freelist = first;
+			tg_rate->part[p].nfree = per_part;
+			tg_rate->part[p].nkeys = 0;
+		}
+		for (Size i = 0; i < (Size) slots_per_part * TG_RATE_PARTITIONS; i++)
+			tg_slots[i].head = -1;
+	}
+	LWLockRelease(AddinShmemInitLock);
+
+	if (!IsUnderPostmaster)
+		on_shmem_exit(tg_rate_dump, (Datum) 0);
+	if (!found)
+		tg_rate_load();
+}
+
+/* ---------------------------------------------------------------------
+ * Keys
+ * ---------------------------------------------------------------------
+ */
+
+/* A request for the normalised value bytes of a kind, in this database. */
+static void
+tg_rate_req(TgRateReq *req, TgRateKind kind, const void *bytes, size_t len, int limit)
+{
+	uint64		seed = ((uint64) kind << 32 | MyDatabaseId) * UINT64CONST(0x9E3779B97F4A7C15);
+
+	memset(req, 0, sizeof(*req));
+	req->hash = hash_bytes_extended((const unsigned char *) bytes, (int) len, seed);
+	req->dbid = MyDatabaseId;
+	req->kind = kind;
+	req->part = tg_rate_partition(req->hash);
+	req->limit = limit;
+
+	/*
+	 * The key's slot is one cache miss away: start loading it now, so that
+	 * the miss overlaps the work before the lookup (a bulk load of distinct
+	 * keys pays it for every row).
+	 */
+#if defined(__GNUC__) || defined(__clang__)
+	if (tg_rate != NULL)
+		__builtin_prefetch(&tg_part_slots(req->part)[tg_slot_home(req->hash)], 1);
+#endif
+}
+
+/*
+ * The key bytes of an IP address in text form (as validated by the GUC or
+ * by the inet type); 0 if it does not parse.
+ */
+static size_t
+tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
+{
+	unsigned char addr[16];
+	bool		v6 = strchr(s, ':') != NULL;
+
+	memset(addr, 0, sizeof(addr));
+	if (pg_inet_net_pton(v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET, s, addr, -1) < 0)
+		return 0;
+	return tg_ip_key(v6 ? 6 : 4, addr, key);
+}
+
+/* ---------------------------------------------------------------------
+ * The trigger's entry points
+ * ---------------------------------------------------------------------
+ */
+
+
+void
+tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email)
+{
+	tg_prep.valid = false;
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || tg_rate == NULL ||
+		tg_max_per_email < 0 || tg_mode == TG_MODE_OFF ||
+		email->data == NULL || email->len == 0)
+		return;
+	tg_prep.key = email->len <= sizeof(tg_prep.buf) ? tg_prep.buf : palloc(email->len);
+	tg_prep.klen = tg_email_key(email->data, email->len, tg_prep.key);
+	if (tg_prep.klen > 0)
+		tg_rate_req(&tg_prep.req, TG_RATE_EMAIL, tg_prep.key, tg_prep.klen,
+					tg_max_per_email);
+	tg_prep.data = email->data;
+	tg_prep.len = email->len;
+	tg_prep.valid = true;
+}
+
+void
+tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
+{
+	TgRateReq	req[2];
+	int			nreq = 0;
+	char		buf[256];
+	char	   *ekey = NULL;
+	size_t		eklen = 0;
+	int			over;
+	bool		not_counted = false;
+	StringInfoData reason;
+
+	/* per IP: only when the application said who the end user is */
+	if (tg_max_per_ip >= 0 && tg_client_addr != NULL && tg_client_addr[0] != '\0')
+	{
+		unsigned char key[TG_IP_KEY_MAX];
+		size_t		klen = tg_rate_ip_key(tg_client_addr, key);
+
+		if (klen == 0)
+			elog(ERROR, "tenant_guard.client_addr \"%s\" is not an IP address",
+				 tg_client_addr);
+		tg_rate_req(&req[nreq], TG_RATE_IP, key, klen, tg_max_per_ip);
+		req[nreq].display = tg_client_addr;
+		nreq++;
+	}
+
+	/* per e-mail: a NULL or blank address is not counted */
+	if (tg_max_per_email >= 0 && email->data != NULL && email->len > 0)
+	{
+		if (tg_prep.valid && tg_prep.data == email->data && tg_prep.len == email->len)
+		{
+			ekey = tg_prep.key;
+			eklen = tg_prep.klen;
+			if (eklen > 0)
+			{
+				req[nreq] = tg_prep.req;
+				req[nreq].limit = tg_max_per_email;
+				nreq++;
+			}
+		}
+		else
+		{
+			ekey = email->len <= sizeof(buf) ? buf : palloc(email->len);
+			eklen = tg_email_key(email->data, email->len, ekey);
+			if (eklen > 0)
+			{
+				tg_rate_req(&req[nreq], TG_RATE_EMAIL, ekey, eklen, tg_max_per_email);
+				nreq++;
+			}
+		}
+	}
+	tg_prep.valid = false;
+
+	if (nreq == 0)
+		return;
+
+	if (tg_rate == NULL)
+	{
+		if (!tg_unloaded_warned)
+			ereport(WARNING,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("tenant_guard rate limits are not enforced"),
+					 errdetail("tenant_guard is not in shared_preload_libraries, so there is no shared memory to count tenant creations in."),
+					 errhint("Add tenant_guard to shared_preload_libraries and restart the server.")));
+		tg_unloaded_warned = true;
+		return;
+	}
+
+	over = tg_rate_reserve(req, nreq, tg_mode == TG_MODE_ENFORCE);
+
+	for (int i = 0; i < nreq; i++)
+		not_counted |= req[i].not_counted;
+	/* say so, but at most once a minute per session: a flood must not flood the log */
+	if (not_counted &&
+		GetCurrentTimestamp() - tg_full_warned_at >= (TimestampTz) 60 * USECS_PER_SEC)
+	{
+		tg_full_warned_at = GetCurrentTimestamp();
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("tenant_guard rate-limit memory is full"),
+				 errdetail("Tenants created while it is full are not counted against the limits (%d tenant creations of the last hour fit).",
+						   tg_rate_capacity),
+				 errhint("Raise tenant_guard.rate_limit_capacity (needs a restart); for a bulk load, SET LOCAL the limits to -1.")));
+	}
+
+	if (over < 0)
+		return;
+
+	/* name the key; a long address is cut (the row itself is logged whole) */
+	if (req[over].kind == TG_RATE_EMAIL)
+	{
+		int			cut = pg_mbcliplen(ekey, (int) Min(eklen, INT_MAX), TG_RATE_DISPLAY_MAX);
+
+		req[over].display = (size_t) cut < eklen ? psprintf("%.*s...", cut, ekey)
+			: pnstrdup(ekey, eklen);
+	}
+	initStringInfo(&reason);
+	appendStringInfo(&reason, TG_RATE_REASON_PREFIX "%d tenant%s per hour per %s %s",
+					 req[over].limit, req[over].limit == 1 ? "" : "s",
+					 req[over].kind == TG_RATE_IP ? "IP" : "email",
+					 req[over].display);
+
+	if (tg_mode != TG_MODE_ENFORCE)
+	{
+		Datum		ip;
+		bool		ip_isnull;
+
+		ip = tg_client_addr_datum(&ip_isnull);
+		tg_log_write(TG_ACTION_LOGGED,
+					 tg_row_to_jsonb(tuple, RelationGetDescr(rel)),
+					 reason.data, ip, ip_isnull, NULL);
+		return;
+	}
+
+	tg_log_rejection(rel, tuple, reason.data);
+
+	if (req[over].kind == TG_RATE_IP)
+		ereport(ERROR,
+				(errcode(ERRCODE_TG_RATE_LIMITED),
+				 errmsg(TG_RATE_LIMITED_MESSAGE),
+				 errdetail_plural("At most %d tenant per hour may be created from one IP address; %s has reached that limit.",
+								  "At most %d tenants per hour may be created from one IP address; %s has reached that limit.",
+								  req[over].limit, req[over].limit, req[over].display)));
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_TG_RATE_LIMITED),
+				 errmsg(TG_RATE_LIMITED_MESSAGE),
+				 errdetail_plural("At most %d tenant per hour may be created with one e-mail address; %s has reached that limit.",
+								  "At most %d tenants per hour may be created with one e-mail address; %s has reached that limit.",
+								  req[over].limit, req[over].limit, req[over].display)));
+}
+
+Datum
+tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row, const TgText *email)
+{
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		tg_ratelimit_check(trigdata->tg_relation, row, email);
+	return PointerGetDatum(row);
+}
+
+/* ---------------------------------------------------------------------
+ * SQL functions
+ * ---------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(normalize_email);
+
+/* normalize_email(email text) RETURNS text: the key an address counts under. */
+Datum
+normalize_email(PG_FUNCTION_ARGS)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	size_t		len = VARSIZE_ANY_EXHDR(t);
+	char	   *out = palloc(len + 1);
+	size_t		klen = tg_email_key(VARDATA_ANY(t), len, out);
+
+	if (klen == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text_with_len(out, (int) klen));
+}
+
+/* ERROR unless the shared structure exists. */
+static void
+tg_rate_require_shmem(void)
+{
+	if (tg_rate == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tenant_guard rate limits are not enforced"),
+				 errdetail("tenant_guard is not in shared_preload_libraries."),
+				 errhint("Add tenant_guard to shared_preload_libraries and restart the server.")));
+}
+
+PG_FUNCTION_INFO_V1(rate_limit_usage);
+
+/*
+ * rate_limit_usage(kind text, value text, OUT created integer,
+ *					OUT pending integer)
+ * How many tenants the key of an IP address or an e-mail address counts
+ * now: created (committed within the last hour) and pending (in
+ * transactions still running, this one's included).
+ */
+Datum
+rate_limit_usage(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+	char	   *kind;
+	char	   *value;
+	TgRateReq	req;
+	TgRateCount cnt = {0};
+	TimestampTz now = 0;
+	int			idx;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("kind and value must not be null")));
+	tg_rate_require_shmem();
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	value = text_to_cstring(PG_GETARG_TEXT_PP(1));
+
+	if (strcmp(kind, "ip") == 0)
+	{
+		unsigned char key[TG_IP_KEY_MAX];
+		size_t		klen;
+		Datum		inet = DirectFunctionCall1(inet_in, CStringGetDatum(value));
+
+		/* canonical text of the address, then the same path as the GUC */
+		value = DatumGetCString(DirectFunctionCall1(inet_out, inet));
+		if (strchr(value, '/') != NULL)
+			*strchr(value, '/') = '\0';
+		klen = tg_rate_ip_key(value, key);
+		if (klen == 0)
+			elog(ERROR, "could not parse IP address \"%s\"", value);
+		tg_rate_req(&req, TG_RATE_IP, key, klen, 0);
+	}
+	else if (strcmp(kind, "email") == 0)
+	{
+		size_t		len = strlen(value);
+		char	   *k = palloc(len + 1);
+		size_t		klen = tg_email_key(value, len, k);
+
+		if (klen == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("an empty e-mail address is not counted")));
+		tg_rate_req(&req, TG_RATE_EMAIL, k, klen, 0);
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown rate-limit kind \"%s\"", kind),
+				 errhint("Use 'ip' or 'email'.")));
+
+	LWLockAcquire(tg_rate_lock(req.part), LW_EXCLUSIVE);
+	idx = tg_slot_find(req.part, req.hash, req.dbid, NULL);
+	if (idx >= 0 && !tg_slot_count(req.part, idx, &now, InvalidTransactionId, &cnt))
+		tg_slot_delete(req.part, idx);
+	LWLockRelease(tg_rate_lock(req.part));
+
+	values[0] = Int32GetDatum(cnt.confirmed);
+	values[1] = Int32GetDatum(cnt.mine + cnt.others);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(rate_limit_status);
+
+/*
+ * rate_limit_status() RETURNS (enforced, capacity, in_use, keys, refused,
+ * waited, not_counted): the state of the shared structure, cluster-wide.
+ */
+Datum
+rate_limit_status(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[7];
+	bool		nulls[7] = {false, false, false, false, false, false, false};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	values[0] = BoolGetDatum(tg_rate != NULL);
+	values[1] = Int32GetDatum(tg_rate_capacity);
+	if (tg_rate == NULL)
+	{
+		for (int i = 2; i < 7; i++)
+			nulls[i] = true;
+	}
+	else
+	{
+		int64		free_events = 0;
+		int64		keys = 0;
+
+		for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+		{
+			LWLockAcquire(tg_rate_lock(p), LW_SHARED);
+			free_events += tg_rate->part[p].nfree;
+			keys += tg_rate->part[p].nkeys;
+			LWLockRelease(tg_rate_lock(p));
+		}
+		values[1] = Int32GetDatum(tg_rate->per_part * TG_RATE_PARTITIONS);
+		values[2] = Int32GetDatum((int32) ((int64) tg_rate->per_part * TG_RATE_PARTITIONS - free_events));
+		values[3] = Int32GetDatum((int32) keys);
+		values[4] = Int64GetDatum((int64) pg_atomic_read_u64(&tg_rate->refused));
+		values[5] = Int64GetDatum((int64) pg_atomic_read_u64(&tg_rate->waits));
+		values[6] = Int64GetDatum((int64) pg_atomic_read_u64(&tg_rate->not_counted));
+	}
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(rate_limit_reset);
+
+/*
+ * rate_limit_reset() RETURNS bigint: forget the committed creations counted
+ * in this database (pending ones stay); returns how many were forgotten.
+ */
+Datum
+rate_limit_reset(PG_FUNCTION_ARGS)
+{
+	int64		forgotten = 0;
+	TimestampTz now = GetCurrentTimestamp();
+
+	(void) fcinfo;
+	tg_rate_require_shmem();
+
+	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+	{
+		LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
+		forgotten += tg_part_prune(p, MyDatabaseId, true, &now);
+		LWLockRelease(tg_rate_lock(p));
+	}
+	PG_RETURN_INT64(forgotten);
+}
+
+/* ---------------------------------------------------------------------
+ * Set-up
+ * ---------------------------------------------------------------------
+ */
+
+void
+tg_ratelimit_init(void)
+{
+	DefineCustomIntVariable("tenant_guard.max_tenants_per_hour_per_ip",
+							"Most tenants one client IP address may create in a sliding hour.",
+							"Counted by tenant_guard.client_addr (IPv6 by /64); no per-IP limit while it is unset. -1: no limit. Only superusers and tenant_guard_admin may raise it.",
+							&tg_max_per_ip,
+							3, -1, 1000000,
+							PGC_USERSET, 0,
+							tg_check_max_per_ip, NULL, NULL);
+
+	DefineCustomIntVariable("tenant_guard.max_tenants_per_hour_per_email",
+							"Most tenants one e-mail address may create in a sliding hour.",
+							"Counted by the normalised address (case, +tag, gmail dots). -1: no limit. Only superusers and tenant_guard_admin may raise it.",
+							&tg_max_per_email,
+							3, -1, 1000000,
+							PGC_USERSET, 0,
+							tg_check_max_per_email, NULL, NULL);
+
+	RegisterXactCallback(tg_rate_xact_callback, NULL);
+	RegisterSubXactCallback(tg_rate_subxact_callback, NULL);
+
+	/* the rest exists only when loaded at server start */
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+
+	DefineCustomIntVariable("tenant_guard.rate_limit_capacity",
+							"How many tenant creations (pending or of the last hour) the rate limits can remember.",
+							"About 48 bytes of shared memory each. When full, further creations are not counted (with a WARNING).",
+							&tg_rate_capacity,
+							262144, 1024, 16777216,
+							PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("tenant_guard.rate_limit_window",
+							"Length of the sliding window of the rate limits.",
+							"One hour: the limits are per hour. Shorter windows are for tests.",
+							&tg_rate_window,
+							3600, 1, 3600,
+							PGC_POSTMASTER, GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = tg_rate_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = tg_rate_shmem_startup;
+}

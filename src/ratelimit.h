@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * ratelimit.h
+ *	  Tenant-creation rate limits (ratelimit.c): per client IP and per
+ *	  normalised e-mail address, over a sliding one-hour window.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TENANT_GUARD_RATELIMIT_H
+#define TENANT_GUARD_RATELIMIT_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "commands/trigger.h"
+#include "utils/relcache.h"
+
+#include "checker.h"
+
+/*
+ * The message applications show when a limit refuses a tenant (SQLSTATE
+ * TG002, HTTP 429).  Like the suspicious-data message it is meant for end
+ * users; keep the wording stable.
+ */
+#define TG_RATE_LIMITED_MESSAGE \
+	"Too many tenants created recently. Please try again later."
+
+/* Every log reason of a rate-limit refusal starts with this. */
+#define TG_RATE_REASON_PREFIX "rate limit: "
+
+/* GUC variables */
+extern int	tg_max_per_ip;
+extern int	tg_max_per_email;
+extern int	tg_rate_capacity;
+extern int	tg_rate_window;
+
+/* Define the GUCs, hooks and callbacks; called from _PG_init. */
+extern void tg_ratelimit_init(void);
+
+/*
+ * Count a tenant about to be inserted against the limits; refuses it with
+ * SQLSTATE TG002 (enforce mode) or logs it (log mode) when a limit is
+ * reached.  email is the row's e-mail field (data NULL: absent).
+ */
+extern void tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email);
+
+/*
+ * Optional, before the checker runs: normalise the row's e-mail and start
+ * loading its shared slot, so that the cache miss overlaps the checker.
+ * tg_ratelimit_check() uses the result when given the same field.
+ */
+extern void tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email);
+
+/*
+ * The guard trigger's exit for a row it keeps: an INSERTed row is counted
+ * (tg_ratelimit_check), then the row is returned to the executor.
+ */
+extern Datum tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row,
+							   const TgText *email);
+
+#endif							/* TENANT_GUARD_RATELIMIT_H */
