@@ -85,6 +85,14 @@ double		tg_purge_max_share = 0.5;
 /* Temp tables with more rows than this are ANALYZEd before the next join. */
 #define TG_ANALYZE_ROWS 1000
 
+/*
+ * Memory a hash join takes per row of a temp table of keys (about 60
+ * bytes for a bigint key, measured), with room; and the most one purge
+ * join may hash in memory before it spills to disk in batches.
+ */
+#define TG_HASH_ROW_BYTES 128
+#define TG_HASH_MAX_KB (1024 * 1024)
+
 /* One tenant to purge. */
 typedef struct TgTarget
 {
@@ -117,6 +125,7 @@ typedef struct TgWork
 {
 	TgTable    *table;
 	char	   *tmp;			/* pg_temp table holding them */
+	uint64		rows;			/* how many */
 } TgWork;
 
 /* An ON DELETE SET NULL / SET DEFAULT edge to apply at the end. */
@@ -126,6 +135,7 @@ typedef struct TgPending
 	TgTable    *parent;
 	TgTable    *child;
 	char	   *tmp;
+	uint64		rows;			/* rows in tmp */
 } TgPending;
 
 /* Everything one purge call knows. */
@@ -233,8 +243,8 @@ tg_debug_statement(const char *sql, TimestampTz start)
 	if (!message_level_is_interesting(DEBUG1))
 		return;
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-	elog(DEBUG1, "tenant_guard purge: %.3f ms, " UINT64_FORMAT " rows: %s",
-		 secs * 1000.0 + usecs / 1000.0, SPI_processed, sql);
+	elog(DEBUG1, "tenant_guard purge: %.3f ms, " UINT64_FORMAT " rows, work_mem %d: %s",
+		 secs * 1000.0 + usecs / 1000.0, SPI_processed, work_mem, sql);
 }
 
 /*
@@ -542,6 +552,32 @@ tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
 }
 
 /*
+ * Room for the next statement to hash rows rows of a temp table in one
+ * batch: raise work_mem (never lower it) until work_mem times
+ * hash_mem_multiplier holds them, up to TG_HASH_MAX_KB.  A hash join that
+ * does not fit splits both sides into batch files, and at ten times the
+ * benchmark's rows that doubles the purge's time.  Returns the GUC nest
+ * level to pop after the statement.
+ */
+static int
+tg_hash_room(uint64 rows)
+{
+	int			nest = NewGUCNestLevel();
+	double		need_kb = Min((double) rows * TG_HASH_ROW_BYTES / 1024.0, TG_HASH_MAX_KB);
+	double		kb = need_kb / Max(hash_mem_multiplier, 1.0);
+
+	if (kb > (double) work_mem)
+	{
+		char		value[32];
+
+		snprintf(value, sizeof(value), "%.0f", Min(kb + 1.0, (double) MAX_KILOBYTES));
+		(void) set_config_option("work_mem", value,
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
+	return nest;
+}
+
+/*
  * ANALYZE a temp table for the next level's join.  Its join columns hold
  * keys the child tables reference, unique or nearly: a small sample tells
  * the planner that as well as the default one, at a tenth of the cost.
@@ -606,6 +642,7 @@ tg_delete_root(TgPurge *p)
 	char	   *tmp = tg_new_tmp(p);
 	const char *only = p->root_kind == 'p' ? "" : "ONLY ";
 	TgWork	   *w;
+	uint64		n;
 
 	initStringInfo(&list);
 	appendStringInfoString(&list, "x.ord, pg_catalog.to_jsonb(r.*)::pg_catalog.text AS tg_row");
@@ -618,7 +655,7 @@ tg_delete_root(TgPurge *p)
 			appendStringInfo(&list, ", NULL::pg_catalog.text AS tg_f%d", i);
 	}
 	tg_returning_list(&list, root, "r");
-	tg_delete_into(p, root, tmp,
+	n = tg_delete_into(p, root, tmp,
 				   psprintf("SELECT %s FROM %s%s r, pg_temp.tg_purge_targets x",
 							list.data, only, p->root_name),
 				   psprintf("DELETE FROM %s%s r USING pg_temp.tg_purge_targets x"
@@ -631,6 +668,7 @@ tg_delete_root(TgPurge *p)
 	w = palloc(sizeof(TgWork));
 	w->table = root;
 	w->tmp = tmp;
+	w->rows = n;
 	p->work = lappend(p->work, w);
 }
 
@@ -666,20 +704,23 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 	{
 		char	   *tmp = tg_new_tmp(p);
 		StringInfoData list;
+		uint64		n;
 
 		initStringInfo(&list);
 		appendStringInfoString(&list, "p.ord");
 		tg_returning_list(&list, c, "c");
 		appendStringInfo(&sql, " RETURNING %s", list.data);
-		if (tg_delete_into(p, c, tmp,
+		n = tg_delete_into(p, c, tmp,
 						   psprintf("SELECT %s FROM %s%s c, %s p",
 									list.data, only, c->qualname, w->tmp),
-						   sql.data, c->deleted) > 0)
+						   sql.data, c->deleted);
+		if (n > 0)
 		{
 			TgWork	   *next = palloc(sizeof(TgWork));
 
 			next->table = c;
 			next->tmp = tmp;
+			next->rows = n;
 			p->work = lappend(p->work, next);
 		}
 	}
@@ -761,10 +802,16 @@ tg_run(TgPurge *p)
 				pd->parent = w->table;
 				pd->child = tg_table(p, e->child, e->child_kind);
 				pd->tmp = w->tmp;
+				pd->rows = w->rows;
 				p->pending = lappend(p->pending, pd);
 			}
 			else
+			{
+				int			room = tg_hash_room(w->rows);
+
 				tg_delete_edge(p, w, e);
+				AtEOXact_GUC(true, room);
+			}
 		}
 		done = lappend(done, w);
 	}
@@ -807,7 +854,13 @@ tg_run(TgPurge *p)
 	/* triggers back on for the updates: SET DEFAULT values get checked */
 	AtEOXact_GUC(true, nest);
 	foreach(lc, p->pending)
-		tg_apply_pending(p, lfirst(lc));
+	{
+		TgPending  *pd = lfirst(lc);
+		int			room = tg_hash_room(pd->rows);
+
+		tg_apply_pending(p, pd);
+		AtEOXact_GUC(true, room);
+	}
 }
 
 /*
