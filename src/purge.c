@@ -25,6 +25,14 @@
  *		 Every row carries the ordinal of the tenant it belongs to, so rows
  *		 are counted per tenant and table.  PostgreSQL's per-row RI triggers
  *		 stay quiet: their work is exactly what this loop does, set-based.
+ *		 Each statement is one join (a hash join, as a rule) against an
+ *		 ANALYZEd temp table, with work_mem raised so that the hash fits
+ *		 in memory (tg_hash_room); RETURNING goes straight into the next
+ *		 level's temp table; a leaf table's rows are counted inside the
+ *		 join by purge_tally() (no RETURNING, which would fetch every row
+ *		 back), checked against the rows deleted, and counted again the
+ *		 exact way if a concurrent change made the two differ
+ *		 (tg_run_counted).
  *		 Deleting a parent before its children is what keeps concurrent
  *		 writers safe: a row inserted under a tenant must lock the parent
  *		 row (FOR KEY SHARE), which our DELETE holds or waits for, so every
