@@ -10,7 +10,8 @@
 # VACUUM ANALYZEs and CHECKPOINTs, then times
 #   native: DELETE FROM native.tenants WHERE id <> ALL (kept ids)
 #   purge:  tenant_guard.purge_test_tenants(dry_run => false, force => true)
-# alternating which goes first.  Prints each run and the median ratio.
+# alternating which goes first.  Prints each run, the median ratio and
+# the median times (compare those across SCALE runs for the scaling target).
 #
 #   bash bench/purge.sh              # 3 runs at scale 1
 #   RUNS=5 SCALE=10 bash bench/purge.sh   # 10x the dependents (slow)
@@ -80,6 +81,8 @@ purge_sql="SELECT count(*) FROM tenant_guard.purge_test_tenants(dry_run => false
 
 say "scale $SCALE: $((1848 * 555 * SCALE)) dependent rows per copy, $RUNS runs"
 ratios=()
+natives=()
+purges=()
 for run in $(seq 1 "$RUNS"); do
 	load native "$SCALE"
 	load purge "$SCALE"
@@ -98,10 +101,18 @@ SQL
 	check=$(psql_pg -Atq -c "SELECT (SELECT count(*) FROM native.tenants) || '/' || (SELECT count(*) FROM purge.tenants) || ' tenants left, ' || (SELECT count(*) FROM native.comments) || '/' || (SELECT count(*) FROM purge.comments) || ' comments left'")
 	ratio=$(awk -v p="$p" -v n="$n" 'BEGIN { printf "%.3f", p / n }')
 	ratios+=("$ratio")
+	natives+=("$n")
+	purges+=("$p")
 	printf 'run %d: %s dependent rows; native %8.1f ms, purge %8.1f ms, purge/native %s (%s)\n' \
 		"$run" "$dep_before" "$n" "$p" "$ratio" "$check"
 done
-median=$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+median_of() {
+	printf '%s\n' "$@" | sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+median=$(median_of "${ratios[@]}")
 echo
 echo "median purge/native at scale $SCALE: $median  (target <= 0.75)"
+# for the scaling target (10 x the data in <= 11 x the time): compare these across SCALE runs
+echo "median ms at scale $SCALE: native $(median_of "${natives[@]}"), purge $(median_of "${purges[@]}")"
+echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(date -u +%Y-%m-%d)"

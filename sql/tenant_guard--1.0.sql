@@ -983,6 +983,18 @@ LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) IS
   'Remove test tenants and everything that depends on them (foreign keys and add_tenant_table() tables), one row per tenant with rows deleted per table. dry_run (default) reports exactly what a real run would do and rolls it back; ids NULL = the tenants the checker flags, minus protected ones';
 
+-- Counts a purge's leaf rows per tenant inside its DELETE (see purge.c).
+-- Left executable by PUBLIC: it changes no data and reads nothing; outside
+-- a purge of the same backend it only returns true, and a purge cross-checks
+-- its counts against the rows deleted, so no caller can skew them.
+CREATE FUNCTION tenant_guard.purge_tally(ord integer, key anyelement)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'purge_tally'
+LANGUAGE C VOLATILE PARALLEL UNSAFE COST 10;
+
+COMMENT ON FUNCTION tenant_guard.purge_tally(integer, anyelement) IS
+  'Internal to purge_test_tenants(): counts a deleted leaf row for its tenant during the purge''s DELETE; always true';
+
 -- Each call is one transaction: a huge purge runs as several batches.
 CREATE PROCEDURE tenant_guard.purge_test_tenants_in_batches(
     batch_size integer DEFAULT 100,

@@ -25,6 +25,14 @@
  *		 Every row carries the ordinal of the tenant it belongs to, so rows
  *		 are counted per tenant and table.  PostgreSQL's per-row RI triggers
  *		 stay quiet: their work is exactly what this loop does, set-based.
+ *		 Each statement is one join (a hash join, as a rule) against an
+ *		 ANALYZEd temp table, with work_mem raised so that the hash fits
+ *		 in memory (tg_hash_room); RETURNING goes straight into the next
+ *		 level's temp table; a leaf table's rows are counted inside the
+ *		 join by purge_tally() (no RETURNING, which would fetch every row
+ *		 back), checked against the rows deleted, and counted again the
+ *		 exact way if a concurrent change made the two differ
+ *		 (tg_run_counted).
  *		 Deleting a parent before its children is what keeps concurrent
  *		 writers safe: a row inserted under a tenant must lock the parent
  *		 row (FOR KEY SHARE), which our DELETE holds or waits for, so every
@@ -50,7 +58,10 @@
  */
 #include "postgres.h"
 
+#include "access/heapam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_operator.h"
@@ -67,6 +78,8 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -79,6 +92,14 @@ double		tg_purge_max_share = 0.5;
 
 /* Temp tables with more rows than this are ANALYZEd before the next join. */
 #define TG_ANALYZE_ROWS 1000
+
+/*
+ * Memory a hash join takes per row of a temp table of keys (about 60
+ * bytes for a bigint key, measured), with room; and the most one purge
+ * join may hash in memory before it spills to disk in batches.
+ */
+#define TG_HASH_ROW_BYTES 128
+#define TG_HASH_MAX_KB (1024 * 1024)
 
 /* One tenant to purge. */
 typedef struct TgTarget
@@ -112,6 +133,7 @@ typedef struct TgWork
 {
 	TgTable    *table;
 	char	   *tmp;			/* pg_temp table holding them */
+	uint64		rows;			/* how many */
 } TgWork;
 
 /* An ON DELETE SET NULL / SET DEFAULT edge to apply at the end. */
@@ -121,6 +143,7 @@ typedef struct TgPending
 	TgTable    *parent;
 	TgTable    *child;
 	char	   *tmp;
+	uint64		rows;			/* rows in tmp */
 } TgPending;
 
 /* Everything one purge call knows. */
@@ -159,18 +182,27 @@ typedef struct TgPurge
 	List	   *tmps;			/* names of temp tables to drop */
 	char	   *root_tmp;		/* the one holding the deleted tenant rows */
 	int			ntmp;
+	bool		tally;			/* count leaf rows with purge_tally() */
+	bool		tally_missed;	/* a tally did not match: count again */
 	MemoryContext resultcxt;	/* where results live */
 } TgPurge;
 
-/* A DestReceiver that counts rows per tenant ordinal (column 1). */
+/*
+ * A DestReceiver that counts rows per tenant ordinal (column 1) and, when
+ * rel is set, stores them in that temp table: DELETE ... RETURNING goes
+ * straight into the next level's table, with no CTE tuplestore between.
+ */
 typedef struct TgCountReceiver
 {
 	DestReceiver pub;
 	int64	   *counts;
 	int			n;
+	Relation	rel;			/* NULL: count only */
+	BulkInsertState bistate;
+	CommandId	cid;
 } TgCountReceiver;
 
-/* Count one row for its tenant. */
+/* Count one row for its tenant; store it if there is a table. */
 static bool
 tg_count_receive(TupleTableSlot *slot, DestReceiver *self)
 {
@@ -185,16 +217,21 @@ tg_count_receive(TupleTableSlot *slot, DestReceiver *self)
 		if (ord >= 1 && ord <= r->n)
 			r->counts[ord]++;
 	}
+	if (r->rel)
+		table_tuple_insert(r->rel, slot, r->cid, TABLE_INSERT_SKIP_FSM, r->bistate);
 	return true;
 }
 
-/* Nothing to set up or tear down. */
+/* Inserts carry the command id of the statement that returns the rows. */
 static void
 tg_count_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
-	(void) self;
+	TgCountReceiver *r = (TgCountReceiver *) self;
+
 	(void) operation;
 	(void) typeinfo;
+	if (r->rel)
+		r->cid = GetCurrentCommandId(true);
 }
 
 /* Nothing to tear down. */
@@ -214,13 +251,16 @@ tg_debug_statement(const char *sql, TimestampTz start)
 	if (!message_level_is_interesting(DEBUG1))
 		return;
 	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-	elog(DEBUG1, "tenant_guard purge: %.3f ms, " UINT64_FORMAT " rows: %s",
-		 secs * 1000.0 + usecs / 1000.0, SPI_processed, sql);
+	elog(DEBUG1, "tenant_guard purge: %.3f ms, " UINT64_FORMAT " rows, work_mem %d: %s",
+		 secs * 1000.0 + usecs / 1000.0, SPI_processed, work_mem, sql);
 }
 
-/* Run sql, counting its result rows (first column: ordinal) into counts. */
+/*
+ * Run sql, counting its result rows (first column: ordinal) into counts;
+ * with rel, also store them in that table.
+ */
 static uint64
-tg_exec_counting(const char *sql, int64 *counts, int n)
+tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel)
 {
 	TgCountReceiver r;
 	SPIExecuteOptions options;
@@ -235,6 +275,9 @@ tg_exec_counting(const char *sql, int64 *counts, int n)
 	r.pub.mydest = DestNone;
 	r.counts = counts;
 	r.n = n;
+	r.rel = rel;
+	if (rel)
+		r.bistate = GetBulkInsertState();
 
 	memset(&options, 0, sizeof(options));
 	options.dest = (DestReceiver *) &r;
@@ -242,6 +285,11 @@ tg_exec_counting(const char *sql, int64 *counts, int n)
 	rc = SPI_execute_extended(sql, &options);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_extended failed: %s (%s)", SPI_result_code_string(rc), sql);
+	if (rel)
+	{
+		FreeBulkInsertState(r.bistate);
+		table_finish_bulk_insert(rel, TABLE_INSERT_SKIP_FSM);
+	}
 	tg_debug_statement(sql, start);
 	return SPI_processed;
 }
@@ -257,6 +305,84 @@ tg_exec(const char *sql)
 		elog(ERROR, "SPI_execute failed: %s (%s)", SPI_result_code_string(rc), sql);
 	tg_debug_statement(sql, start);
 	return SPI_processed;
+}
+
+/*
+ * The tally.  RETURNING makes the executor fetch every deleted row back
+ * from the heap, which is a third of a big leaf DELETE's time; a leaf
+ * table's rows are needed only as counts per tenant.  So a leaf DELETE
+ * carries "AND tenant_guard.purge_tally(p.ord, c.key)" as its last join
+ * condition instead, and this counts each call for its tenant.  A call is
+ * not a deletion: the executor re-checks a row a concurrent transaction
+ * updated (a second call) and skips one it deleted (no deletion).  Every
+ * deleted row made at least one call, so calls = rows deleted proves the
+ * counts exact; anything else makes the purge roll back and count again
+ * with RETURNING (tg_run_counted).
+ */
+typedef struct TgTally
+{
+	int64	   *counts;			/* per tenant ordinal, [0..n] */
+	int			n;
+	uint64		calls;			/* every call */
+	uint64		counted;		/* calls with an ordinal in 1..n */
+} TgTally;
+
+/* The tally of the statement running now; NULL: none. */
+static TgTally *tg_tally = NULL;
+
+PG_FUNCTION_INFO_V1(purge_tally);
+
+/*
+ * purge_tally(ord integer, key anyelement) RETURNS boolean: true; counts
+ * ord while a purge's leaf DELETE of this backend runs, else nothing.
+ */
+Datum
+purge_tally(PG_FUNCTION_ARGS)
+{
+	TgTally    *t = tg_tally;
+
+	if (t != NULL)
+	{
+		t->calls++;
+		if (!PG_ARGISNULL(0))
+		{
+			int32		ord = PG_GETARG_INT32(0);
+
+			if (ord >= 1 && ord <= t->n)
+			{
+				t->counts[ord]++;
+				t->counted++;
+			}
+		}
+	}
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * Run a leaf DELETE whose join calls purge_tally(), counting into counts;
+ * false when the tally does not match the rows deleted.
+ */
+static bool
+tg_exec_tallied(const char *sql, int64 *counts, int n)
+{
+	TgTally		tally;
+	TgTally    *saved = tg_tally;
+	volatile uint64 deleted = 0;
+
+	memset(&tally, 0, sizeof(tally));
+	tally.counts = counts;
+	tally.n = n;
+	tg_tally = &tally;
+	PG_TRY();
+	{
+		deleted = tg_exec(sql);
+	}
+	PG_FINALLY();
+	{
+		tg_tally = saved;
+	}
+	PG_END_TRY();
+	return tally.calls == deleted && tally.counted == deleted;
 }
 
 /* A fresh temp table name. */
@@ -433,14 +559,85 @@ tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
 						 parent_alias, e->referenced);
 }
 
-/* Count the rows of a temp table per tenant into counts; ANALYZE it. */
-static uint64
-tg_count_tmp(TgPurge *p, const char *tmp, int64 *counts)
+/*
+ * Room for the next statement to hash rows rows of a temp table in one
+ * batch: raise work_mem (never lower it) until work_mem times
+ * hash_mem_multiplier holds them, up to TG_HASH_MAX_KB.  A hash join that
+ * does not fit splits both sides into batch files, and at ten times the
+ * benchmark's rows that doubles the purge's time.  Returns the GUC nest
+ * level to pop after the statement.
+ */
+static int
+tg_hash_room(uint64 rows)
 {
-	uint64		n = tg_exec_counting(psprintf("SELECT ord FROM %s", tmp), counts, p->ntargets);
+	int			nest = NewGUCNestLevel();
+	double		need_kb = Min((double) rows * TG_HASH_ROW_BYTES / 1024.0, TG_HASH_MAX_KB);
+	double		kb = need_kb / Max(hash_mem_multiplier, 1.0);
 
+	if (kb > (double) work_mem)
+	{
+		char		value[32];
+
+		snprintf(value, sizeof(value), "%.0f", Min(kb + 1.0, (double) MAX_KILOBYTES));
+		(void) set_config_option("work_mem", value,
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
+	return nest;
+}
+
+/*
+ * ANALYZE a temp table for the next level's join.  Its join columns hold
+ * keys the child tables reference, unique or nearly: a small sample tells
+ * the planner that as well as the default one, at a tenth of the cost.
+ */
+static void
+tg_analyze(const char *tmp, TgTable *t)
+{
+	int			nest;
+	StringInfoData sql;
+	ListCell   *lc;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "ANALYZE %s (", tmp);
+	if (t->needs_rel)
+		appendStringInfoString(&sql, "tg_rel, ");
+	foreach(lc, t->needed)
+		appendStringInfo(&sql, "%s, ", tg_tmp_col(lfirst(lc)));
+	if (sql.data[sql.len - 1] == '(')
+		return;					/* nothing joins on it */
+	sql.len -= 2;
+	appendStringInfoChar(&sql, ')');
+
+	nest = NewGUCNestLevel();
+	(void) set_config_option("default_statistics_target", "10",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	tg_exec(sql.data);
+	AtEOXact_GUC(true, nest);
+}
+
+/*
+ * Create temp table tmp (for rows of t) with the columns of the query shape
+ * (SELECT ... WITH NO DATA), run the DELETE ... RETURNING sql straight into it,
+ * counting its rows per tenant into counts; ANALYZE it when it is big, so
+ * that the next level's join is planned on real numbers.
+ */
+static uint64
+tg_delete_into(TgPurge *p, TgTable *t, const char *tmp, const char *shape,
+			   const char *sql, int64 *counts)
+{
+	Oid			relid;
+	Relation	rel;
+	uint64		n;
+
+	tg_exec(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS %s WITH NO DATA", tmp, shape));
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(tmp)),
+							 NoLock, false);
+	/* we created it: AccessExclusiveLock is ours until the end */
+	rel = table_open(relid, NoLock);
+	n = tg_exec_counting(sql, counts, p->ntargets, rel);
+	table_close(rel, NoLock);
 	if (n > TG_ANALYZE_ROWS)
-		tg_exec(psprintf("ANALYZE %s", tmp));
+		tg_analyze(tmp, t);
 	return n;
 }
 
@@ -449,35 +646,37 @@ static void
 tg_delete_root(TgPurge *p)
 {
 	TgTable    *root = linitial(p->tables);
-	StringInfoData sql;
+	StringInfoData list;
 	char	   *tmp = tg_new_tmp(p);
+	const char *only = p->root_kind == 'p' ? "" : "ONLY ";
 	TgWork	   *w;
+	uint64		n;
 
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "CREATE TEMP TABLE %s ON COMMIT DROP AS"
-					 " WITH d AS (DELETE FROM %s%s r USING pg_temp.tg_purge_targets x"
-					 " WHERE r.%s %s x.key"
-					 " RETURNING x.ord, pg_catalog.to_jsonb(r.*)::pg_catalog.text AS tg_row",
-					 tmp, p->root_kind == 'p' ? "" : "ONLY ", p->root_name,
-					 quote_identifier(p->keycol), p->keyeq);
+	initStringInfo(&list);
+	appendStringInfoString(&list, "x.ord, pg_catalog.to_jsonb(r.*)::pg_catalog.text AS tg_row");
 	for (int i = 0; i < TG_NUM_FIELDS; i++)
 	{
 		if (p->fieldcol[i])
-			appendStringInfo(&sql, ", r.%s::pg_catalog.text AS tg_f%d",
+			appendStringInfo(&list, ", r.%s::pg_catalog.text AS tg_f%d",
 							 quote_identifier(p->fieldcol[i]), i);
 		else
-			appendStringInfo(&sql, ", NULL::pg_catalog.text AS tg_f%d", i);
+			appendStringInfo(&list, ", NULL::pg_catalog.text AS tg_f%d", i);
 	}
-	tg_returning_list(&sql, root, "r");
-	appendStringInfoString(&sql, ") SELECT * FROM d");
-	tg_exec(sql.data);
-	tg_count_tmp(p, tmp, root->deleted);
+	tg_returning_list(&list, root, "r");
+	n = tg_delete_into(p, root, tmp,
+				   psprintf("SELECT %s FROM %s%s r, pg_temp.tg_purge_targets x",
+							list.data, only, p->root_name),
+				   psprintf("DELETE FROM %s%s r USING pg_temp.tg_purge_targets x"
+							" WHERE r.%s %s x.key RETURNING %s",
+							only, p->root_name, quote_identifier(p->keycol), p->keyeq,
+							list.data),
+				   root->deleted);
 	p->root_tmp = tmp;
 
 	w = palloc(sizeof(TgWork));
 	w->table = root;
 	w->tmp = tmp;
+	w->rows = n;
 	p->work = lappend(p->work, w);
 }
 
@@ -490,36 +689,46 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 	const char *only = e->child_kind == 'p' ? "" : "ONLY ";
 
 	initStringInfo(&sql);
+	appendStringInfo(&sql, "DELETE FROM %s%s c USING %s p WHERE ",
+					 only, c->qualname, w->tmp);
+	tg_edge_condition(&sql, e, "p", "c");
 	if (c->needed == NIL && !c->needs_rel)
 	{
-		/* a leaf: nothing references it, count straight off RETURNING */
-		appendStringInfo(&sql, "DELETE FROM %s%s c USING %s p WHERE ",
-						 only, c->qualname, w->tmp);
-		tg_edge_condition(&sql, e, "p", "c");
-		appendStringInfoString(&sql, " RETURNING p.ord");
-		tg_exec_counting(sql.data, c->deleted, p->ntargets);
+		/* a leaf: nothing references it, only its counts are needed */
+		if (p->tally)
+		{
+			appendStringInfo(&sql, " AND " TG_SCHEMA ".purge_tally(p.ord, c.%s)",
+							 quote_identifier(e->child_cols[0]));
+			if (!tg_exec_tallied(sql.data, c->deleted, p->ntargets))
+				p->tally_missed = true;
+		}
+		else
+		{
+			appendStringInfoString(&sql, " RETURNING p.ord");
+			tg_exec_counting(sql.data, c->deleted, p->ntargets, NULL);
+		}
 	}
 	else
 	{
 		char	   *tmp = tg_new_tmp(p);
+		StringInfoData list;
 		uint64		n;
 
-		appendStringInfo(&sql,
-						 "CREATE TEMP TABLE %s ON COMMIT DROP AS"
-						 " WITH d AS (DELETE FROM %s%s c USING %s p WHERE ",
-						 tmp, only, c->qualname, w->tmp);
-		tg_edge_condition(&sql, e, "p", "c");
-		appendStringInfoString(&sql, " RETURNING p.ord");
-		tg_returning_list(&sql, c, "c");
-		appendStringInfoString(&sql, ") SELECT * FROM d");
-		tg_exec(sql.data);
-		n = tg_count_tmp(p, tmp, c->deleted);
+		initStringInfo(&list);
+		appendStringInfoString(&list, "p.ord");
+		tg_returning_list(&list, c, "c");
+		appendStringInfo(&sql, " RETURNING %s", list.data);
+		n = tg_delete_into(p, c, tmp,
+						   psprintf("SELECT %s FROM %s%s c, %s p",
+									list.data, only, c->qualname, w->tmp),
+						   sql.data, c->deleted);
 		if (n > 0)
 		{
 			TgWork	   *next = palloc(sizeof(TgWork));
 
 			next->table = c;
 			next->tmp = tmp;
+			next->rows = n;
 			p->work = lappend(p->work, next);
 		}
 	}
@@ -543,7 +752,7 @@ tg_apply_pending(TgPurge *p, TgPending *pd)
 	appendStringInfo(&sql, " FROM %s p WHERE ", pd->tmp);
 	tg_edge_condition(&sql, e, "p", "c");
 	appendStringInfoString(&sql, " RETURNING p.ord");
-	tg_exec_counting(sql.data, pd->child->updated, p->ntargets);
+	tg_exec_counting(sql.data, pd->child->updated, p->ntargets, NULL);
 
 	/*
 	 * A default equal to a deleted key leaves the row as it was, and
@@ -582,7 +791,7 @@ tg_run(TgPurge *p)
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 
 	tg_delete_root(p);
-	while (p->work != NIL)
+	while (p->work != NIL && !p->tally_missed)
 	{
 		TgWork	   *w = linitial(p->work);
 
@@ -591,6 +800,8 @@ tg_run(TgPurge *p)
 		{
 			TgFkEdge   *e = lfirst(lc);
 
+			if (p->tally_missed)
+				break;
 			if (e->action == 'n' || e->action == 'd')
 			{
 				TgPending  *pd = palloc(sizeof(TgPending));
@@ -599,12 +810,24 @@ tg_run(TgPurge *p)
 				pd->parent = w->table;
 				pd->child = tg_table(p, e->child, e->child_kind);
 				pd->tmp = w->tmp;
+				pd->rows = w->rows;
 				p->pending = lappend(p->pending, pd);
 			}
 			else
+			{
+				int			room = tg_hash_room(w->rows);
+
 				tg_delete_edge(p, w, e);
+				AtEOXact_GUC(true, room);
+			}
 		}
 		done = lappend(done, w);
+	}
+	if (p->tally_missed)
+	{
+		/* tg_run_counted rolls this back and runs again */
+		AtEOXact_GUC(true, nest);
+		return;
 	}
 
 	/* step 7, before anything else can fail on those rows */
@@ -639,7 +862,79 @@ tg_run(TgPurge *p)
 	/* triggers back on for the updates: SET DEFAULT values get checked */
 	AtEOXact_GUC(true, nest);
 	foreach(lc, p->pending)
-		tg_apply_pending(p, lfirst(lc));
+	{
+		TgPending  *pd = lfirst(lc);
+		int			room = tg_hash_room(pd->rows);
+
+		tg_apply_pending(p, pd);
+		AtEOXact_GUC(true, room);
+	}
+}
+
+/*
+ * Steps 5-7 in a subtransaction, leaf rows counted by the tally; if a
+ * tally missed (a concurrent transaction changed a row being deleted),
+ * roll that back and run again counting with RETURNING, which is exact
+ * whatever happens concurrently.
+ */
+static void
+tg_run_counted(TgPurge *p)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	ListCell   *lc;
+
+	p->tally = true;
+	p->tally_missed = false;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		tg_run(p);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	if (!p->tally_missed)
+	{
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		return;
+	}
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(cxt);
+	CurrentResourceOwner = owner;
+	elog(DEBUG1, "tenant_guard purge: a tally did not match the rows deleted; counting again with RETURNING");
+
+	/* the temp tables went with the subtransaction */
+	p->tally = false;
+	p->tally_missed = false;
+	p->work = NIL;
+	p->pending = NIL;
+	p->tmps = NIL;
+	p->root_tmp = NULL;
+	foreach(lc, p->tables)
+	{
+		TgTable    *t = lfirst(lc);
+
+		memset(t->deleted, 0, sizeof(int64) * (p->ntargets + 1));
+		memset(t->updated, 0, sizeof(int64) * (p->ntargets + 1));
+	}
+	tg_run(p);
+	if (p->tally_missed)
+		elog(ERROR, "purge stopped short without a tally");
 }
 
 /* What one purged tenant reports; lives in the caller's memory context. */
@@ -1118,7 +1413,7 @@ tg_purge(TgPurge *p)
 	if (p->ntargets > 0)
 	{
 		tg_plan(p);
-		tg_run(p);
+		tg_run_counted(p);
 		tg_read_root_rows(p, p->root_tmp);
 
 		for (int ord = 1; ord <= p->ntargets; ord++)
