@@ -23,6 +23,8 @@
  *	                   them (ASCII fast path; ICU for anything else)
  *	  checker_email.c  e-mail address parsing and rules
  *	  checker_rules.c  the built-in rule data, hash sets, the rule builder
+ *	  checker_fast.c   the fast path: proves short ASCII text clean in one
+ *	                   pass, or leaves it to the full word scan
  *
  *-------------------------------------------------------------------------
  */

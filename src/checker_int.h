@@ -58,6 +58,17 @@ extern bool tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value);
 
 /* Domain set values: kind + 1. */
 
+/* Slots of TgRules.clen2 (a power of two). */
+#define TG_CLEN2_SLOTS 256
+
+/* The clen2 slot of a key of two bytes or more. */
+static inline unsigned
+tg_clen2_slot(const char *s)
+{
+	return (((unsigned) (unsigned char) s[0] * 31u) ^ (unsigned char) s[1]) &
+		(TG_CLEN2_SLOTS - 1);
+}
+
 struct TgRules
 {
 	TgSet		keywords;		/* word -> TG_KW_* */
@@ -70,6 +81,9 @@ struct TgRules
 	 * compound prefixes: compounds are only split where one can start */
 	uint32_t	kwlens;
 	uint32_t	cprefixlens;
+	/* the same lengths by the key's first two bytes (hashed, see
+	 * tg_clen2_slot): where a compound may split, per word start */
+	uint32_t	clen2[TG_CLEN2_SLOTS];
 	bool		ascii_reasons;
 	bool		is_builtin;		/* the shared built-in copy: never freed */
 };
@@ -187,6 +201,22 @@ typedef struct TgWhere
 extern void tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
 						 TgScanMode mode, const char *data, size_t len,
 						 const char *stop, const TgWhere *where);
+
+/* Helpers of the word rules, shared with the fast path. */
+extern int	tg_compound_find(const TgRules *rules, const char *s, int n,
+							 int *ps, int *ss, bool *both);
+extern bool tg_is_keyboard(const char *s, int n);
+extern char tg_leet(char c);
+
+/* ---- the fast path (checker_fast.c) ---- */
+
+/*
+ * True when tg_scan_text() would add nothing to a verdict for this text:
+ * short ASCII text whose words no rule can touch.  False means "cannot
+ * tell": then the full scan decides.
+ */
+extern bool tg_screen_text(const TgRules *rules, TgScanMode mode,
+						   const char *data, size_t len, const char *stop);
 
 /* ---- e-mail (checker_email.c) ---- */
 

@@ -348,6 +348,23 @@ tg_set_free(TgSet *set)
 
 /* ---- building rules ---- */
 
+/*
+ * Put a key into the keyword set.  Every keyword put goes through here so
+ * that clen2 knows where a compound can split: the lengths of keys that
+ * are strong or weak keywords or compound prefixes, by their first two
+ * bytes (a later change of value leaves the bit: clen2 only prunes).
+ */
+static bool
+tg_kw_put(TgRules *rules, const char *key, size_t len, uint16_t value)
+{
+	int			s = (int) (value & TG_KW_STRENGTH_MASK) - 1;
+
+	if ((s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK ||
+		 (value & TG_KW_CPREFIX)) && len >= 2 && len < 32)
+		rules->clen2[tg_clen2_slot(key)] |= 1u << len;
+	return tg_set_put(&rules->keywords, key, len, value);
+}
+
 /* Remember the first two letters of a strong/weak keyword (compounds). */
 static void
 tg_rules_note_prefix(TgRules *rules, const char *w, size_t len)
@@ -413,21 +430,21 @@ tg_rules_add_word(TgRules *rules, const char *word, size_t len,
 		if (!tg_set_put(&rules->phrases, norm, n, (uint16_t) (strength + 1)))
 			return false;
 		/* mark the first word, so phrases are only looked up after it */
-		(void) tg_set_put(&rules->keywords, norm, first,
-						  tg_set_get(&rules->keywords, norm, first) | TG_KW_PHRASE1);
+		(void) tg_kw_put(rules, norm, first,
+						 tg_set_get(&rules->keywords, norm, first) | TG_KW_PHRASE1);
 		/* "do not use" is also caught written as one word: "donotuse" */
 		for (size_t i = 0; i < n; i++)
 			if (norm[i] != ' ')
 				joined[j++] = norm[i];
 		if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK ||
 			strength == TG_STRENGTH_IGNORE)
-			(void) tg_set_put(&rules->keywords, joined, j, (uint16_t) (strength + 1));
+			(void) tg_kw_put(rules, joined, j, (uint16_t) (strength + 1));
 		return true;
 	}
 	/* an operator's row keeps the built-in flags of the word */
 	value |= tg_set_get(&rules->keywords, norm, n) &
 		(TG_KW_STOP | TG_KW_CPREFIX | TG_KW_CSUFFIX | TG_KW_PHRASE1);
-	if (!tg_set_put(&rules->keywords, norm, n, value))
+	if (!tg_kw_put(rules, norm, n, value))
 		return false;
 	if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
 	{
@@ -556,11 +573,11 @@ tg_rules_load_builtin(TgRules *rules)
 	bool		ok = true;
 
 	for (int i = 0; i < lengthof_(builtin_stopwords); i++)
-		ok &= tg_set_put(&rules->keywords, builtin_stopwords[i],
+		ok &= tg_kw_put(rules, builtin_stopwords[i],
 						 strlen(builtin_stopwords[i]), TG_KW_STOP);
 	for (int i = 0; i < lengthof_(builtin_cprefixes); i++)
 	{
-		ok &= tg_set_put(&rules->keywords, builtin_cprefixes[i],
+		ok &= tg_kw_put(rules, builtin_cprefixes[i],
 						 strlen(builtin_cprefixes[i]), TG_KW_CPREFIX);
 		rules->cprefixlens |= 1u << strlen(builtin_cprefixes[i]);
 	}

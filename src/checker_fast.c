@@ -1,0 +1,350 @@
+/*-------------------------------------------------------------------------
+ *
+ * checker_fast.c
+ *	  The fast path of the deciding core: prove in one pass, without ICU,
+ *	  without allocating and without building any text, that the word
+ *	  rules (tg_scan_text in checker.c) would find nothing in a piece of
+ *	  text.  Part of the deciding core: no PostgreSQL headers.
+ *
+ * Nearly every real tenant is short ASCII text whose words are no rule's
+ * business: "Blue Harbor Robotics", "blue-harbor-robotics-rstv".  For
+ * those the full scan -- a TgWord per word, reason pieces, the phrase
+ * window, the spaced-letter run -- is work whose only result is "nothing".
+ * tg_screen_text() walks the same words the same way (same word and part
+ * boundaries, same keyword, phrase, compound, leetspeak and keyboard
+ * look-ups) and answers true only when none of them can fire; at the
+ * first sign of anything -- a keyword that is strong or weak, a phrase, a
+ * compound, a keyboard row, a repeated letter, a single letter (spaced
+ * "T.E.S.T"), a field of only generic words and numbers, any non-ASCII
+ * byte, an over-long text or word -- it answers false and the full scan
+ * decides.  So the fast path can only make a check faster, never change
+ * its verdict or its reason; test builds (-DTG_VERIFY_FAST_PATH) check
+ * every "true" against the full scan.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "checker_int.h"
+
+#include <string.h>
+
+/* Longer text takes the full scan (real names and addresses are short). */
+#define TG_SCREEN_MAX 256
+
+/* ASCII classes of a byte; 0 for separators and non-ASCII. */
+#define TG_C_LOWER	1
+#define TG_C_UPPER	2
+#define TG_C_DIGIT	4
+#define TG_C_HIGH	8			/* non-ASCII: the fast path gives up */
+
+static const uint8_t tg_cclass[256] = {
+#define X4(a) a, a, a, a
+#define X8(a) X4(a), X4(a)
+#define X16(a) X8(a), X8(a)
+	/* 0x00 - 0x2F: controls, space, punctuation */
+	X16(0), X16(0), X16(0),
+	/* 0x30 - 0x3F: digits, then : ; < = > ? */
+	X8(TG_C_DIGIT), TG_C_DIGIT, TG_C_DIGIT, 0, 0, 0, 0, 0, 0,
+	/* 0x40 - 0x5F: @ A-Z [ \ ] ^ _ */
+	0, X16(TG_C_UPPER), X8(TG_C_UPPER), TG_C_UPPER, TG_C_UPPER, 0, 0, 0, 0, 0,
+	/* 0x60 - 0x7F: ` a-z { | } ~ DEL */
+	0, X16(TG_C_LOWER), X8(TG_C_LOWER), TG_C_LOWER, TG_C_LOWER, 0, 0, 0, 0, 0,
+	/* 0x80 - 0xFF */
+	X16(TG_C_HIGH), X16(TG_C_HIGH), X16(TG_C_HIGH), X16(TG_C_HIGH),
+	X16(TG_C_HIGH), X16(TG_C_HIGH), X16(TG_C_HIGH), X16(TG_C_HIGH),
+#undef X16
+#undef X8
+#undef X4
+};
+
+/*
+ * A run of letters that is no keyword (of any strength, nor a stop word):
+ * can it be a compound ("testco") or keyboard mashing ("asdf")?  True when
+ * it is simply a real-looking word.
+ */
+static inline bool
+tg_screen_plain(const TgRules *rules, const char *s, int n)
+{
+	int			ps;
+	int			ss;
+	bool		both;
+
+	if (n >= 5 && tg_compound_find(rules, s, n, &ps, &ss, &both) != 0)
+		return false;
+	if (n >= 4 && tg_is_keyboard(s, n))
+		return false;
+	return true;
+}
+
+/*
+ * A word with digits in it ("doe123", "t3st"): can a leetspeak reading
+ * of it be a keyword or compound (as tg_scan_leet reads it: every digit
+ * as a letter, then with the trailing digits left as a number)?
+ */
+static bool
+tg_screen_leet(const TgRules *rules, const char *w, int n)
+{
+	for (int pass = 0; pass < 2; pass++)
+	{
+		char		folded[TG_WORD_MAX + 1];
+		int			m = n;
+		bool		changed = false;
+		bool		letters_only = true;
+		int			s;
+		int			ps;
+		int			ss;
+		bool		both;
+
+		if (pass == 1)
+		{
+			while (m > 0 && w[m - 1] >= '0' && w[m - 1] <= '9')
+				m--;
+			if (m == n)
+				break;
+		}
+		for (int i = 0; i < m; i++)
+		{
+			folded[i] = tg_leet(w[i]);
+			if (folded[i] >= '0' && folded[i] <= '9')
+				letters_only = false;
+			changed |= (folded[i] != w[i]);
+		}
+		if (!changed || !letters_only || m < 2)
+			continue;
+		s = tg_kw_strength(tg_set_get(&rules->keywords, folded, (size_t) m));
+		if (s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK)
+			return false;
+		if (tg_compound_find(rules, folded, m, &ps, &ss, &both) != 0)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * One letter part of a word (not the whole word, or the whole word with
+ * its keyword value v): adds to *nother when it is a real-looking word,
+ * returns false when a rule may fire.
+ */
+static inline bool
+tg_screen_letters(const TgRules *rules, const char *s, int n, uint16_t v,
+				  int *nother)
+{
+	int			strength = tg_kw_strength(v);
+
+	if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
+		return false;
+	if (strength >= 0 || (v & TG_KW_STOP))
+		return true;			/* generic, placeholder, stop word */
+	if (!tg_screen_plain(rules, s, n))
+		return false;
+	(*nother)++;
+	return true;
+}
+
+/*
+ * A word whose letters and digits may split into parts (as
+ * tg_word_ascii splits them: letter/digit changes, "aB", "ABc"): look at
+ * each part.  orig is the word as written (for the case), w lower-cased.
+ */
+static bool
+tg_screen_parts(const TgRules *rules, const unsigned char *orig,
+				const char *w, int n, uint16_t whole, int *nother)
+{
+	int			start = 0;
+	int			nparts = 0;
+
+	for (int i = 1; i <= n; i++)
+	{
+		bool		boundary;
+
+		if (i == n)
+			boundary = true;
+		else
+		{
+			unsigned char c = orig[i];
+			unsigned char pc = orig[i - 1];
+			bool		isdig = (tg_cclass[c] & TG_C_DIGIT) != 0;
+			bool		pdig = (tg_cclass[pc] & TG_C_DIGIT) != 0;
+
+			boundary = (pdig != isdig);
+			if (!boundary && !isdig)
+			{
+				bool		pup = (tg_cclass[pc] & TG_C_UPPER) != 0;
+				bool		up = (tg_cclass[c] & TG_C_UPPER) != 0;
+
+				if (!pup && up)
+					boundary = true;
+				else if (pup && up && i + 1 < n &&
+						 (tg_cclass[orig[i + 1]] & TG_C_LOWER))
+					boundary = true;
+			}
+		}
+		if (!boundary)
+			continue;
+		if (++nparts > TG_PARTS_MAX)
+			return false;		/* the full scan merges the rest */
+		if (!(tg_cclass[orig[start]] & TG_C_DIGIT))
+		{
+			int			len = i - start;
+			uint16_t	v = (start == 0 && len == n) ? whole :
+				tg_set_get(&rules->keywords, w + start, (size_t) len);
+
+			if (!tg_screen_letters(rules, w + start, len, v, nother))
+				return false;
+		}
+		start = i;
+	}
+	return true;
+}
+
+/* Is any phrase w0 w1 w2 (w0 may be absent) a rule? */
+static bool
+tg_screen_phrase(const TgRules *rules, const char *w0, int l0,
+				 const char *w1, int l1, const char *w2, int l2)
+{
+	char		key[3 * (TG_WORD_MAX + 1)];
+	int			n = 0;
+
+	if (w0 != NULL)
+	{
+		memcpy(key, w0, (size_t) l0);
+		n = l0;
+		key[n++] = ' ';
+	}
+	memcpy(key + n, w1, (size_t) l1);
+	n += l1;
+	key[n++] = ' ';
+	memcpy(key + n, w2, (size_t) l2);
+	n += l2;
+	return tg_set_get(&rules->phrases, key, (size_t) n) != 0;
+}
+
+/* Would tg_scan_text() find nothing in data[0..len)?  See the header. */
+bool
+tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
+			   size_t len, const char *stop)
+{
+	const unsigned char *s = (const unsigned char *) data;
+	char		lc[TG_SCREEN_MAX];
+	int			n = (int) len;
+	int			i = 0;
+	int			nother = 0;
+	/* the two previous words (in lc) and their keyword values: phrases */
+	int			prev_off[2] = {0, 0};
+	int			prev_len[2] = {0, 0};
+	uint16_t	prev_v[2] = {0, 0};
+	int			nprev = 0;
+
+	if (stop != NULL || len > TG_SCREEN_MAX)
+		return false;
+
+	while (i < n)
+	{
+		int			start;
+		int			wl;
+		int			nletters = 0;
+		int			ndigits = 0;
+		bool		inner_upper = false;
+		bool		same = true;
+		bool		hex = true;
+		const char *w;
+		uint16_t	v;
+		int			strength;
+
+		/* separators */
+		while (i < n && (tg_cclass[s[i]] & (TG_C_LOWER | TG_C_UPPER | TG_C_DIGIT)) == 0)
+		{
+			if (s[i] >= 0x80)
+				return false;
+			i++;
+		}
+		if (i >= n)
+			break;
+
+		/* a word: lower-case it into lc, counting what it is made of */
+		start = i;
+		for (; i < n; i++)
+		{
+			unsigned char c = s[i];
+			uint8_t		cl = tg_cclass[c];
+
+			if (cl & TG_C_LOWER)
+			{
+				nletters++;
+				hex &= (c <= 'f');
+			}
+			else if (cl & TG_C_UPPER)
+			{
+				c += 'a' - 'A';
+				nletters++;
+				hex &= (c <= 'f');
+				inner_upper |= (i > start);
+			}
+			else if (cl & TG_C_DIGIT)
+				ndigits++;
+			else
+				break;
+			lc[i] = (char) c;
+			same &= (c == (unsigned char) lc[start]);
+		}
+		if (i < n && s[i] >= 0x80)
+			return false;		/* the word goes on in non-ASCII */
+		wl = i - start;
+		w = lc + start;
+		if (wl > TG_WORD_MAX)
+			return false;		/* a cut word: the full scan */
+		if (nletters == 1 && ndigits == 0)
+			return false;		/* a single letter: "T.E.S.T" */
+		if (same && wl >= 4 && nletters > 0)
+			return false;		/* repeated characters */
+
+		v = tg_set_get(&rules->keywords, w, (size_t) wl);
+
+		/* phrases ending with this word */
+		if (nprev >= 1 && (prev_v[1] & TG_KW_PHRASE1) &&
+			tg_screen_phrase(rules, NULL, 0, lc + prev_off[1], prev_len[1], w, wl))
+			return false;
+		if (nprev >= 2 && (prev_v[0] & TG_KW_PHRASE1) &&
+			tg_screen_phrase(rules, lc + prev_off[0], prev_len[0],
+							 lc + prev_off[1], prev_len[1], w, wl))
+			return false;
+		prev_off[0] = prev_off[1];
+		prev_len[0] = prev_len[1];
+		prev_v[0] = prev_v[1];
+		prev_off[1] = start;
+		prev_len[1] = wl;
+		prev_v[1] = v;
+		nprev++;
+
+		/* the word, classified as tg_scan_classify does */
+		if (nletters == 0)
+			continue;			/* a number */
+		strength = tg_kw_strength(v);
+		if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
+			return false;
+		if (strength >= 0 || (v & TG_KW_STOP))
+			continue;			/* generic, placeholder, stop word */
+		if (ndigits > 0)
+		{
+			if (hex && wl >= 4)
+				continue;		/* a hex string */
+			if (!tg_screen_leet(rules, w, wl))
+				return false;
+		}
+		if (ndigits == 0 && !inner_upper)
+		{
+			/* one part, the whole word */
+			if (!tg_screen_letters(rules, w, wl, v, &nother))
+				return false;
+		}
+		else if (!tg_screen_parts(rules, s + start, w, wl, v, &nother))
+			return false;
+	}
+
+	/*
+	 * Made-up names ("Company 123", "New Org") are only named when no
+	 * word looks real; weak keywords never got this far.
+	 */
+	if (nother == 0 && (mode == TG_SCAN_FIELD || mode == TG_SCAN_LOCAL))
+		return false;
+	return true;
+}
