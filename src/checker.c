@@ -413,11 +413,11 @@ static const char *const keyboard_rows[] = {
  * first; built on first use.
  */
 static int8_t tg_kb_pos[6][26];
-static uint8_t tg_kb_pair[26][26];
-static bool tg_kb_ready;
+uint8_t		tg_kb_pair[26][26];
+bool		tg_kb_ready;
 
 /* Fill tg_kb_pos and tg_kb_pair. */
-static void
+void
 tg_keyboard_init(void)
 {
 	memset(tg_kb_pos, -1, sizeof(tg_kb_pos));
@@ -617,31 +617,6 @@ tg_scan_compound(TgScan *sc, const char *s, int n, const char *orig,
 	tg_scan_record(sc, ss, s + i, (size_t) (n - i), orig, olen,
 				   notes | TG_NOTE_COMPOUND, orig, olen);
 	return true;
-}
-
-/* Digits read as letters: 0 o, 1 i, 3 e, 4 a, 5 s, 7 t, 8 b, @ a, $ s. */
-char
-tg_leet(char c)
-{
-	switch (c)
-	{
-		case '0':
-			return 'o';
-		case '1':
-			return 'i';
-		case '3':
-			return 'e';
-		case '4':
-			return 'a';
-		case '5':
-			return 's';
-		case '7':
-			return 't';
-		case '8':
-			return 'b';
-		default:
-			return c;
-	}
 }
 
 /*

@@ -21,31 +21,36 @@
 /* Longest domain we look at (RFC 1035: 253 bytes as text). */
 #define TG_DOMAIN_MAX 253
 
+/* A string constant and its length. */
+#define TG_STR_LEN(s) s, sizeof(s) - 1
+
 /* Reserved top-level domains and where they are reserved. */
 static const struct
 {
 	const char *tld;
+	size_t		len;
 	const char *source;
 }			reserved_tlds[] = {
-	{"test", "RFC 6761"},
-	{"example", "RFC 6761"},
-	{"invalid", "RFC 6761"},
-	{"localhost", "RFC 6761"},
-	{"local", "RFC 6762"},
-	{"onion", "RFC 7686"},
-	{"internal", "ICANN"},
+	{TG_STR_LEN("test"), "RFC 6761"},
+	{TG_STR_LEN("example"), "RFC 6761"},
+	{TG_STR_LEN("invalid"), "RFC 6761"},
+	{TG_STR_LEN("localhost"), "RFC 6761"},
+	{TG_STR_LEN("local"), "RFC 6762"},
+	{TG_STR_LEN("onion"), "RFC 7686"},
+	{TG_STR_LEN("internal"), "ICANN"},
 };
 
 /* Reserved second-level domains (and everything under them). */
 static const struct
 {
 	const char *domain;
+	size_t		len;
 	const char *source;
 }			reserved_domains[] = {
-	{"example.com", "RFC 2606"},
-	{"example.net", "RFC 2606"},
-	{"example.org", "RFC 2606"},
-	{"home.arpa", "RFC 8375"},
+	{TG_STR_LEN("example.com"), "RFC 2606"},
+	{TG_STR_LEN("example.net"), "RFC 2606"},
+	{TG_STR_LEN("example.org"), "RFC 2606"},
+	{TG_STR_LEN("home.arpa"), "RFC 8375"},
 };
 
 /* Report a malformed address: 'malformed address "x" (why)'. */
@@ -187,18 +192,23 @@ static bool
 tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 {
 	const char *tld = d;
+	size_t		tlen;
 	TgPiece		piece;
 
-	for (size_t i = 0; i < n; i++)
-		if (d[i] == '.')
-			tld = d + i + 1;
+	for (size_t i = n; i > 0; i--)
+		if (d[i - 1] == '.')
+		{
+			tld = d + i;
+			break;
+		}
+	tlen = n - (size_t) (tld - d);
 
 	for (size_t i = 0; i < sizeof(reserved_domains) / sizeof(reserved_domains[0]); i++)
 	{
 		const char *r = reserved_domains[i].domain;
-		size_t		rl = strlen(r);
+		size_t		rl = reserved_domains[i].len;
 
-		if (n >= rl && memcmp(d + n - rl, r, rl) == 0 &&
+		if (n >= rl && d[n - 1] == r[rl - 1] && memcmp(d + n - rl, r, rl) == 0 &&
 			(n == rl || d[n - rl - 1] == '.'))
 		{
 			tg_piece_init(&piece, rules);
@@ -213,7 +223,8 @@ tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n
 	}
 	for (size_t i = 0; i < sizeof(reserved_tlds) / sizeof(reserved_tlds[0]); i++)
 	{
-		if (tld[0] != reserved_tlds[i].tld[0] || strcmp(tld, reserved_tlds[i].tld) != 0)
+		if (tlen != reserved_tlds[i].len || tld[0] != reserved_tlds[i].tld[0] ||
+			memcmp(tld, reserved_tlds[i].tld, tlen) != 0)
 			continue;
 		tg_piece_init(&piece, rules);
 		if (tld == d)
@@ -250,7 +261,7 @@ tg_domain_listed(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 			continue;
 		if (memchr(d + i, '.', n - i) == NULL)
 			break;				/* a bare top-level domain is no rule */
-		v = tg_set_get(&rules->domains, d + i, n - i);
+		v = tg_set_get_fast(&rules->domains, d + i, n - i);
 		if (v == 0)
 			continue;
 		tg_piece_init(&piece, rules);
@@ -269,6 +280,158 @@ tg_domain_listed(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 	return false;
 }
 
+/*
+ * Character classes for tg_email_plain(): what may appear unquoted in a
+ * local part (RFC 5322 atext and the dot; no UTF-8 here), and in a
+ * domain (ASCII letters, digits, hyphen, dot).
+ */
+#define TG_E_LOCAL	1
+#define TG_E_DOMAIN	2
+#define TG_E_DIGIT	4
+
+static uint8_t tg_email_class[256];
+static bool tg_email_class_ready;
+
+/* Fill tg_email_class from the rules of tg_local_char_ok(). */
+static void
+tg_email_class_init(void)
+{
+	for (int c = 0; c < 0x80; c++)
+	{
+		uint8_t		cl = 0;
+
+		if (tg_local_char_ok((unsigned char) c))
+			cl |= TG_E_LOCAL;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '-' || c == '.')
+			cl |= TG_E_DOMAIN;
+		if (c >= '0' && c <= '9')
+			cl |= TG_E_DIGIT;
+		tg_email_class[c] = cl;
+	}
+	tg_email_class_ready = true;
+}
+
+/*
+ * The common shape of an address, checked in one pass: ASCII, no white
+ * space around it, one "@", a local part of 1-64 bytes of atext with
+ * single dots inside, a domain of letters, digits and hyphens in labels
+ * of 1-63 bytes that neither start nor end with a hyphen, at least one
+ * dot, no trailing dot, and a top-level domain of two or more bytes that
+ * is not all digits.  Every such address passes each syntax check of the
+ * general path below, and its domain folds to its lower-case form; so when
+ * this returns true, *llen is the local part's length and folded holds the
+ * folded domain (NUL-terminated, *flen bytes).  False: take the general
+ * path (it may still be a fine address).
+ */
+static bool
+tg_email_plain(const char *s, size_t n, char *folded, size_t *llen,
+			   size_t *flen)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t		at;
+	size_t		label = 0;		/* start of the current label in folded */
+	size_t		d;
+	bool		dot = false;
+	bool		tld_digits = true;
+
+	if (n < 3 || n > 64 + 1 + TG_DOMAIN_MAX)
+		return false;
+	if (!tg_email_class_ready)
+		tg_email_class_init();
+
+	/* the local part: atext and single dots inside, up to the "@" */
+	if (p[0] == '.')
+		return false;
+	for (at = 0; at < n && p[at] != '@'; at++)
+	{
+		if (!(tg_email_class[p[at]] & TG_E_LOCAL))
+			return false;
+		if (p[at] == '.' && at + 1 < n && p[at + 1] == '.')
+			return false;
+	}
+	if (at == 0 || at > 64 || at >= n - 1 || p[at - 1] == '.')
+		return false;
+
+	/* the domain, lower-cased into folded, label by label */
+	for (d = 0; at + 1 + d < n; d++)
+	{
+		unsigned char c = p[at + 1 + d];
+		uint8_t		cl = tg_email_class[c];
+
+		if (!(cl & TG_E_DOMAIN))
+			return false;		/* a second "@", "_", non-ASCII, ... */
+		if (c == '.')
+		{
+			if (d == label || d - label > 63 || folded[d - 1] == '-')
+				return false;
+			dot = true;
+			label = d + 1;
+			tld_digits = true;
+			folded[d] = '.';
+			continue;
+		}
+		if (c == '-' && d == label)
+			return false;
+		tld_digits &= (cl & TG_E_DIGIT) != 0;
+		folded[d] = (char) ((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
+	}
+	if (d > TG_DOMAIN_MAX || !dot || d == label || d - label > 63 ||
+		d - label < 2 || folded[d - 1] == '-' || tld_digits)
+		return false;
+	folded[d] = '\0';
+	*llen = at;
+	*flen = d;
+	return true;
+}
+
+/* The rules for a well-formed address: domain lists, keywords, local part. */
+static void
+tg_email_rules(const TgRules *rules, TgVerdict *out, const char *local,
+			   size_t llen, const char *folded, size_t flen)
+{
+	TgWhere		where;
+	size_t		plus;
+
+	/* an allowlisted domain passes, local part and all */
+	if (tg_domain_allowed(rules, folded, flen))
+		return;
+
+	if (!tg_domain_reserved(rules, out, folded, flen) &&
+		!tg_domain_listed(rules, out, folded, flen))
+	{
+		/* keywords in the domain's labels, top-level domain left out */
+		size_t		keep = flen;
+
+		while (keep > 0 && folded[keep - 1] != '.')
+			keep--;
+		if (keep > 1)
+		{
+			where.label = " in domain ";
+			where.value = folded;
+			where.len = flen;
+			where.quoted = false;
+			tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_DOMAIN,
+						 folded, keep - 1, NULL, &where);
+		}
+	}
+
+	/* the local part: markers before "+", strong ones after it too */
+	if (local[0] == '"')
+		return;
+	where.label = " in local part ";
+	where.value = local;
+	where.len = llen;
+	where.quoted = true;
+	for (plus = 0; plus < llen && local[plus] != '+'; plus++)
+		;
+	tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_LOCAL, local, plus,
+				 NULL, &where);
+	if (plus + 1 < llen)
+		tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_TAG, local + plus + 1,
+					 llen - plus - 1, NULL, &where);
+}
+
 /* The e-mail rules. */
 void
 tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
@@ -284,8 +447,13 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 	size_t		flen;
 	bool		ok;
 	const char *why;
-	TgWhere		where;
-	size_t		plus;
+
+	/* the common shape, parsed in one pass */
+	if (tg_email_plain(s, n, folded, &llen, &flen))
+	{
+		tg_email_rules(rules, out, s, llen, folded, flen);
+		return;
+	}
 
 	/* surrounding white space is the application's business, not ours */
 	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
@@ -341,42 +509,5 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 		tg_email_malformed(rules, out, s, n, why);
 		return;
 	}
-
-	/* an allowlisted domain passes, local part and all */
-	if (tg_domain_allowed(rules, folded, flen))
-		return;
-
-	if (!tg_domain_reserved(rules, out, folded, flen) &&
-		!tg_domain_listed(rules, out, folded, flen))
-	{
-		/* keywords in the domain's labels, top-level domain left out */
-		size_t		keep = flen;
-
-		while (keep > 0 && folded[keep - 1] != '.')
-			keep--;
-		if (keep > 1)
-		{
-			where.label = " in domain ";
-			where.value = folded;
-			where.len = flen;
-			where.quoted = false;
-			tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_DOMAIN,
-						 folded, keep - 1, NULL, &where);
-		}
-	}
-
-	/* the local part: markers before "+", strong ones after it too */
-	if (local[0] == '"')
-		return;
-	where.label = " in local part ";
-	where.value = local;
-	where.len = llen;
-	where.quoted = true;
-	for (plus = 0; plus < llen && local[plus] != '+'; plus++)
-		;
-	tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_LOCAL, local, plus,
-				 NULL, &where);
-	if (plus + 1 < llen)
-		tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_TAG, local + plus + 1,
-					 llen - plus - 1, NULL, &where);
+	tg_email_rules(rules, out, local, llen, folded, flen);
 }

@@ -35,6 +35,8 @@
 #define TG_C_UPPER	2
 #define TG_C_DIGIT	4
 #define TG_C_HIGH	8			/* non-ASCII: the fast path gives up */
+#define TG_C_LETTER	(TG_C_LOWER | TG_C_UPPER)
+#define TG_C_ALNUM	(TG_C_LOWER | TG_C_UPPER | TG_C_DIGIT)
 
 static const uint8_t tg_cclass[256] = {
 #define X4(a) a, a, a, a
@@ -56,6 +58,26 @@ static const uint8_t tg_cclass[256] = {
 #undef X4
 };
 
+/* Is a lower-cased word one character repeated? */
+static inline bool
+tg_screen_same(const char *w, int n)
+{
+	for (int i = 1; i < n; i++)
+		if (w[i] != w[0])
+			return false;
+	return true;
+}
+
+/* Is a lower-cased word of letters and digits all hex digits? */
+static inline bool
+tg_screen_hex(const char *w, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!((w[i] >= '0' && w[i] <= '9') || (w[i] >= 'a' && w[i] <= 'f')))
+			return false;
+	return true;
+}
+
 /*
  * A run of letters that is no keyword (of any strength, nor a stop word):
  * can it be a compound ("testco") or keyboard mashing ("asdf")?  True when
@@ -68,9 +90,10 @@ tg_screen_plain(const TgRules *rules, const char *s, int n)
 	int			ss;
 	bool		both;
 
-	if (n >= 5 && tg_compound_find(rules, s, n, &ps, &ss, &both) != 0)
+	if (tg_compound_maybe(rules, s, n) &&
+		tg_compound_find(rules, s, n, &ps, &ss, &both) != 0)
 		return false;
-	if (n >= 4 && tg_is_keyboard(s, n))
+	if (tg_keyboard_maybe(s, n) && tg_is_keyboard(s, n))
 		return false;
 	return true;
 }
@@ -78,7 +101,9 @@ tg_screen_plain(const TgRules *rules, const char *s, int n)
 /*
  * A word with digits in it ("doe123", "t3st"): can a leetspeak reading
  * of it be a keyword or compound (as tg_scan_leet reads it: every digit
- * as a letter, then with the trailing digits left as a number)?
+ * as a letter, then with the trailing digits left as a number)?  A
+ * reading with a digit left in it (2, 6, 9) or with no digit read is
+ * never looked up.
  */
 static bool
 tg_screen_leet(const TgRules *rules, const char *w, int n)
@@ -88,11 +113,11 @@ tg_screen_leet(const TgRules *rules, const char *w, int n)
 		char		folded[TG_WORD_MAX + 1];
 		int			m = n;
 		bool		changed = false;
-		bool		letters_only = true;
 		int			s;
 		int			ps;
 		int			ss;
 		bool		both;
+		int			i;
 
 		if (pass == 1)
 		{
@@ -101,19 +126,22 @@ tg_screen_leet(const TgRules *rules, const char *w, int n)
 			if (m == n)
 				break;
 		}
-		for (int i = 0; i < m; i++)
+		if (m < 2)
+			continue;
+		for (i = 0; i < m; i++)
 		{
 			folded[i] = tg_leet(w[i]);
 			if (folded[i] >= '0' && folded[i] <= '9')
-				letters_only = false;
+				break;			/* not letters only */
 			changed |= (folded[i] != w[i]);
 		}
-		if (!changed || !letters_only || m < 2)
+		if (i < m || !changed)
 			continue;
-		s = tg_kw_strength(tg_set_get(&rules->keywords, folded, (size_t) m));
+		s = tg_kw_strength(tg_set_get_fast(&rules->keywords, folded, (size_t) m));
 		if (s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK)
 			return false;
-		if (tg_compound_find(rules, folded, m, &ps, &ss, &both) != 0)
+		if (tg_compound_maybe(rules, folded, m) &&
+			tg_compound_find(rules, folded, m, &ps, &ss, &both) != 0)
 			return false;
 	}
 	return true;
@@ -186,7 +214,7 @@ tg_screen_parts(const TgRules *rules, const unsigned char *orig,
 		{
 			int			len = i - start;
 			uint16_t	v = (start == 0 && len == n) ? whole :
-				tg_set_get(&rules->keywords, w + start, (size_t) len);
+				tg_set_get_fast(&rules->keywords, w + start, (size_t) len);
 
 			if (!tg_screen_letters(rules, w + start, len, v, nother))
 				return false;
@@ -196,13 +224,24 @@ tg_screen_parts(const TgRules *rules, const unsigned char *orig,
 	return true;
 }
 
-/* Is any phrase w0 w1 w2 (w0 may be absent) a rule? */
+/* Is the phrase "w0 w1 w2" (w0 may be absent) a rule? */
 static bool
 tg_screen_phrase(const TgRules *rules, const char *w0, int l0,
 				 const char *w1, int l1, const char *w2, int l2)
 {
 	char		key[3 * (TG_WORD_MAX + 1)];
 	int			n = 0;
+	const TgSet *set = &rules->phrases;
+	int			total = (w0 != NULL ? l0 + 1 : 0) + l1 + 1 + l2;
+	uint32_t	bit;
+
+	/* the set's filter first, from the key's first and last byte */
+	if (set->filter == NULL)
+		return false;
+	bit = tg_filter_bit3((unsigned char) (w0 != NULL ? w0[0] : w1[0]),
+						 (unsigned char) w2[l2 - 1], (size_t) total);
+	if (!((set->filter[bit >> 3] >> (bit & 7)) & 1))
+		return false;
 
 	if (w0 != NULL)
 	{
@@ -215,7 +254,7 @@ tg_screen_phrase(const TgRules *rules, const char *w0, int l0,
 	key[n++] = ' ';
 	memcpy(key + n, w2, (size_t) l2);
 	n += l2;
-	return tg_set_get(&rules->phrases, key, (size_t) n) != 0;
+	return tg_set_get(set, key, (size_t) n) != 0;
 }
 
 /* Would tg_scan_text() find nothing in data[0..len)?  See the header. */
@@ -241,63 +280,50 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 	{
 		int			start;
 		int			wl;
-		int			nletters = 0;
-		int			ndigits = 0;
-		bool		inner_upper = false;
-		bool		same = true;
-		bool		hex = true;
+		uint8_t		cl = 0;
+		uint8_t		first;
+		uint8_t		rest = 0;
+		uint8_t		all;
 		const char *w;
 		uint16_t	v;
 		int			strength;
 
 		/* separators */
-		while (i < n && (tg_cclass[s[i]] & (TG_C_LOWER | TG_C_UPPER | TG_C_DIGIT)) == 0)
+		while (i < n && ((cl = tg_cclass[s[i]]) & TG_C_ALNUM) == 0)
 		{
-			if (s[i] >= 0x80)
+			if (cl & TG_C_HIGH)
 				return false;
 			i++;
 		}
 		if (i >= n)
 			break;
 
-		/* a word: lower-case it into lc, counting what it is made of */
+		/*
+		 * A word: lower-cased into lc (c | 0x20 lower-cases ASCII letters
+		 * and leaves digits alone), noting the classes of its first and
+		 * further characters.
+		 */
 		start = i;
-		for (; i < n; i++)
+		first = cl;
+		lc[i] = (char) (s[i] | 0x20);
+		for (i++; i < n && ((cl = tg_cclass[s[i]]) & TG_C_ALNUM); i++)
 		{
-			unsigned char c = s[i];
-			uint8_t		cl = tg_cclass[c];
-
-			if (cl & TG_C_LOWER)
-			{
-				nletters++;
-				hex &= (c <= 'f');
-			}
-			else if (cl & TG_C_UPPER)
-			{
-				c += 'a' - 'A';
-				nletters++;
-				hex &= (c <= 'f');
-				inner_upper |= (i > start);
-			}
-			else if (cl & TG_C_DIGIT)
-				ndigits++;
-			else
-				break;
-			lc[i] = (char) c;
-			same &= (c == (unsigned char) lc[start]);
+			lc[i] = (char) (s[i] | 0x20);
+			rest |= cl;
 		}
-		if (i < n && s[i] >= 0x80)
+		if (i < n && (cl & TG_C_HIGH))
 			return false;		/* the word goes on in non-ASCII */
+		all = first | rest;
 		wl = i - start;
 		w = lc + start;
 		if (wl > TG_WORD_MAX)
 			return false;		/* a cut word: the full scan */
-		if (nletters == 1 && ndigits == 0)
+		if (wl == 1 && (all & TG_C_LETTER))
 			return false;		/* a single letter: "T.E.S.T" */
-		if (same && wl >= 4 && nletters > 0)
+		if (wl >= 4 && (all & TG_C_LETTER) && tg_screen_same(w, wl))
 			return false;		/* repeated characters */
 
-		v = tg_set_get(&rules->keywords, w, (size_t) wl);
+		v = tg_set_get_fast(&rules->keywords, w, (size_t) wl);
 
 		/* phrases ending with this word */
 		if (nprev >= 1 && (prev_v[1] & TG_KW_PHRASE1) &&
@@ -316,21 +342,21 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 		nprev++;
 
 		/* the word, classified as tg_scan_classify does */
-		if (nletters == 0)
+		if (!(all & TG_C_LETTER))
 			continue;			/* a number */
 		strength = tg_kw_strength(v);
 		if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
 			return false;
 		if (strength >= 0 || (v & TG_KW_STOP))
 			continue;			/* generic, placeholder, stop word */
-		if (ndigits > 0)
+		if (all & TG_C_DIGIT)
 		{
-			if (hex && wl >= 4)
+			if (wl >= 4 && tg_screen_hex(w, wl))
 				continue;		/* a hex string */
 			if (!tg_screen_leet(rules, w, wl))
 				return false;
 		}
-		if (ndigits == 0 && !inner_upper)
+		if (!(all & TG_C_DIGIT) && !(rest & TG_C_UPPER))
 		{
 			/* one part, the whole word */
 			if (!tg_screen_letters(rules, w, wl, v, &nother))

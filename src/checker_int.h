@@ -45,6 +45,43 @@ typedef struct TgSet
 } TgSet;
 
 extern uint16_t tg_set_get(const TgSet *set, const char *key, size_t len);
+
+/* The quick-reject filter's bit for a key of len bytes from first to last. */
+static inline uint32_t
+tg_filter_bit3(unsigned char first, unsigned char last, size_t len)
+{
+	return ((uint32_t) first * 257u + (uint32_t) last * 31u +
+			(uint32_t) len * 4099u) & (TG_SET_FILTER_BITS - 1);
+}
+
+/* The quick-reject filter's bit for a key (len > 0). */
+static inline uint32_t
+tg_filter_bit(const char *key, size_t len)
+{
+	return tg_filter_bit3((unsigned char) key[0], (unsigned char) key[len - 1], len);
+}
+
+/*
+ * Can key be in the set?  The filter test of tg_set_get(), inline: false
+ * means tg_set_get() would return 0.
+ */
+static inline bool
+tg_set_maybe(const TgSet *set, const char *key, size_t len)
+{
+	uint32_t	bit;
+
+	if (set->filter == NULL || len == 0)
+		return false;
+	bit = tg_filter_bit(key, len);
+	return (set->filter[bit >> 3] >> (bit & 7)) & 1;
+}
+
+/* tg_set_get() with the filter test inline. */
+static inline uint16_t
+tg_set_get_fast(const TgSet *set, const char *key, size_t len)
+{
+	return tg_set_maybe(set, key, len) ? tg_set_get(set, key, len) : 0;
+}
 extern bool tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value);
 
 /* ---- compiled rules ---- */
@@ -206,7 +243,64 @@ extern void tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
 extern int	tg_compound_find(const TgRules *rules, const char *s, int n,
 							 int *ps, int *ss, bool *both);
 extern bool tg_is_keyboard(const char *s, int n);
-extern char tg_leet(char c);
+extern void tg_keyboard_init(void);
+extern uint8_t tg_kb_pair[26][26];
+extern bool tg_kb_ready;
+
+/*
+ * Quick test before tg_is_keyboard() on lower-case ASCII letters: false
+ * when s[0..n) cannot be keyboard mashing (its first three letters are no
+ * run of one keyboard row).
+ */
+static inline bool
+tg_keyboard_maybe(const char *s, int n)
+{
+	if (n < 4)
+		return false;
+	if (!tg_kb_ready)
+		tg_keyboard_init();
+	return (tg_kb_pair[s[0] - 'a'][s[1] - 'a'] & tg_kb_pair[s[1] - 'a'][s[2] - 'a']) != 0;
+}
+
+/*
+ * Quick test before tg_compound_find(): false when no keyword or compound
+ * prefix can start s[0..n) at a length where a compound could split.
+ */
+static inline bool
+tg_compound_maybe(const TgRules *rules, const char *s, int n)
+{
+	int			upto = n - 2;
+
+	if (n < 5 || n > TG_WORD_MAX)
+		return false;
+	return (rules->clen2[tg_clen2_slot(s)] &
+			(upto >= 31 ? 0xFFFFFFFFu : ((1u << (upto + 1)) - 1)) & ~3u) != 0;
+}
+
+/* Digits read as letters: 0 o, 1 i, 3 e, 4 a, 5 s, 7 t, 8 b. */
+static inline char
+tg_leet(char c)
+{
+	switch (c)
+	{
+		case '0':
+			return 'o';
+		case '1':
+			return 'i';
+		case '3':
+			return 'e';
+		case '4':
+			return 'a';
+		case '5':
+			return 's';
+		case '7':
+			return 't';
+		case '8':
+			return 'b';
+		default:
+			return c;
+	}
+}
 
 /* ---- the fast path (checker_fast.c) ---- */
 

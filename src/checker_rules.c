@@ -214,15 +214,6 @@ tg_hash(const char *key, size_t len)
 	return h;
 }
 
-/* The quick-reject filter's bit for a key. */
-static inline uint32_t
-tg_filter_bit(const char *key, size_t len)
-{
-	return ((uint32_t) (unsigned char) key[0] * 257u +
-			(uint32_t) (unsigned char) key[len - 1] * 31u +
-			(uint32_t) len * 4099u) & (TG_SET_FILTER_BITS - 1);
-}
-
 /* The value stored for key, 0 when absent. */
 uint16_t
 tg_set_get(const TgSet *set, const char *key, size_t len)
