@@ -573,11 +573,11 @@ tg_compound_find(const TgRules *rules, const char *s, int n, int *ps_out,
 		int			ss;
 
 		cand &= cand - 1;
-		pf = tg_set_get(&rules->keywords, s, (size_t) i);
+		pf = tg_set_get_fast(&rules->keywords, s, (size_t) i);
 		ps = tg_kw_strength(pf);
 		if (!first2 && !(pf & TG_KW_CPREFIX))
 			continue;
-		sf = tg_set_get(&rules->keywords, s + i, (size_t) (n - i));
+		sf = tg_set_get_fast(&rules->keywords, s + i, (size_t) (n - i));
 		ss = tg_kw_strength(sf);
 		if ((ps == TG_STRENGTH_STRONG || ps == TG_STRENGTH_WEAK) &&
 			((sf & TG_KW_CSUFFIX) || ss == TG_STRENGTH_STRONG || ss == TG_STRENGTH_WEAK))

@@ -208,7 +208,8 @@ tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n
 		const char *r = reserved_domains[i].domain;
 		size_t		rl = reserved_domains[i].len;
 
-		if (n >= rl && d[n - 1] == r[rl - 1] && memcmp(d + n - rl, r, rl) == 0 &&
+		if (n >= rl && d[n - 1] == r[rl - 1] && d[n - rl] == r[0] &&
+			memcmp(d + n - rl, r, rl) == 0 &&
 			(n == rl || d[n - rl - 1] == '.'))
 		{
 			tg_piece_init(&piece, rules);
@@ -248,33 +249,47 @@ tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n
 	return false;
 }
 
+/* Report a listed domain d (matched at its parent d + i when i > 0). */
+static void
+tg_domain_listed_report(const TgRules *rules, TgVerdict *out, const char *d,
+						size_t n, size_t i, uint16_t v)
+{
+	TgPiece		piece;
+
+	tg_piece_init(&piece, rules);
+	tg_piece_str(&piece, v == TG_DOMAIN_TEST + 1 ? "test domain " :
+				 "disposable domain ");
+	tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
+	if (i > 0)
+	{
+		tg_piece_str(&piece, " (under ");
+		tg_piece_escaped(&piece, d + i, n - i, TG_DOMAIN_MAX);
+		tg_piece_str(&piece, ")");
+	}
+	tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+}
+
 /* Domain lists, up the parent chain: report and return true on a match. */
 static bool
 tg_domain_listed(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	size_t		last;
+
+	/* a bare top-level domain is no rule: stop after the last dot */
+	for (last = n; last > 0 && d[last - 1] != '.'; last--)
+		;
+	if (last == 0)
+		return false;
+	for (size_t i = 0; i < last; i++)
 	{
 		uint16_t	v;
-		TgPiece		piece;
 
 		if (i > 0 && d[i - 1] != '.')
 			continue;
-		if (memchr(d + i, '.', n - i) == NULL)
-			break;				/* a bare top-level domain is no rule */
 		v = tg_set_get_fast(&rules->domains, d + i, n - i);
 		if (v == 0)
 			continue;
-		tg_piece_init(&piece, rules);
-		tg_piece_str(&piece, v == TG_DOMAIN_TEST + 1 ? "test domain " :
-					 "disposable domain ");
-		tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
-		if (i > 0)
-		{
-			tg_piece_str(&piece, " (under ");
-			tg_piece_escaped(&piece, d + i, n - i, TG_DOMAIN_MAX);
-			tg_piece_str(&piece, ")");
-		}
-		tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+		tg_domain_listed_report(rules, out, d, n, i, v);
 		return true;
 	}
 	return false;

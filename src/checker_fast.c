@@ -153,7 +153,7 @@ tg_screen_leet(const TgRules *rules, const char *w, int n)
  * returns false when a rule may fire.
  */
 static inline bool
-tg_screen_letters(const TgRules *rules, const char *s, int n, uint16_t v,
+tg_screen_letters(const TgRules *rules, const char *s, int n, unsigned v,
 				  int *nother)
 {
 	int			strength = tg_kw_strength(v);
@@ -175,7 +175,7 @@ tg_screen_letters(const TgRules *rules, const char *s, int n, uint16_t v,
  */
 static bool
 tg_screen_parts(const TgRules *rules, const unsigned char *orig,
-				const char *w, int n, uint16_t whole, int *nother)
+				const char *w, int n, unsigned whole, int *nother)
 {
 	int			start = 0;
 	int			nparts = 0;
@@ -213,7 +213,7 @@ tg_screen_parts(const TgRules *rules, const unsigned char *orig,
 		if (!(tg_cclass[orig[start]] & TG_C_DIGIT))
 		{
 			int			len = i - start;
-			uint16_t	v = (start == 0 && len == n) ? whole :
+			unsigned	v = (start == 0 && len == n) ? whole :
 				tg_set_get_fast(&rules->keywords, w + start, (size_t) len);
 
 			if (!tg_screen_letters(rules, w + start, len, v, nother))
@@ -270,7 +270,7 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 	/* the two previous words (in lc) and their keyword values: phrases */
 	int			prev_off[2] = {0, 0};
 	int			prev_len[2] = {0, 0};
-	uint16_t	prev_v[2] = {0, 0};
+	unsigned	prev_v[2] = {0, 0};
 	int			nprev = 0;
 
 	if (stop != NULL || len > TG_SCREEN_MAX)
@@ -285,7 +285,8 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 		uint8_t		rest = 0;
 		uint8_t		all;
 		const char *w;
-		uint16_t	v;
+		unsigned	v;			/* a keyword value (uint16_t), kept in a full
+								 * register: no partial-width spills */
 		int			strength;
 
 		/* separators */
