@@ -203,7 +203,9 @@ tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n
 		}
 	tlen = n - (size_t) (tld - d);
 
-	for (size_t i = 0; i < sizeof(reserved_domains) / sizeof(reserved_domains[0]); i++)
+	/* (no entry is shorter than "home.arpa", no top-level one than "test") */
+	for (size_t i = 0; i < sizeof(reserved_domains) / sizeof(reserved_domains[0]) &&
+		 n >= sizeof("home.arpa") - 1; i++)
 	{
 		const char *r = reserved_domains[i].domain;
 		size_t		rl = reserved_domains[i].len;
@@ -222,7 +224,8 @@ tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n
 			return true;
 		}
 	}
-	for (size_t i = 0; i < sizeof(reserved_tlds) / sizeof(reserved_tlds[0]); i++)
+	for (size_t i = 0; i < sizeof(reserved_tlds) / sizeof(reserved_tlds[0]) &&
+		 tlen >= sizeof("test") - 1; i++)
 	{
 		if (tlen != reserved_tlds[i].len || tld[0] != reserved_tlds[i].tld[0] ||
 			memcmp(tld, reserved_tlds[i].tld, tlen) != 0)
@@ -298,10 +301,10 @@ tg_domain_listed(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 /*
  * Character classes for tg_email_plain(): what may appear unquoted in a
  * local part (RFC 5322 atext and the dot; no UTF-8 here), and in a
- * domain (ASCII letters, digits, hyphen, dot).
+ * domain label (ASCII letters, digits, hyphen).
  */
 #define TG_E_LOCAL	1
-#define TG_E_DOMAIN	2
+#define TG_E_LABEL	2			/* letters, digits, "-" */
 #define TG_E_DIGIT	4
 
 static uint8_t tg_email_class[256];
@@ -318,8 +321,8 @@ tg_email_class_init(void)
 		if (tg_local_char_ok((unsigned char) c))
 			cl |= TG_E_LOCAL;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			(c >= '0' && c <= '9') || c == '-' || c == '.')
-			cl |= TG_E_DOMAIN;
+			(c >= '0' && c <= '9') || c == '-')
+			cl |= TG_E_LABEL;
 		if (c >= '0' && c <= '9')
 			cl |= TG_E_DIGIT;
 		tg_email_class[c] = cl;
@@ -344,11 +347,11 @@ tg_email_plain(const char *s, size_t n, char *folded, size_t *llen,
 			   size_t *flen)
 {
 	const unsigned char *p = (const unsigned char *) s;
-	size_t		at;
-	size_t		label = 0;		/* start of the current label in folded */
-	size_t		d;
-	bool		dot = false;
-	bool		tld_digits = true;
+	const unsigned char *end = p + n;
+	const unsigned char *q;
+	const unsigned char *at;
+	char	   *f = folded;
+	char	   *tld = NULL;
 
 	if (n < 3 || n > 64 + 1 + TG_DOMAIN_MAX)
 		return false;
@@ -358,45 +361,56 @@ tg_email_plain(const char *s, size_t n, char *folded, size_t *llen,
 	/* the local part: atext and single dots inside, up to the "@" */
 	if (p[0] == '.')
 		return false;
-	for (at = 0; at < n && p[at] != '@'; at++)
+	for (q = p; q < end && *q != '@'; q++)
 	{
-		if (!(tg_email_class[p[at]] & TG_E_LOCAL))
+		if (!(tg_email_class[*q] & TG_E_LOCAL))
 			return false;
-		if (p[at] == '.' && at + 1 < n && p[at + 1] == '.')
+		if (*q == '.' && q + 1 < end && q[1] == '.')
 			return false;
 	}
-	if (at == 0 || at > 64 || at >= n - 1 || p[at - 1] == '.')
+	at = q;
+	if (at == p || at - p > 64 || at + 1 >= end || at[-1] == '.')
 		return false;
 
-	/* the domain, lower-cased into folded, label by label */
-	for (d = 0; at + 1 + d < n; d++)
+	/*
+	 * The domain, label by label, lower-cased into folded (c | 0x20
+	 * lower-cases a letter and leaves digits, "-" and "." alone).
+	 */
+	q = at + 1;
+	if (end - q > TG_DOMAIN_MAX)
+		return false;
+	for (;;)
 	{
-		unsigned char c = p[at + 1 + d];
-		uint8_t		cl = tg_email_class[c];
+		const unsigned char *label = q;
 
-		if (!(cl & TG_E_DOMAIN))
+		if (q == end || *q == '-' || !(tg_email_class[*q] & TG_E_LABEL))
+			return false;		/* an empty label, or one starting with "-" */
+		while (q < end && (tg_email_class[*q] & TG_E_LABEL))
+			*f++ = (char) (*q++ | 0x20);
+		if (q - label > 63 || q[-1] == '-')
+			return false;
+		if (q == end)
+			break;
+		if (*q != '.')
 			return false;		/* a second "@", "_", non-ASCII, ... */
-		if (c == '.')
-		{
-			if (d == label || d - label > 63 || folded[d - 1] == '-')
-				return false;
-			dot = true;
-			label = d + 1;
-			tld_digits = true;
-			folded[d] = '.';
-			continue;
-		}
-		if (c == '-' && d == label)
-			return false;
-		tld_digits &= (cl & TG_E_DIGIT) != 0;
-		folded[d] = (char) ((c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c);
+		*f++ = '.';
+		q++;
+		tld = f;
 	}
-	if (d > TG_DOMAIN_MAX || !dot || d == label || d - label > 63 ||
-		d - label < 2 || folded[d - 1] == '-' || tld_digits)
+
+	/* at least one dot; a top-level domain of 2+ bytes, not all digits */
+	if (tld == NULL || f - tld < 2)
 		return false;
-	folded[d] = '\0';
-	*llen = at;
-	*flen = d;
+	for (const char *t = tld;; t++)
+	{
+		if (t == f)
+			return false;		/* numeric top-level domain */
+		if (!(tg_email_class[(unsigned char) *t] & TG_E_DIGIT))
+			break;
+	}
+	*f = '\0';
+	*llen = (size_t) (at - p);
+	*flen = (size_t) (f - folded);
 	return true;
 }
 

@@ -273,7 +273,7 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 	unsigned	prev_v[2] = {0, 0};
 	int			nprev = 0;
 
-	if (stop != NULL || len > TG_SCREEN_MAX)
+	if (stop != NULL || len > TG_SCREEN_MAX || !rules->words_ready)
 		return false;
 
 	while (i < n)
@@ -285,6 +285,9 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 		uint8_t		rest = 0;
 		uint8_t		all;
 		const char *w;
+		bool		letters;
+		bool		plain;
+		uint32_t	splits;
 		unsigned	v;			/* a keyword value (uint16_t), kept in a full
 								 * register: no partial-width spills */
 		int			strength;
@@ -319,12 +322,36 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 		w = lc + start;
 		if (wl > TG_WORD_MAX)
 			return false;		/* a cut word: the full scan */
-		if (wl == 1 && (all & TG_C_LETTER))
-			return false;		/* a single letter: "T.E.S.T" */
-		if (wl >= 4 && (all & TG_C_LETTER) && tg_screen_same(w, wl))
-			return false;		/* repeated characters */
 
-		v = tg_set_get_fast(&rules->keywords, w, (size_t) wl);
+		/*
+		 * The common case: a word of letters (a capital at most first)
+		 * whose first two letters start no compound prefix, no keyboard
+		 * run and no repeat at its length ("splits" clear) -- and, when
+		 * they start no keyword of its length either, a word such as
+		 * "harbor" that is looked up in nothing.  It can still end a
+		 * phrase.
+		 */
+		letters = wl >= 2 && !(all & TG_C_DIGIT) && !(rest & TG_C_UPPER);
+		splits = ~0u;
+		plain = false;
+		if (letters)
+		{
+			int			ab = (w[0] - 'a') * 26 + (w[1] - 'a');
+			uint32_t	bit = 1u << (wl < 31 ? wl : 31);
+
+			splits = rules->wordsplits[ab] & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
+			plain = splits == 0 && (rules->wordkeys[ab] & bit) == 0;
+		}
+		if (plain)
+			v = 0;
+		else
+		{
+			if (wl == 1 && (all & TG_C_LETTER))
+				return false;	/* a single letter: "T.E.S.T" */
+			if (wl >= 4 && (all & TG_C_LETTER) && tg_screen_same(w, wl))
+				return false;	/* repeated characters */
+			v = tg_set_get_fast(&rules->keywords, w, (size_t) wl);
+		}
 
 		/* phrases ending with this word */
 		if (nprev >= 1 && (prev_v[1] & TG_KW_PHRASE1) &&
@@ -341,6 +368,11 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 		prev_len[1] = wl;
 		prev_v[1] = v;
 		nprev++;
+		if (splits == 0 && tg_kw_strength(v) < 0 && !(v & TG_KW_STOP))
+		{
+			nother++;			/* a real-looking word */
+			continue;
+		}
 
 		/* the word, classified as tg_scan_classify does */
 		if (!(all & TG_C_LETTER))

@@ -105,6 +105,10 @@ extern bool tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value);
 
 /* Domain set values: kind + 1. */
 
+/* The low bits of TgRules.wordsplits (word lengths start at 2). */
+#define TG_WM_KEYBOARD	0x01
+#define TG_WM_SAME		0x02
+
 /* Slots of TgRules.clen2 (a power of two). */
 #define TG_CLEN2_SLOTS 256
 
@@ -131,6 +135,18 @@ struct TgRules
 	/* the same lengths by the key's first two bytes (hashed, see
 	 * tg_clen2_slot): where a compound may split, per word start */
 	uint32_t	clen2[TG_CLEN2_SLOTS];
+
+	/*
+	 * For the fast path, by the first two letters (a-z) of a word, bit n
+	 * for n letters (bit 31: 31 or more): the lengths of keywords
+	 * (wordkeys), and the lengths of words that may split into a compound
+	 * (wordsplits), whose low bits also say whether the two letters start
+	 * a keyboard run (TG_WM_KEYBOARD) or are the same (TG_WM_SAME).  A word
+	 * of letters with none of its bits set is no rule's business.
+	 */
+	uint32_t	wordkeys[26 * 26];
+	uint32_t	wordsplits[26 * 26];
+	bool		words_ready;	/* the static bits are in */
 	bool		ascii_reasons;
 	bool		is_builtin;		/* the shared built-in copy: never freed */
 };

@@ -350,9 +350,19 @@ tg_kw_put(TgRules *rules, const char *key, size_t len, uint16_t value)
 {
 	int			s = (int) (value & TG_KW_STRENGTH_MASK) - 1;
 
-	if ((s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK ||
-		 (value & TG_KW_CPREFIX)) && len >= 2 && len < 32)
+	bool		splits = (s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK ||
+						  (value & TG_KW_CPREFIX)) && len >= 2 && len < 32;
+
+	if (splits)
 		rules->clen2[tg_clen2_slot(key)] |= 1u << len;
+	if (len >= 2 && key[0] >= 'a' && key[0] <= 'z' && key[1] >= 'a' && key[1] <= 'z')
+	{
+		int			ab = (key[0] - 'a') * 26 + (key[1] - 'a');
+
+		rules->wordkeys[ab] |= 1u << (len < 31 ? len : 31);
+		if (splits)				/* words of len + 2 letters or more */
+			rules->wordsplits[ab] |= ~0u << (len + 2 < 31 ? len + 2 : 31);
+	}
 	return tg_set_put(&rules->keywords, key, len, value);
 }
 
@@ -562,6 +572,15 @@ static bool
 tg_rules_load_builtin(TgRules *rules)
 {
 	bool		ok = true;
+
+	/* the fast path's static bits: keyboard pairs, doubled letters */
+	if (!tg_kb_ready)
+		tg_keyboard_init();
+	for (int a = 0; a < 26; a++)
+		for (int b = 0; b < 26; b++)
+			rules->wordsplits[a * 26 + b] |= (tg_kb_pair[a][b] ? TG_WM_KEYBOARD : 0) |
+				(a == b ? TG_WM_SAME : 0);
+	rules->words_ready = true;
 
 	for (int i = 0; i < lengthof_(builtin_stopwords); i++)
 		ok &= tg_kw_put(rules, builtin_stopwords[i],
