@@ -99,51 +99,65 @@ tg_screen_plain(const TgRules *rules, const char *s, int n)
 }
 
 /*
- * A word with digits in it ("doe123", "t3st"): can a leetspeak reading
- * of it be a keyword or compound (as tg_scan_leet reads it: every digit
- * as a letter, then with the trailing digits left as a number)?  A
- * reading with a digit left in it (2, 6, 9) or with no digit read is
- * never looked up.
+ * One leetspeak reading of w[0..m) (a word, or a word without its trailing
+ * digits), as tg_scan_leet reads it: every digit as a letter.  True when it cannot be
+ * a keyword or compound; a reading with a digit left in it (2, 6, 9) or
+ * with no digit read is never looked up.
+ */
+static bool
+tg_screen_leet_pass(const TgRules *rules, const char *w, int m)
+{
+	char		folded[TG_WORD_MAX + 1];
+	bool		changed = false;
+	int			s;
+	int			ps;
+	int			ss;
+	bool		both;
+
+	if (m < 2)
+		return true;
+	for (int i = 0; i < m; i++)
+	{
+		folded[i] = tg_leet(w[i]);
+		if (folded[i] >= '0' && folded[i] <= '9')
+			return true;		/* not letters only */
+		changed |= (folded[i] != w[i]);
+	}
+	if (!changed)
+		return true;
+	s = tg_kw_strength(tg_set_get_fast(&rules->keywords, folded, (size_t) m));
+	if (s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK)
+		return false;
+	if (tg_compound_maybe(rules, folded, m) &&
+		tg_compound_find(rules, folded, m, &ps, &ss, &both) != 0)
+		return false;
+	return true;
+}
+
+/*
+ * A word with digits in it ("t3st1"): can a leetspeak reading of it be a
+ * keyword or compound (as tg_scan_leet reads it: every digit as a letter,
+ * then with the trailing digits left as a number)?
  */
 static bool
 tg_screen_leet(const TgRules *rules, const char *w, int n)
 {
-	for (int pass = 0; pass < 2; pass++)
-	{
-		char		folded[TG_WORD_MAX + 1];
-		int			m = n;
-		bool		changed = false;
-		int			s;
-		int			ps;
-		int			ss;
-		bool		both;
-		int			i;
+	int			m = n;
 
-		if (pass == 1)
-		{
-			while (m > 0 && w[m - 1] >= '0' && w[m - 1] <= '9')
-				m--;
-			if (m == n)
-				break;
-		}
-		if (m < 2)
-			continue;
-		for (i = 0; i < m; i++)
-		{
-			folded[i] = tg_leet(w[i]);
-			if (folded[i] >= '0' && folded[i] <= '9')
-				break;			/* not letters only */
-			changed |= (folded[i] != w[i]);
-		}
-		if (i < m || !changed)
-			continue;
-		s = tg_kw_strength(tg_set_get_fast(&rules->keywords, folded, (size_t) m));
-		if (s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK)
+	if (!tg_screen_leet_pass(rules, w, n))
+		return false;
+	while (m > 0 && w[m - 1] >= '0' && w[m - 1] <= '9')
+		m--;
+	return m == n || tg_screen_leet_pass(rules, w, m);
+}
+
+/* Is w[0..n) all digits? */
+static inline bool
+tg_screen_digits(const char *w, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (!(w[i] >= '0' && w[i] <= '9'))
 			return false;
-		if (tg_compound_maybe(rules, folded, m) &&
-			tg_compound_find(rules, folded, m, &ps, &ss, &both) != 0)
-			return false;
-	}
 	return true;
 }
 
@@ -166,6 +180,31 @@ tg_screen_letters(const TgRules *rules, const char *s, int n, unsigned v,
 		return false;
 	(*nother)++;
 	return true;
+}
+
+/*
+ * A run of lower-case letters that is a part of a longer word: the word
+ * masks spare it the look-up when no keyword, compound or keyboard run of
+ * its length starts with its first two letters.
+ */
+static inline bool
+tg_screen_part(const TgRules *rules, const char *s, int n, int *nother)
+{
+	if (n >= 2)
+	{
+		int			ab = (s[0] - 'a') * 26 + (s[1] - 'a');
+		uint32_t	bit = 1u << (n < 31 ? n : 31);
+
+		if (!(rules->wordsplits[ab] & (bit | TG_WM_KEYBOARD)) &&
+			!(rules->wordkeys[ab] & bit))
+		{
+			(*nother)++;
+			return true;
+		}
+	}
+	return tg_screen_letters(rules, s, n,
+							 tg_set_get_fast(&rules->keywords, s, (size_t) n),
+							 nother);
 }
 
 /*
@@ -384,8 +423,25 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 			continue;			/* generic, placeholder, stop word */
 		if (all & TG_C_DIGIT)
 		{
+			int			k;
+
 			if (wl >= 4 && tg_screen_hex(w, wl))
 				continue;		/* a hex string */
+
+			/*
+			 * Letters then digits ("doe123", "sales77"), the usual shape:
+			 * two parts, and only the reading of every digit as a letter
+			 * can be a keyword (without its digits the word reads the same).
+			 */
+			for (k = 0; k < wl && !(w[k] >= '0' && w[k] <= '9'); k++)
+				;
+			if (k > 0 && !(rest & TG_C_UPPER) && tg_screen_digits(w + k, wl - k))
+			{
+				if (!tg_screen_leet_pass(rules, w, wl) ||
+					!tg_screen_part(rules, w, k, &nother))
+					return false;
+				continue;
+			}
 			if (!tg_screen_leet(rules, w, wl))
 				return false;
 		}
