@@ -54,7 +54,7 @@ static const struct
 };
 
 /* Report a malformed address: 'malformed address "x" (why)'. */
-static void
+static TG_COLD void
 tg_email_malformed(const TgRules *rules, TgVerdict *out, const char *addr,
 				   size_t len, const char *why)
 {
@@ -187,13 +187,58 @@ tg_domain_allowed(const TgRules *rules, const char *d, size_t n)
 	return false;
 }
 
-/* Reserved names: report and return true when d is one. */
+/* Report a reserved domain (reserved_domains[i]). */
+static TG_COLD void
+tg_domain_reserved_report(const TgRules *rules, TgVerdict *out,
+						  const char *d, size_t n, size_t i)
+{
+	TgPiece		piece;
+
+	tg_piece_init(&piece, rules);
+	tg_piece_str(&piece, "reserved domain ");
+	tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
+	tg_piece_str(&piece, " (");
+	tg_piece_str(&piece, reserved_domains[i].source);
+	tg_piece_str(&piece, ")");
+	tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+}
+
+/* Report a reserved top-level domain (reserved_tlds[i]) or name. */
+static TG_COLD void
+tg_domain_reserved_tld_report(const TgRules *rules, TgVerdict *out,
+							  const char *d, size_t n, const char *tld,
+							  size_t i)
+{
+	TgPiece		piece;
+
+	tg_piece_init(&piece, rules);
+	if (tld == d)
+	{
+		tg_piece_str(&piece, "reserved name ");
+		tg_piece_str(&piece, tld);
+	}
+	else
+	{
+		tg_piece_str(&piece, "reserved top-level domain .");
+		tg_piece_str(&piece, tld);
+		tg_piece_str(&piece, " in ");
+		tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
+	}
+	tg_piece_str(&piece, " (");
+	tg_piece_str(&piece, reserved_tlds[i].source);
+	tg_piece_str(&piece, ")");
+	tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+}
+
+/*
+ * Reserved names: report and return true when d (folded, NUL-terminated)
+ * is one.
+ */
 static bool
 tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 {
 	const char *tld = d;
 	size_t		tlen;
-	TgPiece		piece;
 
 	for (size_t i = n; i > 0; i--)
 		if (d[i - 1] == '.')
@@ -214,13 +259,7 @@ tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n
 			memcmp(d + n - rl, r, rl) == 0 &&
 			(n == rl || d[n - rl - 1] == '.'))
 		{
-			tg_piece_init(&piece, rules);
-			tg_piece_str(&piece, "reserved domain ");
-			tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
-			tg_piece_str(&piece, " (");
-			tg_piece_str(&piece, reserved_domains[i].source);
-			tg_piece_str(&piece, ")");
-			tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+			tg_domain_reserved_report(rules, out, d, n, i);
 			return true;
 		}
 	}
@@ -230,30 +269,14 @@ tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n
 		if (tlen != reserved_tlds[i].len || tld[0] != reserved_tlds[i].tld[0] ||
 			memcmp(tld, reserved_tlds[i].tld, tlen) != 0)
 			continue;
-		tg_piece_init(&piece, rules);
-		if (tld == d)
-		{
-			tg_piece_str(&piece, "reserved name ");
-			tg_piece_str(&piece, tld);
-		}
-		else
-		{
-			tg_piece_str(&piece, "reserved top-level domain .");
-			tg_piece_str(&piece, tld);
-			tg_piece_str(&piece, " in ");
-			tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
-		}
-		tg_piece_str(&piece, " (");
-		tg_piece_str(&piece, reserved_tlds[i].source);
-		tg_piece_str(&piece, ")");
-		tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+		tg_domain_reserved_tld_report(rules, out, d, n, tld, i);
 		return true;
 	}
 	return false;
 }
 
 /* Report a listed domain d (matched at its parent d + i when i > 0). */
-static void
+static TG_COLD void
 tg_domain_listed_report(const TgRules *rules, TgVerdict *out, const char *d,
 						size_t n, size_t i, uint16_t v)
 {
@@ -461,12 +484,15 @@ tg_email_rules(const TgRules *rules, TgVerdict *out, const char *local,
 					 llen - plus - 1, NULL, &where);
 }
 
-/* The e-mail rules. */
-void
-tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
+/*
+ * The general path: any address, trimmed, parsed from its last "@",
+ * every syntax rule checked with its own reason, the domain folded with
+ * ICU when it is not ASCII.
+ */
+static TG_COLD void
+tg_check_email_general(const TgRules *rules, const char *s, size_t n,
+					   TgVerdict *out)
 {
-	const char *s = text->data;
-	size_t		n = text->len;
 	const char *at = NULL;
 	const char *local;
 	size_t		llen;
@@ -476,13 +502,6 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 	size_t		flen;
 	bool		ok;
 	const char *why;
-
-	/* the common shape, parsed in one pass */
-	if (tg_email_plain(s, n, folded, &llen, &flen))
-	{
-		tg_email_rules(rules, out, s, llen, folded, flen);
-		return;
-	}
 
 	/* surrounding white space is the application's business, not ours */
 	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
@@ -539,4 +558,19 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 		return;
 	}
 	tg_email_rules(rules, out, local, llen, folded, flen);
+}
+
+/* The e-mail rules. */
+void
+tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
+{
+	char		folded[TG_DOMAIN_MAX + 1];
+	size_t		llen;
+	size_t		flen;
+
+	/* the common shape, parsed in one pass */
+	if (tg_email_plain(text->data, text->len, folded, &llen, &flen))
+		tg_email_rules(rules, out, text->data, llen, folded, flen);
+	else
+		tg_check_email_general(rules, text->data, text->len, out);
 }

@@ -139,7 +139,7 @@ tg_screen_leet_pass(const TgRules *rules, const char *w, int m)
  * keyword or compound (as tg_scan_leet reads it: every digit as a letter,
  * then with the trailing digits left as a number)?
  */
-static bool
+static TG_COLD bool
 tg_screen_leet(const TgRules *rules, const char *w, int n)
 {
 	int			m = n;
@@ -195,8 +195,8 @@ tg_screen_part(const TgRules *rules, const char *s, int n, int *nother)
 		int			ab = (s[0] - 'a') * 26 + (s[1] - 'a');
 		uint32_t	bit = 1u << (n < 31 ? n : 31);
 
-		if (!(rules->wordsplits[ab] & (bit | TG_WM_KEYBOARD)) &&
-			!(rules->wordkeys[ab] & bit))
+		if (!(rules->words[ab].splits & (bit | TG_WM_KEYBOARD)) &&
+			!(rules->words[ab].keys & bit))
 		{
 			(*nother)++;
 			return true;
@@ -212,7 +212,7 @@ tg_screen_part(const TgRules *rules, const char *s, int n, int *nother)
  * tg_word_ascii splits them: letter/digit changes, "aB", "ABc"): look at
  * each part.  orig is the word as written (for the case), w lower-cased.
  */
-static bool
+static TG_COLD bool
 tg_screen_parts(const TgRules *rules, const unsigned char *orig,
 				const char *w, int n, unsigned whole, int *nother)
 {
@@ -378,8 +378,8 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 			int			ab = (w[0] - 'a') * 26 + (w[1] - 'a');
 			uint32_t	bit = 1u << (wl < 31 ? wl : 31);
 
-			splits = rules->wordsplits[ab] & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
-			plain = splits == 0 && (rules->wordkeys[ab] & bit) == 0;
+			splits = rules->words[ab].splits & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
+			plain = splits == 0 && (rules->words[ab].keys & bit) == 0;
 		}
 		if (plain)
 			v = 0;

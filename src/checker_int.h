@@ -19,6 +19,17 @@
 #pragma GCC visibility push(hidden)
 #endif
 
+/*
+ * Rare paths kept out of line, so the code the common case runs stays
+ * small: inside a bulk INSERT the executor evicts it from the caches
+ * between rows, and every cache line it spans is fetched again per row.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define TG_COLD __attribute__((noinline, cold))
+#else
+#define TG_COLD
+#endif
+
 /* ---- hash sets of byte strings (checker_rules.c) ---- */
 
 /* One slot: len == 0 means empty. */
@@ -105,7 +116,7 @@ extern bool tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value);
 
 /* Domain set values: kind + 1. */
 
-/* The low bits of TgRules.wordsplits (word lengths start at 2). */
+/* The low bits of TgRules.words[].splits (word lengths start at 2). */
 #define TG_WM_KEYBOARD	0x01
 #define TG_WM_SAME		0x02
 
@@ -138,14 +149,17 @@ struct TgRules
 
 	/*
 	 * For the fast path, by the first two letters (a-z) of a word, bit n
-	 * for n letters (bit 31: 31 or more): the lengths of keywords
-	 * (wordkeys), and the lengths of words that may split into a compound
-	 * (wordsplits), whose low bits also say whether the two letters start
-	 * a keyboard run (TG_WM_KEYBOARD) or are the same (TG_WM_SAME).  A word
-	 * of letters with none of its bits set is no rule's business.
+	 * for n letters (bit 31: 31 or more): the lengths of keywords (keys),
+	 * and the lengths of words that may split into a compound (splits),
+	 * whose low bits also say whether the two letters start a keyboard run
+	 * (TG_WM_KEYBOARD) or are the same (TG_WM_SAME).  A word of letters
+	 * with none of its bits set is no rule's business.
 	 */
-	uint32_t	wordkeys[26 * 26];
-	uint32_t	wordsplits[26 * 26];
+	struct
+	{
+		uint32_t	keys;
+		uint32_t	splits;
+	}			words[26 * 26];	/* one cache line per look-up */
 	bool		words_ready;	/* the static bits are in */
 	bool		ascii_reasons;
 	bool		is_builtin;		/* the shared built-in copy: never freed */
