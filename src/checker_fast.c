@@ -192,11 +192,10 @@ tg_screen_part(const TgRules *rules, const char *s, int n, int *nother)
 {
 	if (n >= 2)
 	{
-		int			ab = (s[0] - 'a') * 26 + (s[1] - 'a');
-		uint32_t	bit = 1u << (n < 31 ? n : 31);
+		uint32_t	bit = tg_wm_len(n);
 
-		if (!(rules->words[ab].splits & (bit | TG_WM_KEYBOARD)) &&
-			!(rules->words[ab].keys & bit))
+		if (!(rules->words[(s[0] - 'a') * 26 + (s[1] - 'a')] &
+			  ((bit << 16) | bit | TG_WM_KEYBOARD)))
 		{
 			(*nother)++;
 			return true;
@@ -375,11 +374,11 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 		plain = false;
 		if (letters)
 		{
-			int			ab = (w[0] - 'a') * 26 + (w[1] - 'a');
-			uint32_t	bit = 1u << (wl < 31 ? wl : 31);
+			uint32_t	m = rules->words[(w[0] - 'a') * 26 + (w[1] - 'a')];
+			uint32_t	bit = tg_wm_len(wl);
 
-			splits = rules->words[ab].splits & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
-			plain = splits == 0 && (rules->words[ab].keys & bit) == 0;
+			splits = m & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
+			plain = splits == 0 && (m & (bit << 16)) == 0;
 		}
 		if (plain)
 			v = 0;

@@ -359,9 +359,9 @@ tg_kw_put(TgRules *rules, const char *key, size_t len, uint16_t value)
 	{
 		int			ab = (key[0] - 'a') * 26 + (key[1] - 'a');
 
-		rules->words[ab].keys |= 1u << (len < 31 ? len : 31);
+		rules->words[ab] |= tg_wm_len((int) len) << 16;
 		if (splits)				/* words of len + 2 letters or more */
-			rules->words[ab].splits |= ~0u << (len + 2 < 31 ? len + 2 : 31);
+			rules->words[ab] |= (0xFFFFu << (len + 2 < 15 ? len + 2 : 15)) & 0xFFFFu;
 	}
 	return tg_set_put(&rules->keywords, key, len, value);
 }
@@ -578,7 +578,7 @@ tg_rules_load_builtin(TgRules *rules)
 		tg_keyboard_init();
 	for (int a = 0; a < 26; a++)
 		for (int b = 0; b < 26; b++)
-			rules->words[a * 26 + b].splits |= (tg_kb_pair[a][b] ? TG_WM_KEYBOARD : 0) |
+			rules->words[a * 26 + b] |= (tg_kb_pair[a][b] ? TG_WM_KEYBOARD : 0) |
 				(a == b ? TG_WM_SAME : 0);
 	rules->words_ready = true;
 
