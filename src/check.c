@@ -24,7 +24,9 @@
 void
 tg_text_field(Datum value, bool isnull, TgText *out)
 {
-	text	   *t;
+	/* the database's encoding cannot change while the backend lives */
+	static int	convert = -1;	/* -1: not known yet */
+	struct varlena *t;
 
 	if (isnull)
 	{
@@ -32,11 +34,17 @@ tg_text_field(Datum value, bool isnull, TgText *out)
 		out->len = 0;
 		return;
 	}
-	t = DatumGetTextPP(value);
+	if (convert < 0)
+		convert = GetDatabaseEncoding() != PG_UTF8 &&
+			GetDatabaseEncoding() != PG_SQL_ASCII;
+
+	/* what pg_detoast_datum_packed() does, without a call for plain values */
+	t = (struct varlena *) DatumGetPointer(value);
+	if (VARATT_IS_COMPRESSED(t) || VARATT_IS_EXTERNAL(t))
+		t = pg_detoast_datum_packed(t);
 	out->data = VARDATA_ANY(t);
 	out->len = VARSIZE_ANY_EXHDR(t);
-	if (GetDatabaseEncoding() != PG_UTF8 && GetDatabaseEncoding() != PG_SQL_ASCII &&
-		out->len > 0)
+	if (convert && out->len > 0)
 	{
 		out->data = (const char *)
 			pg_do_encoding_conversion((unsigned char *) out->data, (int) out->len,

@@ -26,6 +26,7 @@
 #include "checker_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <unicode/utf8.h>
@@ -406,18 +407,29 @@ static const char *const keyboard_rows[] = {
 	"qwertyuiop", "asdfghjkl", "zxcvbnm", "poiuytrewq", "lkjhgfdsa", "mnbvcxz"
 };
 
-/* Row and position of each letter on a keyboard row, built on first use. */
+/*
+ * Row and position of each letter on a keyboard row, and for each pair of
+ * letters the rows (bit r) in which the second directly follows the
+ * first; built on first use.
+ */
 static int8_t tg_kb_pos[6][26];
-static bool tg_kb_ready;
+uint8_t		tg_kb_pair[26][26];
+bool		tg_kb_ready;
 
-/* Fill tg_kb_pos. */
-static void
+/* Fill tg_kb_pos and tg_kb_pair. */
+void
 tg_keyboard_init(void)
 {
 	memset(tg_kb_pos, -1, sizeof(tg_kb_pos));
+	memset(tg_kb_pair, 0, sizeof(tg_kb_pair));
 	for (int r = 0; r < 6; r++)
 		for (int k = 0; keyboard_rows[r][k] != '\0'; k++)
+		{
 			tg_kb_pos[r][keyboard_rows[r][k] - 'a'] = (int8_t) k;
+			if (keyboard_rows[r][k + 1] != '\0')
+				tg_kb_pair[keyboard_rows[r][k] - 'a'][keyboard_rows[r][k + 1] - 'a'] |=
+					(uint8_t) (1u << r);
+		}
 	tg_kb_ready = true;
 }
 
@@ -460,18 +472,24 @@ tg_keyboard_run(const char *s, int n, bool *at_row_start)
  * run of 4 or more from the start of a row ("asdf", "qwerty") or be 6
  * letters or longer ("sdfsdf", "qweqwe").
  */
-static bool
+bool
 tg_is_keyboard(const char *s, int n)
 {
 	int			i = 0;
 	bool		strong_start = false;
-	bool		dummy;
 
 	if (n < 4 || s[0] < 'a' || s[0] > 'z' || s[1] < 'a' || s[1] > 'z' ||
 		s[2] < 'a' || s[2] > 'z')
 		return false;
-	/* quick reject: the first three letters must be a keyboard run */
-	if (tg_keyboard_run(s, 3, &dummy) < 3)
+	if (!tg_kb_ready)
+		tg_keyboard_init();
+
+	/*
+	 * Quick reject: the first three letters must be a keyboard run, i.e.
+	 * two pairs that follow each other in the same row (letters are unique
+	 * within a row).
+	 */
+	if ((tg_kb_pair[s[0] - 'a'][s[1] - 'a'] & tg_kb_pair[s[1] - 'a'][s[2] - 'a']) == 0)
 		return false;
 	while (i < n)
 	{
@@ -517,78 +535,88 @@ tg_kw(const TgScan *sc, const char *s, size_t n, uint16_t *flags)
 /*
  * Look for keyword + generic word ("testco", "democorp"), keyword +
  * keyword ("testtest") or a known prefix + keyword ("loadtest") inside
- * one part.  Records what it finds and returns true.
+ * s[0..n) (one part, or a leetspeak reading of a word).  Returns where
+ * the second word starts (0: no compound) and the strengths of the two
+ * halves; *both is false when only the second half is a keyword (after a
+ * compound prefix such as "load").  Records nothing.
  */
-static bool
-tg_scan_compound(TgScan *sc, const char *s, int n, const char *orig,
-				 size_t olen, unsigned notes)
+int
+tg_compound_find(const TgRules *rules, const char *s, int n, int *ps_out,
+				 int *ss_out, bool *both)
 {
 	bool		first2;
+	int			upto;
+	uint32_t	cand;
 
 	if (n < 5 || n > TG_WORD_MAX)
-		return false;
+		return 0;
 	first2 = s[0] >= 'a' && s[0] <= 'z' && s[1] >= 'a' && s[1] <= 'z' &&
-		(sc->rules->prefix2[((s[0] - 'a') * 26 + (s[1] - 'a')) / 8] &
+		(rules->prefix2[((s[0] - 'a') * 26 + (s[1] - 'a')) / 8] &
 		 (1 << (((s[0] - 'a') * 26 + (s[1] - 'a')) % 8)));
 
-	for (int i = 2; i <= n - 2; i++)
+	/*
+	 * Split points i in [2, n - 2] (and below 32) where a keyword or a
+	 * compound prefix of length i can start with s[0], s[1]: most words
+	 * have none.
+	 */
+	upto = n - 2;
+	cand = ((first2 ? rules->kwlens : 0) | rules->cprefixlens) &
+		rules->clen2[tg_clen2_slot(s)] &
+		(upto >= 31 ? 0xFFFFFFFFu : ((1u << (upto + 1)) - 1)) & ~3u;
+
+	while (cand != 0)
 	{
+		int			i = __builtin_ctz(cand);
 		uint16_t	pf;
 		uint16_t	sf;
 		int			ps;
 		int			ss;
-		uint32_t	lenbit = i < 32 ? (1u << i) : 0;
 
-		if (!((first2 && (sc->rules->kwlens & lenbit)) ||
-			  (sc->rules->cprefixlens & lenbit)))
-			continue;
-		ps = tg_kw(sc, s, (size_t) i, &pf);
+		cand &= cand - 1;
+		pf = tg_set_get_fast(&rules->keywords, s, (size_t) i);
+		ps = tg_kw_strength(pf);
 		if (!first2 && !(pf & TG_KW_CPREFIX))
 			continue;
-		ss = tg_kw(sc, s + i, (size_t) (n - i), &sf);
+		sf = tg_set_get_fast(&rules->keywords, s + i, (size_t) (n - i));
+		ss = tg_kw_strength(sf);
 		if ((ps == TG_STRENGTH_STRONG || ps == TG_STRENGTH_WEAK) &&
 			((sf & TG_KW_CSUFFIX) || ss == TG_STRENGTH_STRONG || ss == TG_STRENGTH_WEAK))
 		{
-			tg_scan_record(sc, ps, s, (size_t) i, orig, olen,
-						   notes | TG_NOTE_COMPOUND, orig, olen);
-			tg_scan_record(sc, ss, s + i, (size_t) (n - i), orig, olen,
-						   notes | TG_NOTE_COMPOUND, orig, olen);
-			return true;
+			*ps_out = ps;
+			*ss_out = ss;
+			*both = true;
+			return i;
 		}
 		if ((pf & TG_KW_CPREFIX) &&
 			(ss == TG_STRENGTH_STRONG || ss == TG_STRENGTH_WEAK))
 		{
-			tg_scan_record(sc, ss, s + i, (size_t) (n - i), orig, olen,
-						   notes | TG_NOTE_COMPOUND, orig, olen);
-			return true;
+			*ps_out = ps;
+			*ss_out = ss;
+			*both = false;
+			return i;
 		}
 	}
-	return false;
+	return 0;
 }
 
-/* Digits read as letters: 0 o, 1 i, 3 e, 4 a, 5 s, 7 t, 8 b, @ a, $ s. */
-static char
-tg_leet(char c)
+/* A compound in one part (tg_compound_find): record it, return true. */
+static bool
+tg_scan_compound(TgScan *sc, const char *s, int n, const char *orig,
+				 size_t olen, unsigned notes)
 {
-	switch (c)
-	{
-		case '0':
-			return 'o';
-		case '1':
-			return 'i';
-		case '3':
-			return 'e';
-		case '4':
-			return 'a';
-		case '5':
-			return 's';
-		case '7':
-			return 't';
-		case '8':
-			return 'b';
-		default:
-			return c;
-	}
+	int			ps;
+	int			ss;
+	bool		both;
+	int			i = tg_compound_find(sc->rules, s, n, &ps, &ss, &both);
+
+	if (i == 0)
+		return false;
+	if (both)
+		tg_scan_record(sc, ps, s, (size_t) i, orig, olen,
+					   notes | TG_NOTE_COMPOUND, orig, olen);
+	tg_scan_record(sc, ss, s + i, (size_t) (n - i), orig, olen,
+				   notes | TG_NOTE_COMPOUND, orig, olen);
+	return true;
 }
 
 /*
@@ -949,11 +977,11 @@ tg_scan_finish(TgScan *sc)
 	}
 }
 
-/* Run the word rules over one piece of text. */
-void
-tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
-			 TgScanMode mode, const char *data, size_t len, const char *stop,
-			 const TgWhere *where)
+/* Run the word rules over one piece of text, word by word. */
+static void
+tg_scan_text_full(const TgRules *rules, TgVerdict *out, TgField field,
+				  TgScanMode mode, const char *data, size_t len,
+				  const char *stop, const TgWhere *where)
 {
 	TgScan		sc;
 	TgWordIter	it;
@@ -993,6 +1021,35 @@ tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
 		out->nhits = saved_hits;
 		out->suspicious = saved_hits > 0;
 	}
+}
+
+/*
+ * Run the word rules over one piece of text: nothing to do when the fast
+ * path (checker_fast.c) proves that no rule can fire, else every word.
+ * Built with -DTG_VERIFY_FAST_PATH (the unit test and the fuzzer), every
+ * such proof is checked against the full scan, and a wrong one aborts.
+ */
+void
+tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
+			 TgScanMode mode, const char *data, size_t len, const char *stop,
+			 const TgWhere *where)
+{
+	if (tg_screen_text(rules, mode, data, len, stop))
+	{
+#ifdef TG_VERIFY_FAST_PATH
+		TgVerdict	full = *out;
+
+		tg_scan_text_full(rules, &full, field, mode, data, len, stop, where);
+		if (full.nhits != out->nhits || full.reason_len != out->reason_len)
+		{
+			fprintf(stderr, "tenant_guard fast path wrong on \"%.*s\" (mode %d): %s\n",
+					(int) (len > 200 ? 200 : len), data, (int) mode, full.reason);
+			abort();
+		}
+#endif
+		return;
+	}
+	tg_scan_text_full(rules, out, field, mode, data, len, stop, where);
 }
 
 /* Check one triple against the rules. */

@@ -23,6 +23,8 @@
  *	                   them (ASCII fast path; ICU for anything else)
  *	  checker_email.c  e-mail address parsing and rules
  *	  checker_rules.c  the built-in rule data, hash sets, the rule builder
+ *	  checker_fast.c   the fast path: proves short ASCII text clean in one
+ *	                   pass, or leaves it to the full word scan
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +33,16 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+
+/*
+ * The core's functions are called only from inside the tenant_guard
+ * library (and from the stand-alone tests): keep them out of its dynamic
+ * symbol table, so calls between them are direct and can be inlined
+ * rather than going through the PLT of a position-independent library.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(hidden)
+#endif
 
 /* The fields the checker looks at. */
 typedef enum TgField
@@ -162,5 +174,9 @@ extern size_t tg_normal_form(TgNormalKind kind, const char *value, size_t len,
 /* Names of the enum values above, as used in the rule tables. */
 extern const char *tg_strength_name(TgStrength strength);
 extern const char *tg_domain_kind_name(TgDomainKind kind);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #endif							/* TENANT_GUARD_CHECKER_H */

@@ -21,35 +21,40 @@
 /* Longest domain we look at (RFC 1035: 253 bytes as text). */
 #define TG_DOMAIN_MAX 253
 
+/* A string constant and its length. */
+#define TG_STR_LEN(s) s, sizeof(s) - 1
+
 /* Reserved top-level domains and where they are reserved. */
 static const struct
 {
 	const char *tld;
+	size_t		len;
 	const char *source;
 }			reserved_tlds[] = {
-	{"test", "RFC 6761"},
-	{"example", "RFC 6761"},
-	{"invalid", "RFC 6761"},
-	{"localhost", "RFC 6761"},
-	{"local", "RFC 6762"},
-	{"onion", "RFC 7686"},
-	{"internal", "ICANN"},
+	{TG_STR_LEN("test"), "RFC 6761"},
+	{TG_STR_LEN("example"), "RFC 6761"},
+	{TG_STR_LEN("invalid"), "RFC 6761"},
+	{TG_STR_LEN("localhost"), "RFC 6761"},
+	{TG_STR_LEN("local"), "RFC 6762"},
+	{TG_STR_LEN("onion"), "RFC 7686"},
+	{TG_STR_LEN("internal"), "ICANN"},
 };
 
 /* Reserved second-level domains (and everything under them). */
 static const struct
 {
 	const char *domain;
+	size_t		len;
 	const char *source;
 }			reserved_domains[] = {
-	{"example.com", "RFC 2606"},
-	{"example.net", "RFC 2606"},
-	{"example.org", "RFC 2606"},
-	{"home.arpa", "RFC 8375"},
+	{TG_STR_LEN("example.com"), "RFC 2606"},
+	{TG_STR_LEN("example.net"), "RFC 2606"},
+	{TG_STR_LEN("example.org"), "RFC 2606"},
+	{TG_STR_LEN("home.arpa"), "RFC 8375"},
 };
 
 /* Report a malformed address: 'malformed address "x" (why)'. */
-static void
+static TG_COLD void
 tg_email_malformed(const TgRules *rules, TgVerdict *out, const char *addr,
 				   size_t len, const char *why)
 {
@@ -182,99 +187,312 @@ tg_domain_allowed(const TgRules *rules, const char *d, size_t n)
 	return false;
 }
 
-/* Reserved names: report and return true when d is one. */
+/* Report a reserved domain (reserved_domains[i]). */
+static TG_COLD void
+tg_domain_reserved_report(const TgRules *rules, TgVerdict *out,
+						  const char *d, size_t n, size_t i)
+{
+	TgPiece		piece;
+
+	tg_piece_init(&piece, rules);
+	tg_piece_str(&piece, "reserved domain ");
+	tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
+	tg_piece_str(&piece, " (");
+	tg_piece_str(&piece, reserved_domains[i].source);
+	tg_piece_str(&piece, ")");
+	tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+}
+
+/* Report a reserved top-level domain (reserved_tlds[i]) or name. */
+static TG_COLD void
+tg_domain_reserved_tld_report(const TgRules *rules, TgVerdict *out,
+							  const char *d, size_t n, const char *tld,
+							  size_t i)
+{
+	TgPiece		piece;
+
+	tg_piece_init(&piece, rules);
+	if (tld == d)
+	{
+		tg_piece_str(&piece, "reserved name ");
+		tg_piece_str(&piece, tld);
+	}
+	else
+	{
+		tg_piece_str(&piece, "reserved top-level domain .");
+		tg_piece_str(&piece, tld);
+		tg_piece_str(&piece, " in ");
+		tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
+	}
+	tg_piece_str(&piece, " (");
+	tg_piece_str(&piece, reserved_tlds[i].source);
+	tg_piece_str(&piece, ")");
+	tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+}
+
+/*
+ * Reserved names: report and return true when d (folded, NUL-terminated)
+ * is one.
+ */
 static bool
 tg_domain_reserved(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 {
 	const char *tld = d;
-	TgPiece		piece;
+	size_t		tlen;
 
-	for (size_t i = 0; i < n; i++)
-		if (d[i] == '.')
-			tld = d + i + 1;
+	for (size_t i = n; i > 0; i--)
+		if (d[i - 1] == '.')
+		{
+			tld = d + i;
+			break;
+		}
+	tlen = n - (size_t) (tld - d);
 
-	for (size_t i = 0; i < sizeof(reserved_domains) / sizeof(reserved_domains[0]); i++)
+	/* (no entry is shorter than "home.arpa", no top-level one than "test") */
+	for (size_t i = 0; i < sizeof(reserved_domains) / sizeof(reserved_domains[0]) &&
+		 n >= sizeof("home.arpa") - 1; i++)
 	{
 		const char *r = reserved_domains[i].domain;
-		size_t		rl = strlen(r);
+		size_t		rl = reserved_domains[i].len;
 
-		if (n >= rl && memcmp(d + n - rl, r, rl) == 0 &&
+		if (n >= rl && d[n - 1] == r[rl - 1] && d[n - rl] == r[0] &&
+			memcmp(d + n - rl, r, rl) == 0 &&
 			(n == rl || d[n - rl - 1] == '.'))
 		{
-			tg_piece_init(&piece, rules);
-			tg_piece_str(&piece, "reserved domain ");
-			tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
-			tg_piece_str(&piece, " (");
-			tg_piece_str(&piece, reserved_domains[i].source);
-			tg_piece_str(&piece, ")");
-			tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+			tg_domain_reserved_report(rules, out, d, n, i);
 			return true;
 		}
 	}
-	for (size_t i = 0; i < sizeof(reserved_tlds) / sizeof(reserved_tlds[0]); i++)
+	for (size_t i = 0; i < sizeof(reserved_tlds) / sizeof(reserved_tlds[0]) &&
+		 tlen >= sizeof("test") - 1; i++)
 	{
-		if (tld[0] != reserved_tlds[i].tld[0] || strcmp(tld, reserved_tlds[i].tld) != 0)
+		if (tlen != reserved_tlds[i].len || tld[0] != reserved_tlds[i].tld[0] ||
+			memcmp(tld, reserved_tlds[i].tld, tlen) != 0)
 			continue;
-		tg_piece_init(&piece, rules);
-		if (tld == d)
-		{
-			tg_piece_str(&piece, "reserved name ");
-			tg_piece_str(&piece, tld);
-		}
-		else
-		{
-			tg_piece_str(&piece, "reserved top-level domain .");
-			tg_piece_str(&piece, tld);
-			tg_piece_str(&piece, " in ");
-			tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
-		}
-		tg_piece_str(&piece, " (");
-		tg_piece_str(&piece, reserved_tlds[i].source);
-		tg_piece_str(&piece, ")");
-		tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+		tg_domain_reserved_tld_report(rules, out, d, n, tld, i);
 		return true;
 	}
 	return false;
+}
+
+/* Report a listed domain d (matched at its parent d + i when i > 0). */
+static TG_COLD void
+tg_domain_listed_report(const TgRules *rules, TgVerdict *out, const char *d,
+						size_t n, size_t i, uint16_t v)
+{
+	TgPiece		piece;
+
+	tg_piece_init(&piece, rules);
+	tg_piece_str(&piece, v == TG_DOMAIN_TEST + 1 ? "test domain " :
+				 "disposable domain ");
+	tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
+	if (i > 0)
+	{
+		tg_piece_str(&piece, " (under ");
+		tg_piece_escaped(&piece, d + i, n - i, TG_DOMAIN_MAX);
+		tg_piece_str(&piece, ")");
+	}
+	tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
 }
 
 /* Domain lists, up the parent chain: report and return true on a match. */
 static bool
 tg_domain_listed(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
+	size_t		last;
+
+	/* a bare top-level domain is no rule: stop after the last dot */
+	for (last = n; last > 0 && d[last - 1] != '.'; last--)
+		;
+	if (last == 0)
+		return false;
+	for (size_t i = 0; i < last; i++)
 	{
 		uint16_t	v;
-		TgPiece		piece;
 
 		if (i > 0 && d[i - 1] != '.')
 			continue;
-		if (memchr(d + i, '.', n - i) == NULL)
-			break;				/* a bare top-level domain is no rule */
-		v = tg_set_get(&rules->domains, d + i, n - i);
+		v = tg_set_get_fast(&rules->domains, d + i, n - i);
 		if (v == 0)
 			continue;
-		tg_piece_init(&piece, rules);
-		tg_piece_str(&piece, v == TG_DOMAIN_TEST + 1 ? "test domain " :
-					 "disposable domain ");
-		tg_piece_escaped(&piece, d, n, TG_DOMAIN_MAX);
-		if (i > 0)
-		{
-			tg_piece_str(&piece, " (under ");
-			tg_piece_escaped(&piece, d + i, n - i, TG_DOMAIN_MAX);
-			tg_piece_str(&piece, ")");
-		}
-		tg_verdict_add(out, TG_FIELD_EMAIL, &piece);
+		tg_domain_listed_report(rules, out, d, n, i, v);
 		return true;
 	}
 	return false;
 }
 
-/* The e-mail rules. */
-void
-tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
+/*
+ * Character classes for tg_email_plain(): what may appear unquoted in a
+ * local part (RFC 5322 atext and the dot; no UTF-8 here), and in a
+ * domain label (ASCII letters, digits, hyphen).
+ */
+#define TG_E_LOCAL	1
+#define TG_E_LABEL	2			/* letters, digits, "-" */
+#define TG_E_DIGIT	4
+
+static uint8_t tg_email_class[256];
+static bool tg_email_class_ready;
+
+/* Fill tg_email_class from the rules of tg_local_char_ok(). */
+static void
+tg_email_class_init(void)
 {
-	const char *s = text->data;
-	size_t		n = text->len;
+	for (int c = 0; c < 0x80; c++)
+	{
+		uint8_t		cl = 0;
+
+		if (tg_local_char_ok((unsigned char) c))
+			cl |= TG_E_LOCAL;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			(c >= '0' && c <= '9') || c == '-')
+			cl |= TG_E_LABEL;
+		if (c >= '0' && c <= '9')
+			cl |= TG_E_DIGIT;
+		tg_email_class[c] = cl;
+	}
+	tg_email_class_ready = true;
+}
+
+/*
+ * The common shape of an address, checked in one pass: ASCII, no white
+ * space around it, one "@", a local part of 1-64 bytes of atext with
+ * single dots inside, a domain of letters, digits and hyphens in labels
+ * of 1-63 bytes that neither start nor end with a hyphen, at least one
+ * dot, no trailing dot, and a top-level domain of two or more bytes that
+ * is not all digits.  Every such address passes each syntax check of the
+ * general path below, and its domain folds to its lower-case form; so when
+ * this returns true, *llen is the local part's length and folded holds the
+ * folded domain (NUL-terminated, *flen bytes).  False: take the general
+ * path (it may still be a fine address).
+ */
+static bool
+tg_email_plain(const char *s, size_t n, char *folded, size_t *llen,
+			   size_t *flen)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	const unsigned char *end = p + n;
+	const unsigned char *q;
+	const unsigned char *at;
+	char	   *f = folded;
+	char	   *tld = NULL;
+
+	if (n < 3 || n > 64 + 1 + TG_DOMAIN_MAX)
+		return false;
+	if (!tg_email_class_ready)
+		tg_email_class_init();
+
+	/* the local part: atext and single dots inside, up to the "@" */
+	if (p[0] == '.')
+		return false;
+	for (q = p; q < end && *q != '@'; q++)
+	{
+		if (!(tg_email_class[*q] & TG_E_LOCAL))
+			return false;
+		if (*q == '.' && q + 1 < end && q[1] == '.')
+			return false;
+	}
+	at = q;
+	if (at == p || at - p > 64 || at + 1 >= end || at[-1] == '.')
+		return false;
+
+	/*
+	 * The domain, label by label, lower-cased into folded (c | 0x20
+	 * lower-cases a letter and leaves digits, "-" and "." alone).
+	 */
+	q = at + 1;
+	if (end - q > TG_DOMAIN_MAX)
+		return false;
+	for (;;)
+	{
+		const unsigned char *label = q;
+
+		if (q == end || *q == '-' || !(tg_email_class[*q] & TG_E_LABEL))
+			return false;		/* an empty label, or one starting with "-" */
+		while (q < end && (tg_email_class[*q] & TG_E_LABEL))
+			*f++ = (char) (*q++ | 0x20);
+		if (q - label > 63 || q[-1] == '-')
+			return false;
+		if (q == end)
+			break;
+		if (*q != '.')
+			return false;		/* a second "@", "_", non-ASCII, ... */
+		*f++ = '.';
+		q++;
+		tld = f;
+	}
+
+	/* at least one dot; a top-level domain of 2+ bytes, not all digits */
+	if (tld == NULL || f - tld < 2)
+		return false;
+	for (const char *t = tld;; t++)
+	{
+		if (t == f)
+			return false;		/* numeric top-level domain */
+		if (!(tg_email_class[(unsigned char) *t] & TG_E_DIGIT))
+			break;
+	}
+	*f = '\0';
+	*llen = (size_t) (at - p);
+	*flen = (size_t) (f - folded);
+	return true;
+}
+
+/* The rules for a well-formed address: domain lists, keywords, local part. */
+static void
+tg_email_rules(const TgRules *rules, TgVerdict *out, const char *local,
+			   size_t llen, const char *folded, size_t flen)
+{
+	TgWhere		where;
+	size_t		plus;
+
+	/* an allowlisted domain passes, local part and all */
+	if (tg_domain_allowed(rules, folded, flen))
+		return;
+
+	if (!tg_domain_reserved(rules, out, folded, flen) &&
+		!tg_domain_listed(rules, out, folded, flen))
+	{
+		/* keywords in the domain's labels, top-level domain left out */
+		size_t		keep = flen;
+
+		while (keep > 0 && folded[keep - 1] != '.')
+			keep--;
+		if (keep > 1)
+		{
+			where.label = " in domain ";
+			where.value = folded;
+			where.len = flen;
+			where.quoted = false;
+			tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_DOMAIN,
+						 folded, keep - 1, NULL, &where);
+		}
+	}
+
+	/* the local part: markers before "+", strong ones after it too */
+	if (local[0] == '"')
+		return;
+	where.label = " in local part ";
+	where.value = local;
+	where.len = llen;
+	where.quoted = true;
+	for (plus = 0; plus < llen && local[plus] != '+'; plus++)
+		;
+	tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_LOCAL, local, plus,
+				 NULL, &where);
+	if (plus + 1 < llen)
+		tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_TAG, local + plus + 1,
+					 llen - plus - 1, NULL, &where);
+}
+
+/*
+ * The general path: any address, trimmed, parsed from its last "@",
+ * every syntax rule checked with its own reason, the domain folded with
+ * ICU when it is not ASCII.
+ */
+static TG_COLD void
+tg_check_email_general(const TgRules *rules, const char *s, size_t n,
+					   TgVerdict *out)
+{
 	const char *at = NULL;
 	const char *local;
 	size_t		llen;
@@ -284,8 +502,6 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 	size_t		flen;
 	bool		ok;
 	const char *why;
-	TgWhere		where;
-	size_t		plus;
 
 	/* surrounding white space is the application's business, not ours */
 	while (n > 0 && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
@@ -341,42 +557,20 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 		tg_email_malformed(rules, out, s, n, why);
 		return;
 	}
+	tg_email_rules(rules, out, local, llen, folded, flen);
+}
 
-	/* an allowlisted domain passes, local part and all */
-	if (tg_domain_allowed(rules, folded, flen))
-		return;
+/* The e-mail rules. */
+void
+tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
+{
+	char		folded[TG_DOMAIN_MAX + 1];
+	size_t		llen;
+	size_t		flen;
 
-	if (!tg_domain_reserved(rules, out, folded, flen) &&
-		!tg_domain_listed(rules, out, folded, flen))
-	{
-		/* keywords in the domain's labels, top-level domain left out */
-		size_t		keep = flen;
-
-		while (keep > 0 && folded[keep - 1] != '.')
-			keep--;
-		if (keep > 1)
-		{
-			where.label = " in domain ";
-			where.value = folded;
-			where.len = flen;
-			where.quoted = false;
-			tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_DOMAIN,
-						 folded, keep - 1, NULL, &where);
-		}
-	}
-
-	/* the local part: markers before "+", strong ones after it too */
-	if (local[0] == '"')
-		return;
-	where.label = " in local part ";
-	where.value = local;
-	where.len = llen;
-	where.quoted = true;
-	for (plus = 0; plus < llen && local[plus] != '+'; plus++)
-		;
-	tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_LOCAL, local, plus,
-				 NULL, &where);
-	if (plus + 1 < llen)
-		tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_TAG, local + plus + 1,
-					 llen - plus - 1, NULL, &where);
+	/* the common shape, parsed in one pass */
+	if (tg_email_plain(text->data, text->len, folded, &llen, &flen))
+		tg_email_rules(rules, out, text->data, llen, folded, flen);
+	else
+		tg_check_email_general(rules, text->data, text->len, out);
 }

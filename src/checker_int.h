@@ -14,6 +14,22 @@
 
 #include "checker.h"
 
+/* Internal to the library, as the declarations of checker.h are. */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(hidden)
+#endif
+
+/*
+ * Rare paths kept out of line, so the code the common case runs stays
+ * small: inside a bulk INSERT the executor evicts it from the caches
+ * between rows, and every cache line it spans is fetched again per row.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#define TG_COLD __attribute__((noinline, cold))
+#else
+#define TG_COLD
+#endif
+
 /* ---- hash sets of byte strings (checker_rules.c) ---- */
 
 /* One slot: len == 0 means empty. */
@@ -25,8 +41,13 @@ typedef struct TgSetSlot
 	uint16_t	value;			/* what the key means; 0 = "not there" */
 } TgSetSlot;
 
-/* Bits of the quick-reject filter of a set (a power of two). */
-#define TG_SET_FILTER_BITS 65536
+/*
+ * Bits of the quick-reject filter of a set (a power of two).  2 kB: small
+ * enough to stay in the L1 cache between rows, and still few false hits
+ * for the few hundred keywords (a big imported domain list only makes its
+ * look-ups hash more often).
+ */
+#define TG_SET_FILTER_BITS 16384
 
 /*
  * An open-addressing hash set with a value per key; keys up to 65535
@@ -45,6 +66,43 @@ typedef struct TgSet
 } TgSet;
 
 extern uint16_t tg_set_get(const TgSet *set, const char *key, size_t len);
+
+/* The quick-reject filter's bit for a key of len bytes from first to last. */
+static inline uint32_t
+tg_filter_bit3(unsigned char first, unsigned char last, size_t len)
+{
+	return ((uint32_t) first * 257u + (uint32_t) last * 31u +
+			(uint32_t) len * 4099u) & (TG_SET_FILTER_BITS - 1);
+}
+
+/* The quick-reject filter's bit for a key (len > 0). */
+static inline uint32_t
+tg_filter_bit(const char *key, size_t len)
+{
+	return tg_filter_bit3((unsigned char) key[0], (unsigned char) key[len - 1], len);
+}
+
+/*
+ * Can key be in the set?  The filter test of tg_set_get(), inline: false
+ * means tg_set_get() would return 0.
+ */
+static inline bool
+tg_set_maybe(const TgSet *set, const char *key, size_t len)
+{
+	uint32_t	bit;
+
+	if (set->filter == NULL || len == 0)
+		return false;
+	bit = tg_filter_bit(key, len);
+	return (set->filter[bit >> 3] >> (bit & 7)) & 1;
+}
+
+/* tg_set_get() with the filter test inline. */
+static inline uint16_t
+tg_set_get_fast(const TgSet *set, const char *key, size_t len)
+{
+	return tg_set_maybe(set, key, len) ? tg_set_get(set, key, len) : 0;
+}
 extern bool tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value);
 
 /* ---- compiled rules ---- */
@@ -58,6 +116,28 @@ extern bool tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value);
 
 /* Domain set values: kind + 1. */
 
+/* The low bits of TgRules.words[] (word lengths start at 2). */
+#define TG_WM_KEYBOARD	0x01
+#define TG_WM_SAME		0x02
+
+/* The bit of TgRules.words[] for a word of n letters (low half). */
+static inline uint32_t
+tg_wm_len(int n)
+{
+	return 1u << (n < 15 ? n : 15);
+}
+
+/* Slots of TgRules.clen2 (a power of two). */
+#define TG_CLEN2_SLOTS 256
+
+/* The clen2 slot of a key of two bytes or more. */
+static inline unsigned
+tg_clen2_slot(const char *s)
+{
+	return (((unsigned) (unsigned char) s[0] * 31u) ^ (unsigned char) s[1]) &
+		(TG_CLEN2_SLOTS - 1);
+}
+
 struct TgRules
 {
 	TgSet		keywords;		/* word -> TG_KW_* */
@@ -70,6 +150,21 @@ struct TgRules
 	 * compound prefixes: compounds are only split where one can start */
 	uint32_t	kwlens;
 	uint32_t	cprefixlens;
+	/* the same lengths by the key's first two bytes (hashed, see
+	 * tg_clen2_slot): where a compound may split, per word start */
+	uint32_t	clen2[TG_CLEN2_SLOTS];
+
+	/*
+	 * For the fast path, by the first two letters (a-z) of a word: in the
+	 * high half, the lengths of keywords (bit 16 + n for n letters, n
+	 * from 2; bit 31 for 15 or more); in the low half, the same bits for
+	 * the lengths of words that may split into a compound, and whether the
+	 * two letters start a keyboard run (TG_WM_KEYBOARD) or are the same
+	 * (TG_WM_SAME).  A word of letters with none of its bits set is no
+	 * rule's business.  2.7 kB: few cache lines, one per look-up.
+	 */
+	uint32_t	words[26 * 26];
+	bool		words_ready;	/* the static bits are in */
 	bool		ascii_reasons;
 	bool		is_builtin;		/* the shared built-in copy: never freed */
 };
@@ -188,9 +283,86 @@ extern void tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
 						 TgScanMode mode, const char *data, size_t len,
 						 const char *stop, const TgWhere *where);
 
+/* Helpers of the word rules, shared with the fast path. */
+extern int	tg_compound_find(const TgRules *rules, const char *s, int n,
+							 int *ps, int *ss, bool *both);
+extern bool tg_is_keyboard(const char *s, int n);
+extern void tg_keyboard_init(void);
+extern uint8_t tg_kb_pair[26][26];
+extern bool tg_kb_ready;
+
+/*
+ * Quick test before tg_is_keyboard() on lower-case ASCII letters: false
+ * when s[0..n) cannot be keyboard mashing (its first three letters are no
+ * run of one keyboard row).
+ */
+static inline bool
+tg_keyboard_maybe(const char *s, int n)
+{
+	if (n < 4)
+		return false;
+	if (!tg_kb_ready)
+		tg_keyboard_init();
+	return (tg_kb_pair[s[0] - 'a'][s[1] - 'a'] & tg_kb_pair[s[1] - 'a'][s[2] - 'a']) != 0;
+}
+
+/*
+ * Quick test before tg_compound_find(): false when no keyword or compound
+ * prefix can start s[0..n) at a length where a compound could split.
+ */
+static inline bool
+tg_compound_maybe(const TgRules *rules, const char *s, int n)
+{
+	int			upto = n - 2;
+
+	if (n < 5 || n > TG_WORD_MAX)
+		return false;
+	return (rules->clen2[tg_clen2_slot(s)] &
+			(upto >= 31 ? 0xFFFFFFFFu : ((1u << (upto + 1)) - 1)) & ~3u) != 0;
+}
+
+/* Digits read as letters: 0 o, 1 i, 3 e, 4 a, 5 s, 7 t, 8 b. */
+static inline char
+tg_leet(char c)
+{
+	switch (c)
+	{
+		case '0':
+			return 'o';
+		case '1':
+			return 'i';
+		case '3':
+			return 'e';
+		case '4':
+			return 'a';
+		case '5':
+			return 's';
+		case '7':
+			return 't';
+		case '8':
+			return 'b';
+		default:
+			return c;
+	}
+}
+
+/* ---- the fast path (checker_fast.c) ---- */
+
+/*
+ * True when tg_scan_text() would add nothing to a verdict for this text:
+ * short ASCII text whose words no rule can touch.  False means "cannot
+ * tell": then the full scan decides.
+ */
+extern bool tg_screen_text(const TgRules *rules, TgScanMode mode,
+						   const char *data, size_t len, const char *stop);
+
 /* ---- e-mail (checker_email.c) ---- */
 
 extern void tg_check_email(const TgRules *rules, const TgText *text,
 						   TgVerdict *out);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #endif							/* TENANT_GUARD_CHECKER_INT_H */

@@ -214,15 +214,6 @@ tg_hash(const char *key, size_t len)
 	return h;
 }
 
-/* The quick-reject filter's bit for a key. */
-static inline uint32_t
-tg_filter_bit(const char *key, size_t len)
-{
-	return ((uint32_t) (unsigned char) key[0] * 257u +
-			(uint32_t) (unsigned char) key[len - 1] * 31u +
-			(uint32_t) len * 4099u) & (TG_SET_FILTER_BITS - 1);
-}
-
 /* The value stored for key, 0 when absent. */
 uint16_t
 tg_set_get(const TgSet *set, const char *key, size_t len)
@@ -348,6 +339,33 @@ tg_set_free(TgSet *set)
 
 /* ---- building rules ---- */
 
+/*
+ * Put a key into the keyword set.  Every keyword put goes through here so
+ * that clen2 knows where a compound can split: the lengths of keys that
+ * are strong or weak keywords or compound prefixes, by their first two
+ * bytes (a later change of value leaves the bit: clen2 only prunes).
+ */
+static bool
+tg_kw_put(TgRules *rules, const char *key, size_t len, uint16_t value)
+{
+	int			s = (int) (value & TG_KW_STRENGTH_MASK) - 1;
+
+	bool		splits = (s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK ||
+						  (value & TG_KW_CPREFIX)) && len >= 2 && len < 32;
+
+	if (splits)
+		rules->clen2[tg_clen2_slot(key)] |= 1u << len;
+	if (len >= 2 && key[0] >= 'a' && key[0] <= 'z' && key[1] >= 'a' && key[1] <= 'z')
+	{
+		int			ab = (key[0] - 'a') * 26 + (key[1] - 'a');
+
+		rules->words[ab] |= tg_wm_len((int) len) << 16;
+		if (splits)				/* words of len + 2 letters or more */
+			rules->words[ab] |= (0xFFFFu << (len + 2 < 15 ? len + 2 : 15)) & 0xFFFFu;
+	}
+	return tg_set_put(&rules->keywords, key, len, value);
+}
+
 /* Remember the first two letters of a strong/weak keyword (compounds). */
 static void
 tg_rules_note_prefix(TgRules *rules, const char *w, size_t len)
@@ -413,21 +431,21 @@ tg_rules_add_word(TgRules *rules, const char *word, size_t len,
 		if (!tg_set_put(&rules->phrases, norm, n, (uint16_t) (strength + 1)))
 			return false;
 		/* mark the first word, so phrases are only looked up after it */
-		(void) tg_set_put(&rules->keywords, norm, first,
-						  tg_set_get(&rules->keywords, norm, first) | TG_KW_PHRASE1);
+		(void) tg_kw_put(rules, norm, first,
+						 tg_set_get(&rules->keywords, norm, first) | TG_KW_PHRASE1);
 		/* "do not use" is also caught written as one word: "donotuse" */
 		for (size_t i = 0; i < n; i++)
 			if (norm[i] != ' ')
 				joined[j++] = norm[i];
 		if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK ||
 			strength == TG_STRENGTH_IGNORE)
-			(void) tg_set_put(&rules->keywords, joined, j, (uint16_t) (strength + 1));
+			(void) tg_kw_put(rules, joined, j, (uint16_t) (strength + 1));
 		return true;
 	}
 	/* an operator's row keeps the built-in flags of the word */
 	value |= tg_set_get(&rules->keywords, norm, n) &
 		(TG_KW_STOP | TG_KW_CPREFIX | TG_KW_CSUFFIX | TG_KW_PHRASE1);
-	if (!tg_set_put(&rules->keywords, norm, n, value))
+	if (!tg_kw_put(rules, norm, n, value))
 		return false;
 	if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
 	{
@@ -555,12 +573,21 @@ tg_rules_load_builtin(TgRules *rules)
 {
 	bool		ok = true;
 
+	/* the fast path's static bits: keyboard pairs, doubled letters */
+	if (!tg_kb_ready)
+		tg_keyboard_init();
+	for (int a = 0; a < 26; a++)
+		for (int b = 0; b < 26; b++)
+			rules->words[a * 26 + b] |= (tg_kb_pair[a][b] ? TG_WM_KEYBOARD : 0) |
+				(a == b ? TG_WM_SAME : 0);
+	rules->words_ready = true;
+
 	for (int i = 0; i < lengthof_(builtin_stopwords); i++)
-		ok &= tg_set_put(&rules->keywords, builtin_stopwords[i],
+		ok &= tg_kw_put(rules, builtin_stopwords[i],
 						 strlen(builtin_stopwords[i]), TG_KW_STOP);
 	for (int i = 0; i < lengthof_(builtin_cprefixes); i++)
 	{
-		ok &= tg_set_put(&rules->keywords, builtin_cprefixes[i],
+		ok &= tg_kw_put(rules, builtin_cprefixes[i],
 						 strlen(builtin_cprefixes[i]), TG_KW_CPREFIX);
 		rules->cprefixlens |= 1u << strlen(builtin_cprefixes[i]);
 	}
