@@ -99,7 +99,8 @@ CONF
 stop_cluster() {
 	local bindir
 	bindir=$("$PG_CONFIG" --bindir)
-	if [ -f "$WORK/cluster/postmaster.pid" ]; then
+	# (as postgres: the data directory is not readable by anyone else)
+	if as_postgres test -f "$WORK/cluster/postmaster.pid"; then
 		as_postgres "$bindir/pg_ctl" -D "$WORK/cluster" -m fast -w stop >/dev/null || true
 	fi
 }
