@@ -589,6 +589,7 @@ unprotect_tenant(PG_FUNCTION_ARGS)
 
 	if (n == 0)
 		ereport(NOTICE,
-				(errmsg("tenant \"%s\" is not protected", tg_abbrev_id(id))));
+				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
+				 errmsg("tenant \"%s\" is not protected", tg_abbrev_id(id))));
 	PG_RETURN_BOOL(n > 0);
 }
