@@ -37,9 +37,24 @@
 /* Longest reason accepted from log_suspicious_request(), in bytes. */
 #define TG_MAX_REASON_LEN 8192
 
+/* OID of a relation in schema tenant_guard; ERROR if it is missing. */
+Oid
+tg_extension_relid(const char *relname)
+{
+	Oid			nspid = get_namespace_oid(TG_SCHEMA, true);
+	Oid			relid = OidIsValid(nspid) ? get_relname_relid(relname, nspid) : InvalidOid;
+
+	if (!OidIsValid(relid))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table %s.%s does not exist", TG_SCHEMA, relname),
+				 errhint("Run CREATE EXTENSION tenant_guard in this database.")));
+	return relid;
+}
+
 /* Owner of a relation; ERROR if it vanished. */
-static Oid
-tg_rel_owner(Oid relid)
+Oid
+tg_relation_owner(Oid relid)
 {
 	HeapTuple	tuple;
 	Oid			owner;
@@ -81,7 +96,6 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 	TEXTOID, TEXTOID};
 	Datum		values[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
-	Oid			nspid;
 	Oid			relid;
 	Oid			save_userid;
 	int			save_sec_context;
@@ -90,13 +104,7 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 	NameData	role;
 	const char *appname;
 
-	nspid = get_namespace_oid(TG_SCHEMA, true);
-	relid = OidIsValid(nspid) ? get_relname_relid(TG_LOG_TABLE, nspid) : InvalidOid;
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s.%s does not exist", TG_SCHEMA, TG_LOG_TABLE),
-				 errhint("Run CREATE EXTENSION tenant_guard in this database.")));
+	relid = tg_extension_relid(TG_LOG_TABLE);
 
 	if (endpoint == NULL)
 		endpoint = tg_endpoint;
@@ -118,7 +126,7 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 
 	/* Write as the log table's owner; a transaction abort restores us. */
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(tg_rel_owner(relid),
+	SetUserIdAndSecContext(tg_relation_owner(relid),
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 

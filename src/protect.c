@@ -45,33 +45,6 @@
 #include "tenant_guard.h"
 #include "purge.h"
 
-/* OID of a relation in schema tenant_guard; ERROR if missing. */
-Oid
-tg_extension_relid(const char *relname)
-{
-	Oid			nspid = get_namespace_oid(TG_SCHEMA, false);
-	Oid			relid = get_relname_relid(relname, nspid);
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "relation %s.%s does not exist", TG_SCHEMA, relname);
-	return relid;
-}
-
-/* Owner of a relation; ERROR if it vanished. */
-Oid
-tg_relation_owner(Oid relid)
-{
-	HeapTuple	tuple;
-	Oid			owner;
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
-}
-
 /*
  * Parse text as a value of typid, without raising an error: false when it
  * does not parse.  On success *value is the parsed Datum and *canonical its

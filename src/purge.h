@@ -26,8 +26,6 @@
 extern double tg_purge_max_share;
 
 /* protect.c */
-extern Oid	tg_extension_relid(const char *relname);
-extern Oid	tg_relation_owner(Oid relid);
 extern char *tg_abbrev_id(const char *id);
 extern bool tg_parse_tenant_id(const char *text, Oid typid, Datum *value,
 							   char **canonical);
