@@ -4,7 +4,8 @@
 # Installs missing Debian packages, builds and installs tenant_guard,
 # starts a throwaway cluster in .demo/ (as the postgres OS user), creates
 # the extension, attaches it to a tenants table and shows the blocked and
-# the allowed signup and the log rows.  The cluster is stopped at the end.
+# the allowed signup, the rate limit, the log rows and a protected purge.
+# The cluster is stopped at the end.
 source "$(dirname "$0")/lib.sh"
 
 ensure_packages
@@ -51,6 +52,21 @@ SELECT name, subdomain, email, c.is_suspicious, c.reason
                ('Demo Org', 'demo', 'x@mailinator.com')) AS v(name, subdomain, email),
        tenant_guard.check_tenant(name, subdomain, email) AS c;
 
+-- three more signups from the same address within the hour: the third is refused
+-- (3 tenants per hour per IP by default)
+BEGIN;
+SET LOCAL tenant_guard.client_addr = '198.51.100.23';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Globex Logistics', 'globex', 'ops@globex.com');
+COMMIT;
+BEGIN;
+SET LOCAL tenant_guard.client_addr = '198.51.100.23';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Initech Labs', 'initech', 'it@initech.io');
+COMMIT;
+BEGIN;
+SET LOCAL tenant_guard.client_addr = '198.51.100.23';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Hooli Media', 'hooli', 'press@hooli.com');
+ROLLBACK;
+
 -- an administrator switches to log mode for a migration: rows are kept and logged
 BEGIN;
 SET LOCAL tenant_guard.mode = 'log';
@@ -63,14 +79,20 @@ COMMIT;
 SELECT tenant_guard.log_suspicious_request('/api/signup', '{"email": "qa+1@acme.com"}',
                                            'honeypot field filled', '203.0.113.99') AS log_id;
 
--- give a durable-log worker (when present) a moment, then show the log
-SELECT pg_sleep(1);
+-- the log: rejected rows arrive through the durable queue although their
+-- transactions rolled back
+SELECT tenant_guard.log_queue_wait();
 SELECT id, created_at::timestamp(0) AS at, action, endpoint, ip_address, reason
   FROM tenant_guard.test_data_prevention_logs ORDER BY created_at DESC, id DESC LIMIT 20;
+SELECT * FROM tenant_guard.failed_attempts_by_ip();
 
+-- clean-up: protect the real customer, look at the dry run, then purge
+SELECT tenant_guard.protect(id::text, 'the real customer') FROM tenants WHERE subdomain = 'acme-corp';
+SELECT tenant_id, name, reason, total_deleted FROM tenant_guard.purge_test_tenants();
+SELECT count(*) AS purged FROM tenant_guard.purge_test_tenants(dry_run => false);
+DELETE FROM tenants WHERE subdomain = 'acme-corp';
 SELECT name, subdomain, email FROM tenants ORDER BY created_at;
+SELECT tenant->>'name' AS purged_tenant, purged_by, redis_cleaned_at FROM tenant_guard.purge_journal;
 SQL
 
-say "server log lines written by tenant_guard"
-grep -A1 'tenant_guard' "$WORK/cluster.log" | grep -v '^--$' | sed 's/^/    /' | tail -n 10 || true
 say "demo done; the cluster in $WORK/cluster is stopped now"
