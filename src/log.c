@@ -37,12 +37,20 @@
 /* Longest reason accepted from log_suspicious_request(), in bytes. */
 #define TG_MAX_REASON_LEN 8192
 
+/* OID of a relation in schema tenant_guard, or InvalidOid if it is missing. */
+Oid
+tg_extension_relid_if_exists(const char *relname)
+{
+	Oid			nspid = get_namespace_oid(TG_SCHEMA, true);
+
+	return OidIsValid(nspid) ? get_relname_relid(relname, nspid) : InvalidOid;
+}
+
 /* OID of a relation in schema tenant_guard; ERROR if it is missing. */
 Oid
 tg_extension_relid(const char *relname)
 {
-	Oid			nspid = get_namespace_oid(TG_SCHEMA, true);
-	Oid			relid = OidIsValid(nspid) ? get_relname_relid(relname, nspid) : InvalidOid;
+	Oid			relid = tg_extension_relid_if_exists(relname);
 
 	if (!OidIsValid(relid))
 		ereport(ERROR,

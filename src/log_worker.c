@@ -31,7 +31,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -365,9 +364,7 @@ tg_log_launcher_main(Datum main_arg)
 static bool
 tg_log_table_exists(void)
 {
-	Oid			nspid = get_namespace_oid(TG_SCHEMA, true);
-
-	return OidIsValid(nspid) && OidIsValid(get_relname_relid(TG_LOG_TABLE, nspid));
+	return OidIsValid(tg_extension_relid_if_exists(TG_LOG_TABLE));
 }
 
 /* A text parameter, NULL when empty. */

@@ -28,7 +28,6 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/tableam.h"
-#include "catalog/namespace.h"
 #include "commands/trigger.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -195,17 +194,14 @@ tg_rules_load_table(TgRules *rules, TgRuleTable which, Oid relid)
 static const TgRules *
 tg_rules_reload(void)
 {
-	Oid			nsp = get_namespace_oid(TG_SCHEMA, true);
 	Oid			relids[TG_NUM_RULE_TABLES];
 	TgRules    *rules;
 	MemoryContext oldcxt;
 	MemoryContext loadcxt;
 
-	if (!OidIsValid(nsp))
-		return tg_rules_builtin();
 	for (int i = 0; i < TG_NUM_RULE_TABLES; i++)
 	{
-		relids[i] = get_relname_relid(tg_rule_table_names[i], nsp);
+		relids[i] = tg_extension_relid_if_exists(tg_rule_table_names[i]);
 		if (!OidIsValid(relids[i]))
 			return tg_rules_builtin();
 	}
