@@ -37,6 +37,7 @@ typedef struct TgTriggerCache
 	Oid			relid;			/* relation the numbers belong to */
 	Oid			tgoid;			/* trigger they were resolved for */
 	AttrNumber	attnum[TG_NUM_FIELDS];	/* InvalidAttrNumber: not guarded */
+	AttrNumber	maxattnum;		/* the highest of them; 0 if none */
 } TgTriggerCache;
 
 /* Is this type (after domains) a varlena text type we can read as text? */
@@ -72,6 +73,7 @@ tg_trigger_cache(FunctionCallInfo fcinfo, TriggerData *trigdata)
 	if (cache == NULL)
 		cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(TgTriggerCache));
 	cache->relid = InvalidOid;
+	cache->maxattnum = 0;
 
 	for (int i = 0; i < TG_NUM_FIELDS; i++)
 	{
@@ -95,6 +97,7 @@ tg_trigger_cache(FunctionCallInfo fcinfo, TriggerData *trigdata)
 					 errmsg("column \"%s\" guarded by tenant_guard in table \"%s\" is not of a text type",
 							colname, RelationGetRelationName(rel))));
 		cache->attnum[i] = (AttrNumber) attnum;
+		cache->maxattnum = Max(cache->maxattnum, (AttrNumber) attnum);
 	}
 	cache->relid = RelationGetRelid(rel);
 	cache->tgoid = trigger->tgoid;
@@ -204,14 +207,18 @@ guard_trigger(PG_FUNCTION_ARGS)
 	else
 		memset(check_field, true, sizeof(check_field));
 
+	/* one pass over the tuple for all guarded columns */
+	if (cache->maxattnum > 0)
+		slot_getsomeattrs(slot, cache->maxattnum);
 	for (int i = 0; i < TG_NUM_FIELDS; i++)
 	{
-		bool		isnull = true;
-		Datum		value = (Datum) 0;
+		AttrNumber	attnum = cache->attnum[i];
 
-		if (cache->attnum[i] != InvalidAttrNumber && check_field[i])
-			value = slot_getattr(slot, cache->attnum[i], &isnull);
-		tg_text_field(value, isnull, &fields[i]);
+		if (attnum != InvalidAttrNumber && check_field[i])
+			tg_text_field(slot->tts_values[attnum - 1],
+						  slot->tts_isnull[attnum - 1], &fields[i]);
+		else
+			tg_text_field((Datum) 0, true, &fields[i]);
 	}
 
 	tg_ratelimit_prepare(trigdata, &fields[TG_FIELD_EMAIL]);
