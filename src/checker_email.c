@@ -17,6 +17,10 @@
 #include "checker_int.h"
 
 #include <string.h>
+#ifdef TG_VERIFY_FAST_PATH
+#include <stdio.h>
+#include <stdlib.h>
+#endif
 
 /* Longest domain we look at (RFC 1035: 253 bytes as text). */
 #define TG_DOMAIN_MAX 253
@@ -360,21 +364,18 @@ tg_email_class_init(void)
  * of 1-63 bytes that neither start nor end with a hyphen, at least one
  * dot, no trailing dot, and a top-level domain of two or more bytes that
  * is not all digits.  Every such address passes each syntax check of the
- * general path below, and its domain folds to its lower-case form; so when
- * this returns true, *llen is the local part's length and folded holds the
- * folded domain (NUL-terminated, *flen bytes).  False: take the general
- * path (it may still be a fine address).
+ * general path below, and its domain folds to its lower-case form.  In two
+ * halves: tg_email_plain_local() finds the "@" and checks the local part
+ * (true: *llen is its length), tg_email_plain_domain() checks the domain
+ * and folds it into folded (NUL-terminated, *flen bytes).  False from
+ * either: take the general path (it may still be a fine address).
  */
 static bool
-tg_email_plain(const char *s, size_t n, char *folded, size_t *llen,
-			   size_t *flen)
+tg_email_plain_local(const char *s, size_t n, size_t *llen)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + n;
 	const unsigned char *q;
-	const unsigned char *at;
-	char	   *f = folded;
-	char	   *tld = NULL;
 
 	if (n < 3 || n > 64 + 1 + TG_DOMAIN_MAX)
 		return false;
@@ -391,17 +392,27 @@ tg_email_plain(const char *s, size_t n, char *folded, size_t *llen,
 		if (*q == '.' && q + 1 < end && q[1] == '.')
 			return false;
 	}
-	at = q;
-	if (at == p || at - p > 64 || at + 1 >= end || at[-1] == '.')
+	if (q == p || q - p > 64 || q + 1 >= end || q[-1] == '.')
+		return false;
+	*llen = (size_t) (q - p);
+	return true;
+}
+
+static bool
+tg_email_plain_domain(const char *d, size_t n, char *folded, size_t *flen)
+{
+	const unsigned char *q = (const unsigned char *) d;
+	const unsigned char *end = q + n;
+	char	   *f = folded;
+	char	   *tld = NULL;
+
+	if (n > TG_DOMAIN_MAX)
 		return false;
 
 	/*
-	 * The domain, label by label, lower-cased into folded (c | 0x20
-	 * lower-cases a letter and leaves digits, "-" and "." alone).
+	 * Label by label, lower-cased into folded (c | 0x20 lower-cases a
+	 * letter and leaves digits, "-" and "." alone).
 	 */
-	q = at + 1;
-	if (end - q > TG_DOMAIN_MAX)
-		return false;
 	for (;;)
 	{
 		const unsigned char *label = q;
@@ -432,22 +443,63 @@ tg_email_plain(const char *s, size_t n, char *folded, size_t *llen,
 			break;
 	}
 	*f = '\0';
-	*llen = (size_t) (at - p);
 	*flen = (size_t) (f - folded);
 	return true;
 }
 
-/* The rules for a well-formed address: domain lists, keywords, local part. */
-static void
-tg_email_rules(const TgRules *rules, TgVerdict *out, const char *local,
-			   size_t llen, const char *folded, size_t flen)
+/* The slot of the domain cache (TgDomainCache) a domain as written goes in. */
+static inline int
+tg_dcache_slot(const char *d, size_t n)
+{
+	const unsigned char *u = (const unsigned char *) d;
+	uint32_t	h = 2166136261u;	/* FNV-1a */
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ u[i]) * 16777619u;
+	return (int) ((h ^ (h >> 16)) % TG_DCACHE_SLOTS);
+}
+
+/* Did these rules find the domain d (as written after the "@") clean? */
+static inline bool
+tg_dcache_clean(const TgRules *rules, const char *d, size_t n)
+{
+	const TgDomainCache *c = rules->clean_domains;
+	int			slot;
+
+	if (c == NULL || n == 0 || n > TG_DCACHE_LEN)
+		return false;
+	slot = tg_dcache_slot(d, n);
+	return c->len[slot] == n && memcmp(c->raw[slot], d, n) == 0;
+}
+
+/* Remember that the domain d (as written) is clean under these rules. */
+static inline void
+tg_dcache_remember(const TgRules *rules, const char *d, size_t n)
+{
+	TgDomainCache *c = rules->clean_domains;
+	int			slot;
+
+	if (c == NULL || n == 0 || n > TG_DCACHE_LEN)
+		return;
+	slot = tg_dcache_slot(d, n);
+	memcpy(c->raw[slot], d, n);
+	c->len[slot] = (uint8_t) n;
+}
+
+/*
+ * The rules for a well-formed address's folded domain: reserved names,
+ * listed domains, keywords in its labels.  True when it is allowlisted:
+ * then nothing else about the address is checked.
+ */
+static bool
+tg_email_domain_rules(const TgRules *rules, TgVerdict *out, const char *folded,
+					  size_t flen)
 {
 	TgWhere		where;
-	size_t		plus;
 
 	/* an allowlisted domain passes, local part and all */
 	if (tg_domain_allowed(rules, folded, flen))
-		return;
+		return true;
 
 	if (!tg_domain_reserved(rules, out, folded, flen) &&
 		!tg_domain_listed(rules, out, folded, flen))
@@ -467,8 +519,17 @@ tg_email_rules(const TgRules *rules, TgVerdict *out, const char *local,
 						 folded, keep - 1, NULL, &where);
 		}
 	}
+	return false;
+}
 
-	/* the local part: markers before "+", strong ones after it too */
+/* The rules for the local part: markers before "+", strong ones after it too. */
+static void
+tg_email_local_rules(const TgRules *rules, TgVerdict *out, const char *local,
+					 size_t llen)
+{
+	TgWhere		where;
+	size_t		plus;
+
 	if (local[0] == '"')
 		return;
 	where.label = " in local part ";
@@ -482,6 +543,15 @@ tg_email_rules(const TgRules *rules, TgVerdict *out, const char *local,
 	if (plus + 1 < llen)
 		tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_TAG, local + plus + 1,
 					 llen - plus - 1, NULL, &where);
+}
+
+/* The rules for a well-formed address: domain lists, keywords, local part. */
+static void
+tg_email_rules(const TgRules *rules, TgVerdict *out, const char *local,
+			   size_t llen, const char *folded, size_t flen)
+{
+	if (!tg_email_domain_rules(rules, out, folded, flen))
+		tg_email_local_rules(rules, out, local, llen);
 }
 
 /*
@@ -569,8 +639,40 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 	size_t		flen;
 
 	/* the common shape, parsed in one pass */
-	if (tg_email_plain(text->data, text->len, folded, &llen, &flen))
-		tg_email_rules(rules, out, text->data, llen, folded, flen);
-	else
-		tg_check_email_general(rules, text->data, text->len, out);
+	if (tg_email_plain_local(text->data, text->len, &llen))
+	{
+		const char *dom = text->data + llen + 1;
+		size_t		dlen = text->len - llen - 1;
+
+		/* a domain these rules found clean before: only the local part */
+		if (tg_dcache_clean(rules, dom, dlen))
+		{
+#ifdef TG_VERIFY_FAST_PATH
+			TgVerdict	full = *out;
+
+			if (!tg_email_plain_domain(dom, dlen, folded, &flen) ||
+				tg_email_domain_rules(rules, &full, folded, flen) ||
+				full.nhits != out->nhits)
+			{
+				fprintf(stderr, "tenant_guard domain cache wrong on \"%.*s\"\n",
+						(int) dlen, dom);
+				abort();
+			}
+#endif
+			tg_email_local_rules(rules, out, text->data, llen);
+			return;
+		}
+		if (tg_email_plain_domain(dom, dlen, folded, &flen))
+		{
+			int			hits = out->nhits;
+
+			if (tg_email_domain_rules(rules, out, folded, flen))
+				return;			/* allowlisted */
+			if (out->nhits == hits)
+				tg_dcache_remember(rules, dom, dlen);
+			tg_email_local_rules(rules, out, text->data, llen);
+			return;
+		}
+	}
+	tg_check_email_general(rules, text->data, text->len, out);
 }

@@ -138,6 +138,21 @@ tg_clen2_slot(const char *s)
 		(TG_CLEN2_SLOTS - 1);
 }
 
+/*
+ * E-mail domains these rules found clean (no rule fired, not allowlisted),
+ * by the bytes written after the "@": most sign-ups share a few domains,
+ * and a domain's verdict depends on nothing but the rules.  Direct-mapped;
+ * emptied whenever a rule is added.
+ */
+#define TG_DCACHE_SLOTS		64
+#define TG_DCACHE_LEN		48
+
+typedef struct TgDomainCache
+{
+	uint8_t		len[TG_DCACHE_SLOTS];	/* 0: empty */
+	char		raw[TG_DCACHE_SLOTS][TG_DCACHE_LEN];
+} TgDomainCache;
+
 struct TgRules
 {
 	TgSet		keywords;		/* word -> TG_KW_* */
@@ -167,6 +182,9 @@ struct TgRules
 	bool		words_ready;	/* the static bits are in */
 	bool		ascii_reasons;
 	bool		is_builtin;		/* the shared built-in copy: never freed */
+
+	/* a cache, not a rule: the checker fills it through a const pointer */
+	TgDomainCache *clean_domains;	/* NULL: no cache */
 };
 
 /* Strength stored in a keyword value, or -1 when the key is absent/ignored. */

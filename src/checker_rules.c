@@ -407,6 +407,14 @@ tg_normalise_phrase(const char *text, size_t len, char *out, size_t outcap,
 	return n;
 }
 
+/* A rule is about to change: forget the domains found clean so far. */
+static void
+tg_rules_changing(TgRules *rules)
+{
+	if (rules->clean_domains != NULL)
+		memset(rules->clean_domains->len, 0, sizeof(rules->clean_domains->len));
+}
+
 /* Add a keyword or phrase with a strength (and built-in flags). */
 static bool
 tg_rules_add_word(TgRules *rules, const char *word, size_t len,
@@ -466,6 +474,7 @@ tg_rules_add_keyword(TgRules *rules, const char *word, size_t len,
 	if (rules == NULL || rules->is_builtin || word == NULL ||
 		(int) strength < TG_STRENGTH_STRONG || strength > TG_STRENGTH_IGNORE)
 		return false;
+	tg_rules_changing(rules);
 	return tg_rules_add_word(rules, word, len, strength, 0);
 }
 
@@ -543,6 +552,7 @@ tg_rules_add_domain(TgRules *rules, const char *domain, size_t len,
 	n = tg_normalise_domain(domain, len, norm, sizeof(norm));
 	if (n == 0)
 		return false;
+	tg_rules_changing(rules);
 	return tg_set_put(&rules->domains, norm, n, (uint16_t) (kind + 1));
 }
 
@@ -564,6 +574,7 @@ tg_rules_add_allow(TgRules *rules, TgAllowKind kind, const char *value,
 		n = tg_normalise_phrase(value, len, norm, sizeof(norm), &nwords);
 	if (n == 0)
 		return false;
+	tg_rules_changing(rules);
 	return tg_set_put(&rules->allow[kind], norm, n, 1);
 }
 
@@ -618,7 +629,8 @@ tg_rules_new(void)
 
 	if (rules == NULL)
 		return NULL;
-	if (!tg_rules_load_builtin(rules))
+	rules->clean_domains = calloc(1, sizeof(TgDomainCache));
+	if (rules->clean_domains == NULL || !tg_rules_load_builtin(rules))
 	{
 		tg_rules_free(rules);
 		return NULL;
@@ -637,6 +649,7 @@ tg_rules_free(TgRules *rules)
 	tg_set_free(&rules->domains);
 	for (int i = 0; i < 3; i++)
 		tg_set_free(&rules->allow[i]);
+	free(rules->clean_domains);
 	free(rules);
 }
 

@@ -147,6 +147,49 @@ test_builder(void)
 	tg_rules_free(r);
 }
 
+/*
+ * The cache of clean e-mail domains: a domain found clean once is clean
+ * again, a domain the rules then list or allow is not taken from the
+ * cache, and a cached domain never excuses its local part.
+ */
+static void
+test_domain_cache(void)
+{
+	TgRules    *r = tg_rules_new();
+	TgVerdict	v;
+	char		addr[80];
+
+	CHECK(r != NULL, "tg_rules_new failed");
+	if (r == NULL)
+		return;
+	for (int round = 0; round < 2; round++)
+	{
+		CHECK(check3(r, NULL, 0, NULL, "ana@Mailinator.com", &v),
+			  "round %d: listed domain missed", round);
+		CHECK(!check3(r, NULL, 0, NULL, "ana@Northwind.COM", &v),
+			  "round %d: clean address fired: %s", round, v.reason);
+		CHECK(check3(r, NULL, 0, NULL, "test@Northwind.COM", &v),
+			  "round %d: local part behind a cached domain missed", round);
+	}
+	/* many domains: slots are reused, verdicts stay */
+	for (int i = 0; i < 500; i++)
+	{
+		snprintf(addr, sizeof(addr), "ops@harbor%d.com", i);
+		CHECK(!check3(r, NULL, 0, NULL, addr, &v), "%s fired: %s", addr, v.reason);
+		snprintf(addr, sizeof(addr), "qa@harbor%d.com", i % 7);
+		CHECK(check3(r, NULL, 0, NULL, addr, &v), "%s missed", addr);
+	}
+	/* a rule added after the domain was cached */
+	CHECK(!check3(r, NULL, 0, NULL, "ana@Northwind.COM", &v), "clean address fired");
+	CHECK(tg_rules_add_domain(r, "northwind.com", 13, TG_DOMAIN_DISPOSABLE), "add domain");
+	CHECK(check3(r, NULL, 0, NULL, "ana@Northwind.COM", &v),
+		  "domain listed after it was cached passed");
+	CHECK(tg_rules_add_allow(r, TG_ALLOW_DOMAIN, "harbor3.com", 11), "allow domain");
+	CHECK(!check3(r, NULL, 0, NULL, "qa@harbor3.com", &v),
+		  "domain allowed after it was cached still fired: %s", v.reason);
+	tg_rules_free(r);
+}
+
 /* Undo the corpus file's \N and backslash escapes in place. */
 static char *
 unescape(char *s)
@@ -240,6 +283,7 @@ main(int argc, char **argv)
 {
 	test_odd_input();
 	test_builder();
+	test_domain_cache();
 	if (argc > 1)
 		test_corpus(argv[1]);
 	if (failures)
