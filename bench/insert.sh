@@ -29,6 +29,15 @@ ensure_packages
 make_workdir .benchrun
 build_install
 start_cluster
+# Quiet server for timing: everything fits in shared_buffers, no checkpoint
+# or autovacuum starts in the middle of a timed statement (one CHECKPOINT
+# runs before each), the same for every configuration.
+reconfigure_cluster <<CONF
+shared_buffers = 1GB
+max_wal_size = 20GB
+checkpoint_timeout = 1h
+autovacuum = off
+CONF
 
 q() { psql_pg -qAt -d postgres "$@"; }
 
@@ -107,6 +116,7 @@ SQL
 # (from /proc; less disturbed by other load on a shared machine).
 timed_insert() {
 	local table=$1 setting=$2
+	q -c CHECKPOINT >/dev/null
 	psql_pg -qAt -d postgres <<SQL | awk '/^Time: /{w=$2} /^cpu /{c[++n]=$2} END{printf "%s %d\n", w, (c[2]-c[1])*1000/'"$(getconf CLK_TCK)"'}'
 SET tenant_guard.max_tenants_per_hour_per_ip = $setting;
 SET tenant_guard.max_tenants_per_hour_per_email = $setting;

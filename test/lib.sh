@@ -96,6 +96,14 @@ CONF
 	trap stop_cluster EXIT
 }
 
+# Add the settings on stdin to the running cluster's postgresql.conf and
+# restart it (benchmarks: memory, checkpoints, autovacuum).
+reconfigure_cluster() {
+	as_postgres tee -a "$WORK/cluster/postgresql.conf" >/dev/null
+	as_postgres "$("$PG_CONFIG" --bindir)/pg_ctl" -D "$WORK/cluster" -l "$WORK/cluster.log" \
+		-w restart >/dev/null
+}
+
 stop_cluster() {
 	local bindir
 	bindir=$("$PG_CONFIG" --bindir)
