@@ -57,6 +57,7 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "port/atomics.h"
+#include "port/pg_bitutils.h"
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
@@ -651,10 +652,10 @@ tg_rate_parts_of(TgRateReq *req, int nreq)
 static void
 tg_rate_lock_parts(uint32 mask, bool acquire)
 {
-	for (int p = 0; mask != 0; p++, mask >>= 1)
+	for (; mask != 0; mask &= mask - 1)
 	{
-		if ((mask & 1) == 0)
-			continue;
+		int			p = pg_rightmost_one_pos32(mask);
+
 		if (acquire)
 			LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
 		else
