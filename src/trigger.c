@@ -52,18 +52,18 @@ tg_type_is_textlike(Oid typid)
 	return category == TYPCATEGORY_STRING && get_typlen(base) == -1;
 }
 
-/* Resolve the guarded column names of this trigger in this relation. */
-static TgTriggerCache *
-tg_trigger_cache(FunctionCallInfo fcinfo, TriggerData *trigdata)
+/*
+ * Resolve the guarded column names of this trigger in this relation (once
+ * per statement and partition: kept out of line, away from the per-row
+ * path).
+ */
+static pg_noinline TgTriggerCache *
+tg_trigger_cache_fill(FunctionCallInfo fcinfo, TriggerData *trigdata)
 {
 	TgTriggerCache *cache = (TgTriggerCache *) fcinfo->flinfo->fn_extra;
 	Relation	rel = trigdata->tg_relation;
 	Trigger    *trigger = trigdata->tg_trigger;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
-
-	if (cache != NULL && cache->relid == RelationGetRelid(rel) &&
-		cache->tgoid == trigger->tgoid)
-		return cache;
 
 	if (trigger->tgnargs != TG_NUM_FIELDS)
 		elog(ERROR, "tenant_guard trigger \"%s\" on \"%s\" needs %d arguments, has %d",
@@ -105,11 +105,24 @@ tg_trigger_cache(FunctionCallInfo fcinfo, TriggerData *trigdata)
 	return cache;
 }
 
+/* The guarded column numbers of this trigger in this relation. */
+static inline TgTriggerCache *
+tg_trigger_cache(FunctionCallInfo fcinfo, TriggerData *trigdata)
+{
+	TgTriggerCache *cache = (TgTriggerCache *) fcinfo->flinfo->fn_extra;
+
+	if (likely(cache != NULL &&
+			   cache->relid == RelationGetRelid(trigdata->tg_relation) &&
+			   cache->tgoid == trigdata->tg_trigger->tgoid))
+		return cache;
+	return tg_trigger_cache_fill(fcinfo, trigdata);
+}
+
 /*
  * Which guarded columns differ between the old and the new row?  Sets
  * changed[i] and returns whether any did.
  */
-static bool
+static pg_noinline bool
 tg_changed_columns(TgTriggerCache *cache, TupleTableSlot *oldslot,
 				   TupleTableSlot *newslot, bool changed[TG_NUM_FIELDS])
 {
@@ -154,6 +167,36 @@ tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc)
 
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 											  CStringGetDatum(TextDatumGetCString(json))));
+}
+
+/*
+ * A row the checker found suspicious: logged and kept (log mode), or
+ * recorded where the rollback cannot undo it and refused (enforce).
+ */
+static pg_noinline pg_attribute_cold Datum
+tg_trigger_suspicious(TriggerData *trigdata, HeapTuple rettuple,
+					  const TgText *email, const TgVerdict *verdict)
+{
+	if (tg_mode == TG_MODE_LOG)
+	{
+		Datum		ip;
+		bool		ip_isnull;
+
+		ip = tg_client_addr_datum(&ip_isnull);
+		tg_log_write(TG_ACTION_LOGGED,
+					 tg_row_to_jsonb(rettuple, RelationGetDescr(trigdata->tg_relation)),
+					 verdict->reason, ip, ip_isnull, NULL);
+		return tg_ratelimit_kept(trigdata, rettuple, email);
+	}
+
+	tg_log_rejection(trigdata->tg_relation, rettuple, verdict->reason);
+
+	ereport(ERROR,
+			(errcode(ERRCODE_TG_SUSPICIOUS_DATA),
+			 errmsg(TG_SUSPICIOUS_MESSAGE),
+			 errdetail("%s", verdict->reason)));
+
+	pg_unreachable();
 }
 
 PG_FUNCTION_INFO_V1(guard_trigger);
@@ -222,28 +265,8 @@ guard_trigger(PG_FUNCTION_ARGS)
 	}
 
 	tg_ratelimit_prepare(trigdata, &fields[TG_FIELD_EMAIL]);
-	if (!tg_check(tg_current_rules(), fields, &verdict))
+	if (likely(!tg_check(tg_current_rules(), fields, &verdict)))
 		return tg_ratelimit_kept(trigdata, rettuple, &fields[TG_FIELD_EMAIL]);
-
-	if (tg_mode == TG_MODE_LOG)
-	{
-		Datum		ip;
-		bool		ip_isnull;
-
-		ip = tg_client_addr_datum(&ip_isnull);
-		tg_log_write(TG_ACTION_LOGGED,
-					 tg_row_to_jsonb(rettuple, RelationGetDescr(trigdata->tg_relation)),
-					 verdict.reason, ip, ip_isnull, NULL);
-		return tg_ratelimit_kept(trigdata, rettuple, &fields[TG_FIELD_EMAIL]);
-	}
-
-	/* Enforce: record the attempt where the rollback cannot undo it. */
-	tg_log_rejection(trigdata->tg_relation, rettuple, verdict.reason);
-
-	ereport(ERROR,
-			(errcode(ERRCODE_TG_SUSPICIOUS_DATA),
-			 errmsg(TG_SUSPICIOUS_MESSAGE),
-			 errdetail("%s", verdict.reason)));
-
-	pg_unreachable();
+	return tg_trigger_suspicious(trigdata, rettuple, &fields[TG_FIELD_EMAIL],
+								 &verdict);
 }
