@@ -353,10 +353,10 @@ CREATE INDEX test_data_prevention_logs_rejected_ip_idx
   ON tenant_guard.test_data_prevention_logs (ip_address, created_at)
   WHERE action = 'rejected';
 
-CREATE FUNCTION tenant_guard.failed_attempts(since interval DEFAULT '1 hour')
-RETURNS bigint
-LANGUAGE plpgsql STABLE
-SECURITY DEFINER
+-- the window every monitoring function takes
+CREATE FUNCTION tenant_guard.check_window(since interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -365,6 +365,20 @@ BEGIN
       MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
                                   coalesce(since::text, 'NULL'));
   END IF;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.check_window(interval) IS
+  'Raises invalid_parameter_value unless since is a positive interval: the window argument of the failed_attempts functions';
+
+CREATE FUNCTION tenant_guard.failed_attempts(since interval DEFAULT '1 hour')
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
   RETURN (SELECT pg_catalog.count(*)
             FROM tenant_guard.test_data_prevention_logs l
            WHERE l.action = 'rejected'
@@ -382,11 +396,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF since IS NULL OR since <= interval '0' THEN
-    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
-                                  coalesce(since::text, 'NULL'));
-  END IF;
+  PERFORM tenant_guard.check_window(since);
   IF ip_address IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
       MESSAGE = 'ip_address must not be null',
@@ -411,11 +421,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF since IS NULL OR since <= interval '0' THEN
-    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
-                                  coalesce(since::text, 'NULL'));
-  END IF;
+  PERFORM tenant_guard.check_window(since);
   RETURN QUERY
     SELECT l.ip_address,
            pg_catalog.count(*),
@@ -441,11 +447,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-  IF since IS NULL OR since <= interval '0' THEN
-    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
-                                  coalesce(since::text, 'NULL'));
-  END IF;
+  PERFORM tenant_guard.check_window(since);
   RETURN QUERY
     SELECT pg_catalog.date_trunc('hour', l.created_at),
            pg_catalog.count(*),
