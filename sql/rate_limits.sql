@@ -187,6 +187,21 @@ INSERT INTO tenants (name, subdomain, email) VALUES ('Jane Six', 'jane-6', 'anal
 -- (a creation made while a limit is off is not counted for it)
 SELECT * FROM tenant_guard.rate_limit_usage('email', 'analima@gmail.com');
 SET tenant_guard.max_tenants_per_hour_per_email = 3;
+-- both off: nothing is counted at all; back on, counting resumes
+BEGIN;
+SET LOCAL tenant_guard.max_tenants_per_hour_per_ip = -1;
+SET LOCAL tenant_guard.max_tenants_per_hour_per_email = -1;
+SET LOCAL tenant_guard.client_addr = '192.0.2.77';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor One', 'harbor-1', 'ops@harbor.com');
+COMMIT;
+SELECT * FROM tenant_guard.rate_limit_usage('ip', '192.0.2.77');
+SELECT * FROM tenant_guard.rate_limit_usage('email', 'ops@harbor.com');
+BEGIN;
+SET LOCAL tenant_guard.client_addr = '192.0.2.77';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Two', 'harbor-2', 'ops@harbor.com');
+COMMIT;
+SELECT * FROM tenant_guard.rate_limit_usage('ip', '192.0.2.77');
+SELECT * FROM tenant_guard.rate_limit_usage('email', 'ops@harbor.com');
 
 -- log mode keeps the tenant and writes a log row naming the limit
 SET tenant_guard.mode = log;

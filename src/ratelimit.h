@@ -34,6 +34,13 @@ extern int	tg_max_per_email;
 extern int	tg_rate_capacity;
 extern int	tg_rate_window;
 
+/* Is any limit on?  (-1 switches a limit off; both off: nothing to count.) */
+static inline bool
+tg_ratelimit_on(void)
+{
+	return tg_max_per_ip >= 0 || tg_max_per_email >= 0;
+}
+
 /* Define the GUCs, hooks and callbacks; called from _PG_init. */
 extern void tg_ratelimit_init(void);
 

@@ -264,9 +264,12 @@ guard_trigger(PG_FUNCTION_ARGS)
 			tg_text_field((Datum) 0, true, &fields[i]);
 	}
 
-	tg_ratelimit_prepare(trigdata, &fields[TG_FIELD_EMAIL]);
+	if (tg_ratelimit_on())
+		tg_ratelimit_prepare(trigdata, &fields[TG_FIELD_EMAIL]);
 	if (likely(!tg_check(tg_current_rules(), fields, &verdict)))
-		return tg_ratelimit_kept(trigdata, rettuple, &fields[TG_FIELD_EMAIL]);
+		return tg_ratelimit_on() ?
+			tg_ratelimit_kept(trigdata, rettuple, &fields[TG_FIELD_EMAIL]) :
+			PointerGetDatum(rettuple);
 	return tg_trigger_suspicious(trigdata, rettuple, &fields[TG_FIELD_EMAIL],
 								 &verdict);
 }
