@@ -52,11 +52,11 @@ typedef struct TgKey
 	uint64		b;
 } TgKey;
 
-/* One entry of the hash table. */
+/* One entry of the hash table: where a key is in the set's arrays. */
 typedef struct TgKeyEntry
 {
 	TgKey		key;
-	int32		ord;			/* tenant ordinal */
+	uint32		pos;
 	char		status;			/* simplehash's */
 } TgKeyEntry;
 
@@ -86,17 +86,30 @@ tg_key_hash(TgKey k)
 #include "lib/simplehash.h"
 
 /*
- * Most keys one set holds (about 40 bytes each, twice that while the
- * table grows): beyond it the level takes the join, which can spill.
+ * Most keys one set holds (20 bytes each in the arrays, 24 to 48 in the
+ * hash table): beyond it the level takes the join, which can spill.
  */
 #define TG_KEYSET_MAX_KEYS (8 * 1024 * 1024)
 
+/*
+ * A set keeps its keys in the order they came (the order the parent
+ * level's scan deleted them), with their ordinals, in two arrays; a hash
+ * table from key to position is built on the first lookup the order does
+ * not answer.  Child rows often lie in the order of their parents (both
+ * inserted over time), so a lookup first tries the key after the last one
+ * found, and the one found last: sequential reads, where probing a big
+ * hash table costs a cache miss per key.
+ */
 struct TgKeySet
 {
 	TgKeyKind	kind;
 	Oid			basetype;		/* of the keys it was made for */
-	tgks_hash  *hash;			/* NULL once too big */
+	TgKey	   *keys;			/* [nkeys], in the order they came */
+	int32	   *ords;			/* their tenant ordinals */
 	uint64		nkeys;
+	uint64		maxkeys;		/* room in the arrays */
+	bool		full;			/* gave up: more than TG_KEYSET_MAX_KEYS */
+	tgks_hash  *hash;			/* key -> position; NULL until needed */
 	MemoryContext cxt;
 };
 
@@ -109,6 +122,9 @@ static int64 *tg_active_counts = NULL;
 static int	tg_active_n = 0;
 static uint64 tg_active_matched = 0;
 static TgKeySet *tg_active_keep = NULL;
+
+/* Position of the key the active set found last; -1: none yet. */
+static int64 tg_last_pos = -1;
 
 /* What kind of key a value of typid is (domains count as their base type). */
 TgKeyKind
@@ -204,32 +220,65 @@ tg_keyset_create(Oid basetype, MemoryContext parent)
 		elog(ERROR, "no purge key set for type %s", format_type_be(basetype));
 	ks->basetype = getBaseType(basetype);
 	ks->cxt = cxt;
-	ks->hash = tgks_create(cxt, 1024, NULL);
+	ks->maxkeys = 1024;
+	ks->keys = MemoryContextAlloc(cxt, sizeof(TgKey) * ks->maxkeys);
+	ks->ords = MemoryContextAlloc(cxt, sizeof(int32) * ks->maxkeys);
 	return ks;
 }
 
 /*
- * Add a key of type typid (its base type) for tenant ord.  Past
- * TG_KEYSET_MAX_KEYS the set gives up: tg_keyset_usable() turns false.
+ * Add a key of type basetype for tenant ord.  Past TG_KEYSET_MAX_KEYS the
+ * set gives up: tg_keyset_usable() turns false.
  */
 void
 tg_keyset_add(TgKeySet *ks, Oid basetype, Datum value, int32 ord)
 {
-	bool		found;
-	TgKeyEntry *e;
+	TgKey		key;
 
-	if (ks->hash == NULL)
+	if (ks->full)
 		return;
 	if (ks->nkeys >= TG_KEYSET_MAX_KEYS)
 	{
-		tgks_destroy(ks->hash);
-		ks->hash = NULL;
+		ks->full = true;
 		return;
 	}
-	e = tgks_insert(ks->hash, tg_key_of(ks->kind, basetype, value), &found);
-	if (!found)
-		ks->nkeys++;
-	e->ord = ord;
+	if (ks->nkeys == ks->maxkeys)
+	{
+		ks->maxkeys *= 2;
+		ks->keys = repalloc(ks->keys, sizeof(TgKey) * ks->maxkeys);
+		ks->ords = repalloc(ks->ords, sizeof(int32) * ks->maxkeys);
+	}
+	key = tg_key_of(ks->kind, basetype, value);
+	ks->keys[ks->nkeys] = key;
+	ks->ords[ks->nkeys] = ord;
+	if (ks->hash != NULL)
+	{
+		bool		found;
+		TgKeyEntry *e = tgks_insert(ks->hash, key, &found);
+
+		if (!found)
+			e->pos = (uint32) ks->nkeys;
+	}
+	ks->nkeys++;
+}
+
+/* The hash table of a set's keys, built the first time it is needed. */
+static tgks_hash *
+tg_keyset_hash(TgKeySet *ks)
+{
+	if (ks->hash == NULL)
+	{
+		ks->hash = tgks_create(ks->cxt, ks->nkeys, NULL);
+		for (uint64 i = 0; i < ks->nkeys; i++)
+		{
+			bool		found;
+			TgKeyEntry *e = tgks_insert(ks->hash, ks->keys[i], &found);
+
+			if (!found)
+				e->pos = (uint32) i;
+		}
+	}
+	return ks->hash;
 }
 
 /* The kind of keys a set holds. */
@@ -243,7 +292,7 @@ tg_keyset_kind(TgKeySet *ks)
 bool
 tg_keyset_usable(TgKeySet *ks)
 {
-	return ks != NULL && ks->hash != NULL;
+	return ks != NULL && !ks->full;
 }
 
 /* How many keys the set holds. */
@@ -262,35 +311,34 @@ tg_keyset_free(TgKeySet *ks)
 }
 
 /*
- * Call fn for each key of ks, as a Datum of the set's type, with its
- * ordinal (uuids point into memory that lives until the next call).
+ * Call fn for each key of ks, in the order they came, as a Datum of the
+ * set's type, with its ordinal (uuids point into memory that lives until
+ * the next call).
  */
 void
 tg_keyset_foreach(TgKeySet *ks, void (*fn) (Datum key, int32 ord, void *arg), void *arg)
 {
-	tgks_iterator it;
-	TgKeyEntry *e;
 	pg_uuid_t	uuid;
 
-	tgks_start_iterate(ks->hash, &it);
-	while ((e = tgks_iterate(ks->hash, &it)) != NULL)
+	for (uint64 i = 0; i < ks->nkeys; i++)
 	{
+		TgKey	   *k = &ks->keys[i];
 		Datum		d;
 
 		if (ks->kind == TG_KEY_UUID)
 		{
-			memcpy(&uuid, &e->key, sizeof(uuid));
+			memcpy(&uuid, k, sizeof(uuid));
 			d = UUIDPGetDatum(&uuid);
 		}
 		else if (ks->kind == TG_KEY_OID)
-			d = ObjectIdGetDatum((Oid) e->key.a);
+			d = ObjectIdGetDatum((Oid) k->a);
 		else if (ks->basetype == INT2OID)
-			d = Int16GetDatum((int16) (int64) e->key.a);
+			d = Int16GetDatum((int16) (int64) k->a);
 		else if (ks->basetype == INT4OID)
-			d = Int32GetDatum((int32) (int64) e->key.a);
+			d = Int32GetDatum((int32) (int64) k->a);
 		else
-			d = Int64GetDatum((int64) e->key.a);
-		fn(d, e->ord, arg);
+			d = Int64GetDatum((int64) k->a);
+		fn(d, ks->ords[i], arg);
 	}
 }
 
@@ -307,6 +355,7 @@ tg_keyset_activate(TgKeySet *ks, int64 *counts, int n, TgKeySet *keep)
 	tg_active_n = n;
 	tg_active_matched = 0;
 	tg_active_keep = keep;
+	tg_last_pos = -1;
 }
 
 /* No set active any more; returns the matches purge_match() counted. */
@@ -320,6 +369,7 @@ tg_keyset_deactivate(void)
 	tg_active_n = 0;
 	tg_active_matched = 0;
 	tg_active_keep = NULL;
+	tg_last_pos = -1;
 	return matched;
 }
 
@@ -351,15 +401,30 @@ tg_lookup_arg(FunctionCallInfo fcinfo)
 {
 	Oid		   *types;
 	TgKeyEntry *e;
+	TgKey		key;
 
-	if (tg_active == NULL || tg_active->hash == NULL)
+	if (tg_active == NULL || tg_active->full)
 		return 0;
 	types = tg_arg_types(fcinfo);
 	if (tg_key_kind(types[0]) != tg_active->kind)
 		elog(ERROR, "a key of type %s cannot be looked up in a purge key set of another kind",
 			 format_type_be(types[0]));
-	e = tgks_lookup(tg_active->hash, tg_key_of(tg_active->kind, types[0], PG_GETARG_DATUM(0)));
-	return e ? e->ord : 0;
+	key = tg_key_of(tg_active->kind, types[0], PG_GETARG_DATUM(0));
+	/* the key found last, or the next one */
+	for (int64 pos = tg_last_pos; pos <= tg_last_pos + 1; pos++)
+	{
+		if (pos >= 0 && (uint64) pos < tg_active->nkeys &&
+			tg_active->keys[pos].a == key.a && tg_active->keys[pos].b == key.b)
+		{
+			tg_last_pos = pos;
+			return tg_active->ords[pos];
+		}
+	}
+	e = tgks_lookup(tg_keyset_hash(tg_active), key);
+	if (e == NULL)
+		return 0;
+	tg_last_pos = e->pos;
+	return tg_active->ords[e->pos];
 }
 
 PG_FUNCTION_INFO_V1(purge_match);
