@@ -19,20 +19,33 @@
  *		 be skipped;
  *	  5. delete top-down with session_replication_role = replica: the
  *		 tenants first (DELETE ... RETURNING into a temp table), then for
- *		 each foreign key into a table we deleted from, the referencing rows
- *		 (DELETE ... USING that temp table), level after level until no
- *		 rows are left -- self-references and cycles just go round again.
- *		 Every row carries the ordinal of the tenant it belongs to, so rows
- *		 are counted per tenant and table.  PostgreSQL's per-row RI triggers
- *		 stay quiet: their work is exactly what this loop does, set-based.
- *		 Each statement is one join (a hash join, as a rule) against an
- *		 ANALYZEd temp table, with work_mem raised so that the hash fits
- *		 in memory (tg_hash_room); RETURNING goes straight into the next
- *		 level's temp table; a leaf table's rows are counted inside the
- *		 join by purge_tally() (no RETURNING, which would fetch every row
- *		 back), checked against the rows deleted, and counted again the
- *		 exact way if a concurrent change made the two differ
- *		 (tg_run_counted).
+ *		 each foreign key into a table we deleted from, the referencing rows,
+ *		 level after level until no rows are left -- self-references and
+ *		 cycles just go round again.  Every row carries the ordinal of the
+ *		 tenant it belongs to, so rows are counted per tenant and table.
+ *		 PostgreSQL's per-row RI triggers stay quiet: their work is exactly
+ *		 what this loop does, set-based.  A level finds its rows one of two
+ *		 ways:
+ *		 - a key set (purge_keyset.c), for a one-column key of an integer,
+ *		   oid or uuid type when the child table has at most
+ *		   TG_KEYSET_BLOCKS_PER_KEY blocks per key: the parent level's keys
+ *		   and ordinals in memory, and "DELETE FROM child c WHERE
+ *		   purge_match(c.fk)", a sequential scan with one lookup per row
+ *		   that counts each match for its tenant.  A child whose own
+ *		   children need only one column of it keeps that column's keys in
+ *		   the next key set as it deletes (purge_match_keep), without
+ *		   RETURNING and without a temp table (tg_plan_keep, made from the
+ *		   set if a join needs one after all: tg_work_tmp);
+ *		 - otherwise a join (DELETE ... USING the parent level's temp
+ *		   table, ANALYZEd, with work_mem raised so that the hash fits:
+ *		   tg_hash_room), RETURNING what the next level needs straight into
+ *		   its temp table; a leaf's rows are counted inside the join by
+ *		   purge_tally() instead (no RETURNING, which would fetch every row
+ *		   back).
+ *		 Matches (purge_match, purge_tally) are checked against the rows
+ *		 deleted; when a concurrent change makes the two differ, steps 5-7
+ *		 roll back and run again the exact way, every level by a join with
+ *		 RETURNING (tg_run_counted).
  *		 Deleting a parent before its children is what keeps concurrent
  *		 writers safe: a row inserted under a tenant must lock the parent
  *		 row (FOR KEY SHARE), which our DELETE holds or waits for, so every
@@ -866,14 +879,24 @@ tg_delete_root(TgPurge *p)
 	p->root_tmp = tmp;
 }
 
-/* Blocks of a table (all partitions of a partitioned one), locked as a DELETE locks them. */
+/*
+ * Blocks a DELETE of t scans: the table, or all partitions of a
+ * partitioned one; locked as that DELETE will lock them.
+ */
 static BlockNumber
-tg_rel_blocks(Oid relid)
+tg_rel_blocks(TgTable *t)
 {
-	List	   *rels = find_all_inheritors(relid, RowExclusiveLock, NULL);
+	List	   *rels;
 	ListCell   *lc;
 	BlockNumber blocks = 0;
 
+	if (t->relkind == RELKIND_PARTITIONED_TABLE)
+		rels = find_all_inheritors(t->relid, RowExclusiveLock, NULL);
+	else
+	{
+		LockRelationOid(t->relid, RowExclusiveLock);
+		rels = list_make1_oid(t->relid);
+	}
 	foreach(lc, rels)
 	{
 		Relation	rel;
@@ -918,7 +941,7 @@ tg_edge_keyset(TgPurge *p, TgWork *w, TgFkEdge *e, TgTable *c)
 	if (kind != tg_keyset_kind(ks) || attnum == InvalidAttrNumber ||
 		tg_key_kind(get_atttype(c->relid, attnum)) != kind)
 		return NULL;
-	if ((double) tg_rel_blocks(c->relid) >
+	if ((double) tg_rel_blocks(c) >
 		(double) tg_keyset_size(ks) * TG_KEYSET_BLOCKS_PER_KEY)
 		return NULL;
 	return ks;
