@@ -10,7 +10,9 @@
 # VACUUM ANALYZEs and CHECKPOINTs, then times
 #   native: DELETE FROM native.tenants WHERE id <> ALL (kept ids)
 #   purge:  tenant_guard.purge_test_tenants(dry_run => false, force => true)
-# alternating which goes first.  Prints each run, the median ratio and
+# alternating which goes first, on one cluster with the same settings
+# (shared_buffers 4GB so that both copies fit even at SCALE=10; set
+# SHARED_BUFFERS to change it).  Prints each run, the median ratio and
 # the median times (compare those across SCALE runs for the scaling target).
 #
 #   bash bench/purge.sh              # 3 runs at scale 1
@@ -25,13 +27,12 @@ ensure_packages
 make_workdir .benchrun
 build_install
 TG_PORT=${TG_PORT:-54331} start_cluster
-as_postgres tee -a "$WORK/cluster/postgresql.conf" >/dev/null <<CONF
-shared_buffers = 512MB
+reconfigure_cluster <<CONF
+shared_buffers = ${SHARED_BUFFERS:-4GB}
 max_wal_size = 8GB
 checkpoint_timeout = 1h
 autovacuum = off
 CONF
-as_postgres "$("$PG_CONFIG" --bindir)/pg_ctl" -D "$WORK/cluster" -l "$WORK/cluster.log" -w restart >/dev/null
 
 psql_pg -q <<'SQL'
 CREATE EXTENSION tenant_guard;

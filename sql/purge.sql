@@ -225,3 +225,85 @@ SELECT count(*) FROM tenant_guard.guarded_tables;
 SELECT count(*) FROM tenant_guard.tenant_tables;
 SELECT tenant_guard.unprotect('31c06fc4-db22-4740-83ea-48ac14f25810');
 DELETE FROM tenant_guard.purge_journal;
+
+-- How a level finds its rows.  A big level: a sequential scan probing the
+-- keys its parent level deleted, kept in memory (purge_match; a level whose
+-- children need one key column keeps that column's keys the same way,
+-- purge_match_keep, with no RETURNING).  A small level in a big table, or a
+-- key a key set cannot hold: a join against a temp table.  Key sets hold
+-- smallint, integer and bigint (also across types), domains over them, uuid
+-- and oid; an integer column referencing an oid key takes the join.
+CREATE SCHEMA kt;
+CREATE DOMAIN kt.tid AS bigint;
+CREATE TABLE kt.tenants (id bigint PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('kt.tenants');
+CREATE TABLE kt.p2 (id int PRIMARY KEY, tenant_id smallint NOT NULL REFERENCES kt.tenants);
+CREATE TABLE kt.p2_items (id int, p2_id bigint REFERENCES kt.p2);        -- bigint -> integer
+CREATE TABLE kt.big (id int, p2_id int REFERENCES kt.p2);               -- 133 blocks
+CREATE TABLE kt.docs (id uuid PRIMARY KEY, tenant_id kt.tid REFERENCES kt.tenants);
+CREATE TABLE kt.doc_notes (doc_id uuid REFERENCES kt.docs, body text);
+CREATE TABLE kt.blobs (id oid PRIMARY KEY, tenant_id int REFERENCES kt.tenants);
+CREATE TABLE kt.blob_refs (blob oid REFERENCES kt.blobs, n int REFERENCES kt.blobs);
+SET tenant_guard.mode = off;
+INSERT INTO kt.tenants SELECT g, 'Test ' || g, 'test-' || g, 'test' || g || '@example.com'
+  FROM generate_series(1, 4) g;
+INSERT INTO kt.tenants VALUES (5, 'Northwind Traders', 'northwind', 'it@northwind.com');
+RESET tenant_guard.mode;
+-- tenant t owns p2 t, t+5, ..., docs and blobs likewise
+INSERT INTO kt.p2 SELECT g, (g - 1) % 5 + 1 FROM generate_series(1, 50) g;
+INSERT INTO kt.p2_items SELECT g, (g - 1) % 50 + 1 FROM generate_series(1, 200) g;
+INSERT INTO kt.big SELECT g, 5 FROM generate_series(1, 30000) g;      -- all Northwind's
+INSERT INTO kt.big VALUES (-1, 1), (-2, 6), (-3, 2);
+INSERT INTO kt.docs SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(g), 12, '0'))::uuid, (g - 1) % 5 + 1
+  FROM generate_series(1, 20) g;
+INSERT INTO kt.doc_notes SELECT id, 'note ' || n FROM kt.docs, generate_series(1, 3) n;
+INSERT INTO kt.blobs SELECT g, (g - 1) % 5 + 1 FROM generate_series(1, 10) g;
+INSERT INTO kt.blob_refs SELECT g, NULL FROM generate_series(1, 10) g;
+INSERT INTO kt.blob_refs SELECT NULL, g FROM generate_series(1, 10) g;
+SELECT pg_relation_size('kt.big') / current_setting('block_size')::int AS big_blocks;
+-- which functions found the rows (calls counted from zero, flushed to the
+-- statistics, read): with one tenant, kt.big (133 blocks for 10 keys of
+-- kt.p2) is joined, as is blob_refs.n (an integer referencing an oid):
+-- 2 + 2 calls of purge_tally; the rest goes through key sets:
+-- purge_match_keep scans p2, docs and blobs (80 rows), purge_match
+-- p2_items, doc_notes and blob_refs.blob (270 non-NULL keys)
+SET track_functions = 'all';
+CREATE FUNCTION pg_temp.purge_calls() RETURNS TABLE (funcname name, calls bigint)
+LANGUAGE sql AS $$
+  SELECT s.funcname, s.calls FROM pg_stat_user_functions s
+   WHERE s.schemaname = 'tenant_guard' AND s.funcname LIKE 'purge\_%' ORDER BY s.funcname $$;
+CREATE FUNCTION pg_temp.purge_calls_reset() RETURNS void
+LANGUAGE sql AS $$
+  SELECT pg_stat_reset_single_function_counters(p.oid) FROM pg_proc p
+   WHERE p.pronamespace = 'tenant_guard'::regnamespace AND p.proname LIKE 'purge\_%' $$;
+SELECT pg_temp.purge_calls_reset();
+SELECT tenant_id, deleted, total_deleted
+  FROM tenant_guard.purge_test_tenants(ids => ARRAY['1'], tenants => 'kt.tenants');
+SELECT pg_stat_force_next_flush();
+SELECT * FROM pg_temp.purge_calls();
+-- with four, kt.big is scanned too (40 keys: 270 + 30,003 rows through
+-- purge_match, 8 through purge_tally)
+SELECT pg_temp.purge_calls_reset();
+SELECT tenant_id, deleted, total_deleted
+  FROM tenant_guard.purge_test_tenants(force => true, tenants => 'kt.tenants') ORDER BY 1;
+SELECT pg_stat_force_next_flush();
+SELECT * FROM pg_temp.purge_calls();
+RESET track_functions;
+-- dry run = real run
+SELECT tenant_id, deleted, total_deleted
+  FROM tenant_guard.purge_test_tenants(dry_run => false, force => true, tenants => 'kt.tenants') ORDER BY 1;
+-- only Northwind's rows are left, and no orphans
+SELECT (SELECT string_agg(DISTINCT tenant_id::text, ',') FROM kt.p2) AS p2,
+       (SELECT count(*) FROM kt.p2_items i WHERE NOT EXISTS (SELECT FROM kt.p2 p WHERE p.id = i.p2_id)) AS items_orphans,
+       (SELECT count(*) FROM kt.p2_items) AS items,
+       (SELECT count(*) FROM kt.big b WHERE NOT EXISTS (SELECT FROM kt.p2 p WHERE p.id = b.p2_id)) AS big_orphans,
+       (SELECT count(*) FROM kt.big) AS big,
+       (SELECT count(*) FROM kt.doc_notes n WHERE NOT EXISTS (SELECT FROM kt.docs d WHERE d.id = n.doc_id)) AS notes_orphans,
+       (SELECT count(*) FROM kt.doc_notes) AS notes,
+       (SELECT count(*) FROM kt.blob_refs r WHERE NOT EXISTS (SELECT FROM kt.blobs b WHERE b.id = r.blob OR b.id = r.n)) AS refs_orphans,
+       (SELECT count(*) FROM kt.blob_refs) AS refs;
+-- outside a purge the key set functions find nothing
+SELECT tenant_guard.purge_match(1), tenant_guard.purge_ord(1), tenant_guard.purge_match_keep(1, 2),
+       tenant_guard.purge_match(NULL::int), tenant_guard.purge_match_keep(NULL::int, NULL::int);
+DROP SCHEMA kt CASCADE;
+DELETE FROM tenant_guard.purge_journal;

@@ -997,6 +997,37 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE COST 10;
 COMMENT ON FUNCTION tenant_guard.purge_tally(integer, anyelement) IS
   'Internal to purge_test_tenants(): counts a deleted leaf row for its tenant during the purge''s DELETE; always true';
 
+-- A purge's big levels find their rows with these instead of a join (see
+-- purge_keyset.c): purge_match(key) looks key up in the keys of the rows
+-- the purge's previous level deleted, counting a match for its tenant;
+-- purge_match_keep(key, own key) also keeps the row's own key for the
+-- next level; purge_ord(key) returns the tenant's ordinal.  Left executable by PUBLIC
+-- for the same reasons as purge_tally(): outside a purge's DELETE of the
+-- same backend they find nothing, and the purge cross-checks its counts.
+CREATE FUNCTION tenant_guard.purge_match(key anyelement)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'purge_match'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE COST 1;
+
+COMMENT ON FUNCTION tenant_guard.purge_match(anyelement) IS
+  'Internal to purge_test_tenants(): is key among the keys the purge''s previous level deleted (counting it for its tenant)? false outside a purge''s DELETE';
+
+CREATE FUNCTION tenant_guard.purge_match_keep(key "any", keep "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'purge_match_keep'
+LANGUAGE C VOLATILE PARALLEL UNSAFE COST 1;
+
+COMMENT ON FUNCTION tenant_guard.purge_match_keep("any", "any") IS
+  'Internal to purge_test_tenants(): purge_match(key) that also keeps the matched row''s own key for the purge''s next level; false outside a purge''s DELETE';
+
+CREATE FUNCTION tenant_guard.purge_ord(key anyelement)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'purge_ord'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE COST 1;
+
+COMMENT ON FUNCTION tenant_guard.purge_ord(anyelement) IS
+  'Internal to purge_test_tenants(): the purge''s ordinal of the tenant key belongs to; NULL outside a purge''s DELETE';
+
 -- Each call is one transaction: a huge purge runs as several batches.
 CREATE PROCEDURE tenant_guard.purge_test_tenants_in_batches(
     batch_size integer DEFAULT 100,

@@ -55,6 +55,31 @@ tg_text_array(HeapTuple tup, TupleDesc desc, int col, int *n)
 	return result;
 }
 
+/* An oid[] column of an SPI row as a C array; sets *n. */
+static Oid *
+tg_oid_array(HeapTuple tup, TupleDesc desc, int col, int *n)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+	Datum	   *elems;
+	bool	   *nulls;
+	Oid		   *result;
+
+	*n = 0;
+	if (isnull)
+		return NULL;
+	deconstruct_array(DatumGetArrayTypeP(d), OIDOID, sizeof(Oid), true, TYPALIGN_INT,
+					  &elems, &nulls, n);
+	result = palloc(sizeof(Oid) * Max(*n, 1));
+	for (int i = 0; i < *n; i++)
+	{
+		if (nulls[i])
+			elog(ERROR, "unexpected NULL in foreign key operator list");
+		result[i] = DatumGetObjectId(elems[i]);
+	}
+	return result;
+}
+
 /*
  * The foreign keys through which rows may depend on rows deleted from
  * relid (SPI connected; the list lives in the current memory context).
@@ -85,7 +110,8 @@ tg_fk_edges_into(Oid relid)
 		"  ARRAY(SELECT a.attname::pg_catalog.text"
 		"          FROM pg_catalog.unnest(c.confdelsetcols) WITH ORDINALITY k(n, i)"
 		"          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n"
-		"         ORDER BY k.i)"
+		"         ORDER BY k.i),"
+		"  c.conpfeqop"
 		" FROM pg_catalog.pg_constraint c"
 		" JOIN fam f ON f.relid = c.confrelid"
 		" JOIN pg_catalog.pg_class cl ON cl.oid = c.conrelid"
@@ -109,7 +135,8 @@ tg_fk_edges_into(Oid relid)
 		bool		isnull;
 		int			n1,
 					n2,
-					n3;
+					n3,
+					n4;
 
 		e->conoid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
 		e->child = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
@@ -121,7 +148,8 @@ tg_fk_edges_into(Oid relid)
 		e->parent_cols = tg_text_array(tup, desc, 8, &n2);
 		e->eqops = tg_text_array(tup, desc, 9, &n3);
 		e->setcols = tg_text_array(tup, desc, 10, &e->nsetcols);
-		if (n1 != n2 || n1 != n3 || n1 == 0)
+		e->eqopids = tg_oid_array(tup, desc, 11, &n4);
+		if (n1 != n2 || n1 != n3 || n1 != n4 || n1 == 0)
 			elog(ERROR, "foreign key %u has inconsistent column lists", e->conoid);
 		e->nkeys = n1;
 		edges = lappend(edges, e);

@@ -19,20 +19,33 @@
  *		 be skipped;
  *	  5. delete top-down with session_replication_role = replica: the
  *		 tenants first (DELETE ... RETURNING into a temp table), then for
- *		 each foreign key into a table we deleted from, the referencing rows
- *		 (DELETE ... USING that temp table), level after level until no
- *		 rows are left -- self-references and cycles just go round again.
- *		 Every row carries the ordinal of the tenant it belongs to, so rows
- *		 are counted per tenant and table.  PostgreSQL's per-row RI triggers
- *		 stay quiet: their work is exactly what this loop does, set-based.
- *		 Each statement is one join (a hash join, as a rule) against an
- *		 ANALYZEd temp table, with work_mem raised so that the hash fits
- *		 in memory (tg_hash_room); RETURNING goes straight into the next
- *		 level's temp table; a leaf table's rows are counted inside the
- *		 join by purge_tally() (no RETURNING, which would fetch every row
- *		 back), checked against the rows deleted, and counted again the
- *		 exact way if a concurrent change made the two differ
- *		 (tg_run_counted).
+ *		 each foreign key into a table we deleted from, the referencing rows,
+ *		 level after level until no rows are left -- self-references and
+ *		 cycles just go round again.  Every row carries the ordinal of the
+ *		 tenant it belongs to, so rows are counted per tenant and table.
+ *		 PostgreSQL's per-row RI triggers stay quiet: their work is exactly
+ *		 what this loop does, set-based.  A level finds its rows one of two
+ *		 ways:
+ *		 - a key set (purge_keyset.c), for a one-column key of an integer,
+ *		   oid or uuid type when the child table has at most
+ *		   TG_KEYSET_BLOCKS_PER_KEY blocks per key: the parent level's keys
+ *		   and ordinals in memory, and "DELETE FROM child c WHERE
+ *		   purge_match(c.fk)", a sequential scan with one lookup per row
+ *		   that counts each match for its tenant.  A child whose own
+ *		   children need only one column of it keeps that column's keys in
+ *		   the next key set as it deletes (purge_match_keep), without
+ *		   RETURNING and without a temp table (tg_plan_keep, made from the
+ *		   set if a join needs one after all: tg_work_tmp);
+ *		 - otherwise a join (DELETE ... USING the parent level's temp
+ *		   table, ANALYZEd, with work_mem raised so that the hash fits:
+ *		   tg_hash_room), RETURNING what the next level needs straight into
+ *		   its temp table; a leaf's rows are counted inside the join by
+ *		   purge_tally() instead (no RETURNING, which would fetch every row
+ *		   back).
+ *		 Matches (purge_match, purge_tally) are checked against the rows
+ *		 deleted; when a concurrent change makes the two differ, steps 5-7
+ *		 roll back and run again the exact way, every level by a join with
+ *		 RETURNING (tg_run_counted).
  *		 Deleting a parent before its children is what keeps concurrent
  *		 writers safe: a row inserted under a tenant must lock the parent
  *		 row (FOR KEY SHARE), which our DELETE holds or waits for, so every
@@ -64,13 +77,17 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "parser/parse_oper.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "tcop/dest.h"
 #include "utils/array.h"
@@ -101,6 +118,14 @@ double		tg_purge_max_share = 0.5;
 #define TG_HASH_ROW_BYTES 128
 #define TG_HASH_MAX_KB (1024 * 1024)
 
+/*
+ * A level is found through a key set (purge_keyset.c: a sequential scan
+ * of the child table, one hash probe per row) rather than a join when the
+ * child table has at most this many blocks per key: fewer keys are found
+ * faster through the foreign key's index.
+ */
+#define TG_KEYSET_BLOCKS_PER_KEY 4
+
 /* One tenant to purge. */
 typedef struct TgTarget
 {
@@ -124,16 +149,32 @@ typedef struct TgTable
 	List	   *needed;			/* columns carried in its temp tables */
 	bool		needs_rel;		/* carry tableoid too */
 	char	   *keycol;			/* guarded table: its key column */
+	List	   *setcols;		/* columns worth a key set (of needed) */
+	char	   *keepcol;		/* deleted without RETURNING, keeping the
+								 * keys of this column (tg_plan_keep) */
 	int64	   *deleted;		/* per tenant ordinal, [0..ntargets] */
 	int64	   *updated;
 } TgTable;
+
+/* State of tg_work_tmp's insert of a key set into a temp table. */
+typedef struct TgTmpFill
+{
+	Relation	rel;
+	TupleTableSlot *slot;
+	BulkInsertState bistate;
+	CommandId	cid;
+} TgTmpFill;
 
 /* Rows just deleted from a table, waiting for their dependents. */
 typedef struct TgWork
 {
 	TgTable    *table;
-	char	   *tmp;			/* pg_temp table holding them */
+	char	   *tmp;			/* pg_temp table holding them; NULL: only
+								 * in sets (table->keepcol), until a join
+								 * needs them (tg_work_tmp) */
 	uint64		rows;			/* how many */
+	bool		analyzed;		/* tmp ANALYZEd (or too small for it) */
+	TgKeySet  **sets;			/* per table->setcols; NULL: none */
 } TgWork;
 
 /* An ON DELETE SET NULL / SET DEFAULT edge to apply at the end. */
@@ -142,8 +183,7 @@ typedef struct TgPending
 	TgFkEdge   *edge;
 	TgTable    *parent;
 	TgTable    *child;
-	char	   *tmp;
-	uint64		rows;			/* rows in tmp */
+	TgWork	   *work;			/* the parent rows */
 } TgPending;
 
 /* Everything one purge call knows. */
@@ -184,6 +224,7 @@ typedef struct TgPurge
 	int			ntmp;
 	bool		tally;			/* count leaf rows with purge_tally() */
 	bool		tally_missed;	/* a tally did not match: count again */
+	MemoryContext setcxt;		/* key sets live here */
 	MemoryContext resultcxt;	/* where results live */
 } TgPurge;
 
@@ -200,6 +241,11 @@ typedef struct TgCountReceiver
 	Relation	rel;			/* NULL: count only */
 	BulkInsertState bistate;
 	CommandId	cid;
+	List	   *setcols;		/* fill key sets of these columns */
+	TgKeySet  **sets;			/* [list_length(setcols)], made here */
+	MemoryContext setcxt;		/* in this context */
+	int		   *setattnos;		/* their attribute numbers */
+	Oid		   *settypes;		/* their base types */
 } TgCountReceiver;
 
 /* Count one row for its tenant; store it if there is a table. */
@@ -216,22 +262,57 @@ tg_count_receive(TupleTableSlot *slot, DestReceiver *self)
 
 		if (ord >= 1 && ord <= r->n)
 			r->counts[ord]++;
+		for (int i = 0; i < list_length(r->setcols); i++)
+		{
+			Datum		key;
+
+			if (r->sets[i] == NULL)
+				continue;
+			key = slot_getattr(slot, r->setattnos[i], &isnull);
+			if (!isnull)
+				tg_keyset_add(r->sets[i], r->settypes[i], key, ord);
+		}
 	}
 	if (r->rel)
 		table_tuple_insert(r->rel, slot, r->cid, TABLE_INSERT_SKIP_FSM, r->bistate);
 	return true;
 }
 
-/* Inserts carry the command id of the statement that returns the rows. */
+/*
+ * Inserts carry the command id of the statement that returns the rows;
+ * make a key set for each column in setcols whose type one can hold (the
+ * others get none: their levels take the join).
+ */
 static void
 tg_count_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
 	TgCountReceiver *r = (TgCountReceiver *) self;
+	ListCell   *lc;
 
 	(void) operation;
-	(void) typeinfo;
 	if (r->rel)
 		r->cid = GetCurrentCommandId(true);
+	foreach(lc, r->setcols)
+	{
+		int			i = foreach_current_index(lc);
+		char	   *name = psprintf("c_%s", (char *) lfirst(lc));
+
+		r->sets[i] = NULL;
+		for (int a = 0; a < typeinfo->natts; a++)
+		{
+			Form_pg_attribute att = TupleDescAttr(typeinfo, a);
+			TgKeyKind	kind;
+
+			if (att->attisdropped || strcmp(NameStr(att->attname), name) != 0)
+				continue;
+			r->setattnos[i] = a + 1;
+			r->settypes[i] = getBaseType(att->atttypid);
+			kind = tg_key_kind(r->settypes[i]);
+			if (kind != TG_KEY_NONE)
+				r->sets[i] = tg_keyset_create(r->settypes[i], r->setcxt);
+			break;
+		}
+	}
 }
 
 /* Nothing to tear down. */
@@ -257,10 +338,12 @@ tg_debug_statement(const char *sql, TimestampTz start)
 
 /*
  * Run sql, counting its result rows (first column: ordinal) into counts;
- * with rel, also store them in that table.
+ * with rel, also store them in that table; with setcols, also add the
+ * values of those columns (c_<name>) to the key sets sets[].
  */
 static uint64
-tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel)
+tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
+				 List *setcols, TgKeySet **sets, MemoryContext setcxt)
 {
 	TgCountReceiver r;
 	SPIExecuteOptions options;
@@ -278,6 +361,14 @@ tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel)
 	r.rel = rel;
 	if (rel)
 		r.bistate = GetBulkInsertState();
+	r.setcols = setcols;
+	r.sets = sets;
+	r.setcxt = setcxt;
+	if (setcols != NIL)
+	{
+		r.setattnos = palloc0(sizeof(int) * list_length(setcols));
+		r.settypes = palloc0(sizeof(Oid) * list_length(setcols));
+	}
 
 	memset(&options, 0, sizeof(options));
 	options.dest = (DestReceiver *) &r;
@@ -385,6 +476,33 @@ tg_exec_tallied(const char *sql, int64 *counts, int n)
 	return tally.calls == deleted && tally.counted == deleted;
 }
 
+/*
+ * Run a DELETE that finds its rows with purge_match() (or, keeping their
+ * own keys in keep, purge_match_keep()) in ks, counting into counts; sets
+ * *deleted; false when the matches are not the rows deleted (a concurrent
+ * transaction changed one: see the tally).
+ */
+static bool
+tg_exec_matched(const char *sql, TgKeySet *ks, int64 *counts, int n, TgKeySet *keep,
+				uint64 *deleted_out)
+{
+	volatile uint64 deleted = 0;
+	uint64		matched = 0;
+
+	tg_keyset_activate(ks, counts, n, keep);
+	PG_TRY();
+	{
+		deleted = tg_exec(sql);
+	}
+	PG_FINALLY();
+	{
+		matched = tg_keyset_deactivate();
+	}
+	PG_END_TRY();
+	*deleted_out = deleted;
+	return matched == deleted;
+}
+
 /* A fresh temp table name. */
 static char *
 tg_new_tmp(TgPurge *p)
@@ -478,6 +596,44 @@ tg_tmp_col(const char *col)
 }
 
 /*
+ * Can the rows of t be deleted without RETURNING?  Its children need only
+ * the keys of one column (all foreign keys into t are one column, delete
+ * rather than update, and compare with an operator a key set serves), and
+ * nothing else needs its rows (not a guarded table, not a partition that
+ * is referenced on its own): then the DELETE keeps those keys in a key set
+ * with purge_match_keep() as it goes, and a join that needs them after
+ * all gets a temp table made from the set (tg_work_tmp).
+ */
+static void
+tg_plan_keep(TgTable *t)
+{
+	ListCell   *lc;
+	char	   *col;
+	AttrNumber	attnum;
+
+	if (t->keycol != NULL || t->needs_rel || list_length(t->needed) != 1 ||
+		list_length(t->setcols) != 1 ||
+		(t->relkind != RELKIND_RELATION && t->relkind != RELKIND_PARTITIONED_TABLE))
+		return;
+	col = linitial(t->needed);
+	if (strcmp(col, linitial(t->setcols)) != 0)
+		return;
+	foreach(lc, t->edges)
+	{
+		TgFkEdge   *e = lfirst(lc);
+
+		if (e->action == 'n' || e->action == 'd' || e->nkeys != 1 ||
+			e->referenced_is_partition ||
+			tg_key_kind_of_operator(e->eqopids[0]) == TG_KEY_NONE)
+			return;
+	}
+	attnum = get_attnum(t->relid, col);
+	if (attnum == InvalidAttrNumber || tg_key_kind(get_atttype(t->relid, attnum)) == TG_KEY_NONE)
+		return;
+	t->keepcol = col;
+}
+
+/*
  * The purge plan: every table rows may be deleted from, the edges into
  * it and what its temp tables must carry.  Nothing is deleted here, so
  * refusals (triggers, rules) come before any work.
@@ -513,6 +669,9 @@ tg_plan(TgPurge *p)
 			c = tg_table(p, e->child, e->child_kind);
 			if (e->action == 'n' || e->action == 'd')
 				continue;		/* updated, not deleted: no further cascade */
+			if (e->nkeys == 1 && !e->referenced_is_partition &&
+				tg_key_kind_of_operator(e->eqopids[0]) != TG_KEY_NONE)
+				t->setcols = tg_add_column(t->setcols, e->parent_cols[0]);
 			if (!c->deletes)
 			{
 				c->deletes = true;
@@ -520,6 +679,13 @@ tg_plan(TgPurge *p)
 			}
 		}
 		tg_fk_check_triggers(t->relid);
+	}
+	foreach(lc, p->tables)
+	{
+		TgTable    *t = lfirst(lc);
+
+		if (t != root && t->deletes)
+			tg_plan_keep(t);
 	}
 }
 
@@ -616,29 +782,70 @@ tg_analyze(const char *tmp, TgTable *t)
 }
 
 /*
+ * ANALYZE the temp table of w before the first join against it, when it
+ * is big enough for that to matter (levels served by key sets never
+ * join it).
+ */
+static void
+tg_work_analyze(TgWork *w)
+{
+	if (w->analyzed)
+		return;
+	w->analyzed = true;
+	if (w->rows > TG_ANALYZE_ROWS)
+		tg_analyze(w->tmp, w->table);
+}
+
+/*
  * Create temp table tmp (for rows of t) with the columns of the query shape
  * (SELECT ... WITH NO DATA), run the DELETE ... RETURNING sql straight into it,
- * counting its rows per tenant into counts; ANALYZE it when it is big, so
- * that the next level's join is planned on real numbers.
+ * counting its rows per tenant into counts, and queue the rows as work for
+ * the next level, with key sets of t's setcols filled on the way.
  */
-static uint64
-tg_delete_into(TgPurge *p, TgTable *t, const char *tmp, const char *shape,
-			   const char *sql, int64 *counts)
+static void
+tg_delete_into(TgPurge *p, TgTable *t, char *tmp, const char *shape,
+			   const char *sql, int64 *counts, TgKeySet *ks)
 {
 	Oid			relid;
 	Relation	rel;
-	uint64		n;
+	TgKeySet  **volatile sets = NULL;
+	volatile uint64 n = 0;
 
 	tg_exec(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS %s WITH NO DATA", tmp, shape));
 	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(tmp)),
 							 NoLock, false);
 	/* we created it: AccessExclusiveLock is ours until the end */
 	rel = table_open(relid, NoLock);
-	n = tg_exec_counting(sql, counts, p->ntargets, rel);
+	if (p->tally && t->setcols != NIL)
+		sets = palloc0(sizeof(TgKeySet *) * list_length(t->setcols));
+	/* with ks, purge_ord() finds the ordinals RETURNING counts */
+	tg_keyset_activate(ks, NULL, 0, NULL);
+	PG_TRY();
+	{
+		n = tg_exec_counting(sql, counts, p->ntargets, rel, sets ? t->setcols : NIL, sets,
+							 p->setcxt);
+	}
+	PG_FINALLY();
+	{
+		(void) tg_keyset_deactivate();
+	}
+	PG_END_TRY();
 	table_close(rel, NoLock);
-	if (n > TG_ANALYZE_ROWS)
-		tg_analyze(tmp, t);
-	return n;
+	if (n > 0)
+	{
+		TgWork	   *w = palloc0(sizeof(TgWork));
+
+		w->table = t;
+		w->tmp = tmp;
+		w->rows = n;
+		w->sets = sets;
+		p->work = lappend(p->work, w);
+	}
+	else if (sets)
+	{
+		for (int i = 0; i < list_length(t->setcols); i++)
+			tg_keyset_free(sets[i]);
+	}
 }
 
 /* Delete the rows of the tenants table (step 5, first level). */
@@ -649,8 +856,6 @@ tg_delete_root(TgPurge *p)
 	StringInfoData list;
 	char	   *tmp = tg_new_tmp(p);
 	const char *only = p->root_kind == 'p' ? "" : "ONLY ";
-	TgWork	   *w;
-	uint64		n;
 
 	initStringInfo(&list);
 	appendStringInfoString(&list, "x.ord, pg_catalog.to_jsonb(r.*)::pg_catalog.text AS tg_row");
@@ -663,21 +868,169 @@ tg_delete_root(TgPurge *p)
 			appendStringInfo(&list, ", NULL::pg_catalog.text AS tg_f%d", i);
 	}
 	tg_returning_list(&list, root, "r");
-	n = tg_delete_into(p, root, tmp,
+	tg_delete_into(p, root, tmp,
 				   psprintf("SELECT %s FROM %s%s r, pg_temp.tg_purge_targets x",
 							list.data, only, p->root_name),
 				   psprintf("DELETE FROM %s%s r USING pg_temp.tg_purge_targets x"
 							" WHERE r.%s %s x.key RETURNING %s",
 							only, p->root_name, quote_identifier(p->keycol), p->keyeq,
 							list.data),
-				   root->deleted);
+				   root->deleted, NULL);
 	p->root_tmp = tmp;
+}
 
-	w = palloc(sizeof(TgWork));
-	w->table = root;
-	w->tmp = tmp;
-	w->rows = n;
+/*
+ * Blocks a DELETE of t scans: the table, or all partitions of a
+ * partitioned one; locked as that DELETE will lock them.
+ */
+static BlockNumber
+tg_rel_blocks(TgTable *t)
+{
+	List	   *rels;
+	ListCell   *lc;
+	BlockNumber blocks = 0;
+
+	if (t->relkind == RELKIND_PARTITIONED_TABLE)
+		rels = find_all_inheritors(t->relid, RowExclusiveLock, NULL);
+	else
+	{
+		LockRelationOid(t->relid, RowExclusiveLock);
+		rels = list_make1_oid(t->relid);
+	}
+	foreach(lc, rels)
+	{
+		Relation	rel;
+
+		if (!RELKIND_HAS_STORAGE(get_rel_relkind(lfirst_oid(lc))))
+			continue;
+		rel = table_open(lfirst_oid(lc), NoLock);
+		blocks += RelationGetNumberOfBlocks(rel);
+		table_close(rel, NoLock);
+	}
+	return blocks;
+}
+
+/*
+ * The key set that can find the rows of c referencing the rows in w
+ * through e, or NULL: then a join does.  A key set needs a one-column key
+ * of a kind it holds on both sides, and pays when the scan it implies is
+ * not much bigger than the index probes a join could do instead: at most
+ * TG_KEYSET_BLOCKS_PER_KEY blocks of c per key.
+ */
+static TgKeySet *
+tg_edge_keyset(TgPurge *p, TgWork *w, TgFkEdge *e, TgTable *c)
+{
+	TgKeySet   *ks = NULL;
+	TgKeyKind	kind;
+	ListCell   *lc;
+	AttrNumber	attnum;
+
+	if (!p->tally || w->sets == NULL || e->nkeys != 1 || e->referenced_is_partition)
+		return NULL;
+	if (c->relkind != RELKIND_RELATION && c->relkind != RELKIND_PARTITIONED_TABLE)
+		return NULL;
+	foreach(lc, w->table->setcols)
+	{
+		if (strcmp(lfirst(lc), e->parent_cols[0]) == 0)
+			ks = w->sets[foreach_current_index(lc)];
+	}
+	if (!tg_keyset_usable(ks))
+		return NULL;
+	kind = tg_key_kind_of_operator(e->eqopids[0]);
+	attnum = get_attnum(c->relid, e->child_cols[0]);
+	if (kind != tg_keyset_kind(ks) || attnum == InvalidAttrNumber ||
+		tg_key_kind(get_atttype(c->relid, attnum)) != kind)
+		return NULL;
+	if ((double) tg_rel_blocks(c) >
+		(double) tg_keyset_size(ks) * TG_KEYSET_BLOCKS_PER_KEY)
+		return NULL;
+	return ks;
+}
+
+/*
+ * Delete the rows of c that reference keys in ks through e, keeping their
+ * own keys (c->keepcol) in a key set for the next level instead of
+ * returning them: purge_match_keep() sees each row it deletes, and
+ * matches = rows deleted proves that it saw nothing else (as for a leaf).
+ */
+static void
+tg_delete_keeping(TgPurge *p, TgTable *c, TgFkEdge *e, TgKeySet *ks)
+{
+	AttrNumber	attnum = get_attnum(c->relid, c->keepcol);
+	TgKeySet   *keep = tg_keyset_create(get_atttype(c->relid, attnum), p->setcxt);
+	char	   *sql;
+	uint64		deleted;
+	TgWork	   *w;
+
+	sql = psprintf("DELETE FROM %s%s c WHERE " TG_SCHEMA ".purge_match_keep(c.%s, c.%s)",
+				   c->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ", c->qualname,
+				   quote_identifier(e->child_cols[0]), quote_identifier(c->keepcol));
+	if (!tg_exec_matched(sql, ks, c->deleted, p->ntargets, keep, &deleted) ||
+		!tg_keyset_usable(keep))
+	{
+		/* tg_run_counted runs again with RETURNING */
+		p->tally_missed = true;
+		return;
+	}
+	if (deleted == 0)
+	{
+		tg_keyset_free(keep);
+		return;
+	}
+	w = palloc0(sizeof(TgWork));
+	w->table = c;
+	w->rows = deleted;
+	w->sets = palloc0(sizeof(TgKeySet *));
+	w->sets[0] = keep;			/* setcols is (keepcol) */
 	p->work = lappend(p->work, w);
+}
+
+/* Fill the temp table being made by tg_work_tmp with one key. */
+static void
+tg_tmp_insert_key(Datum key, int32 ord, void *arg)
+{
+	TgTmpFill  *f = arg;
+
+	ExecClearTuple(f->slot);
+	f->slot->tts_values[0] = Int32GetDatum(ord);
+	f->slot->tts_isnull[0] = false;
+	f->slot->tts_values[1] = key;
+	f->slot->tts_isnull[1] = false;
+	ExecStoreVirtualTuple(f->slot);
+	table_tuple_insert(f->rel, f->slot, f->cid, TABLE_INSERT_SKIP_FSM, f->bistate);
+}
+
+/*
+ * The temp table of w's rows, for a join, when w was deleted keeping only
+ * a key set: (ord, c_<keepcol>) made from the set.
+ */
+static void
+tg_work_tmp(TgPurge *p, TgWork *w)
+{
+	TgTable    *t = w->table;
+	TgTmpFill	f;
+	Oid			relid;
+
+	if (w->tmp != NULL)
+		return;
+	w->tmp = tg_new_tmp(p);
+	tg_exec(psprintf("CREATE TEMP TABLE %s ON COMMIT DROP AS"
+					 " SELECT 0::pg_catalog.int4 AS ord, c.%s AS %s FROM %s%s c WITH NO DATA",
+					 w->tmp, quote_identifier(t->keepcol), tg_tmp_col(t->keepcol),
+					 t->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ", t->qualname));
+	relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(w->tmp)),
+							 NoLock, false);
+	f.rel = table_open(relid, NoLock);
+	f.slot = MakeSingleTupleTableSlot(RelationGetDescr(f.rel), &TTSOpsVirtual);
+	f.bistate = GetBulkInsertState();
+	f.cid = GetCurrentCommandId(true);
+	tg_keyset_foreach(w->sets[0], tg_tmp_insert_key, &f);
+	FreeBulkInsertState(f.bistate);
+	table_finish_bulk_insert(f.rel, TABLE_INSERT_SKIP_FSM);
+	ExecDropSingleTupleTableSlot(f.slot);
+	table_close(f.rel, NoLock);
+	/* the next statement sees the rows */
+	CommandCounterIncrement();
 }
 
 /* Delete the rows that reference the rows in w through edge e. */
@@ -687,14 +1040,34 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 	TgTable    *c = tg_table(p, e->child, e->child_kind);
 	StringInfoData sql;
 	const char *only = e->child_kind == 'p' ? "" : "ONLY ";
+	bool		leaf = c->needed == NIL && !c->needs_rel;
+	TgKeySet   *ks = tg_edge_keyset(p, w, e, c);
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "DELETE FROM %s%s c USING %s p WHERE ",
-					 only, c->qualname, w->tmp);
-	tg_edge_condition(&sql, e, "p", "c");
-	if (c->needed == NIL && !c->needs_rel)
+	if (ks)
+		appendStringInfo(&sql, "DELETE FROM %s%s c WHERE " TG_SCHEMA ".purge_match(c.%s)",
+						 only, c->qualname, quote_identifier(e->child_cols[0]));
+	else
 	{
-		/* a leaf: nothing references it, only its counts are needed */
+		tg_work_tmp(p, w);
+		tg_work_analyze(w);
+		appendStringInfo(&sql, "DELETE FROM %s%s c USING %s p WHERE ",
+						 only, c->qualname, w->tmp);
+		tg_edge_condition(&sql, e, "p", "c");
+	}
+
+	if (leaf && ks)
+	{
+		uint64		deleted;
+
+		if (!tg_exec_matched(sql.data, ks, c->deleted, p->ntargets, NULL, &deleted))
+			p->tally_missed = true;
+	}
+	else if (ks && c->keepcol)
+		tg_delete_keeping(p, c, e, ks);
+	else if (leaf)
+	{
+		/* nothing references it, only its counts are needed */
 		if (p->tally)
 		{
 			appendStringInfo(&sql, " AND " TG_SCHEMA ".purge_tally(p.ord, c.%s)",
@@ -705,32 +1078,26 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 		else
 		{
 			appendStringInfoString(&sql, " RETURNING p.ord");
-			tg_exec_counting(sql.data, c->deleted, p->ntargets, NULL);
+			tg_exec_counting(sql.data, c->deleted, p->ntargets, NULL, NIL, NULL, NULL);
 		}
 	}
 	else
 	{
 		char	   *tmp = tg_new_tmp(p);
 		StringInfoData list;
-		uint64		n;
+		char	   *shape;
 
 		initStringInfo(&list);
-		appendStringInfoString(&list, "p.ord");
+		if (ks)
+			appendStringInfo(&list, TG_SCHEMA ".purge_ord(c.%s) AS ord",
+							 quote_identifier(e->child_cols[0]));
+		else
+			appendStringInfoString(&list, "p.ord");
 		tg_returning_list(&list, c, "c");
 		appendStringInfo(&sql, " RETURNING %s", list.data);
-		n = tg_delete_into(p, c, tmp,
-						   psprintf("SELECT %s FROM %s%s c, %s p",
-									list.data, only, c->qualname, w->tmp),
-						   sql.data, c->deleted);
-		if (n > 0)
-		{
-			TgWork	   *next = palloc(sizeof(TgWork));
-
-			next->table = c;
-			next->tmp = tmp;
-			next->rows = n;
-			p->work = lappend(p->work, next);
-		}
+		shape = psprintf("SELECT %s FROM %s%s c, %s p",
+						 list.data, only, c->qualname, w->tmp);
+		tg_delete_into(p, c, tmp, shape, sql.data, c->deleted, ks);
 	}
 }
 
@@ -749,10 +1116,11 @@ tg_apply_pending(TgPurge *p, TgPending *pd)
 	for (int i = 0; i < nset; i++)
 		appendStringInfo(&sql, "%s%s = %s", i > 0 ? ", " : "",
 						 quote_identifier(set[i]), e->action == 'n' ? "NULL" : "DEFAULT");
-	appendStringInfo(&sql, " FROM %s p WHERE ", pd->tmp);
+	tg_work_analyze(pd->work);
+	appendStringInfo(&sql, " FROM %s p WHERE ", pd->work->tmp);
 	tg_edge_condition(&sql, e, "p", "c");
 	appendStringInfoString(&sql, " RETURNING p.ord");
-	tg_exec_counting(sql.data, pd->child->updated, p->ntargets, NULL);
+	tg_exec_counting(sql.data, pd->child->updated, p->ntargets, NULL, NIL, NULL, NULL);
 
 	/*
 	 * A default equal to a deleted key leaves the row as it was, and
@@ -763,7 +1131,7 @@ tg_apply_pending(TgPurge *p, TgPending *pd)
 	{
 		resetStringInfo(&sql);
 		appendStringInfo(&sql, "SELECT 1 FROM %s%s c, %s p WHERE ",
-						 e->child_kind == 'p' ? "" : "ONLY ", pd->child->qualname, pd->tmp);
+						 e->child_kind == 'p' ? "" : "ONLY ", pd->child->qualname, pd->work->tmp);
 		tg_edge_condition(&sql, e, "p", "c");
 		appendStringInfoString(&sql, " LIMIT 1");
 		if (tg_exec(sql.data) > 0)
@@ -789,6 +1157,8 @@ tg_run(TgPurge *p)
 	/* a policy hiding rows must fail the purge, not leave orphans */
 	(void) set_config_option("row_security", "off",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	p->setcxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard purge key sets",
+									  ALLOCSET_DEFAULT_SIZES);
 
 	tg_delete_root(p);
 	while (p->work != NIL && !p->tally_missed)
@@ -809,8 +1179,7 @@ tg_run(TgPurge *p)
 				pd->edge = e;
 				pd->parent = w->table;
 				pd->child = tg_table(p, e->child, e->child_kind);
-				pd->tmp = w->tmp;
-				pd->rows = w->rows;
+				pd->work = w;
 				p->pending = lappend(p->pending, pd);
 			}
 			else
@@ -821,8 +1190,14 @@ tg_run(TgPurge *p)
 				AtEOXact_GUC(true, room);
 			}
 		}
+		/* its children are done: its key sets are not needed any more */
+		for (int i = 0; w->sets && i < list_length(w->table->setcols); i++)
+			tg_keyset_free(w->sets[i]);
+		w->sets = NULL;
 		done = lappend(done, w);
 	}
+	MemoryContextDelete(p->setcxt);
+	p->setcxt = NULL;
 	if (p->tally_missed)
 	{
 		/* tg_run_counted rolls this back and runs again */
@@ -864,7 +1239,7 @@ tg_run(TgPurge *p)
 	foreach(lc, p->pending)
 	{
 		TgPending  *pd = lfirst(lc);
-		int			room = tg_hash_room(pd->rows);
+		int			room = tg_hash_room(pd->work->rows);
 
 		tg_apply_pending(p, pd);
 		AtEOXact_GUC(true, room);
@@ -1061,6 +1436,8 @@ tg_resolve_registered(TgPurge *p)
 		op = oper(NULL, list_make1(makeString("=")), p->keytype, coltype, false, -1);
 		e->eqops = palloc(sizeof(char *));
 		e->eqops[0] = tg_operator_sql(oprid(op));
+		e->eqopids = palloc(sizeof(Oid));
+		e->eqopids[0] = oprid(op);
 		ReleaseSysCache(op);
 		p->registered = lappend(p->registered, e);
 	}

@@ -48,12 +48,40 @@ typedef struct TgFkEdge
 	char	  **child_cols;		/* referencing columns */
 	char	  **parent_cols;	/* referenced columns */
 	char	  **eqops;			/* "OPERATOR(schema.=)" per key, or "=" */
+	Oid		   *eqopids;		/* the same operators' OIDs */
 	int			nsetcols;		/* ON DELETE SET NULL (cols): which */
 	char	  **setcols;
 } TgFkEdge;
 
 extern List *tg_fk_edges_into(Oid relid);
 extern void tg_fk_check_triggers(Oid relid);
+
+/*
+ * purge_keyset.c: keys of deleted rows with their tenant ordinals, in
+ * memory, and the filter purge_match() that probes them.
+ */
+typedef enum TgKeyKind
+{
+	TG_KEY_NONE,				/* no key set for this type */
+	TG_KEY_INT,					/* smallint, integer, bigint */
+	TG_KEY_OID,
+	TG_KEY_UUID
+} TgKeyKind;
+
+typedef struct TgKeySet TgKeySet;
+
+extern TgKeyKind tg_key_kind(Oid typid);
+extern TgKeyKind tg_key_kind_of_operator(Oid eqop);
+extern TgKeySet *tg_keyset_create(Oid basetype, MemoryContext parent);
+extern void tg_keyset_add(TgKeySet *ks, Oid basetype, Datum value, int32 ord);
+extern TgKeyKind tg_keyset_kind(TgKeySet *ks);
+extern bool tg_keyset_usable(TgKeySet *ks);
+extern uint64 tg_keyset_size(TgKeySet *ks);
+extern void tg_keyset_free(TgKeySet *ks);
+extern void tg_keyset_foreach(TgKeySet *ks,
+							  void (*fn) (Datum key, int32 ord, void *arg), void *arg);
+extern void tg_keyset_activate(TgKeySet *ks, int64 *counts, int n, TgKeySet *keep);
+extern uint64 tg_keyset_deactivate(void);
 
 /* purge.c */
 extern void tg_purge_init(void);
