@@ -204,6 +204,8 @@ SELECT * FROM tenant_guard.rate_limit_usage('ip', '192.0.2.77');
 SELECT * FROM tenant_guard.rate_limit_usage('email', 'ops@harbor.com');
 
 -- log mode keeps the tenant and writes a log row naming the limit
+-- (first let the background writer store the refusals above: ids in order)
+SELECT tenant_guard.log_queue_wait();
 SET tenant_guard.mode = log;
 INSERT INTO tenants (name, subdomain, email) VALUES ('Jane Seven', 'jane-7', 'ana.lima@gmail.com');
 SELECT action, reason, data->>'subdomain' AS subdomain FROM tenant_guard.test_data_prevention_logs
@@ -263,6 +265,7 @@ RESET ROLE;
 
 DROP TABLE tenants;
 DROP ROLE regress_app, regress_admin;
+SELECT tenant_guard.log_queue_wait();
 DELETE FROM tenant_guard.test_data_prevention_logs;
 SELECT tenant_guard.rate_limit_reset() > 0 AS forgot_some;
 SELECT in_use FROM tenant_guard.rate_limit_status();
