@@ -306,4 +306,32 @@ SELECT (SELECT string_agg(DISTINCT tenant_id::text, ',') FROM kt.p2) AS p2,
 SELECT tenant_guard.purge_match(1), tenant_guard.purge_ord(1), tenant_guard.purge_match_keep(1, 2),
        tenant_guard.purge_match(NULL::int), tenant_guard.purge_match_keep(NULL::int, NULL::int);
 DROP SCHEMA kt CASCADE;
+-- a key-set level under a level that keeps its keys, with children of its
+-- own but unable to keep its keys (something references it ON DELETE SET
+-- NULL): it returns what its children need into a temp table
+CREATE SCHEMA ks2;
+CREATE TABLE ks2.tenants (id bigint PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('ks2.tenants');
+CREATE TABLE ks2.projects (id bigint PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES ks2.tenants ON DELETE CASCADE);
+CREATE TABLE ks2.tasks (id bigint PRIMARY KEY, project_id bigint NOT NULL REFERENCES ks2.projects ON DELETE CASCADE);
+CREATE TABLE ks2.comments (id bigint PRIMARY KEY, task_id bigint NOT NULL REFERENCES ks2.tasks ON DELETE CASCADE);
+CREATE TABLE ks2.assignees (id bigint PRIMARY KEY, task_id bigint REFERENCES ks2.tasks ON DELETE SET NULL);
+SET tenant_guard.mode = off;
+INSERT INTO ks2.tenants VALUES (1, 'Test One', 'test-one', 'test1@example.com'),
+  (2, 'Test Two', 'test-two', 'test2@example.com'), (3, 'Northwind Traders', 'northwind', 'it@northwind.com');
+RESET tenant_guard.mode;
+INSERT INTO ks2.projects SELECT g, (g - 1) % 3 + 1 FROM generate_series(1, 30) g;
+INSERT INTO ks2.tasks SELECT g, (g - 1) % 30 + 1 FROM generate_series(1, 300) g;
+INSERT INTO ks2.comments SELECT g, (g - 1) % 300 + 1 FROM generate_series(1, 900) g;
+INSERT INTO ks2.assignees SELECT g, (g - 1) % 300 + 1 FROM generate_series(1, 600) g;
+SELECT tenant_id, deleted, updated, total_deleted
+  FROM tenant_guard.purge_test_tenants(ids => ARRAY['1', '2'], force => true, tenants => 'ks2.tenants') ORDER BY 1;
+SELECT tenant_id, deleted, updated, total_deleted
+  FROM tenant_guard.purge_test_tenants(dry_run => false, ids => ARRAY['1', '2'], force => true, tenants => 'ks2.tenants') ORDER BY 1;
+-- Northwind's third is left, the purged tenants' assignees are unassigned
+SELECT (SELECT count(*) FROM ks2.projects) AS projects, (SELECT count(*) FROM ks2.tasks) AS tasks,
+       (SELECT count(*) FROM ks2.comments) AS comments, (SELECT count(*) FROM ks2.assignees) AS assignees,
+       (SELECT count(*) FROM ks2.assignees WHERE task_id IS NULL) AS unassigned,
+       (SELECT count(*) FROM ks2.comments c WHERE NOT EXISTS (SELECT 1 FROM ks2.tasks t WHERE t.id = c.task_id)) AS orphans;
+DROP SCHEMA ks2 CASCADE;
 DELETE FROM tenant_guard.purge_journal;

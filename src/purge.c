@@ -500,7 +500,8 @@ tg_exec_matched(const char *sql, TgKeySet *ks, int64 *counts, int n, TgKeySet *k
 	}
 	PG_END_TRY();
 	*deleted_out = deleted;
-	return matched == deleted;
+	/* a set that gave up during the statement found rows it should have */
+	return matched == deleted && tg_keyset_usable(ks);
 }
 
 /* A fresh temp table name. */
@@ -830,6 +831,9 @@ tg_delete_into(TgPurge *p, TgTable *t, char *tmp, const char *shape,
 		(void) tg_keyset_deactivate();
 	}
 	PG_END_TRY();
+	/* a set that gave up during the statement missed rows: go round again */
+	if (ks != NULL && !tg_keyset_usable(ks))
+		p->tally_missed = true;
 	table_close(rel, NoLock);
 	if (n > 0)
 	{
@@ -1095,8 +1099,12 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 			appendStringInfoString(&list, "p.ord");
 		tg_returning_list(&list, c, "c");
 		appendStringInfo(&sql, " RETURNING %s", list.data);
-		shape = psprintf("SELECT %s FROM %s%s c, %s p",
-						 list.data, only, c->qualname, w->tmp);
+		/* (a key-set level may have no temp table: its list names no "p") */
+		if (ks)
+			shape = psprintf("SELECT %s FROM %s%s c", list.data, only, c->qualname);
+		else
+			shape = psprintf("SELECT %s FROM %s%s c, %s p",
+							 list.data, only, c->qualname, w->tmp);
 		tg_delete_into(p, c, tmp, shape, sql.data, c->deleted, ks);
 	}
 }
@@ -1159,6 +1167,7 @@ tg_run(TgPurge *p)
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	p->setcxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard purge key sets",
 									  ALLOCSET_DEFAULT_SIZES);
+	tg_keyset_budget_reset();
 
 	tg_delete_root(p);
 	while (p->work != NIL && !p->tally_missed)

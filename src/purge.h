@@ -72,6 +72,7 @@ typedef struct TgKeySet TgKeySet;
 
 extern TgKeyKind tg_key_kind(Oid typid);
 extern TgKeyKind tg_key_kind_of_operator(Oid eqop);
+extern void tg_keyset_budget_reset(void);
 extern TgKeySet *tg_keyset_create(Oid basetype, MemoryContext parent);
 extern void tg_keyset_add(TgKeySet *ks, Oid basetype, Datum value, int32 ord);
 extern TgKeyKind tg_keyset_kind(TgKeySet *ks);

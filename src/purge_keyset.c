@@ -35,6 +35,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -92,6 +93,16 @@ tg_key_hash(TgKey k)
 #define TG_KEYSET_MAX_KEYS (8 * 1024 * 1024)
 
 /*
+ * Most memory all the key sets of one purge hold together (arrays and
+ * hash tables), as much as the joins they replace may use for one hash:
+ * a set that would go past it gives up, as a set past TG_KEYSET_MAX_KEYS
+ * does, and frees what it held.
+ */
+#define TG_KEYSET_MAX_BYTES ((Size) 1024 * 1024 * 1024)
+
+static Size tg_keyset_bytes = 0;	/* held by this purge's sets */
+
+/*
  * A set keeps its keys in the order they came (the order the parent
  * level's scan deleted them), with their ordinals, in two arrays; a hash
  * table from key to position is built on the first lookup the order does
@@ -108,8 +119,9 @@ struct TgKeySet
 	int32	   *ords;			/* their tenant ordinals */
 	uint64		nkeys;
 	uint64		maxkeys;		/* room in the arrays */
-	bool		full;			/* gave up: more than TG_KEYSET_MAX_KEYS */
+	bool		full;			/* gave up: too many keys or bytes */
 	tgks_hash  *hash;			/* key -> position; NULL until needed */
+	Size		bytes;			/* counted in tg_keyset_bytes */
 	MemoryContext cxt;
 };
 
@@ -204,6 +216,37 @@ tg_key_of(TgKeyKind kind, Oid typid, Datum value)
 	return k;
 }
 
+/* A new purge starts: none of its key sets holds memory yet. */
+void
+tg_keyset_budget_reset(void)
+{
+	tg_keyset_bytes = 0;
+}
+
+/*
+ * Count n more bytes for ks against TG_KEYSET_MAX_BYTES; false (and the
+ * set given up, its memory freed) when they do not fit.
+ */
+static bool
+tg_keyset_reserve(TgKeySet *ks, Size n)
+{
+	if (tg_keyset_bytes + n > TG_KEYSET_MAX_BYTES)
+	{
+		ks->full = true;
+		tg_keyset_bytes -= Min(ks->bytes, tg_keyset_bytes);
+		ks->bytes = 0;
+		ks->keys = NULL;
+		ks->ords = NULL;
+		ks->hash = NULL;
+		ks->nkeys = ks->maxkeys = 0;
+		MemoryContextReset(ks->cxt);
+		return false;
+	}
+	tg_keyset_bytes += n;
+	ks->bytes += n;
+	return true;
+}
+
 /*
  * An empty key set for keys of type basetype (a type tg_key_kind() knows),
  * in a memory context of its own under parent.
@@ -220,6 +263,8 @@ tg_keyset_create(Oid basetype, MemoryContext parent)
 		elog(ERROR, "no purge key set for type %s", format_type_be(basetype));
 	ks->basetype = getBaseType(basetype);
 	ks->cxt = cxt;
+	if (!tg_keyset_reserve(ks, (sizeof(TgKey) + sizeof(int32)) * 1024))
+		return ks;
 	ks->maxkeys = 1024;
 	ks->keys = MemoryContextAlloc(cxt, sizeof(TgKey) * ks->maxkeys);
 	ks->ords = MemoryContextAlloc(cxt, sizeof(int32) * ks->maxkeys);
@@ -244,6 +289,8 @@ tg_keyset_add(TgKeySet *ks, Oid basetype, Datum value, int32 ord)
 	}
 	if (ks->nkeys == ks->maxkeys)
 	{
+		if (!tg_keyset_reserve(ks, (sizeof(TgKey) + sizeof(int32)) * ks->maxkeys))
+			return;
 		ks->maxkeys *= 2;
 		ks->keys = repalloc(ks->keys, sizeof(TgKey) * ks->maxkeys);
 		ks->ords = repalloc(ks->ords, sizeof(int32) * ks->maxkeys);
@@ -254,29 +301,45 @@ tg_keyset_add(TgKeySet *ks, Oid basetype, Datum value, int32 ord)
 	if (ks->hash != NULL)
 	{
 		bool		found;
-		TgKeyEntry *e = tgks_insert(ks->hash, key, &found);
+		TgKeyEntry *e;
 
+		/* (simplehash doubles at 90 % full: count the doubling first) */
+		if (ks->hash->members + 1 >= ks->hash->grow_threshold &&
+			!tg_keyset_reserve(ks, sizeof(TgKeyEntry) * ks->hash->size))
+			return;
+		e = tgks_insert(ks->hash, key, &found);
 		if (!found)
 			e->pos = (uint32) ks->nkeys;
 	}
 	ks->nkeys++;
 }
 
-/* The hash table of a set's keys, built the first time it is needed. */
+/*
+ * The hash table of a set's keys, built the first time it is needed; NULL
+ * when it does not fit the memory budget (the set is given up: the
+ * statement's count check then sends the purge round again by joins).
+ */
 static tgks_hash *
 tg_keyset_hash(TgKeySet *ks)
 {
-	if (ks->hash == NULL)
+	if (ks->hash == NULL && !ks->full)
 	{
-		ks->hash = tgks_create(ks->cxt, ks->nkeys, NULL);
+		tgks_hash  *h = tgks_create(ks->cxt, ks->nkeys, NULL);
+
+		if (!tg_keyset_reserve(ks, sizeof(TgKeyEntry) * h->size))
+			return NULL;
 		for (uint64 i = 0; i < ks->nkeys; i++)
 		{
 			bool		found;
-			TgKeyEntry *e = tgks_insert(ks->hash, ks->keys[i], &found);
+			TgKeyEntry *e;
 
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			e = tgks_insert(h, ks->keys[i], &found);
 			if (!found)
 				e->pos = (uint32) i;
 		}
+		ks->hash = h;
 	}
 	return ks->hash;
 }
@@ -307,7 +370,10 @@ void
 tg_keyset_free(TgKeySet *ks)
 {
 	if (ks != NULL)
+	{
+		tg_keyset_bytes -= Min(ks->bytes, tg_keyset_bytes);
 		MemoryContextDelete(ks->cxt);
+	}
 }
 
 /*
@@ -320,11 +386,15 @@ tg_keyset_foreach(TgKeySet *ks, void (*fn) (Datum key, int32 ord, void *arg), vo
 {
 	pg_uuid_t	uuid;
 
+	if (ks->full)
+		elog(ERROR, "purge key set was given up and cannot be read");
 	for (uint64 i = 0; i < ks->nkeys; i++)
 	{
 		TgKey	   *k = &ks->keys[i];
 		Datum		d;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (ks->kind == TG_KEY_UUID)
 		{
 			memcpy(&uuid, k, sizeof(uuid));
@@ -350,6 +420,15 @@ tg_keyset_foreach(TgKeySet *ks, void (*fn) (Datum key, int32 ord, void *arg), vo
 void
 tg_keyset_activate(TgKeySet *ks, int64 *counts, int n, TgKeySet *keep)
 {
+	/*
+	 * One at a time: a purge started from a trigger of a row the outer
+	 * purge deletes would otherwise end the outer statement's set, and the
+	 * rest of its rows would go unmatched and uncounted alike.
+	 */
+	if (tg_active != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("a purge cannot start while another purge is deleting rows in this session")));
 	tg_active = ks;
 	tg_active_counts = counts;
 	tg_active_n = n;
@@ -400,6 +479,7 @@ static int32
 tg_lookup_arg(FunctionCallInfo fcinfo)
 {
 	Oid		   *types;
+	tgks_hash  *h;
 	TgKeyEntry *e;
 	TgKey		key;
 
@@ -420,7 +500,10 @@ tg_lookup_arg(FunctionCallInfo fcinfo)
 			return tg_active->ords[pos];
 		}
 	}
-	e = tgks_lookup(tg_keyset_hash(tg_active), key);
+	h = tg_keyset_hash(tg_active);
+	if (h == NULL)
+		return 0;				/* given up: the caller sees the set unusable */
+	e = tgks_lookup(h, key);
 	if (e == NULL)
 		return 0;
 	tg_last_pos = e->pos;
