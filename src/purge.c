@@ -1950,10 +1950,19 @@ purge_test_tenants(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* Define tenant_guard.purge_max_share. */
+/* Define tenant_guard.purge_max_share and purge_keyset_memory. */
 void
 tg_purge_init(void)
 {
+	DefineCustomIntVariable("tenant_guard.purge_keyset_memory",
+							"Most memory the key sets of one purge may hold together.",
+							"Past it a level finds its rows by a join instead (see the README).",
+							&tg_purge_keyset_memory,
+							1024 * 1024, 64, MAX_KILOBYTES,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+
 	DefineCustomRealVariable("tenant_guard.purge_max_share",
 							 "Largest share of all tenants one purge may remove without force.",
 							 "purge_test_tenants() refuses to remove more than this fraction of the tenants table unless called with force => true.",

@@ -25,6 +25,9 @@
 /* GUC tenant_guard.purge_max_share */
 extern double tg_purge_max_share;
 
+/* GUC tenant_guard.purge_keyset_memory (kB) */
+extern int	tg_purge_keyset_memory;
+
 /* protect.c */
 extern char *tg_abbrev_id(const char *id);
 extern bool tg_parse_tenant_id(const char *text, Oid typid, Datum *value,

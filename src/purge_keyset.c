@@ -94,11 +94,12 @@ tg_key_hash(TgKey k)
 
 /*
  * Most memory all the key sets of one purge hold together (arrays and
- * hash tables), as much as the joins they replace may use for one hash:
- * a set that would go past it gives up, as a set past TG_KEYSET_MAX_KEYS
- * does, and frees what it held.
+ * hash tables), in kB: GUC tenant_guard.purge_keyset_memory, by default as
+ * much as the joins they replace may use for one hash.  A set that would
+ * go past it gives up, as a set past TG_KEYSET_MAX_KEYS does, and frees
+ * what it held.
  */
-#define TG_KEYSET_MAX_BYTES ((Size) 1024 * 1024 * 1024)
+int			tg_purge_keyset_memory = 1024 * 1024;
 
 static Size tg_keyset_bytes = 0;	/* held by this purge's sets */
 
@@ -224,13 +225,13 @@ tg_keyset_budget_reset(void)
 }
 
 /*
- * Count n more bytes for ks against TG_KEYSET_MAX_BYTES; false (and the
+ * Count n more bytes for ks against tenant_guard.purge_keyset_memory; false (and the
  * set given up, its memory freed) when they do not fit.
  */
 static bool
 tg_keyset_reserve(TgKeySet *ks, Size n)
 {
-	if (tg_keyset_bytes + n > TG_KEYSET_MAX_BYTES)
+	if (tg_keyset_bytes + n > (Size) tg_purge_keyset_memory * 1024)
 	{
 		ks->full = true;
 		tg_keyset_bytes -= Min(ks->bytes, tg_keyset_bytes);
