@@ -375,6 +375,26 @@ RESET track_functions;
 SELECT (SELECT count(*) FROM ks3.projects) AS projects, (SELECT count(*) FROM ks3.tasks) AS tasks,
        (SELECT count(*) FROM ks3.comments) AS comments,
        (SELECT count(*) FROM ks3.comments c WHERE NOT EXISTS (SELECT 1 FROM ks3.tasks t WHERE t.id = c.task_id)) AS orphans;
+-- negative and extreme keys, compared across integer types
+CREATE TABLE ks3.boxes (id smallint PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES ks3.tenants);
+CREATE TABLE ks3.items (box_id bigint REFERENCES ks3.boxes, n int);
+CREATE TABLE ks3.labels (box_id integer REFERENCES ks3.boxes, n int);
+SET tenant_guard.mode = off;
+INSERT INTO ks3.tenants VALUES (6, 'Test Six', 'test-six', 'test6@example.com');
+RESET tenant_guard.mode;
+INSERT INTO ks3.boxes VALUES (-32768, 6), (-1, 6), (0, 5), (1, 6), (32767, 6), (-2, 5), (2, 5);
+INSERT INTO ks3.items SELECT b.id, n FROM ks3.boxes b, generate_series(1, 3) n;
+INSERT INTO ks3.labels SELECT b.id, n FROM ks3.boxes b, generate_series(1, 2) n;
+SET track_functions = 'all';
+SELECT pg_temp.purge_calls_reset();
+SELECT tenant_id, deleted, total_deleted
+  FROM tenant_guard.purge_test_tenants(dry_run => false, ids => ARRAY['6'], tenants => 'ks3.tenants');
+SELECT pg_stat_force_next_flush();
+SELECT * FROM pg_temp.purge_calls();   -- key sets: boxes kept, items and labels matched
+RESET track_functions;
+SELECT 'items' AS t, array_agg(DISTINCT box_id ORDER BY box_id) AS left FROM ks3.items
+UNION ALL
+SELECT 'labels', array_agg(DISTINCT box_id ORDER BY box_id) FROM ks3.labels;
 -- only superusers set it
 SET ROLE tenant_guard_admin;
 SET tenant_guard.purge_keyset_memory = '1GB';
