@@ -326,25 +326,20 @@ protect_trigger(PG_FUNCTION_ARGS)
 	pg_unreachable();
 }
 
-/* A guarded table with a key: what protect()/unprotect() look through. */
-typedef struct TgGuarded
-{
-	Oid			relid;
-	char	   *relname;		/* qualified, for SQL and messages */
-	char	   *keycol;
-	Oid			keytype;
-	Oid			owner;
-} TgGuarded;
-
-/* The guarded tables that have a key (SPI connected). */
-static List *
+/*
+ * The guarded tables that have a key, oldest attachment first (SPI
+ * connected): what protect()/unprotect() look through and what a purge
+ * starts from.
+ */
+List *
 tg_guarded_with_keys(void)
 {
 	List	   *result = NIL;
 	int			rc;
 
 	rc = SPI_execute("SELECT g.tbl::pg_catalog.oid, g.id_column::pg_catalog.text,"
-					 " a.atttypid, c.relowner"
+					 " a.atttypid, c.relowner, c.relkind, g.name_column::pg_catalog.text,"
+					 " g.subdomain_column::pg_catalog.text, g.email_column::pg_catalog.text"
 					 " FROM " TG_SCHEMA "." TG_GUARDED_TABLE " g"
 					 " JOIN pg_catalog.pg_class c ON c.oid = g.tbl"
 					 " JOIN pg_catalog.pg_attribute a ON a.attrelid = g.tbl"
@@ -364,6 +359,9 @@ tg_guarded_with_keys(void)
 		g->keycol = SPI_getvalue(tup, desc, 2);
 		g->keytype = DatumGetObjectId(SPI_getbinval(tup, desc, 3, &isnull));
 		g->owner = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		g->relkind = DatumGetChar(SPI_getbinval(tup, desc, 5, &isnull));
+		for (int f = 0; f < TG_NUM_FIELDS; f++)
+			g->fieldcol[f] = SPI_getvalue(tup, desc, 6 + f);
 		g->relname = quote_qualified_identifier(get_namespace_name(get_rel_namespace(g->relid)),
 												get_rel_name(g->relid));
 		result = lappend(result, g);

@@ -1342,40 +1342,27 @@ typedef struct TgResult
 static void
 tg_resolve_root(TgPurge *p)
 {
-	int			rc;
+	List	   *guarded;
+	ListCell   *lc;
 	int			nfound = 0;
 	TypeCacheEntry *tce;
 
-	rc = SPI_execute("SELECT g.tbl::pg_catalog.oid, c.relkind, g.id_column::pg_catalog.text,"
-					 " a.atttypid, g.name_column::pg_catalog.text,"
-					 " g.subdomain_column::pg_catalog.text, g.email_column::pg_catalog.text"
-					 " FROM " TG_SCHEMA "." TG_GUARDED_TABLE " g"
-					 " JOIN pg_catalog.pg_class c ON c.oid = g.tbl"
-					 " JOIN pg_catalog.pg_attribute a ON a.attrelid = g.tbl"
-					 "  AND a.attname = g.id_column AND NOT a.attisdropped"
-					 " WHERE g.id_column IS NOT NULL ORDER BY 1",
-					 false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	for (uint64 i = 0; i < SPI_processed; i++)
+	guarded = tg_guarded_with_keys();
+	foreach(lc, guarded)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Oid			relid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
-		char	   *keycol = SPI_getvalue(tup, desc, 3);
+		TgGuarded  *g = lfirst(lc);
 
-		p->guarded_relids = lappend_oid(p->guarded_relids, relid);
-		p->guarded_keycols = lappend(p->guarded_keycols, keycol);
-		if (OidIsValid(p->root_arg) ? relid != p->root_arg : SPI_processed != 1)
+		p->guarded_relids = lappend_oid(p->guarded_relids, g->relid);
+		p->guarded_keycols = lappend(p->guarded_keycols, g->keycol);
+		if (OidIsValid(p->root_arg) ? g->relid != p->root_arg : list_length(guarded) != 1)
 			continue;
 		nfound++;
-		p->root = relid;
-		p->root_kind = DatumGetChar(SPI_getbinval(tup, desc, 2, &isnull));
-		p->keycol = keycol;
-		p->keytype = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+		p->root = g->relid;
+		p->root_kind = g->relkind;
+		p->keycol = g->keycol;
+		p->keytype = g->keytype;
 		for (int f = 0; f < TG_NUM_FIELDS; f++)
-			p->fieldcol[f] = SPI_getvalue(tup, desc, 5 + f);
+			p->fieldcol[f] = g->fieldcol[f];
 	}
 	if (nfound == 0 && OidIsValid(p->root_arg))
 		ereport(ERROR,
@@ -1386,10 +1373,10 @@ tg_resolve_root(TgPurge *p)
 	if (nfound == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 SPI_processed == 0 ?
+				 guarded == NIL ?
 				 errmsg("no table with a tenant key is guarded by tenant_guard") :
 				 errmsg("several tables are guarded by tenant_guard"),
-				 SPI_processed == 0 ?
+				 guarded == NIL ?
 				 errhint("Run tenant_guard.attach() on the tenants table first.") :
 				 errhint("Name the one to purge: tenants => 'my_tenants'.")));
 

@@ -18,6 +18,8 @@
 
 #include "nodes/pg_list.h"
 
+#include "checker.h"
+
 #define TG_PROTECTED_TABLE	"protected_tenants"
 #define TG_GUARDED_TABLE	"guarded_tables"
 #define TG_JOURNAL_TABLE	"purge_journal"
@@ -28,7 +30,20 @@ extern double tg_purge_max_share;
 /* GUC tenant_guard.purge_keyset_memory (kB) */
 extern int	tg_purge_keyset_memory;
 
+/* A guarded table with a key column (tenant_guard.guarded_tables). */
+typedef struct TgGuarded
+{
+	Oid			relid;
+	char		relkind;
+	char	   *relname;		/* qualified, for SQL and messages */
+	char	   *keycol;
+	Oid			keytype;
+	Oid			owner;
+	char	   *fieldcol[TG_NUM_FIELDS];	/* checked columns; NULL: none */
+} TgGuarded;
+
 /* protect.c */
+extern List *tg_guarded_with_keys(void);
 extern char *tg_abbrev_id(const char *id);
 extern bool tg_parse_tenant_id(const char *text, Oid typid, Datum *value,
 							   char **canonical);
