@@ -32,41 +32,9 @@ start_cluster
 q() { psql_pg -qAt -d postgres "$@"; }
 
 say "setting up: $ROWS source tenants"
+q -c "CREATE EXTENSION tenant_guard"
+q -v rows="$ROWS" -v tables='{plain,off,nolimits,limits}' -f "$WORK/src/bench/tenants.sql"
 q <<SQL
-CREATE EXTENSION tenant_guard;
-SELECT setseed(0.42);
-CREATE TABLE src AS
-SELECT n AS i,
-       (ARRAY['Acme','Globex','Initech','Umbrella','Hooli','Vandelay','Stark','Wayne','Wonka','Cyberdyne',
-              'Soylent','Tyrell','Gringotts','Oscorp','Monarch','Nakatomi','Pied Piper','Dunder Mifflin',
-              'Blue Harbor','Northwind','Contoso','Fabrikam','Bluth','Prestige','Sterling'])[1 + (random()*24)::int]
-       || ' ' ||
-       (ARRAY['Logistics','Partners','Foods','Analytics','Robotics','Media','Health','Energy','Studios',
-              'Holdings','Labs','Bakery','Legal','Dental','Travel','Outfitters','Capital','Systems'])[1 + (random()*17)::int]
-       AS name,
-       NULL::text AS subdomain,
-       (ARRAY['info','hello','office','admin','ana.lima','ops','sales'])[1 + (random()*6)::int]
-       || n || '@' ||
-       (ARRAY['gmail.com','outlook.com','acme.io','globex.com','proton.me','yahoo.co.uk','company.de'])[1 + (random()*6)::int]
-       AS email
-FROM generate_series(1, $ROWS) n;
-UPDATE src SET subdomain = lower(replace(name, ' ', '-')) || '-'
-                           || translate(i::text, '0123456789', 'rstvwxyzkm');
-DELETE FROM src WHERE (tenant_guard.check_tenant(name, subdomain, email)).is_suspicious;
-DO \$\$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['plain', 'off', 'nolimits', 'limits'] LOOP
-    EXECUTE format('CREATE TABLE t_%s (
-        id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
-        name text NOT NULL,
-        subdomain text NOT NULL UNIQUE,
-        email text NOT NULL,
-        created_at timestamptz NOT NULL DEFAULT now())', t);
-    EXECUTE format('CREATE INDEX ON t_%s (email)', t);
-  END LOOP;
-END
-\$\$;
 SELECT tenant_guard.attach('t_off');
 SELECT tenant_guard.attach('t_nolimits');
 SELECT tenant_guard.attach('t_limits');
