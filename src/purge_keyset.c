@@ -225,22 +225,37 @@ tg_keyset_budget_reset(void)
 }
 
 /*
- * Count n more bytes for ks against tenant_guard.purge_keyset_memory; false (and the
- * set given up, its memory freed) when they do not fit.
+ * The set gives up (too many keys, or no memory left in the budget): it
+ * frees its keys and hash table and tg_keyset_usable() turns false.
+ */
+static void
+tg_keyset_give_up(TgKeySet *ks)
+{
+	ks->full = true;
+	tg_keyset_bytes -= Min(ks->bytes, tg_keyset_bytes);
+	ks->bytes = 0;
+	if (ks->hash != NULL)
+		tgks_destroy(ks->hash);
+	if (ks->keys != NULL)
+		pfree(ks->keys);
+	if (ks->ords != NULL)
+		pfree(ks->ords);
+	ks->hash = NULL;
+	ks->keys = NULL;
+	ks->ords = NULL;
+	ks->nkeys = ks->maxkeys = 0;
+}
+
+/*
+ * Count n more bytes for ks against tenant_guard.purge_keyset_memory;
+ * false (and the set given up) when they do not fit.
  */
 static bool
 tg_keyset_reserve(TgKeySet *ks, Size n)
 {
 	if (tg_keyset_bytes + n > (Size) tg_purge_keyset_memory * 1024)
 	{
-		ks->full = true;
-		tg_keyset_bytes -= Min(ks->bytes, tg_keyset_bytes);
-		ks->bytes = 0;
-		ks->keys = NULL;
-		ks->ords = NULL;
-		ks->hash = NULL;
-		ks->nkeys = ks->maxkeys = 0;
-		MemoryContextReset(ks->cxt);
+		tg_keyset_give_up(ks);
 		return false;
 	}
 	tg_keyset_bytes += n;
@@ -285,7 +300,7 @@ tg_keyset_add(TgKeySet *ks, Oid basetype, Datum value, int32 ord)
 		return;
 	if (ks->nkeys >= TG_KEYSET_MAX_KEYS)
 	{
-		ks->full = true;
+		tg_keyset_give_up(ks);
 		return;
 	}
 	if (ks->nkeys == ks->maxkeys)
@@ -328,7 +343,10 @@ tg_keyset_hash(TgKeySet *ks)
 		tgks_hash  *h = tgks_create(ks->cxt, ks->nkeys, NULL);
 
 		if (!tg_keyset_reserve(ks, sizeof(TgKeyEntry) * h->size))
+		{
+			tgks_destroy(h);
 			return NULL;
+		}
 		for (uint64 i = 0; i < ks->nkeys; i++)
 		{
 			bool		found;
