@@ -26,9 +26,15 @@
 #include "checker_int.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
-/* Longer text takes the full scan (real names and addresses are short). */
-#define TG_SCREEN_MAX 256
+/*
+ * Longer text takes the full scan (real names, subdomains and local parts
+ * are short; a DNS label is at most 63 bytes): one 64-bit mask per class.
+ */
+#define TG_SCREEN_MAX 64
 
 /* ASCII classes of a byte; 0 for separators and non-ASCII. */
 #define TG_C_LOWER	1
@@ -116,6 +122,20 @@ tg_screen_leet_pass(const TgRules *rules, const char *w, int m)
 
 	if (m < 2)
 		return true;
+
+	/*
+	 * The words mask of the reading's first two letters: no keyword and
+	 * no compound of m letters starts with them (the usual "info123").
+	 */
+	{
+		char		a = tg_leet(w[0]);
+		char		b = tg_leet(w[1]);
+
+		if (a >= 'a' && a <= 'z' && b >= 'a' && b <= 'z' &&
+			(rules->words[(a - 'a') * 26 + (b - 'a')] &
+			 ((tg_wm_len(m) << 16) | tg_wm_len(m))) == 0)
+			return true;
+	}
 	for (int i = 0; i < m; i++)
 	{
 		folded[i] = tg_leet(w[i]);
@@ -295,162 +315,301 @@ tg_screen_phrase(const TgRules *rules, const char *w0, int l0,
 	return tg_set_get(set, key, (size_t) n) != 0;
 }
 
+/*
+ * The byte classes of a text of at most TG_SCREEN_MAX bytes as bit masks
+ * (bit i: byte i), and the text lower-cased into lc (c | 0x20 for capital
+ * letters, every other byte as it is).  One pass of 16 bytes at a time
+ * with SSE2 (every x86-64 has it), else byte by byte: a few instructions
+ * per 16 bytes instead of a table look-up, a store and a branch per byte.
+ */
+typedef struct TgScreenMasks
+{
+	uint64_t	letter;
+	uint64_t	upper;
+	uint64_t	digit;
+	uint64_t	high;			/* non-ASCII */
+} TgScreenMasks;
+
+static inline void
+tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
+{
+	uint64_t	valid = n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+#ifdef __SSE2__
+	const __m128i zero = _mm_setzero_si128();
+	const __m128i c20 = _mm_set1_epi8(0x20);
+	uint64_t	letter = 0;
+	uint64_t	upper = 0;
+	uint64_t	digit = 0;
+	uint64_t	high = 0;
+
+	/* lc is the work area: the text, zeros after it in its last 16 bytes */
+	_mm_store_si128((__m128i *) (lc + (n & ~15)), zero);
+	memcpy(lc, data, (size_t) n);
+	for (int k = 0; k < n; k += 16)
+	{
+		__m128i		x = _mm_load_si128((const __m128i *) (lc + k));
+		__m128i		lo = _mm_or_si128(x, c20);
+		/* bytes >= 0x80 are negative: outside every range below */
+		__m128i		l = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)),
+									  _mm_cmplt_epi8(lo, _mm_set1_epi8('z' + 1)));
+		__m128i		u = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
+									  _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
+		__m128i		d = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
+									  _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+
+		_mm_store_si128((__m128i *) (lc + k), _mm_or_si128(x, _mm_and_si128(u, c20)));
+		letter |= (uint64_t) (uint16_t) _mm_movemask_epi8(l) << k;
+		upper |= (uint64_t) (uint16_t) _mm_movemask_epi8(u) << k;
+		digit |= (uint64_t) (uint16_t) _mm_movemask_epi8(d) << k;
+		high |= (uint64_t) (uint16_t) _mm_movemask_epi8(x) << k;
+	}
+	m->letter = letter & valid;
+	m->upper = upper & valid;
+	m->digit = digit & valid;
+	m->high = high & valid;
+#else
+	m->letter = m->upper = m->digit = m->high = 0;
+	for (int i = 0; i < n; i++)
+	{
+		uint8_t		cl = tg_cclass[(unsigned char) data[i]];
+		uint64_t	bit = UINT64_C(1) << i;
+
+		lc[i] = (char) ((cl & TG_C_UPPER) ? data[i] | 0x20 : data[i]);
+		if (cl & TG_C_LETTER)
+			m->letter |= bit;
+		if (cl & TG_C_UPPER)
+			m->upper |= bit;
+		if (cl & TG_C_DIGIT)
+			m->digit |= bit;
+		if (cl & TG_C_HIGH)
+			m->high |= bit;
+	}
+	(void) valid;
+#endif
+}
+
+/* What tg_screen_text() knows while it walks the words of one text. */
+typedef struct TgScreen
+{
+	const TgRules *rules;
+	const unsigned char *s;		/* the text as written */
+	const char *lc;				/* the text lower-cased */
+	TgScreenMasks cls;
+	/* the two previous words: [1] the last one; phr bit k: word [k] may
+	 * start a phrase (TG_KW_PHRASE1) -- its place is only kept then */
+	int			prev_off[2];
+	int			prev_len[2];
+	unsigned	phr;
+	int			nother;			/* real-looking words so far */
+} TgScreen;
+
+/* Remember a word (its keyword value v) as the last one, for phrases. */
+static inline void
+tg_screen_push(TgScreen *sc, int start, int wl, unsigned v)
+{
+	sc->prev_off[0] = sc->prev_off[1];
+	sc->prev_len[0] = sc->prev_len[1];
+	sc->prev_off[1] = start;
+	sc->prev_len[1] = wl;
+	sc->phr = ((sc->phr >> 1) & 1) | ((v & TG_KW_PHRASE1) ? 2 : 0);
+}
+
+/*
+ * A word the common case (tg_screen_text) does not settle: lc[start..+wl),
+ * its characters in wbits.  False when a rule may fire.
+ */
+static TG_NOINLINE bool
+tg_screen_word(TgScreen *sc, int start, int wl, uint64_t wbits)
+{
+	const TgRules *rules = sc->rules;
+	const char *w = sc->lc + start;
+	bool		has_letter = (sc->cls.letter & wbits) != 0;
+	bool		has_digit = (sc->cls.digit & wbits) != 0;
+	bool		inner_upper = (sc->cls.upper & wbits & (wbits << 1)) != 0;
+	uint32_t	splits = ~0u;
+	bool		plain = false;
+	unsigned	v;				/* a keyword value (uint16_t), kept in a full
+								 * register: no partial-width spills */
+	int			strength;
+
+	/*
+	 * A word of letters (a capital at most first) whose first two letters
+	 * start no compound prefix, no keyboard run and no repeat at its
+	 * length ("splits" clear); "plain" when they start no keyword of its
+	 * length either.
+	 */
+	if (wl >= 2 && !has_digit && !inner_upper)
+	{
+		uint32_t	m = rules->words[(w[0] - 'a') * 26 + (w[1] - 'a')];
+		uint32_t	bit = tg_wm_len(wl);
+
+		splits = m & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
+		plain = splits == 0 && (m & (bit << 16)) == 0;
+	}
+	if (plain)
+		v = 0;
+	else
+	{
+		if (wl == 1 && has_letter)
+			return false;		/* a single letter: "T.E.S.T" */
+		if (wl >= 4 && has_letter && tg_screen_same(w, wl))
+			return false;		/* repeated characters */
+		v = tg_set_get_fast(&rules->keywords, w, (size_t) wl);
+	}
+
+	/* phrases ending with this word */
+	if ((sc->phr & 2) &&
+		tg_screen_phrase(rules, NULL, 0, sc->lc + sc->prev_off[1], sc->prev_len[1], w, wl))
+		return false;
+	if ((sc->phr & 1) &&
+		tg_screen_phrase(rules, sc->lc + sc->prev_off[0], sc->prev_len[0],
+						 sc->lc + sc->prev_off[1], sc->prev_len[1], w, wl))
+		return false;
+	tg_screen_push(sc, start, wl, v);
+	if (splits == 0 && tg_kw_strength(v) < 0 && !(v & TG_KW_STOP))
+	{
+		sc->nother++;			/* a real-looking word */
+		return true;
+	}
+
+	/* the word, classified as tg_scan_classify does */
+	if (!has_letter)
+		return true;			/* a number */
+	strength = tg_kw_strength(v);
+	if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
+		return false;
+	if (strength >= 0 || (v & TG_KW_STOP))
+		return true;			/* generic, placeholder, stop word */
+	if (has_digit)
+	{
+		uint64_t	digits = sc->cls.digit & wbits;
+		int			k;
+
+		if (wl >= 4 && tg_screen_hex(w, wl))
+			return true;		/* a hex string */
+
+		/*
+		 * Letters then digits ("doe123", "sales77"), the usual shape: two
+		 * parts, and only the reading of every digit as a letter can be a
+		 * keyword (without its digits the word reads the same).
+		 */
+		k = __builtin_ctzll(digits) - start;
+		if (k > 0 && !inner_upper && digits == (wbits & (wbits << k)))
+			return tg_screen_leet_pass(rules, w, wl) &&
+				tg_screen_part(rules, w, k, &sc->nother);
+		if (!tg_screen_leet(rules, w, wl))
+			return false;
+	}
+	if (!has_digit && !inner_upper)
+		return tg_screen_letters(rules, w, wl, v, &sc->nother); /* one part */
+	return tg_screen_parts(rules, sc->s + start, w, wl, v, &sc->nother);
+}
+
 /* Would tg_scan_text() find nothing in data[0..len)?  See the header. */
 bool
 tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 			   size_t len, const char *stop)
 {
-	const unsigned char *s = (const unsigned char *) data;
-	char		lc[TG_SCREEN_MAX];
-	int			n = (int) len;
-	int			i = 0;
-	int			nother = 0;
-	/* the two previous words (in lc) and their keyword values: phrases */
-	int			prev_off[2] = {0, 0};
-	int			prev_len[2] = {0, 0};
-	unsigned	prev_v[2] = {0, 0};
-	int			nprev = 0;
+	_Alignas(16) char lc[TG_SCREEN_MAX + 16];
+	TgScreen	sc;
+	uint64_t	words;			/* letters and digits not yet looked at */
+	uint64_t	simple;			/* bytes that may be in a plain word */
 
 	if (stop != NULL || len > TG_SCREEN_MAX || !rules->words_ready)
 		return false;
+	if (len == 0)
+		return mode != TG_SCAN_FIELD && mode != TG_SCAN_LOCAL;
 
-	while (i < n)
+	tg_screen_classify(data, (int) len, lc, &sc.cls);
+	if (sc.cls.high != 0)
+		return false;			/* non-ASCII: the full scan */
+	sc.rules = rules;
+	sc.s = (const unsigned char *) data;
+	sc.lc = lc;
+	sc.prev_off[0] = sc.prev_off[1] = 0;
+	sc.prev_len[0] = sc.prev_len[1] = 0;
+	sc.phr = 0;
+	sc.nother = 0;
+	words = sc.cls.letter | sc.cls.digit;
+	/* a capital can only start a plain word: not a digit, no capital after a letter */
+	simple = sc.cls.letter & ~(sc.cls.upper & (words << 1));
+
+	while (words != 0)
 	{
-		int			start;
-		int			wl;
-		uint8_t		cl = 0;
-		uint8_t		first;
-		uint8_t		rest = 0;
-		uint8_t		all;
-		const char *w;
-		bool		letters;
-		bool		plain;
-		uint32_t	splits;
-		unsigned	v;			/* a keyword value (uint16_t), kept in a full
-								 * register: no partial-width spills */
-		int			strength;
+		int			start = __builtin_ctzll(words);
+		uint64_t	from = words >> start;
+		int			wl = ~from == 0 ? 64 - start : __builtin_ctzll(~from);
+		uint64_t	wbits = (wl == 64 ? ~UINT64_C(0) : (UINT64_C(1) << wl) - 1) << start;
 
-		/* separators */
-		while (i < n && ((cl = tg_cclass[s[i]]) & TG_C_ALNUM) == 0)
-		{
-			if (cl & TG_C_HIGH)
-				return false;
-			i++;
-		}
-		if (i >= n)
-			break;
+		words &= ~wbits;
 
 		/*
-		 * A word: lower-cased into lc (c | 0x20 lower-cases ASCII letters
-		 * and leaves digits alone), noting the classes of its first and
-		 * further characters.
+		 * The common case: a word of two letters or more (a capital at
+		 * most first) whose first two letters start no keyword, compound
+		 * prefix, keyboard run or repeat at its length (or a compound
+		 * prefix, but its last two letters end no key that can end a
+		 * compound) -- "harbor", looked up in nothing -- and after which no
+		 * phrase can end.  The rest,
+		 * word by word, in tg_screen_word().
 		 */
-		start = i;
-		first = cl;
-		lc[i] = (char) (s[i] | 0x20);
-		for (i++; i < n && ((cl = tg_cclass[s[i]]) & TG_C_ALNUM); i++)
+		if (wl >= 2 && sc.phr == 0 && (simple & wbits) == wbits)
 		{
-			lc[i] = (char) (s[i] | 0x20);
-			rest |= cl;
-		}
-		if (i < n && (cl & TG_C_HIGH))
-			return false;		/* the word goes on in non-ASCII */
-		all = first | rest;
-		wl = i - start;
-		w = lc + start;
-		if (wl > TG_WORD_MAX)
-			return false;		/* a cut word: the full scan */
-
-		/*
-		 * The common case: a word of letters (a capital at most first)
-		 * whose first two letters start no compound prefix, no keyboard
-		 * run and no repeat at its length ("splits" clear) -- and, when
-		 * they start no keyword of its length either, a word such as
-		 * "harbor" that is looked up in nothing.  It can still end a
-		 * phrase.
-		 */
-		letters = wl >= 2 && !(all & TG_C_DIGIT) && !(rest & TG_C_UPPER);
-		splits = ~0u;
-		plain = false;
-		if (letters)
-		{
-			uint32_t	m = rules->words[(w[0] - 'a') * 26 + (w[1] - 'a')];
+			uint32_t	m = rules->words[(lc[start] - 'a') * 26 + (lc[start + 1] - 'a')];
 			uint32_t	bit = tg_wm_len(wl);
+			uint32_t	any = m & ((bit << 16) | bit | TG_WM_KEYBOARD | TG_WM_SAME);
 
-			splits = m & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
-			plain = splits == 0 && (m & (bit << 16)) == 0;
-		}
-		if (plain)
-			v = 0;
-		else
-		{
-			if (wl == 1 && (all & TG_C_LETTER))
-				return false;	/* a single letter: "T.E.S.T" */
-			if (wl >= 4 && (all & TG_C_LETTER) && tg_screen_same(w, wl))
-				return false;	/* repeated characters */
-			v = tg_set_get_fast(&rules->keywords, w, (size_t) wl);
-		}
-
-		/* phrases ending with this word */
-		if (nprev >= 1 && (prev_v[1] & TG_KW_PHRASE1) &&
-			tg_screen_phrase(rules, NULL, 0, lc + prev_off[1], prev_len[1], w, wl))
-			return false;
-		if (nprev >= 2 && (prev_v[0] & TG_KW_PHRASE1) &&
-			tg_screen_phrase(rules, lc + prev_off[0], prev_len[0],
-							 lc + prev_off[1], prev_len[1], w, wl))
-			return false;
-		prev_off[0] = prev_off[1];
-		prev_len[0] = prev_len[1];
-		prev_v[0] = prev_v[1];
-		prev_off[1] = start;
-		prev_len[1] = wl;
-		prev_v[1] = v;
-		nprev++;
-		if (splits == 0 && tg_kw_strength(v) < 0 && !(v & TG_KW_STOP))
-		{
-			nother++;			/* a real-looking word */
-			continue;
-		}
-
-		/* the word, classified as tg_scan_classify does */
-		if (!(all & TG_C_LETTER))
-			continue;			/* a number */
-		strength = tg_kw_strength(v);
-		if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
-			return false;
-		if (strength >= 0 || (v & TG_KW_STOP))
-			continue;			/* generic, placeholder, stop word */
-		if (all & TG_C_DIGIT)
-		{
-			int			k;
-
-			if (wl >= 4 && tg_screen_hex(w, wl))
-				continue;		/* a hex string */
-
-			/*
-			 * Letters then digits ("doe123", "sales77"), the usual shape:
-			 * two parts, and only the reading of every digit as a letter
-			 * can be a keyword (without its digits the word reads the same).
-			 */
-			for (k = 0; k < wl && !(w[k] >= '0' && w[k] <= '9'); k++)
-				;
-			if (k > 0 && !(rest & TG_C_UPPER) && tg_screen_digits(w + k, wl - k))
+			/* a compound could start it, but nothing can end it */
+			if ((any & bit) && !tg_compound_maybe(rules, lc + start, wl))
+				any &= ~bit;
+			/* a keyboard row could start it, but its third letter leaves it */
+			if ((any & TG_WM_KEYBOARD) && !tg_keyboard_maybe(lc + start, wl))
+				any &= ~TG_WM_KEYBOARD;
+			if (any == 0)
 			{
-				if (!tg_screen_leet_pass(rules, w, wl) ||
-					!tg_screen_part(rules, w, k, &nother))
-					return false;
+				/* no phrase is open: its place need not be kept */
+				sc.nother++;
 				continue;
 			}
-			if (!tg_screen_leet(rules, w, wl))
-				return false;
 		}
-		if (!(all & TG_C_DIGIT) && !(rest & TG_C_UPPER))
+		else if (sc.phr == 0 && (sc.cls.digit & wbits) != 0)
 		{
-			/* one part, the whole word */
-			if (!tg_screen_letters(rules, w, wl, v, &nother))
-				return false;
+			/*
+			 * Just as common in local parts: two letters or more, then
+			 * only digits ("info123", "doe1845") -- no keyword or
+			 * compound of the word's length, nor of its letters' (nor a
+			 * keyboard row), starts with its first two letters, so
+			 * neither the word, nor its letters, nor its leetspeak reading
+			 * is a rule's; and it is no hex string.
+			 */
+			int			k = __builtin_ctzll(~((simple & wbits) >> start));
+			uint64_t	digits = sc.cls.digit & wbits;
+
+			if (k >= 2 && digits == (wbits & (wbits << k)))
+			{
+				uint32_t	m = rules->words[(lc[start] - 'a') * 26 + (lc[start + 1] - 'a')];
+				uint32_t	wbit = tg_wm_len(wl);
+				uint32_t	kbit = tg_wm_len(k);
+				bool		hex = wl >= 4;
+
+				uint32_t	any = m & ((wbit << 16) | wbit | (kbit << 16) | kbit |
+									   TG_WM_KEYBOARD | TG_WM_SAME);
+
+				for (int i = 0; hex && i < k; i++)
+					hex = lc[start + i] <= 'f';
+				/* the letters as in the common case above */
+				if ((any & kbit) && !(any & wbit) &&
+					!tg_compound_maybe(rules, lc + start, k))
+					any &= ~kbit;
+				if ((any & TG_WM_KEYBOARD) && !tg_keyboard_maybe(lc + start, k))
+					any &= ~TG_WM_KEYBOARD;
+				if (!hex && any == 0)
+				{
+					sc.nother++;
+					continue;
+				}
+			}
 		}
-		else if (!tg_screen_parts(rules, s + start, w, wl, v, &nother))
+		if (!tg_screen_word(&sc, start, wl, wbits))
 			return false;
 	}
 
@@ -458,7 +617,7 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 	 * Made-up names ("Company 123", "New Org") are only named when no
 	 * word looks real; weak keywords never got this far.
 	 */
-	if (nother == 0 && (mode == TG_SCAN_FIELD || mode == TG_SCAN_LOCAL))
+	if (sc.nother == 0 && (mode == TG_SCAN_FIELD || mode == TG_SCAN_LOCAL))
 		return false;
 	return true;
 }

@@ -26,8 +26,10 @@
  */
 #if defined(__GNUC__) || defined(__clang__)
 #define TG_COLD __attribute__((noinline, cold))
+#define TG_NOINLINE __attribute__((noinline))
 #else
 #define TG_COLD
+#define TG_NOINLINE
 #endif
 
 /* ---- hash sets of byte strings (checker_rules.c) ---- */
@@ -179,6 +181,15 @@ struct TgRules
 	 * rule's business.  2.7 kB: few cache lines, one per look-up.
 	 */
 	uint32_t	words[26 * 26];
+
+	/*
+	 * By the last two letters (a-z) of a key that can end a compound
+	 * (strong/weak keyword, or a generic word that may follow one): bit n
+	 * for its length n (bit 31: 31 or more).  A word whose last two
+	 * letters end no such key of a length it could split off is no
+	 * compound, whatever its first letters start.
+	 */
+	uint32_t	ends[26 * 26];
 	bool		words_ready;	/* the static bits are in */
 	bool		ascii_reasons;
 	bool		is_builtin;		/* the shared built-in copy: never freed */
@@ -332,10 +343,20 @@ static inline bool
 tg_compound_maybe(const TgRules *rules, const char *s, int n)
 {
 	int			upto = n - 2;
+	unsigned	a;
+	unsigned	b;
 
 	if (n < 5 || n > TG_WORD_MAX)
 		return false;
-	return (rules->clen2[tg_clen2_slot(s)] &
+	if ((rules->clen2[tg_clen2_slot(s)] &
+		 (upto >= 31 ? 0xFFFFFFFFu : ((1u << (upto + 1)) - 1)) & ~3u) == 0)
+		return false;
+	/* the other end: a key of n - 2 letters or fewer must end it */
+	a = (unsigned) (unsigned char) s[n - 2] - 'a';
+	b = (unsigned) (unsigned char) s[n - 1] - 'a';
+	if (a >= 26 || b >= 26)
+		return true;			/* not two letters: no filter */
+	return (rules->ends[a * 26 + b] &
 			(upto >= 31 ? 0xFFFFFFFFu : ((1u << (upto + 1)) - 1)) & ~3u) != 0;
 }
 

@@ -349,12 +349,18 @@ static bool
 tg_kw_put(TgRules *rules, const char *key, size_t len, uint16_t value)
 {
 	int			s = (int) (value & TG_KW_STRENGTH_MASK) - 1;
-
 	bool		splits = (s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK ||
 						  (value & TG_KW_CPREFIX)) && len >= 2 && len < 32;
 
+	bool		ends = (s == TG_STRENGTH_STRONG || s == TG_STRENGTH_WEAK ||
+						(value & TG_KW_CSUFFIX)) && len >= 2;
+
 	if (splits)
 		rules->clen2[tg_clen2_slot(key)] |= 1u << len;
+	if (ends && key[len - 2] >= 'a' && key[len - 2] <= 'z' &&
+		key[len - 1] >= 'a' && key[len - 1] <= 'z')
+		rules->ends[(key[len - 2] - 'a') * 26 + (key[len - 1] - 'a')] |=
+			1u << (len < 31 ? len : 31);
 	if (len >= 2 && key[0] >= 'a' && key[0] <= 'z' && key[1] >= 'a' && key[1] <= 'z')
 	{
 		int			ab = (key[0] - 'a') * 26 + (key[1] - 'a');

@@ -2,7 +2,8 @@
  *
  * test_checker.c
  *	  Stand-alone test of the deciding core (src/checker*.c), no server:
- *	  invariants on odd input, the rule builder, and the labelled corpus
+ *	  invariants on odd input, the rule builder, the fast path against
+ *	  the full scan on generated text, and the labelled corpus
  *	  (test/corpus/corpus.tsv) scored for precision and recall.
  *
  *	  usage: test_checker CORPUS.tsv
@@ -190,6 +191,149 @@ test_domain_cache(void)
 	tg_rules_free(r);
 }
 
+/* ---- the fast path against the full scan, on generated text ---- */
+
+#define MIX_VOCAB_MAX 2048
+
+typedef struct MixVocab
+{
+	const char *w[MIX_VOCAB_MAX];
+	int			n;
+} MixVocab;
+
+/* Keep every built-in keyword, stop word and compound part of one word. */
+static void
+mix_collect(const char *kind, const char *value, const char *strength, void *arg)
+{
+	MixVocab   *v = (MixVocab *) arg;
+
+	(void) kind;
+	(void) strength;
+	if (v->n < MIX_VOCAB_MAX && strchr(value, ' ') == NULL && strchr(value, '.') == NULL &&
+		strlen(value) < 24)
+		v->w[v->n++] = value;
+}
+
+static unsigned long long mix_state = 0x9E3779B97F4A7C15ULL;
+
+/* xorshift64*: the same texts every run. */
+static unsigned
+mix_rnd(unsigned n)
+{
+	mix_state ^= mix_state >> 12;
+	mix_state ^= mix_state << 25;
+	mix_state ^= mix_state >> 27;
+	return (unsigned) ((mix_state * 2685821657736338717ULL) >> 33) % n;
+}
+
+/* Append one generated word to buf (at *len, capacity cap). */
+static void
+mix_word(const MixVocab *v, char *buf, size_t *len, size_t cap)
+{
+	/* real words, some of whose first or last letters start or end rules */
+	static const char *const near[] = {"harbor", "logistics", "studios", "dental",
+		"foods", "bakery", "stark", "prestige", "sterling", "tyrell", "travel",
+		"contoso", "blue", "info", "hello", "admin", "ops", "sales", "jane", "doe",
+		"ana", "lima", "office", "acme", "media", "systems", "labs", "capital",
+	"asdf", "qwerty", "zxcvb", "poiuy", "hjkl", "aaaa", "deadbeef", "cafe"};
+	unsigned	nnear = sizeof(near) / sizeof(near[0]);
+	char		w[128];
+	size_t		n;
+	unsigned	shape = mix_rnd(10);
+	const char *a = mix_rnd(6) == 0 ? v->w[mix_rnd((unsigned) v->n)] : near[mix_rnd(nnear)];
+	const char *b = mix_rnd(3) == 0 ? v->w[mix_rnd((unsigned) v->n)] : near[mix_rnd(nnear)];
+
+	if (shape <= 1)				/* two words as one: compounds */
+		snprintf(w, sizeof(w), "%s%s", a, b);
+	else if (shape == 2)		/* a word and digits */
+		snprintf(w, sizeof(w), "%s%u", a, mix_rnd(3) ? mix_rnd(100000) : mix_rnd(10));
+	else if (shape == 3)		/* a camelCase pair */
+		snprintf(w, sizeof(w), "%s%c%s", a, b[0] & ~0x20, b + 1);
+	else
+		snprintf(w, sizeof(w), "%s", a);
+	n = strlen(w);
+	for (size_t i = 0; i < n; i++)
+	{
+		unsigned	r = mix_rnd(40);
+
+		if (r == 0 && w[i] >= 'a' && w[i] <= 'z')
+			w[i] = (char) (w[i] & ~0x20);	/* a capital anywhere */
+		else if (r == 1)
+		{
+			const char *leet = strchr("oiezasbt", w[i]);
+
+			if (leet != NULL && *leet != '\0')
+				w[i] = "01345578"[leet - "oiezasbt"];	/* leetspeak */
+		}
+	}
+	if (mix_rnd(3) == 0 && w[0] >= 'a' && w[0] <= 'z')
+		w[0] = (char) (w[0] & ~0x20);	/* Title case */
+	if (*len + n + 2 < cap)
+	{
+		if (*len > 0)
+			buf[(*len)++] = " -._"[mix_rnd(4)];
+		memcpy(buf + *len, w, n);
+		*len += n;
+		buf[*len] = '\0';
+	}
+}
+
+/*
+ * Built with -DTG_VERIFY_FAST_PATH, every text the fast path calls clean
+ * is scanned in full as well, and a disagreement aborts: so this feeds it
+ * many texts near the rules -- keywords, compounds, camelCase, digits,
+ * leetspeak, real words whose first or last letters start or end a rule
+ * -- as names, subdomains and e-mail local parts, with the built-in rules
+ * and with operator keywords added (which change the words masks).
+ */
+static void
+test_fast_path_mix(void)
+{
+	MixVocab	v = {{0}, 0};
+	TgRules    *r = tg_rules_new();
+	int			flagged = 0;
+	int			total = 0;
+	static const char *const extra[] = {"harbor", "ics", "dental", "zz", "stige"};
+
+	CHECK(r != NULL, "tg_rules_new failed");
+	if (r == NULL)
+		return;
+	tg_rules_builtin_visit(mix_collect, &v);
+	CHECK(v.n > 100, "only %d built-in words", v.n);
+	if (v.n == 0)
+		return;
+	for (int round = 0; round < 2; round++)
+	{
+		if (round == 1)
+			for (int i = 0; i < 5; i++)
+				CHECK(tg_rules_add_keyword(r, extra[i], strlen(extra[i]),
+										   i % 2 ? TG_STRENGTH_WEAK : TG_STRENGTH_STRONG),
+					  "add keyword %s", extra[i]);
+		for (int i = 0; i < 100000; i++)
+		{
+			char		name[200];
+			char		email[260];
+			size_t		len = 0;
+			size_t		elen = 0;
+			int			words = 1 + (int) mix_rnd(4);
+			TgVerdict	verdict;
+
+			name[0] = email[0] = '\0';
+			for (int k = 0; k < words; k++)
+				mix_word(&v, name, &len, sizeof(name) - 1);
+			mix_word(&v, email, &elen, 64);
+			snprintf(email + elen, sizeof(email) - elen, "@harbor%d.com", i % 50);
+			flagged += check3(r, name, len, i % 2 ? name : NULL, email, &verdict);
+			total++;
+		}
+	}
+	printf("fast path mix: %d generated triples, %d flagged\n", total, flagged);
+	/* both verdicts occur: the texts are near the rules, not all clean */
+	CHECK(flagged > total / 20 && flagged < total - total / 20,
+		  "%d of %d generated texts flagged", flagged, total);
+	tg_rules_free(r);
+}
+
 /* Undo the corpus file's \N and backslash escapes in place. */
 static char *
 unescape(char *s)
@@ -284,6 +428,7 @@ main(int argc, char **argv)
 	test_odd_input();
 	test_builder();
 	test_domain_cache();
+	test_fast_path_mix();
 	if (argc > 1)
 		test_corpus(argv[1]);
 	if (failures)
