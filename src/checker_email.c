@@ -333,6 +333,7 @@ tg_domain_listed(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 #define TG_E_LOCAL	1
 #define TG_E_LABEL	2			/* letters, digits, "-" */
 #define TG_E_DIGIT	4
+#define TG_E_ATEXT	8			/* local part, other than "." and "+" */
 
 static uint8_t tg_email_class[256];
 static bool tg_email_class_ready;
@@ -347,6 +348,8 @@ tg_email_class_init(void)
 
 		if (tg_local_char_ok((unsigned char) c))
 			cl |= TG_E_LOCAL;
+		if (tg_local_char_ok((unsigned char) c) && c != '.' && c != '+')
+			cl |= TG_E_ATEXT;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			(c >= '0' && c <= '9') || c == '-')
 			cl |= TG_E_LABEL;
@@ -366,16 +369,18 @@ tg_email_class_init(void)
  * is not all digits.  Every such address passes each syntax check of the
  * general path below, and its domain folds to its lower-case form.  In two
  * halves: tg_email_plain_local() finds the "@" and checks the local part
- * (true: *llen is its length), tg_email_plain_domain() checks the domain
+ * (true: *llen is its length, *plus where its first "+" is, or *llen),
+ * tg_email_plain_domain() checks the domain
  * and folds it into folded (NUL-terminated, *flen bytes).  False from
  * either: take the general path (it may still be a fine address).
  */
 static bool
-tg_email_plain_local(const char *s, size_t n, size_t *llen)
+tg_email_plain_local(const char *s, size_t n, size_t *llen, size_t *plus)
 {
 	const unsigned char *p = (const unsigned char *) s;
 	const unsigned char *end = p + n;
 	const unsigned char *q;
+	const unsigned char *pl = NULL;
 
 	if (n < 3 || n > 64 + 1 + TG_DOMAIN_MAX)
 		return false;
@@ -385,16 +390,29 @@ tg_email_plain_local(const char *s, size_t n, size_t *llen)
 	/* the local part: atext and single dots inside, up to the "@" */
 	if (p[0] == '.')
 		return false;
-	for (q = p; q < end && *q != '@'; q++)
+	for (q = p; q < end; q++)
 	{
-		if (!(tg_email_class[*q] & TG_E_LOCAL))
-			return false;
-		if (*q == '.' && q + 1 < end && q[1] == '.')
+		if (tg_email_class[*q] & TG_E_ATEXT)
+			continue;			/* the usual byte: one test */
+		if (*q == '@')
+			break;
+		if (*q == '.')
+		{
+			if (q + 1 < end && q[1] == '.')
+				return false;
+		}
+		else if (*q == '+')
+		{
+			if (pl == NULL)
+				pl = q;
+		}
+		else
 			return false;
 	}
 	if (q == p || q - p > 64 || q + 1 >= end || q[-1] == '.')
 		return false;
 	*llen = (size_t) (q - p);
+	*plus = pl != NULL ? (size_t) (pl - p) : *llen;
 	return true;
 }
 
@@ -532,10 +550,9 @@ tg_email_domain_rules(const TgRules *rules, TgVerdict *out, const char *folded,
 /* The rules for the local part: markers before "+", strong ones after it too. */
 static void
 tg_email_local_rules(const TgRules *rules, TgVerdict *out, const char *local,
-					 size_t llen)
+					 size_t llen, size_t plus)
 {
 	TgWhere		where;
-	size_t		plus;
 
 	if (local[0] == '"')
 		return;
@@ -543,8 +560,6 @@ tg_email_local_rules(const TgRules *rules, TgVerdict *out, const char *local,
 	where.value = local;
 	where.len = llen;
 	where.quoted = true;
-	for (plus = 0; plus < llen && local[plus] != '+'; plus++)
-		;
 	tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_LOCAL, local, plus,
 				 NULL, &where);
 	if (plus + 1 < llen)
@@ -557,8 +572,11 @@ static void
 tg_email_rules(const TgRules *rules, TgVerdict *out, const char *local,
 			   size_t llen, const char *folded, size_t flen)
 {
+	const char *plus = memchr(local, '+', llen);
+
 	if (!tg_email_domain_rules(rules, out, folded, flen))
-		tg_email_local_rules(rules, out, local, llen);
+		tg_email_local_rules(rules, out, local, llen,
+							 plus != NULL ? (size_t) (plus - local) : llen);
 }
 
 /*
@@ -643,10 +661,11 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 {
 	char		folded[TG_DOMAIN_MAX + 1];
 	size_t		llen;
+	size_t		plus;
 	size_t		flen;
 
 	/* the common shape, parsed in one pass */
-	if (tg_email_plain_local(text->data, text->len, &llen))
+	if (tg_email_plain_local(text->data, text->len, &llen, &plus))
 	{
 		const char *dom = text->data + llen + 1;
 		size_t		dlen = text->len - llen - 1;	/* >= 1 */
@@ -667,7 +686,7 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 				abort();
 			}
 #endif
-			tg_email_local_rules(rules, out, text->data, llen);
+			tg_email_local_rules(rules, out, text->data, llen, plus);
 			return;
 		}
 		if (tg_email_plain_domain(dom, dlen, folded, &flen))
@@ -678,7 +697,7 @@ tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 				return;			/* allowlisted */
 			if (out->nhits == hits && slot >= 0)
 				tg_dcache_remember(rules, slot, dom, dlen);
-			tg_email_local_rules(rules, out, text->data, llen);
+			tg_email_local_rules(rules, out, text->data, llen, plus);
 			return;
 		}
 	}
