@@ -6,6 +6,10 @@
  *
  *-------------------------------------------------------------------------
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE				/* memrchr() */
+#endif
+#include <stdint.h>
 #include <string.h>
 
 #include "ratekey.h"
@@ -24,11 +28,61 @@ rk_lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char) (c + ('a' - 'A')) : c;
 }
 
-/* Does the n-byte domain d equal the lower-case literal lit? */
+/*
+ * rk_lower() of 8 bytes at once: a byte gets 0x20 added when it is in
+ * 'A'..'Z'.  With its top bit cleared a byte b is at most 0x7f, so
+ * b + 0x3f (top bit set from 'A' up) and b + 0x25 (top bit set above
+ * 'Z') carry into no other byte; bytes with the top bit set (UTF-8) are
+ * left alone.
+ */
+static inline uint64_t
+rk_lower8(uint64_t x)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	uint64_t	t = x & (0x7f * ones);
+	uint64_t	upper = (t + 0x3f * ones) & ~(t + 0x25 * ones) & ~x & (0x80 * ones);
+
+	return x | (upper >> 2);
+}
+
+/* Copy n bytes from src to dst (apart), lower-cased as rk_lower() does. */
+static void
+rk_lower_copy(char *dst, const char *src, size_t n)
+{
+	size_t		i = 0;
+	uint64_t	w;
+
+	if (n < 8)
+	{
+		for (; i < n; i++)
+			dst[i] = rk_lower(src[i]);
+		return;
+	}
+	for (; i + 8 <= n; i += 8)
+	{
+		memcpy(&w, src + i, 8);
+		w = rk_lower8(w);
+		memcpy(dst + i, &w, 8);
+	}
+	if (i < n)
+	{
+		/* the last 8 bytes again: lower-casing twice changes nothing */
+		memcpy(&w, src + n - 8, 8);
+		w = rk_lower8(w);
+		memcpy(dst + n - 8, &w, 8);
+	}
+}
+
+/* Is the n-byte domain d, lower-cased, the lower-case literal lit? */
 static bool
 rk_domain_is(const char *d, size_t n, const char *lit)
 {
-	return n == strlen(lit) && memcmp(d, lit, n) == 0;
+	if (n != strlen(lit))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (rk_lower(d[i]) != lit[i])
+			return false;
+	return true;
 }
 
 size_t
@@ -39,10 +93,10 @@ tg_email_key(const char *email, size_t len, char *out)
 	size_t		at;
 	size_t		local_len;
 	size_t		domain_len;
-	size_t		plus;
-	size_t		o = 0;
-	bool		found_at = false;
+	const char *plus;
 	const char *domain;
+	const char *last_at;
+	size_t		o;
 
 	while (start < end && rk_space((unsigned char) email[start]))
 		start++;
@@ -52,69 +106,98 @@ tg_email_key(const char *email, size_t len, char *out)
 		return 0;
 
 	/* the domain follows the last "@" (a quoted local part may hold one) */
-	for (at = end; at > start; at--)
+	last_at = memrchr(email + start, '@', end - start);
+	if (last_at == NULL)
 	{
-		if (email[at - 1] == '@')
-		{
-			found_at = true;
-			at--;
-			break;
-		}
-	}
-	if (!found_at)
-	{
-		for (size_t i = start; i < end; i++)
-			out[o++] = rk_lower(email[i]);
-		return o;
+		rk_lower_copy(out, email + start, end - start);
+		return end - start;
 	}
 
-	/* domain: lower-cased, one trailing dot dropped */
+	/* domain: one trailing dot dropped */
+	at = (size_t) (last_at - email);
+	domain = email + at + 1;
 	domain_len = end - (at + 1);
 	if (domain_len > 0 && email[end - 1] == '.')
 		domain_len--;
-	/* write the domain after the (not yet known) local part: keep it aside */
-	local_len = at - start;
 
 	/* local part: cut at the first "+" that is not its first byte */
-	for (plus = 1; plus < local_len; plus++)
-		if (email[start + plus] == '+')
-			break;
-	if (local_len > 0 && plus < local_len)
-		local_len = plus;
+	local_len = at - start;
+	plus = local_len > 1 ? memchr(email + start + 1, '+', local_len - 1) : NULL;
+	if (plus != NULL)
+		local_len = (size_t) (plus - (email + start));
 
-	/* lower-case the domain into the tail of out to compare it */
-	domain = email + at + 1;
+	if (rk_domain_is(domain, domain_len, "gmail.com") ||
+		rk_domain_is(domain, domain_len, "googlemail.com"))
 	{
-		char	   *d = out + (len - domain_len);
-		bool		gmail;
-
-		for (size_t i = 0; i < domain_len; i++)
-			d[i] = rk_lower(domain[i]);
-		gmail = rk_domain_is(d, domain_len, "gmail.com") ||
-			rk_domain_is(d, domain_len, "googlemail.com");
-
+		/* gmail ignores the dots of the local part */
+		o = 0;
 		for (size_t i = 0; i < local_len; i++)
 		{
 			char		c = email[start + i];
 
-			if (gmail && c == '.')
-				continue;
-			out[o++] = rk_lower(c);
+			if (c != '.')
+				out[o++] = rk_lower(c);
 		}
 		out[o++] = '@';
-		if (gmail)
-		{
-			memcpy(out + o, "gmail.com", 9);
-			o += 9;
-		}
-		else
-		{
-			/* o <= position of d: the local part shrank or kept its size */
-			memmove(out + o, d, domain_len);
-			o += domain_len;
-		}
+		memcpy(out + o, "gmail.com", 9);
+		return o + 9;
 	}
-	return o;
+	rk_lower_copy(out, email + start, local_len);
+	out[local_len] = '@';
+	rk_lower_copy(out + local_len + 1, domain, domain_len);
+	return local_len + 1 + domain_len;
+}
+
+/* Read 8, 4 or 1 bytes as a number (little or big end: only mixed). */
+static inline uint64_t
+rk_read8(const unsigned char *p)
+{
+	uint64_t	v;
+
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static inline uint64_t
+rk_read4(const unsigned char *p)
+{
+	uint32_t	v;
+
+	memcpy(&v, p, 4);
+	return v;
+}
+
+/* Mix 64 bits (MurmurHash3's finaliser). */
+static inline uint64_t
+rk_fmix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= UINT64_C(0xff51afd7ed558ccd);
+	h ^= h >> 33;
+	h *= UINT64_C(0xc4ceb9fe1a85ec53);
+	h ^= h >> 33;
+	return h;
+}
+
+uint64_t
+tg_key_hash(const void *key, size_t len, uint64_t seed)
+{
+	const unsigned char *p = key;
+	uint64_t	h = seed ^ (len * UINT64_C(0x9E3779B97F4A7C15));
+	size_t		n = len;
+
+	if (n >= 8)
+	{
+		for (; n > 8; n -= 8, p += 8)
+			h = rk_fmix(h ^ rk_read8(p)) + UINT64_C(0x9E3779B97F4A7C15);
+		/* the last 8 bytes (they may overlap the word before) */
+		h ^= rk_read8((const unsigned char *) key + len - 8);
+	}
+	else if (n >= 4)
+		h ^= rk_read4(p) << 32 | rk_read4(p + n - 4);
+	else if (n > 0)
+		h ^= (uint64_t) p[0] << 16 | (uint64_t) p[n / 2] << 8 | p[n - 1];
+	return rk_fmix(h);
 }
 
 size_t

@@ -89,7 +89,7 @@
 
 #define TG_RATE_TRANCHE		"tenant_guard rate limits"
 #define TG_RATE_DUMP_FILE	PGSTAT_STAT_PERMANENT_DIRECTORY "/tenant_guard_ratelimit.stat"
-#define TG_RATE_DUMP_MAGIC	0x54475231	/* "TGR1" */
+#define TG_RATE_DUMP_MAGIC	0x54475232	/* "TGR2": keys hashed by tg_key_hash() */
 
 /* What a key counts. */
 typedef enum TgRateKind
@@ -1104,7 +1104,7 @@ tg_rate_req(TgRateReq *req, TgRateKind kind, const void *bytes, size_t len, int 
 	uint64		seed = ((uint64) kind << 32 | MyDatabaseId) * UINT64CONST(0x9E3779B97F4A7C15);
 
 	memset(req, 0, sizeof(*req));
-	req->hash = hash_bytes_extended((const unsigned char *) bytes, (int) len, seed);
+	req->hash = tg_key_hash(bytes, len, seed);
 	req->dbid = MyDatabaseId;
 	req->kind = kind;
 	req->part = tg_rate_partition(req->hash);
