@@ -32,9 +32,10 @@
 
 /*
  * Longer text takes the full scan (real names, subdomains and local parts
- * are short; a DNS label is at most 63 bytes): one 64-bit mask per class.
+ * are short; a DNS label is at most 63 bytes): one 64-bit mask per class,
+ * whose top bit stays clear (a word's end is then always a 0 bit).
  */
-#define TG_SCREEN_MAX 64
+#define TG_SCREEN_MAX 63
 
 /* ASCII classes of a byte; 0 for separators and non-ASCII. */
 #define TG_C_LOWER	1
@@ -330,6 +331,21 @@ typedef struct TgScreenMasks
 	uint64_t	high;			/* non-ASCII */
 } TgScreenMasks;
 
+#ifdef __SSE2__
+/*
+ * 0xFF in the bytes of x from lo to hi (ASCII), else 0: shifted so that
+ * the range starts at -128, one signed comparison finds it (bytes of 0x80
+ * and more land above it).
+ */
+static inline __m128i
+tg_screen_range(__m128i x, char lo, char hi)
+{
+	__m128i		shifted = _mm_add_epi8(x, _mm_set1_epi8((char) (-128 - lo)));
+
+	return _mm_cmplt_epi8(shifted, _mm_set1_epi8((char) (-128 + (hi - lo) + 1)));
+}
+#endif
+
 static inline void
 tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 {
@@ -350,12 +366,9 @@ tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 		__m128i		x = _mm_load_si128((const __m128i *) (lc + k));
 		__m128i		lo = _mm_or_si128(x, c20);
 		/* bytes >= 0x80 are negative: outside every range below */
-		__m128i		l = _mm_and_si128(_mm_cmpgt_epi8(lo, _mm_set1_epi8('a' - 1)),
-									  _mm_cmplt_epi8(lo, _mm_set1_epi8('z' + 1)));
-		__m128i		u = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('A' - 1)),
-									  _mm_cmplt_epi8(x, _mm_set1_epi8('Z' + 1)));
-		__m128i		d = _mm_and_si128(_mm_cmpgt_epi8(x, _mm_set1_epi8('0' - 1)),
-									  _mm_cmplt_epi8(x, _mm_set1_epi8('9' + 1)));
+		__m128i		l = tg_screen_range(lo, 'a', 'z');
+		__m128i		u = tg_screen_range(x, 'A', 'Z');
+		__m128i		d = tg_screen_range(x, '0', '9');
 
 		_mm_store_si128((__m128i *) (lc + k), _mm_or_si128(x, _mm_and_si128(u, c20)));
 		letter |= (uint64_t) (uint16_t) _mm_movemask_epi8(l) << k;
@@ -537,11 +550,12 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 	while (words != 0)
 	{
 		int			start = __builtin_ctzll(words);
-		uint64_t	from = words >> start;
-		int			wl = ~from == 0 ? 64 - start : __builtin_ctzll(~from);
-		uint64_t	wbits = (wl == 64 ? ~UINT64_C(0) : (UINT64_C(1) << wl) - 1) << start;
+		/* the lowest run of ones cleared: words + its lowest bit carries through it */
+		uint64_t	rest = words & (words + (words & (~words + 1)));
+		uint64_t	wbits = words ^ rest;
+		int			wl = __builtin_ctzll(~(words >> start));
 
-		words &= ~wbits;
+		words = rest;
 
 		/*
 		 * The common case: a word of two letters or more (a capital at

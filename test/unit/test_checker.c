@@ -271,7 +271,7 @@ mix_word(const MixVocab *v, char *buf, size_t *len, size_t cap)
 	if (*len + n + 2 < cap)
 	{
 		if (*len > 0)
-			buf[(*len)++] = " -._"[mix_rnd(4)];
+			buf[(*len)++] = " -._@[`{/:~"[mix_rnd(11)];	/* the class edges */
 		memcpy(buf + *len, w, n);
 		*len += n;
 		buf[*len] = '\0';
