@@ -142,6 +142,12 @@ tg_email_key(const char *email, size_t len, char *out)
 		memcpy(out + o, "gmail.com", 9);
 		return o + 9;
 	}
+	if (plus == NULL && domain + domain_len == email + end)
+	{
+		/* nothing cut: the address as it is, lower-cased in one go */
+		rk_lower_copy(out, email + start, end - start);
+		return end - start;
+	}
 	rk_lower_copy(out, email + start, local_len);
 	out[local_len] = '@';
 	rk_lower_copy(out + local_len + 1, domain, domain_len);

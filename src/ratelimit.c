@@ -649,9 +649,20 @@ tg_rate_parts_of(TgRateReq *req, int nreq)
 }
 
 /* Take (in increasing order) or release the partition locks in mask. */
-static void
+static inline void
 tg_rate_lock_parts(uint32 mask, bool acquire)
 {
+	/* one partition: the usual case */
+	if ((mask & (mask - 1)) == 0 && mask != 0)
+	{
+		int			p = pg_rightmost_one_pos32(mask);
+
+		if (acquire)
+			LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
+		else
+			LWLockRelease(tg_rate_lock(p));
+		return;
+	}
 	for (; mask != 0; mask &= mask - 1)
 	{
 		int			p = pg_rightmost_one_pos32(mask);
