@@ -21,11 +21,12 @@
  * A NULL becomes an absent field.  The checker treats any byte sequence
  * safely.  The rules in force are tg_current_rules() (rules.c).
  */
+/* Must text be converted to UTF-8?  -1: not known yet (see below). */
+int			tg_text_convert = -1;
+
 void
 tg_text_field(Datum value, bool isnull, TgText *out)
 {
-	/* the database's encoding cannot change while the backend lives */
-	static int	convert = -1;	/* -1: not known yet */
 	struct varlena *t;
 
 	if (isnull)
@@ -34,8 +35,9 @@ tg_text_field(Datum value, bool isnull, TgText *out)
 		out->len = 0;
 		return;
 	}
-	if (convert < 0)
-		convert = GetDatabaseEncoding() != PG_UTF8 &&
+	/* the database's encoding cannot change while the backend lives */
+	if (tg_text_convert < 0)
+		tg_text_convert = GetDatabaseEncoding() != PG_UTF8 &&
 			GetDatabaseEncoding() != PG_SQL_ASCII;
 
 	/* what pg_detoast_datum_packed() does, without a call for plain values */
@@ -44,7 +46,7 @@ tg_text_field(Datum value, bool isnull, TgText *out)
 		t = pg_detoast_datum_packed(t);
 	out->data = VARDATA_ANY(t);
 	out->len = VARSIZE_ANY_EXHDR(t);
-	if (convert && out->len > 0)
+	if (tg_text_convert && out->len > 0)
 	{
 		out->data = (const char *)
 			pg_do_encoding_conversion((unsigned char *) out->data, (int) out->len,

@@ -17,6 +17,15 @@
 #include <stdint.h>
 
 /*
+ * Internal to the library, as the declarations of checker.h are (called
+ * directly, not through the PLT).  SQL-callable functions and _PG_init
+ * are declared in the .c files and stay visible.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(hidden)
+#endif
+
+/*
  * Normalise an e-mail address for counting: surrounding ASCII white space
  * removed, ASCII letters lower-cased, a "+tag" cut from the local part
  * (the part before the last "@"), one trailing dot of the domain dropped,
@@ -48,5 +57,9 @@ extern size_t tg_ip_key(int family, const unsigned char *addr, unsigned char *ou
  * tenant of a bulk insert.  seed separates key kinds and databases.
  */
 extern uint64_t tg_key_hash(const void *key, size_t len, uint64_t seed);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #endif							/* TENANT_GUARD_RATEKEY_H */

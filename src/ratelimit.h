@@ -18,6 +18,15 @@
 #include "checker.h"
 
 /*
+ * Internal to the library, as the declarations of checker.h are (called
+ * directly, not through the PLT).  SQL-callable functions and _PG_init
+ * are declared in the .c files and stay visible.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(hidden)
+#endif
+
+/*
  * The message applications show when a limit refuses a tenant (SQLSTATE
  * TG002, HTTP 429).  Like the suspicious-data message it is meant for end
  * users; keep the wording stable.
@@ -64,5 +73,9 @@ extern void tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email);
  */
 extern Datum tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row,
 							   const TgText *email);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #endif							/* TENANT_GUARD_RATELIMIT_H */

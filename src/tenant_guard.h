@@ -17,6 +17,15 @@
 #include "utils/jsonb.h"
 #include "utils/relcache.h"
 
+/*
+ * Internal to the library, as the declarations of checker.h are (called
+ * directly, not through the PLT).  SQL-callable functions and _PG_init
+ * are declared in the .c files and stay visible.
+ */
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility push(hidden)
+#endif
+
 /* Schema and objects the C code refers to. */
 #define TG_SCHEMA			"tenant_guard"
 #define TG_ADMIN_ROLE		"tenant_guard_admin"
@@ -59,6 +68,26 @@ extern bool tg_is_admin(Oid roleid);
 
 /* check.c */
 extern void tg_text_field(Datum value, bool isnull, TgText *out);
+extern int	tg_text_convert;
+
+/*
+ * tg_text_field() for the trigger's per-row path: a short (1-byte header)
+ * text in a database whose text needs no conversion to UTF-8 -- every
+ * name, subdomain and address of a real row -- without a call.
+ */
+static inline void
+tg_text_field_fast(Datum value, bool isnull, TgText *out)
+{
+	struct varlena *t = (struct varlena *) DatumGetPointer(value);
+
+	if (!isnull && tg_text_convert == 0 && VARATT_IS_SHORT(t))
+	{
+		out->data = VARDATA_SHORT(t);
+		out->len = VARSIZE_SHORT(t) - VARHDRSZ_SHORT;
+		return;
+	}
+	tg_text_field(value, isnull, out);
+}
 
 /* rules.c */
 extern void tg_rules_init(void);
@@ -85,5 +114,9 @@ extern void tg_log_queue_init(void);
 
 /* trigger.c */
 extern Jsonb *tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc);
+
+#if defined(__GNUC__) || defined(__clang__)
+#pragma GCC visibility pop
+#endif
 
 #endif							/* TENANT_GUARD_H */

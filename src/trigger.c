@@ -258,8 +258,8 @@ guard_trigger(PG_FUNCTION_ARGS)
 		AttrNumber	attnum = cache->attnum[i];
 
 		if (attnum != InvalidAttrNumber && check_field[i])
-			tg_text_field(slot->tts_values[attnum - 1],
-						  slot->tts_isnull[attnum - 1], &fields[i]);
+			tg_text_field_fast(slot->tts_values[attnum - 1],
+							   slot->tts_isnull[attnum - 1], &fields[i]);
 		else
 			tg_text_field((Datum) 0, true, &fields[i]);
 	}
