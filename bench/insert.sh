@@ -19,6 +19,7 @@
 # to "plain".  Then times the monitoring functions on the million-row log.
 #
 #   bash bench/insert.sh            # ROWS=200000 ROUNDS=7 LOGROWS=1000000
+#   EXTRA_CONF='huge_pages = on' bash bench/insert.sh   # more server settings
 source "$(dirname "$0")/../test/lib.sh"
 
 ROWS=${ROWS:-200000}
@@ -37,6 +38,7 @@ shared_buffers = 1GB
 max_wal_size = 20GB
 checkpoint_timeout = 1h
 autovacuum = off
+${EXTRA_CONF:-}
 CONF
 
 q() { psql_pg -qAt -d postgres "$@"; }
