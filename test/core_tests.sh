@@ -2,8 +2,9 @@
 # core that need no server, and fetching the public disposable-domain list
 # the TAP test imports.
 #
-#   run_core_tests   unit test + corpus score (gcc -Werror), then the
-#                    libFuzzer harness for TG_FUZZ_SECONDS (default 60);
+#   run_core_tests   unit test + corpus score (gcc -Werror), the unit test
+#                    again built without SSE2 (the portable fast path), then
+#                    the libFuzzer harness for TG_FUZZ_SECONDS (default 60);
 #                    both built with -DTG_VERIFY_FAST_PATH, so every time
 #                    the fast path calls text clean the full scan agrees
 #   fetch_disposable_list
@@ -37,6 +38,16 @@ run_core_tests() {
 	status=$?
 	set -e
 	core_result "$status" unit_and_corpus
+
+	# the same without SSE2: the byte-by-byte classification other CPUs use
+	say "unit test of the checker core without SSE2 (the portable fast path)"
+	set +e
+	gcc -O2 -g -Wall -Wextra -Werror -U__SSE2__ -DTG_VERIFY_FAST_PATH -I"$src/src" "$src"/src/checker*.c \
+		"$src/test/unit/test_checker.c" $icu -o "$out/test_checker_portable" &&
+		"$out/test_checker_portable" "$src/test/corpus/corpus.tsv" | tail -n 2
+	status=${PIPESTATUS[0]}
+	set -e
+	core_result "$status" unit_portable
 
 	say "fuzzing the checker core for ${TG_FUZZ_SECONDS:-60} s (libFuzzer, ASan, UBSan)"
 	set +e
