@@ -675,6 +675,31 @@ tg_rate_lock_parts(uint32 mask, bool acquire)
 }
 
 /*
+ * Reserve event ev, pending for this transaction, under the key of req
+ * (in slot idx, or a new key in free_slot when idx < 0), and remember it
+ * in this backend's list.  Caller holds the partition lock and made room
+ * in the list (tg_mine_room).
+ */
+static inline void
+tg_rate_take(TgRateReq *req, int idx, int free_slot, int32 ev,
+			 TransactionId xid, SubTransactionId subid)
+{
+	TgRateMineList *l = &tg_mine[req->part];
+
+	tg_events[ev].xid = xid;
+	tg_events[ev].ts = 0;
+	tg_slot_add_event(req->part, idx, free_slot, req->hash, req->dbid, ev);
+	Assert(l->n < l->max);
+	l->items[l->n].hash = req->hash;
+	l->items[l->n].dbid = req->dbid;
+	l->items[l->n].event = ev;
+	l->items[l->n].subid = subid;
+	l->n++;
+	tg_mine_total++;
+	req->done = true;
+}
+
+/*
  * Count one tenant under every request and reserve a pending event for each.
  * enforce: a request over its limit reserves nothing and its index is
  * returned; one over its limit only because of other sessions' pending
@@ -693,6 +718,30 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 
 	for (int i = 0; i < nreq; i++)
 		tg_mine_room(req[i].part);
+
+	/*
+	 * One key that nothing counts yet -- a new address in a bulk load, the
+	 * usual case -- is under any limit of one or more and waits for
+	 * nobody: its slot and event are taken under one lock, with no count.
+	 * Anything else (the key has events, the pool is empty, two keys)
+	 * takes the general loop below.
+	 */
+	if (nreq == 1 && req[0].limit > 0)
+	{
+		int			free_slot;
+		int32		ev;
+
+		LWLockAcquire(tg_rate_lock(req[0].part), LW_EXCLUSIVE);
+		if (tg_slot_find(req[0].part, req[0].hash, req[0].dbid, &free_slot) < 0 &&
+			(ev = tg_event_alloc(req[0].part)) >= 0)
+		{
+			tg_rate_take(&req[0], -1, free_slot, ev, xid, subid);
+			LWLockRelease(tg_rate_lock(req[0].part));
+			req[0].counted = 0;
+			return -1;
+		}
+		LWLockRelease(tg_rate_lock(req[0].part));
+	}
 
 	for (;;)
 	{
@@ -745,7 +794,6 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 
 		for (int i = 0; i < nreq; i++)
 		{
-			TgRateMineList *l = &tg_mine[req[i].part];
 			int32		ev;
 
 			if (req[i].done)
@@ -763,17 +811,7 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 				full = true;
 				continue;
 			}
-			tg_events[ev].xid = xid;
-			tg_events[ev].ts = 0;
-			tg_slot_add_event(req[i].part, idx[i], free_slot[i], req[i].hash, req[i].dbid, ev);
-			Assert(l->n < l->max);
-			l->items[l->n].hash = req[i].hash;
-			l->items[l->n].dbid = req[i].dbid;
-			l->items[l->n].event = ev;
-			l->items[l->n].subid = subid;
-			l->n++;
-			tg_mine_total++;
-			req[i].done = true;
+			tg_rate_take(&req[i], idx[i], free_slot[i], ev, xid, subid);
 		}
 		tg_rate_lock_parts(locked, false);
 
