@@ -685,16 +685,17 @@ tg_rate_take(TgRateReq *req, int idx, int free_slot, int32 ev,
 			 TransactionId xid, SubTransactionId subid)
 {
 	TgRateMineList *l = &tg_mine[req->part];
+	TgRateMine *m;
 
 	tg_events[ev].xid = xid;
 	tg_events[ev].ts = 0;
 	tg_slot_add_event(req->part, idx, free_slot, req->hash, req->dbid, ev);
 	Assert(l->n < l->max);
-	l->items[l->n].hash = req->hash;
-	l->items[l->n].dbid = req->dbid;
-	l->items[l->n].event = ev;
-	l->items[l->n].subid = subid;
-	l->n++;
+	m = &l->items[l->n++];
+	m->hash = req->hash;
+	m->dbid = req->dbid;
+	m->event = ev;
+	m->subid = subid;
 	tg_mine_total++;
 	req->done = true;
 }
