@@ -90,6 +90,27 @@ CREATE TABLE ptenants_apac PARTITION OF ptenants FOR VALUES IN ('apac');
 INSERT INTO ptenants VALUES ('apac', 'Example KK', 'ex', 'a@b.jp');
 SELECT region, name FROM ptenants ORDER BY 1, 2;
 
+-- values stored out of line: INSERT ... SELECT and UPDATE ... FROM hand the
+-- trigger TOAST pointers, which must be read in full (not as short texts)
+CREATE TABLE toasted (name text, email text);
+ALTER TABLE toasted ALTER name SET STORAGE EXTERNAL, ALTER email SET STORAGE EXTERNAL;
+INSERT INTO toasted VALUES ('Test ' || repeat('harbor ', 400), 'ana@acme.com'),
+                           ('Blue ' || repeat('harbor ', 400), 'bo@acme.com'),
+                           ('Blue ' || repeat('bakery ', 400), repeat('c', 3000) || '@acme.com');
+DO $$
+DECLARE n int;
+BEGIN
+  EXECUTE format('SELECT count(DISTINCT chunk_id) FROM %s',
+                 (SELECT reltoastrelid::regclass FROM pg_class WHERE relname = 'toasted')) INTO n;
+  RAISE NOTICE 'values stored out of line: %', n;
+END $$;
+INSERT INTO tenants (name, subdomain, email) SELECT name, 'toast-1', email FROM toasted WHERE name LIKE 'Test%';
+INSERT INTO tenants (name, subdomain, email) SELECT name, 'toast-2', email FROM toasted WHERE name LIKE 'Blue h%';
+INSERT INTO tenants (name, subdomain, email) SELECT name, 'toast-3', email FROM toasted WHERE name LIKE 'Blue b%';
+UPDATE tenants t SET name = s.name FROM toasted s WHERE t.subdomain = 'toast-2' AND s.name LIKE 'Test%';
+SELECT subdomain, length(name) AS name_length, email FROM tenants WHERE subdomain LIKE 'toast-%';
+DROP TABLE toasted;
+
 DROP TABLE tenants, ptenants;
 
 -- each refused row above left exactly one log row (see durable_log.sql)

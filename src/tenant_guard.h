@@ -73,14 +73,16 @@ extern int	tg_text_convert;
 /*
  * tg_text_field() for the trigger's per-row path: a short (1-byte header)
  * text in a database whose text needs no conversion to UTF-8 -- every
- * name, subdomain and address of a real row -- without a call.
+ * name, subdomain and address of a real row -- without a call.  A TOAST
+ * pointer has a 1-byte header too (INSERT ... SELECT and UPDATE ... FROM
+ * pass them on): it takes tg_text_field(), which fetches the value.
  */
 static inline void
 tg_text_field_fast(Datum value, bool isnull, TgText *out)
 {
 	struct varlena *t = (struct varlena *) DatumGetPointer(value);
 
-	if (!isnull && tg_text_convert == 0 && VARATT_IS_SHORT(t))
+	if (!isnull && tg_text_convert == 0 && VARATT_IS_SHORT(t) && !VARATT_IS_EXTERNAL(t))
 	{
 		out->data = VARDATA_SHORT(t);
 		out->len = VARSIZE_SHORT(t) - VARHDRSZ_SHORT;
