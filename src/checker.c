@@ -978,7 +978,7 @@ tg_scan_finish(TgScan *sc)
 }
 
 /* Run the word rules over one piece of text, word by word. */
-static void
+void
 tg_scan_text_full(const TgRules *rules, TgVerdict *out, TgField field,
 				  TgScanMode mode, const char *data, size_t len,
 				  const char *stop, const TgWhere *where)
@@ -1067,8 +1067,8 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 
 	for (int f = TG_FIELD_NAME; f <= TG_FIELD_SUBDOMAIN; f++)
 		if (fields[f].data != NULL && fields[f].len > 0)
-			tg_scan_text(rules, out, (TgField) f, TG_SCAN_FIELD,
-						 fields[f].data, fields[f].len, NULL, NULL);
+			tg_scan_text_inline(rules, out, (TgField) f, TG_SCAN_FIELD,
+								fields[f].data, fields[f].len, NULL, NULL);
 	if (fields[TG_FIELD_EMAIL].data != NULL)
 		tg_check_email(rules, &fields[TG_FIELD_EMAIL], out);
 

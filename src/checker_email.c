@@ -560,8 +560,8 @@ tg_email_local_rules(const TgRules *rules, TgVerdict *out, const char *local,
 	where.value = local;
 	where.len = llen;
 	where.quoted = true;
-	tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_LOCAL, local, plus,
-				 NULL, &where);
+	tg_scan_text_inline(rules, out, TG_FIELD_EMAIL, TG_SCAN_LOCAL, local, plus,
+						NULL, &where);
 	if (plus + 1 < llen)
 		tg_scan_text(rules, out, TG_FIELD_EMAIL, TG_SCAN_TAG, local + plus + 1,
 					 llen - plus - 1, NULL, &where);

@@ -361,6 +361,19 @@ tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 	/* lc is the work area: the text, zeros after it in its last 16 bytes */
 	_mm_store_si128((__m128i *) (lc + (n & ~15)), zero);
 	memcpy(lc, data, (size_t) n);
+	if (n <= 16)
+	{
+		/* one chunk (most names): no shifting of the masks */
+		__m128i		x = _mm_load_si128((const __m128i *) lc);
+		__m128i		u = tg_screen_range(x, 'A', 'Z');
+
+		_mm_store_si128((__m128i *) lc, _mm_or_si128(x, _mm_and_si128(u, c20)));
+		m->letter = (uint64_t) _mm_movemask_epi8(tg_screen_range(_mm_or_si128(x, c20), 'a', 'z')) & valid;
+		m->upper = (uint64_t) _mm_movemask_epi8(u) & valid;
+		m->digit = (uint64_t) _mm_movemask_epi8(tg_screen_range(x, '0', '9')) & valid;
+		m->high = (uint64_t) _mm_movemask_epi8(x) & valid;
+		return;
+	}
 	for (int k = 0; k < n; k += 16)
 	{
 		__m128i		x = _mm_load_si128((const __m128i *) (lc + k));
@@ -539,9 +552,7 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 	sc.rules = rules;
 	sc.s = (const unsigned char *) data;
 	sc.lc = lc;
-	sc.prev_off[0] = sc.prev_off[1] = 0;
-	sc.prev_len[0] = sc.prev_len[1] = 0;
-	sc.phr = 0;
+	sc.phr = 0;					/* prev_off/prev_len are read only once set */
 	sc.nother = 0;
 	words = sc.cls.letter | sc.cls.digit;
 	/* a capital can only start a plain word: not a digit, no capital after a letter */

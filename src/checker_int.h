@@ -395,6 +395,30 @@ tg_leet(char c)
 extern bool tg_screen_text(const TgRules *rules, TgScanMode mode,
 						   const char *data, size_t len, const char *stop);
 
+/* The full scan, word by word (checker.c): what tg_scan_text() runs. */
+extern void tg_scan_text_full(const TgRules *rules, TgVerdict *out,
+							  TgField field, TgScanMode mode, const char *data,
+							  size_t len, const char *stop, const TgWhere *where);
+
+/*
+ * tg_scan_text() with the fast path inline, for the callers that check
+ * every row: a clean text costs no call beyond the screen's (the caller's
+ * where is then never built).  Test builds keep tg_scan_text()'s check of
+ * every "clean" against the full scan.
+ */
+static inline void
+tg_scan_text_inline(const TgRules *rules, TgVerdict *out, TgField field,
+					TgScanMode mode, const char *data, size_t len,
+					const char *stop, const TgWhere *where)
+{
+#ifdef TG_VERIFY_FAST_PATH
+	tg_scan_text(rules, out, field, mode, data, len, stop, where);
+#else
+	if (!tg_screen_text(rules, mode, data, len, stop))
+		tg_scan_text_full(rules, out, field, mode, data, len, stop, where);
+#endif
+}
+
 /* ---- e-mail (checker_email.c) ---- */
 
 extern void tg_check_email(const TgRules *rules, const TgText *text,
