@@ -595,6 +595,29 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 				sc.nother++;
 				continue;
 			}
+			if (any == (bit << 16))
+			{
+				/*
+				 * Only a keyword of its length starts so: look it up.  No
+				 * keyword at all ("Contoso", "Dental": a compound and a
+				 * keyboard row were ruled out above) is a real-looking
+				 * word; a generic word, placeholder or stop word fires
+				 * nothing by itself and, unless it starts a phrase, needs
+				 * nothing kept.
+				 */
+				unsigned	v = tg_set_get_fast(&rules->keywords, lc + start, (size_t) wl);
+				int			strength = tg_kw_strength(v);
+
+				if (v == 0)
+				{
+					sc.nother++;
+					continue;
+				}
+				if (!(v & TG_KW_PHRASE1) &&
+					((v & TG_KW_STOP) || strength == TG_STRENGTH_GENERIC ||
+					 strength == TG_STRENGTH_PLACEHOLDER))
+					continue;
+			}
 		}
 		else if (sc.phr == 0 && (sc.cls.digit & wbits) != 0)
 		{

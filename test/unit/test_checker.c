@@ -199,6 +199,8 @@ typedef struct MixVocab
 {
 	const char *w[MIX_VOCAB_MAX];
 	int			n;
+	const char *phrase[MIX_VOCAB_MAX];	/* "do not use" */
+	int			nphrase;
 } MixVocab;
 
 /* Keep every built-in keyword, stop word and compound part of one word. */
@@ -207,10 +209,11 @@ mix_collect(const char *kind, const char *value, const char *strength, void *arg
 {
 	MixVocab   *v = (MixVocab *) arg;
 
-	(void) kind;
 	(void) strength;
-	if (v->n < MIX_VOCAB_MAX && strchr(value, ' ') == NULL && strchr(value, '.') == NULL &&
-		strlen(value) < 24)
+	if (strcmp(kind, "phrase") == 0 && v->nphrase < MIX_VOCAB_MAX && strlen(value) < 40)
+		v->phrase[v->nphrase++] = value;
+	else if (v->n < MIX_VOCAB_MAX && strchr(value, ' ') == NULL && strchr(value, '.') == NULL &&
+			 strlen(value) < 24)
 		v->w[v->n++] = value;
 }
 
@@ -243,7 +246,9 @@ mix_word(const MixVocab *v, char *buf, size_t *len, size_t cap)
 	const char *a = mix_rnd(6) == 0 ? v->w[mix_rnd((unsigned) v->n)] : near[mix_rnd(nnear)];
 	const char *b = mix_rnd(3) == 0 ? v->w[mix_rnd((unsigned) v->n)] : near[mix_rnd(nnear)];
 
-	if (shape <= 1)				/* two words as one: compounds */
+	if (shape == 9 && v->nphrase > 0)	/* a phrase among other words */
+		snprintf(w, sizeof(w), "%s", v->phrase[mix_rnd((unsigned) v->nphrase)]);
+	else if (shape <= 1)		/* two words as one: compounds */
 		snprintf(w, sizeof(w), "%s%s", a, b);
 	else if (shape == 2)		/* a word and digits */
 		snprintf(w, sizeof(w), "%s%u", a, mix_rnd(3) ? mix_rnd(100000) : mix_rnd(10));
@@ -289,26 +294,69 @@ mix_word(const MixVocab *v, char *buf, size_t *len, size_t cap)
 static void
 test_fast_path_mix(void)
 {
-	MixVocab	v = {{0}, 0};
+	MixVocab	v = {{0}, 0, {0}, 0};
 	TgRules    *r = tg_rules_new();
 	int			flagged = 0;
 	int			total = 0;
 	static const char *const extra[] = {"harbor", "ics", "dental", "zz", "stige"};
+	/* operator phrases whose first word is a generic or stop word */
+	static const char *const extra_phrase[] = {"company harbor", "the bakery", "inc labs"};
 
 	CHECK(r != NULL, "tg_rules_new failed");
 	if (r == NULL)
 		return;
 	tg_rules_builtin_visit(mix_collect, &v);
 	CHECK(v.n > 100, "only %d built-in words", v.n);
+	CHECK(v.nphrase > 5, "only %d built-in phrases", v.nphrase);
 	if (v.n == 0)
 		return;
+
+	/* every phrase between real-looking words, as a name and as a slug */
+	for (int i = 0; i < v.nphrase; i++)
+	{
+		static const char *const wrap[] = {"Blue Harbor %s", "%s Logistics",
+		"Acme %s Foods", "harbor-%s", "%s-bakery-rstv"};
+		TgVerdict	verdict;
+
+		for (int k = 0; k < 5; k++)
+		{
+			char		text[128];
+
+			snprintf(text, sizeof(text), wrap[k], v.phrase[i]);
+			if (k >= 3)
+				for (char *c = text; *c; c++)
+					*c = (*c == ' ') ? '-' : *c;
+			CHECK(check3(r, text, strlen(text), NULL, NULL, &verdict),
+				  "phrase \"%s\" in \"%s\" missed", v.phrase[i], text);
+		}
+	}
 	for (int round = 0; round < 2; round++)
 	{
 		if (round == 1)
+		{
+			TgVerdict	verdict;
+
 			for (int i = 0; i < 5; i++)
 				CHECK(tg_rules_add_keyword(r, extra[i], strlen(extra[i]),
 										   i % 2 ? TG_STRENGTH_WEAK : TG_STRENGTH_STRONG),
 					  "add keyword %s", extra[i]);
+			for (int i = 0; i < 3; i++)
+			{
+				char		text[128];
+
+				CHECK(tg_rules_add_keyword(r, extra_phrase[i], strlen(extra_phrase[i]),
+										   TG_STRENGTH_STRONG),
+					  "add phrase %s", extra_phrase[i]);
+				snprintf(text, sizeof(text), "Blue %s Foods", extra_phrase[i]);
+				CHECK(check3(r, text, strlen(text), NULL, NULL, &verdict),
+					  "operator phrase in \"%s\" missed", text);
+				snprintf(text, sizeof(text), "acme-%s-rstv", extra_phrase[i]);
+				for (char *c = text; *c; c++)
+					*c = (*c == ' ') ? '-' : *c;
+				CHECK(check3(r, NULL, 0, text, NULL, &verdict),
+					  "operator phrase in \"%s\" missed", text);
+			}
+		}
 		for (int i = 0; i < 100000; i++)
 		{
 			char		name[200];
