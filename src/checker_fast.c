@@ -43,7 +43,6 @@
 #define TG_C_DIGIT	4
 #define TG_C_HIGH	8			/* non-ASCII: the fast path gives up */
 #define TG_C_LETTER	(TG_C_LOWER | TG_C_UPPER)
-#define TG_C_ALNUM	(TG_C_LOWER | TG_C_UPPER | TG_C_DIGIT)
 
 static const uint8_t tg_cclass[256] = {
 #define X4(a) a, a, a, a
@@ -133,8 +132,7 @@ tg_screen_leet_pass(const TgRules *rules, const char *w, int m)
 		char		b = tg_leet(w[1]);
 
 		if (a >= 'a' && a <= 'z' && b >= 'a' && b <= 'z' &&
-			(rules->words[(a - 'a') * 26 + (b - 'a')] &
-			 ((tg_wm_len(m) << 16) | tg_wm_len(m))) == 0)
+			(tg_words_mask(rules, a, b) & ((tg_wm_len(m) << 16) | tg_wm_len(m))) == 0)
 			return true;
 	}
 	for (int i = 0; i < m; i++)
@@ -172,16 +170,6 @@ tg_screen_leet(const TgRules *rules, const char *w, int n)
 	return m == n || tg_screen_leet_pass(rules, w, m);
 }
 
-/* Is w[0..n) all digits? */
-static inline bool
-tg_screen_digits(const char *w, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (!(w[i] >= '0' && w[i] <= '9'))
-			return false;
-	return true;
-}
-
 /*
  * One letter part of a word (not the whole word, or the whole word with
  * its keyword value v): adds to *nother when it is a real-looking word,
@@ -215,8 +203,7 @@ tg_screen_part(const TgRules *rules, const char *s, int n, int *nother)
 	{
 		uint32_t	bit = tg_wm_len(n);
 
-		if (!(rules->words[(s[0] - 'a') * 26 + (s[1] - 'a')] &
-			  ((bit << 16) | bit | TG_WM_KEYBOARD)))
+		if (!(tg_words_mask(rules, s[0], s[1]) & ((bit << 16) | bit | TG_WM_KEYBOARD)))
 		{
 			(*nother)++;
 			return true;
@@ -346,53 +333,51 @@ tg_screen_range(__m128i x, char lo, char hi)
 }
 #endif
 
+#ifdef __SSE2__
+/*
+ * Classify (and lower-case in place) the 16 bytes at p: the byte masks of
+ * its letters, capitals, digits and non-ASCII bytes, in the low 16 bits
+ * of each.
+ */
+static inline void
+tg_screen_chunk(char *p, TgScreenMasks *c)
+{
+	const __m128i c20 = _mm_set1_epi8(0x20);
+	__m128i		x = _mm_load_si128((const __m128i *) p);
+	__m128i		u = tg_screen_range(x, 'A', 'Z');
+
+	_mm_store_si128((__m128i *) p, _mm_or_si128(x, _mm_and_si128(u, c20)));
+	/* bytes >= 0x80 are negative: outside every range */
+	c->letter = (uint16_t) _mm_movemask_epi8(tg_screen_range(_mm_or_si128(x, c20), 'a', 'z'));
+	c->upper = (uint16_t) _mm_movemask_epi8(u);
+	c->digit = (uint16_t) _mm_movemask_epi8(tg_screen_range(x, '0', '9'));
+	c->high = (uint16_t) _mm_movemask_epi8(x);
+}
+#endif
+
 static inline void
 tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 {
-	uint64_t	valid = n >= 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+	uint64_t	valid = (UINT64_C(1) << n) - 1;		/* n <= TG_SCREEN_MAX < 64 */
 #ifdef __SSE2__
-	const __m128i zero = _mm_setzero_si128();
-	const __m128i c20 = _mm_set1_epi8(0x20);
-	uint64_t	letter = 0;
-	uint64_t	upper = 0;
-	uint64_t	digit = 0;
-	uint64_t	high = 0;
+	TgScreenMasks c;
 
 	/* lc is the work area: the text, zeros after it in its last 16 bytes */
-	_mm_store_si128((__m128i *) (lc + (n & ~15)), zero);
+	_mm_store_si128((__m128i *) (lc + (n & ~15)), _mm_setzero_si128());
 	memcpy(lc, data, (size_t) n);
-	if (n <= 16)
+	tg_screen_chunk(lc, m);
+	for (int k = 16; k < n; k += 16)
 	{
-		/* one chunk (most names): no shifting of the masks */
-		__m128i		x = _mm_load_si128((const __m128i *) lc);
-		__m128i		u = tg_screen_range(x, 'A', 'Z');
-
-		_mm_store_si128((__m128i *) lc, _mm_or_si128(x, _mm_and_si128(u, c20)));
-		m->letter = (uint64_t) _mm_movemask_epi8(tg_screen_range(_mm_or_si128(x, c20), 'a', 'z')) & valid;
-		m->upper = (uint64_t) _mm_movemask_epi8(u) & valid;
-		m->digit = (uint64_t) _mm_movemask_epi8(tg_screen_range(x, '0', '9')) & valid;
-		m->high = (uint64_t) _mm_movemask_epi8(x) & valid;
-		return;
+		tg_screen_chunk(lc + k, &c);
+		m->letter |= c.letter << k;
+		m->upper |= c.upper << k;
+		m->digit |= c.digit << k;
+		m->high |= c.high << k;
 	}
-	for (int k = 0; k < n; k += 16)
-	{
-		__m128i		x = _mm_load_si128((const __m128i *) (lc + k));
-		__m128i		lo = _mm_or_si128(x, c20);
-		/* bytes >= 0x80 are negative: outside every range below */
-		__m128i		l = tg_screen_range(lo, 'a', 'z');
-		__m128i		u = tg_screen_range(x, 'A', 'Z');
-		__m128i		d = tg_screen_range(x, '0', '9');
-
-		_mm_store_si128((__m128i *) (lc + k), _mm_or_si128(x, _mm_and_si128(u, c20)));
-		letter |= (uint64_t) (uint16_t) _mm_movemask_epi8(l) << k;
-		upper |= (uint64_t) (uint16_t) _mm_movemask_epi8(u) << k;
-		digit |= (uint64_t) (uint16_t) _mm_movemask_epi8(d) << k;
-		high |= (uint64_t) (uint16_t) _mm_movemask_epi8(x) << k;
-	}
-	m->letter = letter & valid;
-	m->upper = upper & valid;
-	m->digit = digit & valid;
-	m->high = high & valid;
+	m->letter &= valid;
+	m->upper &= valid;
+	m->digit &= valid;
+	m->high &= valid;
 #else
 	m->letter = m->upper = m->digit = m->high = 0;
 	for (int i = 0; i < n; i++)
@@ -466,7 +451,7 @@ tg_screen_word(TgScreen *sc, int start, int wl, uint64_t wbits)
 	 */
 	if (wl >= 2 && !has_digit && !inner_upper)
 	{
-		uint32_t	m = rules->words[(w[0] - 'a') * 26 + (w[1] - 'a')];
+		uint32_t	m = tg_words_mask(rules, w[0], w[1]);
 		uint32_t	bit = tg_wm_len(wl);
 
 		splits = m & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
@@ -531,6 +516,26 @@ tg_screen_word(TgScreen *sc, int start, int wl, uint64_t wbits)
 	return tg_screen_parts(rules, sc->s + start, w, wl, v, &sc->nother);
 }
 
+/*
+ * The bits of a run of n letters s (its words mask m, its length bit bit)
+ * that can still matter: the keyword bit as it is; the compound bit
+ * unless the run's last letters end no key that can end a compound
+ * (tg_compound_maybe); the keyboard bit unless its third letter leaves
+ * the row (tg_keyboard_maybe); the repeat bit.  0: a real-looking word.
+ */
+static inline uint32_t
+tg_screen_rule_out(const TgRules *rules, const char *s, int n, uint32_t m,
+				   uint32_t bit)
+{
+	uint32_t	any = m & ((bit << 16) | bit | TG_WM_KEYBOARD | TG_WM_SAME);
+
+	if ((any & bit) && !tg_compound_maybe(rules, s, n))
+		any &= ~bit;
+	if ((any & TG_WM_KEYBOARD) && !tg_keyboard_maybe(s, n))
+		any &= ~TG_WM_KEYBOARD;
+	return any;
+}
+
 /* Would tg_scan_text() find nothing in data[0..len)?  See the header. */
 bool
 tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
@@ -579,16 +584,10 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 		 */
 		if (wl >= 2 && sc.phr == 0 && (simple & wbits) == wbits)
 		{
-			uint32_t	m = rules->words[(lc[start] - 'a') * 26 + (lc[start + 1] - 'a')];
+			uint32_t	m = tg_words_mask(rules, lc[start], lc[start + 1]);
 			uint32_t	bit = tg_wm_len(wl);
-			uint32_t	any = m & ((bit << 16) | bit | TG_WM_KEYBOARD | TG_WM_SAME);
+			uint32_t	any = tg_screen_rule_out(rules, lc + start, wl, m, bit);
 
-			/* a compound could start it, but nothing can end it */
-			if ((any & bit) && !tg_compound_maybe(rules, lc + start, wl))
-				any &= ~bit;
-			/* a keyboard row could start it, but its third letter leaves it */
-			if ((any & TG_WM_KEYBOARD) && !tg_keyboard_maybe(lc + start, wl))
-				any &= ~TG_WM_KEYBOARD;
 			if (any == 0)
 			{
 				/* no phrase is open: its place need not be kept */
@@ -634,22 +633,16 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 
 			if (k >= 2 && digits == (wbits & (wbits << k)))
 			{
-				uint32_t	m = rules->words[(lc[start] - 'a') * 26 + (lc[start + 1] - 'a')];
+				uint32_t	m = tg_words_mask(rules, lc[start], lc[start + 1]);
 				uint32_t	wbit = tg_wm_len(wl);
-				uint32_t	kbit = tg_wm_len(k);
 				bool		hex = wl >= 4;
 
-				uint32_t	any = m & ((wbit << 16) | wbit | (kbit << 16) | kbit |
-									   TG_WM_KEYBOARD | TG_WM_SAME);
+				/* the letters as in the common case above, the word's own bits as they are */
+				uint32_t	any = tg_screen_rule_out(rules, lc + start, k, m, tg_wm_len(k)) |
+					(m & ((wbit << 16) | wbit));
 
 				for (int i = 0; hex && i < k; i++)
 					hex = lc[start + i] <= 'f';
-				/* the letters as in the common case above */
-				if ((any & kbit) && !(any & wbit) &&
-					!tg_compound_maybe(rules, lc + start, k))
-					any &= ~kbit;
-				if ((any & TG_WM_KEYBOARD) && !tg_keyboard_maybe(lc + start, k))
-					any &= ~TG_WM_KEYBOARD;
 				if (!hex && any == 0)
 				{
 					sc.nother++;

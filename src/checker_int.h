@@ -198,6 +198,13 @@ struct TgRules
 	TgDomainCache *clean_domains;	/* NULL: no cache */
 };
 
+/* TgRules.words[] of the two lower-case letters a, b (both 'a'-'z'). */
+static inline uint32_t
+tg_words_mask(const TgRules *rules, char a, char b)
+{
+	return rules->words[(a - 'a') * 26 + (b - 'a')];
+}
+
 /* Strength stored in a keyword value, or -1 when the key is absent/ignored. */
 static inline int
 tg_kw_strength(uint16_t v)
@@ -343,21 +350,22 @@ static inline bool
 tg_compound_maybe(const TgRules *rules, const char *s, int n)
 {
 	int			upto = n - 2;
+	uint32_t	lens;
 	unsigned	a;
 	unsigned	b;
 
 	if (n < 5 || n > TG_WORD_MAX)
 		return false;
-	if ((rules->clen2[tg_clen2_slot(s)] &
-		 (upto >= 31 ? 0xFFFFFFFFu : ((1u << (upto + 1)) - 1)) & ~3u) == 0)
+	/* lengths 2 .. n - 2 (bit 31: 31 or more) */
+	lens = (upto >= 31 ? 0xFFFFFFFFu : ((1u << (upto + 1)) - 1)) & ~3u;
+	if ((rules->clen2[tg_clen2_slot(s)] & lens) == 0)
 		return false;
 	/* the other end: a key of n - 2 letters or fewer must end it */
 	a = (unsigned) (unsigned char) s[n - 2] - 'a';
 	b = (unsigned) (unsigned char) s[n - 1] - 'a';
 	if (a >= 26 || b >= 26)
 		return true;			/* not two letters: no filter */
-	return (rules->ends[a * 26 + b] &
-			(upto >= 31 ? 0xFFFFFFFFu : ((1u << (upto + 1)) - 1)) & ~3u) != 0;
+	return (rules->ends[a * 26 + b] & lens) != 0;
 }
 
 /* Digits read as letters: 0 o, 1 i, 3 e, 4 a, 5 s, 7 t, 8 b. */
