@@ -15,15 +15,15 @@
 
 #include "tenant_guard.h"
 
+/* Must text be converted to UTF-8?  -1: not known yet (see below). */
+int			tg_text_convert = -1;
+
 /*
  * Point *out at a text-like Datum's bytes (no copy unless it has to be
  * detoasted, or converted to UTF-8 in a database of another encoding).
  * A NULL becomes an absent field.  The checker treats any byte sequence
  * safely.  The rules in force are tg_current_rules() (rules.c).
  */
-/* Must text be converted to UTF-8?  -1: not known yet (see below). */
-int			tg_text_convert = -1;
-
 void
 tg_text_field(Datum value, bool isnull, TgText *out)
 {

@@ -51,7 +51,6 @@
 #include "access/parallel.h"
 #include "access/transam.h"
 #include "access/xact.h"
-#include "common/hashfn.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -649,20 +648,9 @@ tg_rate_parts_of(TgRateReq *req, int nreq)
 }
 
 /* Take (in increasing order) or release the partition locks in mask. */
-static inline void
+static void
 tg_rate_lock_parts(uint32 mask, bool acquire)
 {
-	/* one partition: the usual case */
-	if ((mask & (mask - 1)) == 0 && mask != 0)
-	{
-		int			p = pg_rightmost_one_pos32(mask);
-
-		if (acquire)
-			LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
-		else
-			LWLockRelease(tg_rate_lock(p));
-		return;
-	}
 	for (; mask != 0; mask &= mask - 1)
 	{
 		int			p = pg_rightmost_one_pos32(mask);
