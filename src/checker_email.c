@@ -465,40 +465,6 @@ tg_email_plain_domain(const char *d, size_t n, char *folded, size_t *flen)
 	return true;
 }
 
-/*
- * The slot of the domain cache (TgDomainCache) a domain as written goes in:
- * its first and last 8 bytes and its length mixed (a miss must be cheap:
- * a business's own domain is seldom seen twice).
- */
-static inline int
-tg_dcache_slot(const char *d, size_t n)
-{
-	uint64_t	a;
-	uint64_t	b;
-
-	if (n >= 8)
-	{
-		memcpy(&a, d, 8);
-		memcpy(&b, d + n - 8, 8);
-	}
-	else
-	{
-		a = b = 0;
-		memcpy(&a, d, n);
-	}
-	a = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
-	return (int) ((a >> 40) % TG_DCACHE_SLOTS);
-}
-
-/* Did these rules find the domain d (as written after the "@", in slot) clean? */
-static inline bool
-tg_dcache_clean(const TgRules *rules, int slot, const char *d, size_t n)
-{
-	const TgDomainCache *c = rules->clean_domains;
-
-	return c != NULL && c->len[slot] == n && memcmp(c->raw[slot], d, n) == 0;
-}
-
 /* Remember that the domain d (as written, slot as above) is clean under these rules. */
 static inline void
 tg_dcache_remember(const TgRules *rules, int slot, const char *d, size_t n)

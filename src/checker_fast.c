@@ -335,49 +335,105 @@ tg_screen_range(__m128i x, char lo, char hi)
 
 #ifdef __SSE2__
 /*
- * Classify (and lower-case in place) the 16 bytes at p: the byte masks of
- * its letters, capitals, digits and non-ASCII bytes, in the low 16 bits
- * of each.
+ * Classify 16 bytes: the byte masks of their letters, capitals, digits
+ * and non-ASCII bytes in the low 16 bits of each; returns them
+ * lower-cased.
  */
-static inline void
-tg_screen_chunk(char *p, TgScreenMasks *c)
+static inline __m128i
+tg_screen_chunk(__m128i x, TgScreenMasks *c)
 {
 	const __m128i c20 = _mm_set1_epi8(0x20);
-	__m128i		x = _mm_load_si128((const __m128i *) p);
 	__m128i		u = tg_screen_range(x, 'A', 'Z');
 
-	_mm_store_si128((__m128i *) p, _mm_or_si128(x, _mm_and_si128(u, c20)));
 	/* bytes >= 0x80 are negative: outside every range */
 	c->letter = (uint16_t) _mm_movemask_epi8(tg_screen_range(_mm_or_si128(x, c20), 'a', 'z'));
 	c->upper = (uint16_t) _mm_movemask_epi8(u);
 	c->digit = (uint16_t) _mm_movemask_epi8(tg_screen_range(x, '0', '9'));
 	c->high = (uint16_t) _mm_movemask_epi8(x);
+	return _mm_or_si128(x, _mm_and_si128(u, c20));
 }
 #endif
 
+#ifdef __SSE2__
+/*
+ * The n < 16 bytes at p in the low bytes of a register, zeros above them,
+ * read without touching a byte past p + n (two overlapping loads).
+ */
+static inline __m128i
+tg_screen_load_short(const char *p, int n)
+{
+	uint64_t	lo = 0;
+	uint64_t	hi = 0;
+
+	if (n >= 8)
+	{
+		memcpy(&lo, p, 8);
+		memcpy(&hi, p + n - 8, 8);
+		hi = (hi >> 8) >> (8 * (15 - n));	/* bytes 8 .. n-1 */
+	}
+	else if (n >= 4)
+	{
+		uint32_t	a;
+		uint32_t	b;
+
+		memcpy(&a, p, 4);
+		memcpy(&b, p + n - 4, 4);
+		lo = a | ((uint64_t) b << (8 * (n - 4)));
+	}
+	else
+		lo = (uint64_t) (unsigned char) p[0] |
+			((uint64_t) (unsigned char) p[n >> 1] << (8 * (n >> 1))) |
+			((uint64_t) (unsigned char) p[n - 1] << (8 * (n - 1)));
+	return _mm_set_epi64x((long long) hi, (long long) lo);
+}
+
+/* Add the masks of a chunk (tg_screen_chunk) that starts at byte k. */
 static inline void
+tg_screen_add(TgScreenMasks *m, const TgScreenMasks *c, int k)
+{
+	m->letter |= c->letter << k;
+	m->upper |= c->upper << k;
+	m->digit |= c->digit << k;
+	m->high |= c->high << k;
+}
+#endif
+
+/*
+ * Classify data[0..n), 0 < n <= TG_SCREEN_MAX, into *m and lower-case it
+ * into lc, which is 16-byte aligned and gets zeros after the text up to
+ * the end of its last 16 bytes.  The text is read in place, never past
+ * its end: 16-byte chunks, the last one overlapping the one before it (a
+ * byte classified twice gets the same bits twice), and a text shorter
+ * than 16 bytes in two overlapping loads.
+ */
+static inline TG_ALWAYS_INLINE void
 tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 {
-	uint64_t	valid = (UINT64_C(1) << n) - 1;		/* n <= TG_SCREEN_MAX < 64 */
 #ifdef __SSE2__
 	TgScreenMasks c;
+	__m128i		x;
+	int			k;
 
-	/* lc is the work area: the text, zeros after it in its last 16 bytes */
-	_mm_store_si128((__m128i *) (lc + (n & ~15)), _mm_setzero_si128());
-	memcpy(lc, data, (size_t) n);
-	tg_screen_chunk(lc, m);
-	for (int k = 16; k < n; k += 16)
+	if (n < 16)
 	{
-		tg_screen_chunk(lc + k, &c);
-		m->letter |= c.letter << k;
-		m->upper |= c.upper << k;
-		m->digit |= c.digit << k;
-		m->high |= c.high << k;
+		x = tg_screen_chunk(tg_screen_load_short(data, n), m);
+		_mm_store_si128((__m128i *) lc, x);
+		return;
 	}
-	m->letter &= valid;
-	m->upper &= valid;
-	m->digit &= valid;
-	m->high &= valid;
+	_mm_store_si128((__m128i *) (lc + (n & ~15)), _mm_setzero_si128());
+	m->letter = m->upper = m->digit = m->high = 0;
+	for (k = 0; k + 16 <= n; k += 16)
+	{
+		x = tg_screen_chunk(_mm_loadu_si128((const __m128i *) (data + k)), &c);
+		_mm_store_si128((__m128i *) (lc + k), x);
+		tg_screen_add(m, &c, k);
+	}
+	if (k < n)
+	{
+		x = tg_screen_chunk(_mm_loadu_si128((const __m128i *) (data + n - 16)), &c);
+		_mm_storeu_si128((__m128i *) (lc + n - 16), x);
+		tg_screen_add(m, &c, n - 16);
+	}
 #else
 	m->letter = m->upper = m->digit = m->high = 0;
 	for (int i = 0; i < n; i++)
@@ -395,7 +451,6 @@ tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 		if (cl & TG_C_HIGH)
 			m->high |= bit;
 	}
-	(void) valid;
 #endif
 }
 
@@ -536,17 +591,120 @@ tg_screen_rule_out(const TgRules *rules, const char *s, int n, uint32_t m,
 	return any;
 }
 
-/* Would tg_scan_text() find nothing in data[0..len)?  See the header. */
-bool
-tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
-			   size_t len, const char *stop)
+/*
+ * The masks of an address's shape: its "@"s, the bytes a usual local part
+ * is made of (letters, digits, "_", "-", "."), its dots.
+ */
+typedef struct TgEmailMasks
 {
-	_Alignas(16) char lc[TG_SCREEN_MAX + 16];
+	uint64_t	at;
+	uint64_t	ok;
+	uint64_t	dot;
+} TgEmailMasks;
+
+#ifdef __SSE2__
+/* Add the shape masks of the 16 bytes x, which start at byte k. */
+static inline void
+tg_email_chunk(__m128i x, TgEmailMasks *m, int k)
+{
+	__m128i		dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+	__m128i		ok = _mm_or_si128(tg_screen_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z'),
+								  tg_screen_range(x, '0', '9'));
+
+	ok = _mm_or_si128(ok, _mm_or_si128(dot, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+														 _mm_cmpeq_epi8(x, _mm_set1_epi8('_')))));
+	m->at |= (uint64_t) (uint16_t) _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('@'))) << k;
+	m->ok |= (uint64_t) (uint16_t) _mm_movemask_epi8(ok) << k;
+	m->dot |= (uint64_t) (uint16_t) _mm_movemask_epi8(dot) << k;
+}
+#endif
+
+/* The shape masks of s[0..n), 0 < n <= TG_SCREEN_MAX, read in place. */
+static inline void
+tg_email_shape(const char *s, int n, TgEmailMasks *m)
+{
+	m->at = m->ok = m->dot = 0;
+#ifdef __SSE2__
+	if (n < 16)
+		tg_email_chunk(tg_screen_load_short(s, n), m, 0);
+	else
+	{
+		int			k;
+
+		for (k = 0; k + 16 <= n; k += 16)
+			tg_email_chunk(_mm_loadu_si128((const __m128i *) (s + k)), m, k);
+		if (k < n)
+			tg_email_chunk(_mm_loadu_si128((const __m128i *) (s + n - 16)), m, n - 16);
+	}
+#else
+	for (int i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+		uint64_t	bit = UINT64_C(1) << i;
+
+		if (c == '@')
+			m->at |= bit;
+		if (c == '.')
+			m->dot |= bit;
+		if ((tg_cclass[c] & (TG_C_LETTER | TG_C_DIGIT)) || c == '.' || c == '-' || c == '_')
+			m->ok |= bit;
+	}
+#endif
+}
+
+/* See the header. */
+bool
+tg_email_fast_local(const TgRules *rules, const TgText *text,
+					const char **local, size_t *llen)
+{
+	TgEmailMasks m;
+	int			n = (int) text->len;
+	int			at;
+	uint64_t	lbits;
+	const char *dom;
+	size_t		dlen;
+
+	if (text->len < 3 || text->len > TG_SCREEN_MAX)
+		return false;
+	tg_email_shape(text->data, n, &m);
+	if (m.at == 0)
+		return false;
+
+	/*
+	 * The local part up to the first "@": at least one byte, all of them
+	 * usual ones, no dot first, last or next to another -- a subset of
+	 * the addresses tg_check_email() parses in its common shape (there
+	 * with "+" and the other specials allowed), and with no "+tag".
+	 */
+	at = __builtin_ctzll(m.at);
+	lbits = (UINT64_C(1) << at) - 1;
+	if (at == 0 || at + 1 >= n || (m.ok & lbits) != lbits ||
+		(m.dot & (UINT64_C(1) | (UINT64_C(1) << (at - 1)) | (m.dot >> 1))) != 0)
+		return false;
+	dom = text->data + at + 1;
+	dlen = (size_t) (n - at - 1);
+	if (dlen > TG_DCACHE_LEN ||
+		!tg_dcache_clean(rules, tg_dcache_slot(dom, dlen), dom, dlen))
+		return false;
+	*local = text->data;
+	*llen = (size_t) at;
+	return true;
+}
+
+/*
+ * tg_screen_text() for one text, lc its work area (TG_SCREEN_MAX + 16
+ * bytes, 16-byte aligned); rules->words_ready.  Inlined into both of its
+ * callers.
+ */
+static inline TG_ALWAYS_INLINE bool
+tg_screen_one(const TgRules *rules, TgScanMode mode, const char *data,
+			  size_t len, char *lc)
+{
 	TgScreen	sc;
 	uint64_t	words;			/* letters and digits not yet looked at */
 	uint64_t	simple;			/* bytes that may be in a plain word */
 
-	if (stop != NULL || len > TG_SCREEN_MAX || !rules->words_ready)
+	if (len > TG_SCREEN_MAX)
 		return false;
 	if (len == 0)
 		return mode != TG_SCAN_FIELD && mode != TG_SCAN_LOCAL;
@@ -661,4 +819,31 @@ tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
 	if (sc.nother == 0 && (mode == TG_SCAN_FIELD || mode == TG_SCAN_LOCAL))
 		return false;
 	return true;
+}
+
+/* Would tg_scan_text() find nothing in data[0..len)?  See the header. */
+bool
+tg_screen_text(const TgRules *rules, TgScanMode mode, const char *data,
+			   size_t len, const char *stop)
+{
+	_Alignas(16) char lc[TG_SCREEN_MAX + 16];
+
+	if (stop != NULL || !rules->words_ready)
+		return false;
+	return tg_screen_one(rules, mode, data, len, lc);
+}
+
+/* tg_screen_text() for several texts at once.  See the header. */
+unsigned
+tg_screen_texts(const TgRules *rules, const TgScreenText *texts, int n)
+{
+	_Alignas(16) char lc[TG_SCREEN_MAX + 16];
+	unsigned	clean = 0;
+
+	if (!rules->words_ready)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (tg_screen_one(rules, texts[i].mode, texts[i].data, texts[i].len, lc))
+			clean |= 1u << i;
+	return clean;
 }

@@ -11,6 +11,7 @@
 #define TENANT_GUARD_CHECKER_INT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "checker.h"
 
@@ -27,9 +28,11 @@
 #if defined(__GNUC__) || defined(__clang__)
 #define TG_COLD __attribute__((noinline, cold))
 #define TG_NOINLINE __attribute__((noinline))
+#define TG_ALWAYS_INLINE __attribute__((always_inline))
 #else
 #define TG_COLD
 #define TG_NOINLINE
+#define TG_ALWAYS_INLINE
 #endif
 
 /* ---- hash sets of byte strings (checker_rules.c) ---- */
@@ -197,6 +200,58 @@ struct TgRules
 	/* a cache, not a rule: the checker fills it through a const pointer */
 	TgDomainCache *clean_domains;	/* NULL: no cache */
 };
+
+/*
+ * The slot of the domain cache (TgDomainCache) a domain as written goes in:
+ * its first and last 8 bytes and its length mixed (a miss must be cheap:
+ * a business's own domain is seldom seen twice).
+ */
+static inline int
+tg_dcache_slot(const char *d, size_t n)
+{
+	uint64_t	a;
+	uint64_t	b;
+
+	if (n >= 8)
+	{
+		memcpy(&a, d, 8);
+		memcpy(&b, d + n - 8, 8);
+	}
+	else
+	{
+		a = b = 0;
+		memcpy(&a, d, n);
+	}
+	a = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
+	return (int) ((a >> 40) % TG_DCACHE_SLOTS);
+}
+
+/* Did these rules find the domain d (as written after the "@", in slot) clean? */
+static inline bool
+tg_dcache_clean(const TgRules *rules, int slot, const char *d, size_t n)
+{
+	const TgDomainCache *c = rules->clean_domains;
+	const char *r;
+	uint64_t	x;
+	uint64_t	y;
+
+	if (c == NULL || c->len[slot] != n)
+		return false;
+	r = c->raw[slot];
+	if (n < 8)
+		return memcmp(r, d, n) == 0;
+	/* 8 bytes at a time, the last 8 overlapping the ones before */
+	for (size_t i = 0; i + 8 < n; i += 8)
+	{
+		memcpy(&x, r + i, 8);
+		memcpy(&y, d + i, 8);
+		if (x != y)
+			return false;
+	}
+	memcpy(&x, r + n - 8, 8);
+	memcpy(&y, d + n - 8, 8);
+	return x == y;
+}
 
 /* TgRules.words[] of the two lower-case letters a, b (both 'a'-'z'). */
 static inline uint32_t
@@ -402,6 +457,32 @@ tg_leet(char c)
  */
 extern bool tg_screen_text(const TgRules *rules, TgScanMode mode,
 						   const char *data, size_t len, const char *stop);
+
+/* One text for tg_screen_texts(). */
+typedef struct TgScreenText
+{
+	TgScanMode	mode;
+	const char *data;
+	size_t		len;
+} TgScreenText;
+
+/*
+ * tg_screen_text() for n <= 32 texts (stop NULL) in one call: bit i of
+ * the result is set when texts[i] is clean.  tg_check() screens the
+ * fields of a row with it.
+ */
+extern unsigned tg_screen_texts(const TgRules *rules, const TgScreenText *texts,
+								int n);
+
+/*
+ * The usual address, for tg_check()'s one screening pass over a row:
+ * short, a local part of letters, digits, "_", "-" and inner dots, and a
+ * domain these rules found clean before.  Then tg_check_email() would
+ * only scan the local part, in TG_SCAN_LOCAL: sets it and returns true.
+ * False: tg_check_email() looks at the address.
+ */
+extern bool tg_email_fast_local(const TgRules *rules, const TgText *text,
+								const char **local, size_t *llen);
 
 /* The full scan, word by word (checker.c): what tg_scan_text() runs. */
 extern void tg_scan_text_full(const TgRules *rules, TgVerdict *out,

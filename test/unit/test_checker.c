@@ -172,6 +172,27 @@ test_domain_cache(void)
 		CHECK(check3(r, NULL, 0, NULL, "test@Northwind.COM", &v),
 			  "round %d: local part behind a cached domain missed", round);
 	}
+	/*
+	 * Behind a cached domain, tg_check() screens the local part of a usual
+	 * address in its one pass over the row; everything else about an
+	 * address still gets tg_check_email()'s verdict.
+	 */
+	{
+		static const char *const odd[] = {
+			".ana@Northwind.COM", "ana.@Northwind.COM", "an..a@Northwind.COM",
+			"ana@@Northwind.COM", "@Northwind.COM", "ana+test@Northwind.COM",
+			"qa.team@Northwind.COM", "ana@Northwind.COM@Northwind.COM",
+		};
+		static const char *const usual[] = {
+			"Jane.Smith-Lee_2@Northwind.COM", "a@Northwind.COM", "ana+signup@Northwind.COM",
+			"ANA@Northwind.COM", "x-y_z.w9@Northwind.COM",
+		};
+
+		for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++)
+			CHECK(check3(r, NULL, 0, NULL, odd[i], &v), "%s passed", odd[i]);
+		for (size_t i = 0; i < sizeof(usual) / sizeof(usual[0]); i++)
+			CHECK(!check3(r, NULL, 0, NULL, usual[i], &v), "%s fired: %s", usual[i], v.reason);
+	}
 	/* many domains: slots are reused, verdicts stay */
 	for (int i = 0; i < 500; i++)
 	{
