@@ -1094,8 +1094,6 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 		 TgVerdict *out)
 {
 	TgScreenText texts[TG_NUM_FIELDS];
-	int			bit[TG_NUM_FIELDS];	/* the field's bit in clean; -1: none */
-	int			n = 0;
 	unsigned	clean;
 
 	out->suspicious = false;
@@ -1106,32 +1104,27 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 	if (rules == NULL)
 		rules = tg_rules_builtin();
 
+	/* text i is field i; NULL data: nothing to screen */
 	for (int f = TG_FIELD_NAME; f <= TG_FIELD_SUBDOMAIN; f++)
 	{
-		bit[f] = -1;
-		if (fields[f].data != NULL && fields[f].len > 0)
-		{
-			texts[n].mode = TG_SCAN_FIELD;
-			texts[n].data = fields[f].data;
-			texts[n].len = fields[f].len;
-			bit[f] = n++;
-		}
+		texts[f].mode = TG_SCAN_FIELD;
+		texts[f].data = (fields[f].data != NULL && fields[f].len > 0) ?
+			fields[f].data : NULL;
+		texts[f].len = fields[f].len;
 	}
-	bit[TG_FIELD_EMAIL] = -1;
+	texts[TG_FIELD_EMAIL].mode = TG_SCAN_LOCAL;
+	texts[TG_FIELD_EMAIL].data = NULL;
 	if (fields[TG_FIELD_EMAIL].data != NULL &&
-		tg_email_fast_local(rules, &fields[TG_FIELD_EMAIL], &texts[n].data,
-							&texts[n].len))
-	{
-		texts[n].mode = TG_SCAN_LOCAL;
-		bit[TG_FIELD_EMAIL] = n++;
-	}
-	clean = tg_screen_texts(rules, texts, n);
+		!tg_email_fast_local(rules, &fields[TG_FIELD_EMAIL],
+							 &texts[TG_FIELD_EMAIL].data, &texts[TG_FIELD_EMAIL].len))
+		texts[TG_FIELD_EMAIL].data = NULL;
+	clean = tg_screen_texts(rules, texts, TG_NUM_FIELDS);
 
 	for (int f = TG_FIELD_NAME; f <= TG_FIELD_SUBDOMAIN; f++)
 	{
-		if (bit[f] < 0)
+		if (texts[f].data == NULL)
 			continue;
-		if (clean & (1u << bit[f]))
+		if (clean & (1u << f))
 		{
 #ifdef TG_VERIFY_FAST_PATH
 			tg_verify_clean(rules, fields, (TgField) f);
@@ -1146,17 +1139,14 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 						  fields[f].data, fields[f].len, NULL, NULL);
 #endif
 	}
-	if (fields[TG_FIELD_EMAIL].data != NULL)
+	if (texts[TG_FIELD_EMAIL].data != NULL && (clean & (1u << TG_FIELD_EMAIL)))
 	{
-		if (bit[TG_FIELD_EMAIL] >= 0 && (clean & (1u << bit[TG_FIELD_EMAIL])))
-		{
 #ifdef TG_VERIFY_FAST_PATH
-			tg_verify_clean(rules, fields, TG_FIELD_EMAIL);
+		tg_verify_clean(rules, fields, TG_FIELD_EMAIL);
 #endif
-		}
-		else
-			tg_check_email(rules, &fields[TG_FIELD_EMAIL], out);
 	}
+	else if (fields[TG_FIELD_EMAIL].data != NULL)
+		tg_check_email(rules, &fields[TG_FIELD_EMAIL], out);
 
 	return out->suspicious;
 }

@@ -387,6 +387,27 @@ tg_screen_load_short(const char *p, int n)
 	return _mm_set_epi64x((long long) hi, (long long) lo);
 }
 
+/*
+ * The 16-byte chunk of data[0..n), 0 < n <= TG_SCREEN_MAX, that starts at
+ * byte *k, read in place and never past the end: the last chunk of a
+ * longer text moves back to end with the text (overlapping the one
+ * before it; a byte seen twice gets the same bits twice), a text shorter
+ * than 16 bytes is read in two overlapping loads.  *k is set to where
+ * the chunk starts; the next one starts 16 bytes on, none at n or more.
+ */
+static inline __m128i
+tg_screen_load(const char *data, int n, int *k)
+{
+	if (n < 16)
+	{
+		*k = 0;
+		return tg_screen_load_short(data, n);
+	}
+	if (*k + 16 > n)
+		*k = n - 16;
+	return _mm_loadu_si128((const __m128i *) (data + *k));
+}
+
 /* Add the masks of a chunk (tg_screen_chunk) that starts at byte k. */
 static inline void
 tg_screen_add(TgScreenMasks *m, const TgScreenMasks *c, int k)
@@ -401,38 +422,31 @@ tg_screen_add(TgScreenMasks *m, const TgScreenMasks *c, int k)
 /*
  * Classify data[0..n), 0 < n <= TG_SCREEN_MAX, into *m and lower-case it
  * into lc, which is 16-byte aligned and gets zeros after the text up to
- * the end of its last 16 bytes.  The text is read in place, never past
- * its end: 16-byte chunks, the last one overlapping the one before it (a
- * byte classified twice gets the same bits twice), and a text shorter
- * than 16 bytes in two overlapping loads.
+ * the end of its last 16 bytes.
  */
 static inline TG_ALWAYS_INLINE void
 tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 {
 #ifdef __SSE2__
 	TgScreenMasks c;
-	__m128i		x;
-	int			k;
 
 	if (n < 16)
 	{
-		x = tg_screen_chunk(tg_screen_load_short(data, n), m);
-		_mm_store_si128((__m128i *) lc, x);
+		/* the usual name or local part: one chunk, zeros after the text */
+		_mm_store_si128((__m128i *) lc,
+						tg_screen_chunk(tg_screen_load_short(data, n), m));
 		return;
 	}
 	_mm_store_si128((__m128i *) (lc + (n & ~15)), _mm_setzero_si128());
 	m->letter = m->upper = m->digit = m->high = 0;
-	for (k = 0; k + 16 <= n; k += 16)
+	for (int k = 0, at; k < n; k = at + 16)
 	{
-		x = tg_screen_chunk(_mm_loadu_si128((const __m128i *) (data + k)), &c);
-		_mm_store_si128((__m128i *) (lc + k), x);
-		tg_screen_add(m, &c, k);
-	}
-	if (k < n)
-	{
-		x = tg_screen_chunk(_mm_loadu_si128((const __m128i *) (data + n - 16)), &c);
-		_mm_storeu_si128((__m128i *) (lc + n - 16), x);
-		tg_screen_add(m, &c, n - 16);
+		__m128i		x;
+
+		at = k;
+		x = tg_screen_chunk(tg_screen_load(data, n, &at), &c);
+		_mm_storeu_si128((__m128i *) (lc + at), x);
+		tg_screen_add(m, &c, at);
 	}
 #else
 	m->letter = m->upper = m->digit = m->high = 0;
@@ -625,16 +639,10 @@ tg_email_shape(const char *s, int n, TgEmailMasks *m)
 {
 	m->at = m->ok = m->dot = 0;
 #ifdef __SSE2__
-	if (n < 16)
-		tg_email_chunk(tg_screen_load_short(s, n), m, 0);
-	else
+	for (int k = 0, at; k < n; k = at + 16)
 	{
-		int			k;
-
-		for (k = 0; k + 16 <= n; k += 16)
-			tg_email_chunk(_mm_loadu_si128((const __m128i *) (s + k)), m, k);
-		if (k < n)
-			tg_email_chunk(_mm_loadu_si128((const __m128i *) (s + n - 16)), m, n - 16);
+		at = k;
+		tg_email_chunk(tg_screen_load(s, n, &at), m, at);
 	}
 #else
 	for (int i = 0; i < n; i++)
@@ -843,7 +851,8 @@ tg_screen_texts(const TgRules *rules, const TgScreenText *texts, int n)
 	if (!rules->words_ready)
 		return 0;
 	for (int i = 0; i < n; i++)
-		if (tg_screen_one(rules, texts[i].mode, texts[i].data, texts[i].len, lc))
+		if (texts[i].data == NULL ||
+			tg_screen_one(rules, texts[i].mode, texts[i].data, texts[i].len, lc))
 			clean |= 1u << i;
 	return clean;
 }

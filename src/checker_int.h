@@ -468,8 +468,8 @@ typedef struct TgScreenText
 
 /*
  * tg_screen_text() for n <= 32 texts (stop NULL) in one call: bit i of
- * the result is set when texts[i] is clean.  tg_check() screens the
- * fields of a row with it.
+ * the result is set when texts[i] is clean (or its data NULL: nothing to
+ * look at).  tg_check() screens the fields of a row with it.
  */
 extern unsigned tg_screen_texts(const TgRules *rules, const TgScreenText *texts,
 								int n);
