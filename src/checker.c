@@ -1095,6 +1095,8 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 {
 	TgScreenText texts[TG_NUM_FIELDS];
 	unsigned	clean;
+	TgEmailShape shape = TG_EMAIL_OTHER;
+	size_t		llen = 0;
 
 	out->suspicious = false;
 	out->nhits = 0;
@@ -1114,10 +1116,13 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 	}
 	texts[TG_FIELD_EMAIL].mode = TG_SCAN_LOCAL;
 	texts[TG_FIELD_EMAIL].data = NULL;
-	if (fields[TG_FIELD_EMAIL].data != NULL &&
-		!tg_email_fast_local(rules, &fields[TG_FIELD_EMAIL],
-							 &texts[TG_FIELD_EMAIL].data, &texts[TG_FIELD_EMAIL].len))
-		texts[TG_FIELD_EMAIL].data = NULL;
+	if (fields[TG_FIELD_EMAIL].data != NULL)
+		shape = tg_email_shape_of(rules, &fields[TG_FIELD_EMAIL], &llen);
+	if (shape == TG_EMAIL_CACHED)
+	{
+		texts[TG_FIELD_EMAIL].data = fields[TG_FIELD_EMAIL].data;
+		texts[TG_FIELD_EMAIL].len = llen;
+	}
 	clean = tg_screen_texts(rules, texts, TG_NUM_FIELDS);
 
 	for (int f = TG_FIELD_NAME; f <= TG_FIELD_SUBDOMAIN; f++)
@@ -1139,12 +1144,14 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 						  fields[f].data, fields[f].len, NULL, NULL);
 #endif
 	}
-	if (texts[TG_FIELD_EMAIL].data != NULL && (clean & (1u << TG_FIELD_EMAIL)))
+	if (shape == TG_EMAIL_CACHED && (clean & (1u << TG_FIELD_EMAIL)))
 	{
 #ifdef TG_VERIFY_FAST_PATH
 		tg_verify_clean(rules, fields, TG_FIELD_EMAIL);
 #endif
 	}
+	else if (shape != TG_EMAIL_OTHER)
+		tg_check_email_plain(rules, &fields[TG_FIELD_EMAIL], llen, llen, out);
 	else if (fields[TG_FIELD_EMAIL].data != NULL)
 		tg_check_email(rules, &fields[TG_FIELD_EMAIL], out);
 

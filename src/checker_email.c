@@ -621,51 +621,80 @@ tg_check_email_general(const TgRules *rules, const char *s, size_t n,
 	tg_email_rules(rules, out, local, llen, folded, flen);
 }
 
+/*
+ * tg_check_email() for an address whose local part tg_email_plain_local()
+ * accepts: llen bytes, the first "+" at plus (llen: none).
+ */
+void
+tg_check_email_plain(const TgRules *rules, const TgText *text, size_t llen,
+					 size_t plus, TgVerdict *out)
+{
+	char		folded[TG_DOMAIN_MAX + 1];
+	size_t		flen;
+	const char *dom = text->data + llen + 1;
+	size_t		dlen = text->len - llen - 1;	/* >= 1 */
+	int			slot = dlen <= TG_DCACHE_LEN ? tg_dcache_slot(dom, dlen) : -1;
+
+	/* tg_email_plain_local() may not have run: the byte classes */
+	if (!tg_email_class_ready)
+		tg_email_class_init();
+#ifdef TG_VERIFY_FAST_PATH
+	{
+		size_t		l2;
+		size_t		p2;
+
+		if (!tg_email_plain_local(text->data, text->len, &l2, &p2) ||
+			l2 != llen || p2 != plus)
+		{
+			fprintf(stderr, "tenant_guard address shape wrong on \"%.*s\"\n",
+					(int) (text->len > 200 ? 200 : text->len), text->data);
+			abort();
+		}
+	}
+#endif
+
+	/* a domain these rules found clean before: only the local part */
+	if (slot >= 0 && tg_dcache_clean(rules, slot, dom, dlen))
+	{
+#ifdef TG_VERIFY_FAST_PATH
+		TgVerdict	full = *out;
+
+		if (!tg_email_plain_domain(dom, dlen, folded, &flen) ||
+			tg_email_domain_rules(rules, &full, folded, flen) ||
+			full.nhits != out->nhits)
+		{
+			fprintf(stderr, "tenant_guard domain cache wrong on \"%.*s\"\n",
+					(int) dlen, dom);
+			abort();
+		}
+#endif
+		tg_email_local_rules(rules, out, text->data, llen, plus);
+		return;
+	}
+	if (tg_email_plain_domain(dom, dlen, folded, &flen))
+	{
+		int			hits = out->nhits;
+
+		if (tg_email_domain_rules(rules, out, folded, flen))
+			return;				/* allowlisted */
+		if (out->nhits == hits && slot >= 0)
+			tg_dcache_remember(rules, slot, dom, dlen);
+		tg_email_local_rules(rules, out, text->data, llen, plus);
+		return;
+	}
+	tg_check_email_general(rules, text->data, text->len, out);
+}
+
 /* The e-mail rules. */
 void
 tg_check_email(const TgRules *rules, const TgText *text, TgVerdict *out)
 {
-	char		folded[TG_DOMAIN_MAX + 1];
 	size_t		llen;
 	size_t		plus;
-	size_t		flen;
 
 	/* the common shape, parsed in one pass */
 	if (tg_email_plain_local(text->data, text->len, &llen, &plus))
-	{
-		const char *dom = text->data + llen + 1;
-		size_t		dlen = text->len - llen - 1;	/* >= 1 */
-		int			slot = dlen <= TG_DCACHE_LEN ? tg_dcache_slot(dom, dlen) : -1;
-
-		/* a domain these rules found clean before: only the local part */
-		if (slot >= 0 && tg_dcache_clean(rules, slot, dom, dlen))
-		{
-#ifdef TG_VERIFY_FAST_PATH
-			TgVerdict	full = *out;
-
-			if (!tg_email_plain_domain(dom, dlen, folded, &flen) ||
-				tg_email_domain_rules(rules, &full, folded, flen) ||
-				full.nhits != out->nhits)
-			{
-				fprintf(stderr, "tenant_guard domain cache wrong on \"%.*s\"\n",
-						(int) dlen, dom);
-				abort();
-			}
-#endif
-			tg_email_local_rules(rules, out, text->data, llen, plus);
-			return;
-		}
-		if (tg_email_plain_domain(dom, dlen, folded, &flen))
-		{
-			int			hits = out->nhits;
-
-			if (tg_email_domain_rules(rules, out, folded, flen))
-				return;			/* allowlisted */
-			if (out->nhits == hits && slot >= 0)
-				tg_dcache_remember(rules, slot, dom, dlen);
-			tg_email_local_rules(rules, out, text->data, llen, plus);
-			return;
-		}
-	}
-	tg_check_email_general(rules, text->data, text->len, out);
+		tg_check_email_plain(rules, text, llen, plus, out);
+	else
+		tg_check_email_general(rules, text->data, text->len, out);
 }

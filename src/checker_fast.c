@@ -641,8 +641,11 @@ tg_email_shape(const char *s, int n, TgEmailMasks *m)
 #ifdef __SSE2__
 	for (int k = 0, at; k < n; k = at + 16)
 	{
+		__m128i		x;
+
 		at = k;
-		tg_email_chunk(tg_screen_load(s, n, &at), m, at);
+		x = tg_screen_load(s, n, &at);	/* sets at: first, then used */
+		tg_email_chunk(x, m, at);
 	}
 #else
 	for (int i = 0; i < n; i++)
@@ -661,9 +664,8 @@ tg_email_shape(const char *s, int n, TgEmailMasks *m)
 }
 
 /* See the header. */
-bool
-tg_email_fast_local(const TgRules *rules, const TgText *text,
-					const char **local, size_t *llen)
+TgEmailShape
+tg_email_shape_of(const TgRules *rules, const TgText *text, size_t *llen)
 {
 	TgEmailMasks m;
 	int			n = (int) text->len;
@@ -673,30 +675,29 @@ tg_email_fast_local(const TgRules *rules, const TgText *text,
 	size_t		dlen;
 
 	if (text->len < 3 || text->len > TG_SCREEN_MAX)
-		return false;
+		return TG_EMAIL_OTHER;
 	tg_email_shape(text->data, n, &m);
 	if (m.at == 0)
-		return false;
+		return TG_EMAIL_OTHER;
 
 	/*
 	 * The local part up to the first "@": at least one byte, all of them
 	 * usual ones, no dot first, last or next to another -- a subset of
-	 * the addresses tg_check_email() parses in its common shape (there
-	 * with "+" and the other specials allowed), and with no "+tag".
+	 * the local parts tg_email_plain_local() accepts (there with "+" and
+	 * the other specials allowed), and with no "+tag".
 	 */
 	at = __builtin_ctzll(m.at);
 	lbits = (UINT64_C(1) << at) - 1;
 	if (at == 0 || at + 1 >= n || (m.ok & lbits) != lbits ||
 		(m.dot & (UINT64_C(1) | (UINT64_C(1) << (at - 1)) | (m.dot >> 1))) != 0)
-		return false;
+		return TG_EMAIL_OTHER;
+	*llen = (size_t) at;
 	dom = text->data + at + 1;
 	dlen = (size_t) (n - at - 1);
-	if (dlen > TG_DCACHE_LEN ||
-		!tg_dcache_clean(rules, tg_dcache_slot(dom, dlen), dom, dlen))
-		return false;
-	*local = text->data;
-	*llen = (size_t) at;
-	return true;
+	if (dlen <= TG_DCACHE_LEN &&
+		tg_dcache_clean(rules, tg_dcache_slot(dom, dlen), dom, dlen))
+		return TG_EMAIL_CACHED;
+	return TG_EMAIL_USUAL;
 }
 
 /*

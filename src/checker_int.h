@@ -475,14 +475,22 @@ extern unsigned tg_screen_texts(const TgRules *rules, const TgScreenText *texts,
 								int n);
 
 /*
- * The usual address, for tg_check()'s one screening pass over a row:
- * short, a local part of letters, digits, "_", "-" and inner dots, and a
- * domain these rules found clean before.  Then tg_check_email() would
- * only scan the local part, in TG_SCAN_LOCAL: sets it and returns true.
- * False: tg_check_email() looks at the address.
+ * The usual address, for tg_check()'s one screening pass over a row: at
+ * most TG_SCREEN_MAX bytes, a local part of letters, digits, "_", "-" and
+ * inner dots (tg_email_plain_local() accepts it, with no "+"), an "@" and
+ * a domain.  TG_EMAIL_CACHED when these rules found the domain clean
+ * before: then tg_check_email() would only scan the local part, in
+ * TG_SCAN_LOCAL.  *llen is the local part's length unless TG_EMAIL_OTHER.
  */
-extern bool tg_email_fast_local(const TgRules *rules, const TgText *text,
-								const char **local, size_t *llen);
+typedef enum TgEmailShape
+{
+	TG_EMAIL_OTHER,				/* tg_check_email() parses it */
+	TG_EMAIL_USUAL,				/* tg_check_email_plain() */
+	TG_EMAIL_CACHED				/* only the local part to screen */
+} TgEmailShape;
+
+extern TgEmailShape tg_email_shape_of(const TgRules *rules, const TgText *text,
+									  size_t *llen);
 
 /* The full scan, word by word (checker.c): what tg_scan_text() runs. */
 extern void tg_scan_text_full(const TgRules *rules, TgVerdict *out,
@@ -512,6 +520,8 @@ tg_scan_text_inline(const TgRules *rules, TgVerdict *out, TgField field,
 
 extern void tg_check_email(const TgRules *rules, const TgText *text,
 						   TgVerdict *out);
+extern void tg_check_email_plain(const TgRules *rules, const TgText *text,
+								 size_t llen, size_t plus, TgVerdict *out);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop
