@@ -130,11 +130,28 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		"${W_NOLIM[-1]}" "${C_NOLIM[-1]}" "${W_LIM[-1]}" "${C_LIM[-1]}" "${W_PEER[-1]}" "${C_PEER[-1]}"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# How far the median of these rounds can be trusted on a noisy machine:
+# the middle 95 % of the medians of 2,000 resamplings of the rounds (with
+# replacement), printed as "lo-hi".
+median_ci() {
+	printf '%s\n' "$@" | awk 'BEGIN { srand(42) }
+		{ a[NR] = $1 }
+		END {
+			for (b = 1; b <= 2000; b++) {
+				for (i = 1; i <= NR; i++) s[i] = a[1 + int(rand() * NR)]
+				# insertion sort: NR is small
+				for (i = 2; i <= NR; i++) { v = s[i]; for (j = i - 1; j >= 1 && s[j] > v; j--) s[j + 1] = s[j]; s[j + 1] = v }
+				m[b] = (NR % 2) ? s[(NR + 1) / 2] : (s[NR / 2] + s[NR / 2 + 1]) / 2
+			}
+			for (i = 2; i <= 2000; i++) { v = m[i]; for (j = i - 1; j >= 1 && m[j] > v; j--) m[j + 1] = m[j]; m[j + 1] = v }
+			printf "%.3f-%.3f", m[51], m[1950]
+		}'
+}
 echo
-echo "median ratios to no trigger (wall / CPU), $ROUNDS rounds:"
-echo "  tenant_guard, limits -1 (checker only): $(median "${W_NOLIM[@]}") / $(median "${C_NOLIM[@]}")   (target <= 1.05)"
-echo "  tenant_guard, limits on:                $(median "${W_LIM[@]}") / $(median "${C_LIM[@]}")   (target <= 1.05)"
-echo "  PL/pgSQL peer:                          $(median "${W_PEER[@]}") / $(median "${C_PEER[@]}")"
+echo "median ratios to no trigger (wall / CPU), $ROUNDS rounds, and the 95 % bootstrap interval of the wall median:"
+echo "  tenant_guard, limits -1 (checker only): $(median "${W_NOLIM[@]}") / $(median "${C_NOLIM[@]}")  [$(median_ci "${W_NOLIM[@]}")]   (target <= 1.05)"
+echo "  tenant_guard, limits on:                $(median "${W_LIM[@]}") / $(median "${C_LIM[@]}")  [$(median_ci "${W_LIM[@]}")]   (target <= 1.05)"
+echo "  PL/pgSQL peer:                          $(median "${W_PEER[@]}") / $(median "${C_PEER[@]}")  [$(median_ci "${W_PEER[@]}")]"
 q -c "SELECT 'rate-limit memory after the last round: ' || in_use || ' of ' || capacity || ' in use, not counted: ' || not_counted FROM tenant_guard.rate_limit_status()"
 
 say "monitoring functions on $LOGROWS log rows (best of 3, ms)"
