@@ -356,8 +356,9 @@ tg_screen_chunk(__m128i x, TgScreenMasks *c)
 
 #ifdef __SSE2__
 /*
- * The n < 16 bytes at p in the low bytes of a register, zeros above them,
- * read without touching a byte past p + n (two overlapping loads).
+ * The 0 < n < 16 bytes at p in the low bytes of a register, zeros above
+ * them, read without touching a byte outside p[0..n): two overlapping
+ * 8- or 4-byte loads, or (n < 4) the first, middle and last byte.
  */
 static inline __m128i
 tg_screen_load_short(const char *p, int n)
@@ -421,8 +422,8 @@ tg_screen_add(TgScreenMasks *m, const TgScreenMasks *c, int k)
 
 /*
  * Classify data[0..n), 0 < n <= TG_SCREEN_MAX, into *m and lower-case it
- * into lc, which is 16-byte aligned and gets zeros after the text up to
- * the end of its last 16 bytes.
+ * into lc[0..n) (16-byte aligned; what follows the text there is not
+ * defined, and nothing reads it).
  */
 static inline TG_ALWAYS_INLINE void
 tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
@@ -432,12 +433,11 @@ tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 
 	if (n < 16)
 	{
-		/* the usual name or local part: one chunk, zeros after the text */
+		/* the usual name or local part: one chunk */
 		_mm_store_si128((__m128i *) lc,
 						tg_screen_chunk(tg_screen_load_short(data, n), m));
 		return;
 	}
-	_mm_store_si128((__m128i *) (lc + (n & ~15)), _mm_setzero_si128());
 	m->letter = m->upper = m->digit = m->high = 0;
 	for (int k = 0, at; k < n; k = at + 16)
 	{
@@ -668,7 +668,7 @@ TgEmailShape
 tg_email_shape_of(const TgRules *rules, const TgText *text, size_t *llen)
 {
 	TgEmailMasks m;
-	int			n = (int) text->len;
+	int			n;
 	int			at;
 	uint64_t	lbits;
 	const char *dom;
@@ -676,6 +676,7 @@ tg_email_shape_of(const TgRules *rules, const TgText *text, size_t *llen)
 
 	if (text->len < 3 || text->len > TG_SCREEN_MAX)
 		return TG_EMAIL_OTHER;
+	n = (int) text->len;
 	tg_email_shape(text->data, n, &m);
 	if (m.at == 0)
 		return TG_EMAIL_OTHER;
@@ -689,7 +690,7 @@ tg_email_shape_of(const TgRules *rules, const TgText *text, size_t *llen)
 	at = __builtin_ctzll(m.at);
 	lbits = (UINT64_C(1) << at) - 1;
 	if (at == 0 || at + 1 >= n || (m.ok & lbits) != lbits ||
-		(m.dot & (UINT64_C(1) | (UINT64_C(1) << (at - 1)) | (m.dot >> 1))) != 0)
+		(m.dot & lbits & (UINT64_C(1) | (UINT64_C(1) << (at - 1)) | (m.dot >> 1))) != 0)
 		return TG_EMAIL_OTHER;
 	*llen = (size_t) at;
 	dom = text->data + at + 1;
