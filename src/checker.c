@@ -1052,6 +1052,16 @@ tg_scan_text(const TgRules *rules, TgVerdict *out, TgField field,
 	tg_scan_text_full(rules, out, field, mode, data, len, stop, where);
 }
 
+/* An empty verdict. */
+static inline void
+tg_verdict_clear(TgVerdict *v)
+{
+	v->suspicious = false;
+	v->nhits = 0;
+	v->reason_len = 0;
+	v->reason[0] = '\0';
+}
+
 #ifdef TG_VERIFY_FAST_PATH
 /*
  * Test builds: a field tg_check() found clean in one screening pass must
@@ -1063,10 +1073,7 @@ tg_verify_clean(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 {
 	TgVerdict	full;
 
-	full.suspicious = false;
-	full.nhits = 0;
-	full.reason_len = 0;
-	full.reason[0] = '\0';
+	tg_verdict_clear(&full);
 	if (f == TG_FIELD_EMAIL)
 		tg_check_email(rules, &fields[f], &full);
 	else
@@ -1098,10 +1105,7 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 	TgEmailShape shape = TG_EMAIL_OTHER;
 	size_t		llen = 0;
 
-	out->suspicious = false;
-	out->nhits = 0;
-	out->reason_len = 0;
-	out->reason[0] = '\0';
+	tg_verdict_clear(out);
 
 	if (rules == NULL)
 		rules = tg_rules_builtin();
@@ -1136,13 +1140,8 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 #endif
 			continue;
 		}
-#ifdef TG_VERIFY_FAST_PATH
-		tg_scan_text(rules, out, (TgField) f, TG_SCAN_FIELD, fields[f].data,
-					 fields[f].len, NULL, NULL);
-#else
 		tg_scan_text_full(rules, out, (TgField) f, TG_SCAN_FIELD,
 						  fields[f].data, fields[f].len, NULL, NULL);
-#endif
 	}
 	if (shape == TG_EMAIL_CACHED && (clean & (1u << TG_FIELD_EMAIL)))
 	{

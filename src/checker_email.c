@@ -345,10 +345,11 @@ tg_email_class_init(void)
 	for (int c = 0; c < 0x80; c++)
 	{
 		uint8_t		cl = 0;
+		bool		local = tg_local_char_ok((unsigned char) c);
 
-		if (tg_local_char_ok((unsigned char) c))
+		if (local)
 			cl |= TG_E_LOCAL;
-		if (tg_local_char_ok((unsigned char) c) && c != '.' && c != '+')
+		if (local && c != '.' && c != '+')
 			cl |= TG_E_ATEXT;
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 			(c >= '0' && c <= '9') || c == '-')
@@ -358,6 +359,15 @@ tg_email_class_init(void)
 		tg_email_class[c] = cl;
 	}
 	tg_email_class_ready = true;
+}
+
+/* tg_email_class, filled on first use: every reader gets it from here. */
+static inline const uint8_t *
+tg_email_classes(void)
+{
+	if (!tg_email_class_ready)
+		tg_email_class_init();
+	return tg_email_class;
 }
 
 /*
@@ -381,18 +391,18 @@ tg_email_plain_local(const char *s, size_t n, size_t *llen, size_t *plus)
 	const unsigned char *end = p + n;
 	const unsigned char *q;
 	const unsigned char *pl = NULL;
+	const uint8_t *cls;
 
 	if (n < 3 || n > 64 + 1 + TG_DOMAIN_MAX)
 		return false;
-	if (!tg_email_class_ready)
-		tg_email_class_init();
+	cls = tg_email_classes();
 
 	/* the local part: atext and single dots inside, up to the "@" */
 	if (p[0] == '.')
 		return false;
 	for (q = p; q < end; q++)
 	{
-		if (tg_email_class[*q] & TG_E_ATEXT)
+		if (cls[*q] & TG_E_ATEXT)
 			continue;			/* the usual byte: one test */
 		if (*q == '@')
 			break;
@@ -423,9 +433,11 @@ tg_email_plain_domain(const char *d, size_t n, char *folded, size_t *flen)
 	const unsigned char *end = q + n;
 	char	   *f = folded;
 	char	   *tld = NULL;
+	const uint8_t *cls;
 
 	if (n > TG_DOMAIN_MAX)
 		return false;
+	cls = tg_email_classes();
 
 	/*
 	 * Label by label, lower-cased into folded (c | 0x20 lower-cases a
@@ -435,9 +447,9 @@ tg_email_plain_domain(const char *d, size_t n, char *folded, size_t *flen)
 	{
 		const unsigned char *label = q;
 
-		if (q == end || *q == '-' || !(tg_email_class[*q] & TG_E_LABEL))
+		if (q == end || *q == '-' || !(cls[*q] & TG_E_LABEL))
 			return false;		/* an empty label, or one starting with "-" */
-		while (q < end && (tg_email_class[*q] & TG_E_LABEL))
+		while (q < end && (cls[*q] & TG_E_LABEL))
 			*f++ = (char) (*q++ | 0x20);
 		if (q - label > 63 || q[-1] == '-')
 			return false;
@@ -457,7 +469,7 @@ tg_email_plain_domain(const char *d, size_t n, char *folded, size_t *flen)
 	{
 		if (t == f)
 			return false;		/* numeric top-level domain */
-		if (!(tg_email_class[(unsigned char) *t] & TG_E_DIGIT))
+		if (!(cls[(unsigned char) *t] & TG_E_DIGIT))
 			break;
 	}
 	*f = '\0';
@@ -635,9 +647,6 @@ tg_check_email_plain(const TgRules *rules, const TgText *text, size_t llen,
 	size_t		dlen = text->len - llen - 1;	/* >= 1 */
 	int			slot = dlen <= TG_DCACHE_LEN ? tg_dcache_slot(dom, dlen) : -1;
 
-	/* tg_email_plain_local() may not have run: the byte classes */
-	if (!tg_email_class_ready)
-		tg_email_class_init();
 #ifdef TG_VERIFY_FAST_PATH
 	{
 		size_t		l2;
