@@ -26,6 +26,21 @@ core_result() {
 	fi
 }
 
+# core_unit NAME LINES [CFLAGS...]: build the unit test with CFLAGS, run
+# it on the corpus (showing tail -n LINES of its output: +1 for all) and
+# record the result as NAME.  Uses run_core_tests' src, out and icu.
+core_unit() {
+	local name=$1 lines=$2 status
+	shift 2
+	set +e
+	gcc -O2 -g -Wall -Wextra -Werror "$@" -I"$src/src" "$src"/src/checker*.c \
+		"$src/test/unit/test_checker.c" $icu -o "$out/test_checker_$name" &&
+		"$out/test_checker_$name" "$src/test/corpus/corpus.tsv" | tail -n "$lines"
+	status=${PIPESTATUS[0]}
+	set -e
+	core_result "$status" "$name"
+}
+
 run_core_tests() {
 	local src="$WORK/src" out="$WORK/core" icu status
 	icu=$(pkg-config --libs icu-uc icu-i18n)
@@ -33,35 +48,17 @@ run_core_tests() {
 	"${SUDO[@]}" chown "$(id -u)" "$out"
 
 	say "unit test and corpus score of the checker core (no server)"
-	set +e
-	gcc -O2 -g -Wall -Wextra -Werror -DTG_VERIFY_FAST_PATH -I"$src/src" "$src"/src/checker*.c \
-		"$src/test/unit/test_checker.c" $icu -o "$out/test_checker" &&
-		"$out/test_checker" "$src/test/corpus/corpus.tsv"
-	status=$?
-	set -e
-	core_result "$status" unit_and_corpus
+	core_unit unit_and_corpus +1 -DTG_VERIFY_FAST_PATH
 
 	# the same without SSE2: the byte-by-byte classification other CPUs use
 	say "unit test of the checker core without SSE2 (the portable fast path)"
-	set +e
-	gcc -O2 -g -Wall -Wextra -Werror -U__SSE2__ -DTG_VERIFY_FAST_PATH -I"$src/src" "$src"/src/checker*.c \
-		"$src/test/unit/test_checker.c" $icu -o "$out/test_checker_portable" &&
-		"$out/test_checker_portable" "$src/test/corpus/corpus.tsv" | tail -n 2
-	status=${PIPESTATUS[0]}
-	set -e
-	core_result "$status" unit_portable
+	core_unit unit_portable 2 -U__SSE2__ -DTG_VERIFY_FAST_PATH
 
 	# and as the server runs it: no verification behind the fast path, so
 	# a fast path that only works because the check behind it ran first
 	# (say, a table the check initialises) shows here
 	say "unit test of the checker core as built into the server (no fast-path verification)"
-	set +e
-	gcc -O2 -g -Wall -Wextra -Werror -I"$src/src" "$src"/src/checker*.c \
-		"$src/test/unit/test_checker.c" $icu -o "$out/test_checker_production" &&
-		"$out/test_checker_production" "$src/test/corpus/corpus.tsv" | tail -n 2
-	status=${PIPESTATUS[0]}
-	set -e
-	core_result "$status" unit_production
+	core_unit unit_production 2
 
 	say "fuzzing the checker core for ${TG_FUZZ_SECONDS:-60} s (libFuzzer, ASan, UBSan)"
 	set +e
