@@ -86,15 +86,23 @@ SELECT '/api/tenants', jsonb_build_object('name', 'Test ' || i),
 VACUUM ANALYZE tenant_guard.test_data_prevention_logs;
 SQL
 
+# The rate-limit settings an insert into t_<config> runs with: -1 (off)
+# for "nolimits", the defaults (3) for every other table.
+limit_settings() {
+	local setting=3
+	[ "$1" = nolimits ] && setting=-1
+	echo "SET tenant_guard.max_tenants_per_hour_per_ip = $setting;"
+	echo "SET tenant_guard.max_tenants_per_hour_per_email = $setting;"
+}
+
 # One timed insert; prints "wall_ms cpu_ms": wall-clock time of the
 # statement (commit included) and the CPU time the backend spent on it
 # (from /proc; less disturbed by other load on a shared machine).
 timed_insert() {
-	local table=$1 setting=$2
+	local table=$1
 	q -c CHECKPOINT >/dev/null
 	psql_pg -qAt -d postgres <<SQL | awk '/^Time: /{w=$2} /^cpu /{c[++n]=$2} END{printf "%s %d\n", w, (c[2]-c[1])*1000/'"$(getconf CLK_TCK)"'}'
-SET tenant_guard.max_tenants_per_hour_per_ip = $setting;
-SET tenant_guard.max_tenants_per_hour_per_email = $setting;
+$(limit_settings "$table")
 SELECT pg_backend_pid() AS pid \\gset
 \\setenv TG_BENCH_PID :pid
 \\! awk '{print "cpu", \$14 + \$15}' /proc/\$TG_BENCH_PID/stat
@@ -108,7 +116,7 @@ SQL
 # One round in paired batches (BATCH > 0); prints "plain nolimits limits
 # plpgsql": each table's summed wall-clock ms.
 timed_batches() {
-	local b k c setting
+	local b k c
 	# batches of source pages (TID range scans: read as cheaply as the
 	# single statement's sequential scan)
 	local pages per nb
@@ -120,10 +128,7 @@ timed_batches() {
 		for ((b = 0; b < nb; b++)); do
 			for ((k = 0; k < 4; k++)); do
 				c=${configs[$(((b + k) % 4))]}
-				setting=3
-				[ "$c" = nolimits ] && setting=-1
-				echo "SET tenant_guard.max_tenants_per_hour_per_ip = $setting;"
-				echo "SET tenant_guard.max_tenants_per_hour_per_email = $setting;"
+				limit_settings "$c"
 				echo "\\echo batch $c"
 				echo "INSERT INTO t_$c (name, subdomain, email) SELECT name, subdomain, email FROM src" \
 					"WHERE ctid >= '($((b * per)),0)' AND ctid < '($(((b + 1) * per)),0)';"
@@ -160,10 +165,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	else
 		for ((k = 0; k < 4; k++)); do
 			c=${configs[$(((r + k) % 4))]}
-			case $c in
-				nolimits) read -r w u < <(timed_insert nolimits -1) ;;
-				*) read -r w u < <(timed_insert "$c" 3) ;;
-			esac
+			read -r w u < <(timed_insert "$c")
 			wall[$c]=$w; cpu[$c]=$u
 		done
 	fi
@@ -184,16 +186,20 @@ median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END{print (NR%2) ? a[(
 # the middle 95 % of the medians of 2,000 resamplings of the rounds (with
 # replacement), printed as "lo-hi".
 median_ci() {
-	printf '%s\n' "$@" | awk 'BEGIN { srand(42) }
+	printf '%s\n' "$@" | awk '
+		# insertion sort of x[1..n]: n is small
+		function isort(x, n,  i, j, v) {
+			for (i = 2; i <= n; i++) { v = x[i]; for (j = i - 1; j >= 1 && x[j] > v; j--) x[j + 1] = x[j]; x[j + 1] = v }
+		}
+		BEGIN { srand(42) }
 		{ a[NR] = $1 }
 		END {
 			for (b = 1; b <= 2000; b++) {
 				for (i = 1; i <= NR; i++) s[i] = a[1 + int(rand() * NR)]
-				# insertion sort: NR is small
-				for (i = 2; i <= NR; i++) { v = s[i]; for (j = i - 1; j >= 1 && s[j] > v; j--) s[j + 1] = s[j]; s[j + 1] = v }
+				isort(s, NR)
 				m[b] = (NR % 2) ? s[(NR + 1) / 2] : (s[NR / 2] + s[NR / 2 + 1]) / 2
 			}
-			for (i = 2; i <= 2000; i++) { v = m[i]; for (j = i - 1; j >= 1 && m[j] > v; j--) m[j + 1] = m[j]; m[j + 1] = v }
+			isort(m, 2000)
 			printf "%.3f-%.3f", m[51], m[1950]
 		}'
 }
