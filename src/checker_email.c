@@ -15,6 +15,7 @@
  *-------------------------------------------------------------------------
  */
 #include "checker_int.h"
+#include "checker_simd.h"
 
 #include <string.h>
 #ifdef TG_VERIFY_FAST_PATH
@@ -475,6 +476,156 @@ tg_email_plain_domain(const char *d, size_t n, char *folded, size_t *flen)
 	*f = '\0';
 	*flen = (size_t) (f - folded);
 	return true;
+}
+
+/*
+ * The slot of the domain cache (TgDomainCache) a domain as written goes in:
+ * its first and last 8 bytes and its length mixed (a miss must be cheap:
+ * a business's own domain is seldom seen twice).
+ */
+static inline int
+tg_dcache_slot(const char *d, size_t n)
+{
+	uint64_t	a;
+	uint64_t	b;
+
+	if (n >= 8)
+	{
+		memcpy(&a, d, 8);
+		memcpy(&b, d + n - 8, 8);
+	}
+	else
+	{
+		a = b = 0;
+		memcpy(&a, d, n);
+	}
+	a = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
+	return (int) ((a >> 40) % TG_DCACHE_SLOTS);
+}
+
+/* Did these rules find the domain d (as written after the "@", in slot) clean? */
+static inline bool
+tg_dcache_clean(const TgRules *rules, int slot, const char *d, size_t n)
+{
+	const TgDomainCache *c = rules->clean_domains;
+	const char *r;
+	uint64_t	x;
+	uint64_t	y;
+
+	if (c == NULL || c->len[slot] != n)
+		return false;
+	r = c->raw[slot];
+	if (n < 8)
+		return memcmp(r, d, n) == 0;
+	/* 8 bytes at a time, the last 8 overlapping the ones before */
+	for (size_t i = 0; i + 8 < n; i += 8)
+	{
+		memcpy(&x, r + i, 8);
+		memcpy(&y, d + i, 8);
+		if (x != y)
+			return false;
+	}
+	memcpy(&x, r + n - 8, 8);
+	memcpy(&y, d + n - 8, 8);
+	return x == y;
+}
+
+/*
+ * The masks of an address's shape: its "@"s, the bytes a usual local part
+ * is made of (letters, digits, "_", "-", "."), its dots.
+ */
+typedef struct TgEmailMasks
+{
+	uint64_t	at;
+	uint64_t	ok;
+	uint64_t	dot;
+} TgEmailMasks;
+
+#ifdef __SSE2__
+/* Add the shape masks of the 16 bytes x, which start at byte k. */
+static inline void
+tg_email_chunk(__m128i x, TgEmailMasks *m, int k)
+{
+	__m128i		dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
+	__m128i		ok = _mm_or_si128(tg_screen_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z'),
+								  tg_screen_range(x, '0', '9'));
+
+	ok = _mm_or_si128(ok, _mm_or_si128(dot, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
+														 _mm_cmpeq_epi8(x, _mm_set1_epi8('_')))));
+	m->at |= (uint64_t) (uint16_t) _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('@'))) << k;
+	m->ok |= (uint64_t) (uint16_t) _mm_movemask_epi8(ok) << k;
+	m->dot |= (uint64_t) (uint16_t) _mm_movemask_epi8(dot) << k;
+}
+#endif
+
+/* The shape masks of s[0..n), 0 < n <= TG_SCREEN_MAX, read in place. */
+static inline void
+tg_email_shape(const char *s, int n, TgEmailMasks *m)
+{
+	m->at = m->ok = m->dot = 0;
+#ifdef __SSE2__
+	for (int k = 0, at; k < n; k = at + 16)
+	{
+		__m128i		x;
+
+		at = k;
+		x = tg_screen_load(s, n, &at);	/* sets at: first, then used */
+		tg_email_chunk(x, m, at);
+	}
+#else
+	const uint8_t *cls = tg_email_classes();
+
+	for (int i = 0; i < n; i++)
+	{
+		unsigned char c = (unsigned char) s[i];
+		uint64_t	bit = UINT64_C(1) << i;
+
+		if (c == '@')
+			m->at |= bit;
+		if (c == '.')
+			m->dot |= bit;
+		if ((cls[c] & TG_E_LABEL) || c == '.' || c == '_')	/* letters, digits, "-" */
+			m->ok |= bit;
+	}
+#endif
+}
+
+/* See the header. */
+TgEmailShape
+tg_email_shape_of(const TgRules *rules, const TgText *text, size_t *llen)
+{
+	TgEmailMasks m;
+	int			n;
+	int			at;
+	uint64_t	lbits;
+	const char *dom;
+	size_t		dlen;
+
+	if (text->len < 3 || text->len > TG_SCREEN_MAX)
+		return TG_EMAIL_OTHER;
+	n = (int) text->len;
+	tg_email_shape(text->data, n, &m);
+	if (m.at == 0)
+		return TG_EMAIL_OTHER;
+
+	/*
+	 * The local part up to the first "@": at least one byte, all of them
+	 * usual ones, no dot first, last or next to another -- a subset of
+	 * the local parts tg_email_plain_local() accepts (there with "+" and
+	 * the other specials allowed), and with no "+tag".
+	 */
+	at = __builtin_ctzll(m.at);
+	lbits = (UINT64_C(1) << at) - 1;
+	if (at == 0 || at + 1 >= n || (m.ok & lbits) != lbits ||
+		(m.dot & lbits & (UINT64_C(1) | (UINT64_C(1) << (at - 1)) | (m.dot >> 1))) != 0)
+		return TG_EMAIL_OTHER;
+	*llen = (size_t) at;
+	dom = text->data + at + 1;
+	dlen = (size_t) (n - at - 1);
+	if (dlen <= TG_DCACHE_LEN &&
+		tg_dcache_clean(rules, tg_dcache_slot(dom, dlen), dom, dlen))
+		return TG_EMAIL_CACHED;
+	return TG_EMAIL_USUAL;
 }
 
 /* Remember that the domain d (as written, slot as above) is clean under these rules. */

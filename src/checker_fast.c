@@ -24,18 +24,9 @@
  *-------------------------------------------------------------------------
  */
 #include "checker_int.h"
+#include "checker_simd.h"
 
 #include <string.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
-
-/*
- * Longer text takes the full scan (real names, subdomains and local parts
- * are short; a DNS label is at most 63 bytes): one 64-bit mask per class,
- * whose top bit stays clear (a word's end is then always a 0 bit).
- */
-#define TG_SCREEN_MAX 63
 
 /* ASCII classes of a byte; 0 for separators and non-ASCII. */
 #define TG_C_LOWER	1
@@ -320,21 +311,6 @@ typedef struct TgScreenMasks
 
 #ifdef __SSE2__
 /*
- * 0xFF in the bytes of x from lo to hi (ASCII), else 0: shifted so that
- * the range starts at -128, one signed comparison finds it (bytes of 0x80
- * and more land above it).
- */
-static inline __m128i
-tg_screen_range(__m128i x, char lo, char hi)
-{
-	__m128i		shifted = _mm_add_epi8(x, _mm_set1_epi8((char) (-128 - lo)));
-
-	return _mm_cmplt_epi8(shifted, _mm_set1_epi8((char) (-128 + (hi - lo) + 1)));
-}
-#endif
-
-#ifdef __SSE2__
-/*
  * Classify 16 bytes: the byte masks of their letters, capitals, digits
  * and non-ASCII bytes in the low 16 bits of each; returns them
  * lower-cased.
@@ -355,60 +331,6 @@ tg_screen_chunk(__m128i x, TgScreenMasks *c)
 #endif
 
 #ifdef __SSE2__
-/*
- * The 0 < n < 16 bytes at p in the low bytes of a register, zeros above
- * them, read without touching a byte outside p[0..n): two overlapping
- * 8- or 4-byte loads, or (n < 4) the first, middle and last byte.
- */
-static inline __m128i
-tg_screen_load_short(const char *p, int n)
-{
-	uint64_t	lo = 0;
-	uint64_t	hi = 0;
-
-	if (n >= 8)
-	{
-		memcpy(&lo, p, 8);
-		memcpy(&hi, p + n - 8, 8);
-		hi = (hi >> 8) >> (8 * (15 - n));	/* bytes 8 .. n-1 */
-	}
-	else if (n >= 4)
-	{
-		uint32_t	a;
-		uint32_t	b;
-
-		memcpy(&a, p, 4);
-		memcpy(&b, p + n - 4, 4);
-		lo = a | ((uint64_t) b << (8 * (n - 4)));
-	}
-	else
-		lo = (uint64_t) (unsigned char) p[0] |
-			((uint64_t) (unsigned char) p[n >> 1] << (8 * (n >> 1))) |
-			((uint64_t) (unsigned char) p[n - 1] << (8 * (n - 1)));
-	return _mm_set_epi64x((long long) hi, (long long) lo);
-}
-
-/*
- * The 16-byte chunk of data[0..n), 0 < n <= TG_SCREEN_MAX, that starts at
- * byte *k, read in place and never past the end: the last chunk of a
- * longer text moves back to end with the text (overlapping the one
- * before it; a byte seen twice gets the same bits twice), a text shorter
- * than 16 bytes is read in two overlapping loads.  *k is set to where
- * the chunk starts; the next one starts 16 bytes on, none at n or more.
- */
-static inline __m128i
-tg_screen_load(const char *data, int n, int *k)
-{
-	if (n < 16)
-	{
-		*k = 0;
-		return tg_screen_load_short(data, n);
-	}
-	if (*k + 16 > n)
-		*k = n - 16;
-	return _mm_loadu_si128((const __m128i *) (data + *k));
-}
-
 /* Add the masks of a chunk (tg_screen_chunk) that starts at byte k. */
 static inline void
 tg_screen_add(TgScreenMasks *m, const TgScreenMasks *c, int k)
@@ -603,102 +525,6 @@ tg_screen_rule_out(const TgRules *rules, const char *s, int n, uint32_t m,
 	if ((any & TG_WM_KEYBOARD) && !tg_keyboard_maybe(s, n))
 		any &= ~TG_WM_KEYBOARD;
 	return any;
-}
-
-/*
- * The masks of an address's shape: its "@"s, the bytes a usual local part
- * is made of (letters, digits, "_", "-", "."), its dots.
- */
-typedef struct TgEmailMasks
-{
-	uint64_t	at;
-	uint64_t	ok;
-	uint64_t	dot;
-} TgEmailMasks;
-
-#ifdef __SSE2__
-/* Add the shape masks of the 16 bytes x, which start at byte k. */
-static inline void
-tg_email_chunk(__m128i x, TgEmailMasks *m, int k)
-{
-	__m128i		dot = _mm_cmpeq_epi8(x, _mm_set1_epi8('.'));
-	__m128i		ok = _mm_or_si128(tg_screen_range(_mm_or_si128(x, _mm_set1_epi8(0x20)), 'a', 'z'),
-								  tg_screen_range(x, '0', '9'));
-
-	ok = _mm_or_si128(ok, _mm_or_si128(dot, _mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('-')),
-														 _mm_cmpeq_epi8(x, _mm_set1_epi8('_')))));
-	m->at |= (uint64_t) (uint16_t) _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('@'))) << k;
-	m->ok |= (uint64_t) (uint16_t) _mm_movemask_epi8(ok) << k;
-	m->dot |= (uint64_t) (uint16_t) _mm_movemask_epi8(dot) << k;
-}
-#endif
-
-/* The shape masks of s[0..n), 0 < n <= TG_SCREEN_MAX, read in place. */
-static inline void
-tg_email_shape(const char *s, int n, TgEmailMasks *m)
-{
-	m->at = m->ok = m->dot = 0;
-#ifdef __SSE2__
-	for (int k = 0, at; k < n; k = at + 16)
-	{
-		__m128i		x;
-
-		at = k;
-		x = tg_screen_load(s, n, &at);	/* sets at: first, then used */
-		tg_email_chunk(x, m, at);
-	}
-#else
-	for (int i = 0; i < n; i++)
-	{
-		unsigned char c = (unsigned char) s[i];
-		uint64_t	bit = UINT64_C(1) << i;
-
-		if (c == '@')
-			m->at |= bit;
-		if (c == '.')
-			m->dot |= bit;
-		if ((tg_cclass[c] & (TG_C_LETTER | TG_C_DIGIT)) || c == '.' || c == '-' || c == '_')
-			m->ok |= bit;
-	}
-#endif
-}
-
-/* See the header. */
-TgEmailShape
-tg_email_shape_of(const TgRules *rules, const TgText *text, size_t *llen)
-{
-	TgEmailMasks m;
-	int			n;
-	int			at;
-	uint64_t	lbits;
-	const char *dom;
-	size_t		dlen;
-
-	if (text->len < 3 || text->len > TG_SCREEN_MAX)
-		return TG_EMAIL_OTHER;
-	n = (int) text->len;
-	tg_email_shape(text->data, n, &m);
-	if (m.at == 0)
-		return TG_EMAIL_OTHER;
-
-	/*
-	 * The local part up to the first "@": at least one byte, all of them
-	 * usual ones, no dot first, last or next to another -- a subset of
-	 * the local parts tg_email_plain_local() accepts (there with "+" and
-	 * the other specials allowed), and with no "+tag".
-	 */
-	at = __builtin_ctzll(m.at);
-	lbits = (UINT64_C(1) << at) - 1;
-	if (at == 0 || at + 1 >= n || (m.ok & lbits) != lbits ||
-		(m.dot & lbits & (UINT64_C(1) | (UINT64_C(1) << (at - 1)) | (m.dot >> 1))) != 0)
-		return TG_EMAIL_OTHER;
-	*llen = (size_t) at;
-	dom = text->data + at + 1;
-	dlen = (size_t) (n - at - 1);
-	if (dlen <= TG_DCACHE_LEN &&
-		tg_dcache_clean(rules, tg_dcache_slot(dom, dlen), dom, dlen))
-		return TG_EMAIL_CACHED;
-	return TG_EMAIL_USUAL;
 }
 
 /*

@@ -11,7 +11,6 @@
 #define TENANT_GUARD_CHECKER_INT_H
 
 #include <stdint.h>
-#include <string.h>
 
 #include "checker.h"
 
@@ -201,58 +200,6 @@ struct TgRules
 	TgDomainCache *clean_domains;	/* NULL: no cache */
 };
 
-/*
- * The slot of the domain cache (TgDomainCache) a domain as written goes in:
- * its first and last 8 bytes and its length mixed (a miss must be cheap:
- * a business's own domain is seldom seen twice).
- */
-static inline int
-tg_dcache_slot(const char *d, size_t n)
-{
-	uint64_t	a;
-	uint64_t	b;
-
-	if (n >= 8)
-	{
-		memcpy(&a, d, 8);
-		memcpy(&b, d + n - 8, 8);
-	}
-	else
-	{
-		a = b = 0;
-		memcpy(&a, d, n);
-	}
-	a = (a ^ (b * UINT64_C(0x9E3779B97F4A7C15)) ^ n) * UINT64_C(0xFF51AFD7ED558CCD);
-	return (int) ((a >> 40) % TG_DCACHE_SLOTS);
-}
-
-/* Did these rules find the domain d (as written after the "@", in slot) clean? */
-static inline bool
-tg_dcache_clean(const TgRules *rules, int slot, const char *d, size_t n)
-{
-	const TgDomainCache *c = rules->clean_domains;
-	const char *r;
-	uint64_t	x;
-	uint64_t	y;
-
-	if (c == NULL || c->len[slot] != n)
-		return false;
-	r = c->raw[slot];
-	if (n < 8)
-		return memcmp(r, d, n) == 0;
-	/* 8 bytes at a time, the last 8 overlapping the ones before */
-	for (size_t i = 0; i + 8 < n; i += 8)
-	{
-		memcpy(&x, r + i, 8);
-		memcpy(&y, d + i, 8);
-		if (x != y)
-			return false;
-	}
-	memcpy(&x, r + n - 8, 8);
-	memcpy(&y, d + n - 8, 8);
-	return x == y;
-}
-
 /* TgRules.words[] of the two lower-case letters a, b (both 'a'-'z'). */
 static inline uint32_t
 tg_words_mask(const TgRules *rules, char a, char b)
@@ -329,7 +276,6 @@ extern size_t tg_fold_domain(const char *in, size_t inlen, char *out,
 
 /* Is this code point invisible/format, or a control (for escaping)? */
 extern bool tg_is_invisible(int32_t c);
-
 
 /* ---- reasons and field scanning (checker.c) ---- */
 
@@ -474,24 +420,6 @@ typedef struct TgScreenText
 extern unsigned tg_screen_texts(const TgRules *rules, const TgScreenText *texts,
 								int n);
 
-/*
- * The usual address, for tg_check()'s one screening pass over a row: at
- * most TG_SCREEN_MAX bytes, a local part of letters, digits, "_", "-" and
- * inner dots (tg_email_plain_local() accepts it, with no "+"), an "@" and
- * a domain.  TG_EMAIL_CACHED when these rules found the domain clean
- * before: then tg_check_email() would only scan the local part, in
- * TG_SCAN_LOCAL.  *llen is the local part's length unless TG_EMAIL_OTHER.
- */
-typedef enum TgEmailShape
-{
-	TG_EMAIL_OTHER,				/* tg_check_email() parses it */
-	TG_EMAIL_USUAL,				/* tg_check_email_plain() */
-	TG_EMAIL_CACHED				/* only the local part to screen */
-} TgEmailShape;
-
-extern TgEmailShape tg_email_shape_of(const TgRules *rules, const TgText *text,
-									  size_t *llen);
-
 /* The full scan, word by word (checker.c): what tg_scan_text() runs. */
 extern void tg_scan_text_full(const TgRules *rules, TgVerdict *out,
 							  TgField field, TgScanMode mode, const char *data,
@@ -522,6 +450,24 @@ extern void tg_check_email(const TgRules *rules, const TgText *text,
 						   TgVerdict *out);
 extern void tg_check_email_plain(const TgRules *rules, const TgText *text,
 								 size_t llen, size_t plus, TgVerdict *out);
+
+/*
+ * The usual address, for tg_check()'s one screening pass over a row: at
+ * most 63 bytes (TG_SCREEN_MAX), a local part of letters, digits, "_", "-" and
+ * inner dots (tg_email_plain_local() accepts it, with no "+"), an "@" and
+ * a domain.  TG_EMAIL_CACHED when these rules found the domain clean
+ * before: then tg_check_email() would only scan the local part, in
+ * TG_SCAN_LOCAL.  *llen is the local part's length unless TG_EMAIL_OTHER.
+ */
+typedef enum TgEmailShape
+{
+	TG_EMAIL_OTHER,				/* tg_check_email() parses it */
+	TG_EMAIL_USUAL,				/* tg_check_email_plain() */
+	TG_EMAIL_CACHED				/* only the local part to screen */
+} TgEmailShape;
+
+extern TgEmailShape tg_email_shape_of(const TgRules *rules, const TgText *text,
+									  size_t *llen);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop
