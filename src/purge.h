@@ -2,7 +2,8 @@
  *
  * purge.h
  *	  Declarations shared by the protection (protect.c), the foreign-key
- *	  graph (fkgraph.c) and the purge (purge.c).
+ *	  graph (fkgraph.c) and the purge (purge.c, purge_delete.c,
+ *	  purge_keyset.c).
  *
  * Tenant ids are text in the SQL API.  Internally an id is parsed with the
  * input function of the guarded table's key column and compared in that

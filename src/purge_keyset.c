@@ -8,7 +8,7 @@
  * A level's DELETE normally joins a temp table of the parent keys (a hash
  * join the planner builds per statement).  For a big level whose foreign
  * key is one column of a plain key type, the purge instead fills a key set
- * while the parent's DELETE ... RETURNING streams its rows (purge.c's
+ * while the parent's DELETE ... RETURNING streams its rows (purge_delete.c's
  * receiver), and deletes the children with
  *		DELETE FROM child c WHERE tenant_guard.purge_match(c.fk)
  * a sequential scan whose filter is one hash probe per row: no join, no

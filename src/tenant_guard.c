@@ -12,7 +12,9 @@
  *	  log.c       writing test_data_prevention_logs rows
  *	  protect.c   protected tenants: protect(), unprotect(), their trigger
  *	  fkgraph.c   the foreign-key graph the purge walks
- *	  purge.c     purge_test_tenants() and tenant_guard.purge_max_share
+ *	  purge.c     purge_test_tenants(): who, which tenants, the journal
+ *	  purge_delete.c the purge's plan and deletes
+ *	  purge_keyset.c the key sets a purge level may find its rows by
  *	  log_queue.c the durable log's shared-memory queue and its status
  *	  log_worker.c the durable log's launcher and writers
  *	  ratelimit.c tenant-creation rate limits (shared memory, callbacks)
