@@ -249,6 +249,20 @@ RESET tenant_guard.max_tenants_per_hour_per_ip;
 SHOW tenant_guard.max_tenants_per_hour_per_ip;
 -- nor place a looser value where it would apply later
 ALTER ROLE regress_app SET tenant_guard.max_tenants_per_hour_per_email = 50;
+-- not even one an administrator allowed in this session (say, for an
+-- import database): a stored setting is compared with the default
+RESET ROLE;
+SET tenant_guard.max_tenants_per_hour_per_email = -1;
+SET ROLE regress_app;
+SHOW tenant_guard.max_tenants_per_hour_per_email;
+SET tenant_guard.max_tenants_per_hour_per_email = -1;
+ALTER ROLE regress_app SET tenant_guard.max_tenants_per_hour_per_email = -1;
+ALTER ROLE regress_app SET tenant_guard.max_tenants_per_hour_per_email = 2;
+SELECT setconfig FROM pg_db_role_setting WHERE setrole = 'regress_app'::regrole;
+ALTER ROLE regress_app RESET ALL;
+RESET ROLE;
+RESET tenant_guard.max_tenants_per_hour_per_email;
+SET ROLE regress_app;
 -- and it may not see or reset the counts
 SELECT * FROM tenant_guard.rate_limit_usage('ip', '203.0.113.7');
 SELECT tenant_guard.rate_limit_reset();

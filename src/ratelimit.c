@@ -51,6 +51,8 @@
 #include "access/parallel.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_control.h"
+#include "common/controldata_utils.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -82,6 +84,9 @@
 
 /* A sweep for expired events runs at most this often when memory is full. */
 #define TG_RATE_SWEEP_INTERVAL	((TimestampTz) 1 * USECS_PER_SEC)
+
+/* Built-in default of both limits: tenants per hour. */
+#define TG_RATE_DEFAULT_MAX	3
 
 /* Longest e-mail key shown in messages and log reasons, in bytes. */
 #define TG_RATE_DISPLAY_MAX	100
@@ -174,8 +179,8 @@ typedef struct TgRateCount
 	TransactionId wait_xid;		/* one of the others' pending xids */
 } TgRateCount;
 
-int			tg_max_per_ip = 3;
-int			tg_max_per_email = 3;
+int			tg_max_per_ip = TG_RATE_DEFAULT_MAX;
+int			tg_max_per_email = TG_RATE_DEFAULT_MAX;
 int			tg_rate_capacity = 262144;
 int			tg_rate_window = 3600;
 
@@ -220,10 +225,18 @@ tg_limit_looseness(int limit)
  * the same), only superusers and tenant_guard_admin may loosen it.  As for
  * tenant_guard.mode, stored settings and the configuration file were
  * vetted when placed; RESET and the end of SET LOCAL need no check.
+ *
+ * SET is compared with the value in force.  A setting about to be stored
+ * (ALTER ROLE or ALTER DATABASE ... SET, a function's SET clause: checked
+ * with PGC_S_TEST) will apply where another value is in force, so it is
+ * compared with the built-in default: otherwise a role in a database whose
+ * limit an administrator loosened could carry that value everywhere.
  */
 static bool
 tg_check_limit(int *newval, int oldval, const char *name, GucSource source)
 {
+	if (source == PGC_S_TEST)
+		oldval = TG_RATE_DEFAULT_MAX;
 	if (tg_limit_looseness(*newval) <= tg_limit_looseness(oldval))
 		return true;
 	if (source < PGC_S_CLIENT)
@@ -590,13 +603,13 @@ tg_part_prune(int part, Oid dbid, bool forget_confirmed, TimestampTz *now)
 	return freed;
 }
 
-/* Make room in this backend's list of partition part for one more event. */
+/* Make room in this backend's list of partition part for more events. */
 static void
-tg_mine_room(int part)
+tg_mine_room(int part, int more)
 {
 	TgRateMineList *l = &tg_mine[part];
 
-	if (l->n < l->max)
+	if (l->n + more <= l->max)
 		return;
 	if (l->items == NULL)
 	{
@@ -608,6 +621,7 @@ tg_mine_room(int part)
 		l->max *= 2;
 		l->items = repalloc(l->items, l->max * sizeof(TgRateMine));
 	}
+	Assert(l->n + more <= l->max);
 }
 
 /*
@@ -705,8 +719,15 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 	bool		swept = false;
 	int			over = -1;
 
+	/* room for every event this row may reserve: two keys may share a list */
 	for (int i = 0; i < nreq; i++)
-		tg_mine_room(req[i].part);
+	{
+		int			more = 1;
+
+		for (int j = 0; j < i; j++)
+			more += (req[j].part == req[i].part);
+		tg_mine_room(req[i].part, more);
+	}
 
 	/*
 	 * One key that nothing counts yet -- a new address in a bulk load, the
@@ -946,8 +967,11 @@ typedef struct TgRateDumpRecord
 
 /*
  * on_shmem_exit callback of the postmaster: write the confirmed events of
- * the window to the dump file.  Not after a crash (code != 0): the memory
- * may be inconsistent.  No locks: every other process has exited.
+ * the window to the dump file.  Only after a clean shutdown, when the
+ * control file says the cluster was shut down: after a crash (code != 0)
+ * or an immediate shutdown, backends may have been killed while changing
+ * an event list, and the memory is not to be trusted.  No locks: every
+ * other process has exited.
  */
 static void
 tg_rate_dump(int code, Datum arg)
@@ -955,10 +979,20 @@ tg_rate_dump(int code, Datum arg)
 	FILE	   *file;
 	uint32		header[2] = {TG_RATE_DUMP_MAGIC, 0};
 	TimestampTz now = GetCurrentTimestamp();
+	ControlFileData *control;
+	bool		crc_ok;
 
 	(void) arg;
 	if (code != 0 || tg_rate == NULL)
 		return;
+	control = get_controlfile(DataDir, &crc_ok);
+	if (!crc_ok || (control->state != DB_SHUTDOWNED &&
+					control->state != DB_SHUTDOWNED_IN_RECOVERY))
+	{
+		ereport(LOG,
+				(errmsg("tenant_guard did not save its rate-limit counts: the server did not shut down cleanly")));
+		return;
+	}
 
 	file = AllocateFile(TG_RATE_DUMP_FILE ".tmp", PG_BINARY_W);
 	if (file == NULL)
@@ -1529,7 +1563,7 @@ tg_ratelimit_init(void)
 							"Most tenants one client IP address may create in a sliding hour.",
 							"Counted by tenant_guard.client_addr (IPv6 by /64); no per-IP limit while it is unset. -1: no limit. Only superusers and tenant_guard_admin may raise it.",
 							&tg_max_per_ip,
-							3, -1, 1000000,
+							TG_RATE_DEFAULT_MAX, -1, 1000000,
 							PGC_USERSET, 0,
 							tg_check_max_per_ip, NULL, NULL);
 
@@ -1537,7 +1571,7 @@ tg_ratelimit_init(void)
 							"Most tenants one e-mail address may create in a sliding hour.",
 							"Counted by the normalised address (case, +tag, gmail dots). -1: no limit. Only superusers and tenant_guard_admin may raise it.",
 							&tg_max_per_email,
-							3, -1, 1000000,
+							TG_RATE_DEFAULT_MAX, -1, 1000000,
 							PGC_USERSET, 0,
 							tg_check_max_per_email, NULL, NULL);
 

@@ -73,6 +73,20 @@ is($node->safe_psql('postgres', q{SELECT created FROM tenant_guard.rate_limit_us
 	'0', 'a crash loses the counts');
 is(create(6), '', 'so a tenant is created again');
 
+# an immediate shutdown kills backends wherever they are, like a crash: the
+# counts are not written from that memory (and start empty)
+is($node->safe_psql('postgres', q{SELECT created FROM tenant_guard.rate_limit_usage('ip', '203.0.113.7')}),
+	'1', 'one tenant counted before an immediate shutdown');
+my $log_offset = -s $node->logfile;
+$node->stop('immediate');
+$node->start;
+ok(!$node->log_contains('tenant_guard restored', $log_offset),
+	'an immediate shutdown restores no counts');
+ok($node->log_contains('tenant_guard did not save its rate-limit counts', $log_offset),
+	'and says so in the server log');
+is($node->safe_psql('postgres', q{SELECT created FROM tenant_guard.rate_limit_usage('ip', '203.0.113.7')}),
+	'0', 'the counts start empty');
+
 # without shared_preload_libraries: a WARNING, and status says so
 $node->stop;
 $node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "''");
