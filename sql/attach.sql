@@ -23,6 +23,21 @@ SELECT tenant_guard.attach(NULL);
 CREATE VIEW tenants_v AS SELECT * FROM tenants;
 SELECT tenant_guard.attach('tenants_v');
 SELECT tenant_guard.attach('no_such_table');
+-- a generated column is still empty when a BEFORE trigger runs: refused
+CREATE TABLE tenants_gen (first text, email text, subdomain text,
+    name text GENERATED ALWAYS AS (first || ' Company') STORED);
+SELECT tenant_guard.attach('tenants_gen');
+SELECT tenant_guard.attach('tenants_gen', name_column => 'first');
+INSERT INTO tenants_gen (first, email, subdomain) VALUES ('Test', 'a@acme.com', 'x');
+-- a temporary table goes away without a DROP: refused
+CREATE TEMP TABLE tenants_tmp (name text, subdomain text, email text);
+SELECT tenant_guard.attach('tenants_tmp');
+-- rows inserted into an inheritance child skip the parent's trigger: refused
+CREATE TABLE tenants_par (name text, subdomain text, email text);
+CREATE TABLE tenants_chi () INHERITS (tenants_par);
+SELECT tenant_guard.attach('tenants_par');
+SELECT count(*) FROM tenant_guard.guarded_tables
+ WHERE tbl::oid IN ('tenants_tmp'::regclass, 'tenants_par'::regclass);
 
 -- domains over text types and citext-like varchar are accepted
 CREATE DOMAIN company_name AS varchar(200) CHECK (VALUE <> '');
@@ -52,7 +67,7 @@ CREATE TRIGGER misuse_args BEFORE INSERT ON misuse FOR EACH ROW
 INSERT INTO misuse VALUES ('x');
 SELECT tenant_guard.guard_trigger();
 
-DROP TABLE tenants, bad_types, tenants_dom, misuse CASCADE;
+DROP TABLE tenants, bad_types, tenants_dom, misuse, tenants_gen, tenants_tmp, tenants_par CASCADE;
 DROP DOMAIN company_name;
 
 -- rejected rows reach the log asynchronously (see durable_log.sql)

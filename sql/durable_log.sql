@@ -77,6 +77,18 @@ SELECT octet_length(data->>'name') AS name_bytes, data->>'subdomain' AS subdomai
   FROM tenant_guard.test_data_prevention_logs ORDER BY id;
 DELETE FROM tenant_guard.test_data_prevention_logs;
 
+-- a json column may hold what jsonb refuses (\u0000, a number beyond
+-- numeric's range): such a column is logged as a JSON string of its text,
+-- a jsonb column as it is
+ALTER TABLE tenants ADD COLUMN meta json, ADD COLUMN extra jsonb;
+INSERT INTO tenants (name, subdomain, email, meta, extra)
+VALUES ('Test Company', 'nul', 'a@acme.com', '{"a": "\u0000", "n": 1e999999}', '{"b": 1}');
+SELECT tenant_guard.log_queue_wait();
+SELECT data->'meta' AS meta, data->'extra' AS extra, data->>'subdomain' AS subdomain
+  FROM tenant_guard.test_data_prevention_logs ORDER BY id;
+DELETE FROM tenant_guard.test_data_prevention_logs;
+ALTER TABLE tenants DROP COLUMN meta, DROP COLUMN extra;
+
 -- superusers may turn the queue off (rejections then reach only the
 -- server log); application roles may not
 SET ROLE regress_app;

@@ -22,9 +22,23 @@ SET tenant_guard.client_addr = '';
 SET tenant_guard.client_addr = 'not-an-ip';
 SET tenant_guard.client_addr = '300.1.1.1';
 SET tenant_guard.client_addr = '10.0.0.1; DROP TABLE x';
+-- as are spellings too long for the log to store whole
+SET tenant_guard.client_addr = '1.2.3.4/00000000000000000000000000000000000000000000000000000000032';
 SELECT set_config('tenant_guard.endpoint', repeat('x', 1025), false);
 SELECT length(set_config('tenant_guard.endpoint', repeat('x', 1024), false));
 RESET tenant_guard.endpoint;
+
+-- log mode keeps a row whose json column jsonb could not hold; the log
+-- row has that column as a JSON string of its text
+ALTER TABLE tenants ADD COLUMN meta json;
+BEGIN;
+SET LOCAL tenant_guard.mode = log;
+INSERT INTO tenants (name, subdomain, email, meta)
+VALUES ('Demo Co', 'demo-co', 'a@acme.com', '{"a": "\u0000"}') RETURNING name, meta;
+COMMIT;
+SELECT data->'meta' AS meta, action FROM tenant_guard.test_data_prevention_logs
+ WHERE data->>'subdomain' = 'demo-co';
+ALTER TABLE tenants DROP COLUMN meta;
 
 -- the application's own checks
 SELECT tenant_guard.log_suspicious_request('/api/signup', '{"email": "qa@acme.com"}', 'honeypot field filled', '198.51.100.4') > 0 AS logged;

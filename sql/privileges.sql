@@ -4,6 +4,7 @@ SELECT tenant_guard.attach('tenants');
 CREATE ROLE regress_app LOGIN IN ROLE tenant_guard_app;
 CREATE ROLE regress_nobody LOGIN;
 CREATE ROLE regress_admin LOGIN IN ROLE tenant_guard_admin;
+CREATE SCHEMA regress_own AUTHORIZATION regress_nobody;
 GRANT INSERT ON tenants TO regress_app, regress_nobody;
 GRANT ALL ON tenants TO regress_admin;
 
@@ -21,6 +22,17 @@ INSERT INTO tenant_guard.test_data_prevention_logs (reason) VALUES ('forged');
 SELECT tenant_guard.log_suspicious_request('/x', NULL, 'r', NULL);
 SELECT tenant_guard.attach('tenants');
 SELECT tenant_guard.detach('tenants');
+-- nor install the guard's triggers by hand, on a table of their own: that
+-- would write "rejected" log rows and count rate limits for any address
+-- they name, and probe which tenants are protected
+CREATE TABLE regress_own.tenants (id int, name text, subdomain text, email text);
+CREATE TRIGGER forge BEFORE INSERT ON regress_own.tenants FOR EACH ROW
+  EXECUTE FUNCTION tenant_guard.guard_trigger('name', 'subdomain', 'email');
+CREATE TRIGGER probe BEFORE DELETE ON regress_own.tenants FOR EACH ROW
+  EXECUTE FUNCTION tenant_guard.protect_trigger('id');
+CREATE TRIGGER noise AFTER INSERT ON regress_own.tenants FOR EACH STATEMENT
+  EXECUTE FUNCTION tenant_guard.rules_changed();
+DROP TABLE regress_own.tenants;
 RESET ROLE;
 RESET tenant_guard.mode;
 
@@ -63,5 +75,6 @@ SELECT pg_describe_object(d.classid, d.objid, 0) AS uncommented
  ORDER BY 1;
 
 DROP TABLE tenants;
+DROP SCHEMA regress_own;
 DROP ROLE regress_app, regress_nobody, regress_admin;
 DELETE FROM tenant_guard.test_data_prevention_logs;

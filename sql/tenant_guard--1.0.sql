@@ -125,6 +125,12 @@ LANGUAGE C;
 COMMENT ON FUNCTION tenant_guard.guard_trigger() IS
   'Row trigger installed by tenant_guard.attach(); arguments: name, subdomain and email column names ('''' = not guarded)';
 
+-- Only attach() installs it: on a table of its own, any role could
+-- otherwise write "rejected" rows with a client_addr of its choosing and
+-- use up other users' rate limits.  (Firing a trigger checks no privilege.)
+REVOKE ALL ON FUNCTION tenant_guard.guard_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.guard_trigger() TO tenant_guard_admin;
+
 CREATE FUNCTION tenant_guard.attach(
     tbl regclass,
     name_column name DEFAULT 'name',
@@ -139,18 +145,32 @@ DECLARE
   col name;
   cols name[] := ARRAY[name_column, subdomain_column, email_column];
   kind "char";
+  persistence "char";
   typ oid;
+  generated "char";
 BEGIN
   IF tbl IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
       MESSAGE = 'table must not be null';
   END IF;
 
-  SELECT c.relkind INTO kind FROM pg_catalog.pg_class c WHERE c.oid = tbl;
+  SELECT c.relkind, c.relpersistence INTO kind, persistence FROM pg_catalog.pg_class c WHERE c.oid = tbl;
   IF kind NOT IN ('r', 'p') THEN
     RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
       MESSAGE = pg_catalog.format('"%s" is not a table', tbl),
       HINT = 'tenant_guard guards ordinary and partitioned tables.';
+  END IF;
+  -- a temporary table goes away without a DROP: guarded_tables would keep it
+  IF persistence = 't' THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is a temporary table', tbl),
+      HINT = 'tenant_guard guards permanent and unlogged tables.';
+  END IF;
+  -- rows inserted into an inheritance child do not fire the parent's trigger
+  IF kind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl) THEN
+    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+      MESSAGE = pg_catalog.format('table "%s" has inheritance children', tbl),
+      HINT = 'Attach the guard to each table rows are inserted into, or use declarative partitioning.';
   END IF;
 
   IF name_column IS NULL AND subdomain_column IS NULL AND email_column IS NULL THEN
@@ -160,13 +180,19 @@ BEGIN
 
   FOREACH col IN ARRAY cols LOOP
     CONTINUE WHEN col IS NULL;
-    SELECT a.atttypid INTO typ
+    SELECT a.atttypid, a.attgenerated INTO typ, generated
       FROM pg_catalog.pg_attribute a
      WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
     IF NOT FOUND THEN
       RAISE EXCEPTION USING ERRCODE = 'undefined_column',
         MESSAGE = pg_catalog.format('column "%s" of table "%s" does not exist', col, tbl),
         HINT = 'Name the columns: tenant_guard.attach(tbl, name_column => ..., subdomain_column => ..., email_column => ...); pass NULL for a column the table does not have.';
+    END IF;
+    -- a BEFORE trigger sees a generated column still empty
+    IF generated <> '' THEN
+      RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" is a generated column', col, tbl),
+        HINT = 'Guard the columns it is computed from.';
     END IF;
     -- follow domains down to the base type: a varlena string type reads as text
     IF NOT EXISTS (
@@ -580,6 +606,8 @@ LANGUAGE C;
 COMMENT ON FUNCTION tenant_guard.rules_changed() IS
   'Statement trigger on the rule tables: every backend recompiles its rules before its next check';
 
+REVOKE ALL ON FUNCTION tenant_guard.rules_changed() FROM PUBLIC;
+
 CREATE TRIGGER rules_changed
   AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenant_guard.keywords
   FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.rules_changed();
@@ -753,6 +781,11 @@ LANGUAGE C;
 COMMENT ON FUNCTION tenant_guard.protect_trigger() IS
   'Trigger installed by attach(): BEFORE DELETE OR UPDATE OF the key (row) refuses to remove a protected tenant, BEFORE TRUNCATE (statement) refuses while the table holds one; argument: the key column';
 
+-- Only attach() installs it (on a table of its own, a role could probe
+-- which tenant ids are protected).
+REVOKE ALL ON FUNCTION tenant_guard.protect_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.protect_trigger() TO tenant_guard_admin;
+
 CREATE FUNCTION tenant_guard.protect(tenant_id text, note text DEFAULT NULL)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'protect_tenant'
@@ -876,7 +909,7 @@ COMMENT ON FUNCTION tenant_guard.forget_dropped_tables() IS
   'Event trigger: remove dropped tables from guarded_tables and tenant_tables';
 
 CREATE EVENT TRIGGER tenant_guard_forget_dropped_tables ON sql_drop
-  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED')
+  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP TYPE')
   EXECUTE FUNCTION tenant_guard.forget_dropped_tables();
 
 COMMENT ON EVENT TRIGGER tenant_guard_forget_dropped_tables IS
@@ -901,12 +934,16 @@ BEGIN
       MESSAGE = 'table and column must not be null';
   END IF;
   IF parent IS NULL THEN
-    IF (SELECT pg_catalog.count(*) FROM tenant_guard.guarded_tables g WHERE g.id_column IS NOT NULL) <> 1 THEN
+    IF (SELECT pg_catalog.count(*) FROM tenant_guard.guarded_tables g
+         WHERE g.id_column IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = g.tbl)) <> 1 THEN
       RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
         MESSAGE = 'cannot tell which tenants table the key refers to',
         HINT = 'Attach the guard to your tenants table first, or pass tenants => ... when several are guarded.';
     END IF;
-    SELECT g.tbl INTO parent FROM tenant_guard.guarded_tables g WHERE g.id_column IS NOT NULL;
+    SELECT g.tbl INTO parent FROM tenant_guard.guarded_tables g
+     WHERE g.id_column IS NOT NULL
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = g.tbl);
   END IF;
   SELECT g.id_column, a.atttypid INTO key, keytype
     FROM tenant_guard.guarded_tables g
@@ -920,6 +957,10 @@ BEGIN
   IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = tbl) NOT IN ('r', 'p') THEN
     RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
       MESSAGE = pg_catalog.format('"%s" is not a table', tbl);
+  END IF;
+  IF (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid = tbl) = 't' THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is a temporary table', tbl);
   END IF;
   SELECT a.atttypid INTO coltype FROM pg_catalog.pg_attribute a
    WHERE a.attrelid = tbl AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;

@@ -104,6 +104,16 @@ tg_check_client_addr(char **newval, void **extra, GucSource source)
 	if (s == NULL || s[0] == '\0')
 		return true;
 
+	/* the log stores up to this many bytes: a longer spelling would be cut */
+	if (strlen(s) > TG_MAX_CLIENT_ADDR_LEN)
+	{
+		GUC_check_errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION);
+		GUC_check_errmsg("tenant_guard.client_addr is too long");
+		GUC_check_errdetail("The value has %zu bytes; at most %d are allowed.",
+							strlen(s), TG_MAX_CLIENT_ADDR_LEN);
+		return false;
+	}
+
 	family = strchr(s, ':') != NULL ? PGSQL_AF_INET6 : PGSQL_AF_INET;
 	bits = pg_inet_net_pton(family, s, buf, -1);
 	if (bits < 0 || bits > (family == PGSQL_AF_INET ? 32 : 128))

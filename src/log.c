@@ -260,8 +260,7 @@ tg_row_json_bounded(Relation rel, HeapTuple tuple)
 	if (clipped)
 		tuple = heap_form_tuple(desc, values, nulls);
 
-	json = TextDatumGetCString(DirectFunctionCall1(row_to_json,
-												   heap_copy_tuple_as_datum(tuple, desc)));
+	json = tg_row_json_text(tuple, desc);
 	len = strlen(json);
 	if (len > TG_QUEUE_MAX_DATA)
 		return psprintf("{\"truncated\": true, \"bytes\": %zu}", len);

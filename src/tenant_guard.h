@@ -49,6 +49,9 @@
 /* Longest endpoint accepted anywhere, in bytes. */
 #define TG_MAX_ENDPOINT_LEN 1024
 
+/* Longest tenant_guard.client_addr: any address in any usual spelling. */
+#define TG_MAX_CLIENT_ADDR_LEN (NAMEDATALEN - 1)
+
 /* tenant_guard.mode */
 typedef enum TgMode
 {
@@ -115,6 +118,7 @@ extern void tg_log_rejection_json(const char *relname, const char *data_json,
 extern void tg_log_queue_init(void);
 
 /* trigger.c */
+extern char *tg_row_json_text(HeapTuple tuple, TupleDesc tupdesc);
 extern Jsonb *tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc);
 
 #if defined(__GNUC__) || defined(__clang__)

@@ -22,6 +22,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
+#include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
@@ -91,6 +92,13 @@ tg_trigger_cache_fill(FunctionCallInfo fcinfo, TriggerData *trigdata)
 					 errmsg("column \"%s\" guarded by tenant_guard does not exist in table \"%s\"",
 							colname, RelationGetRelationName(rel)),
 					 errhint("Run tenant_guard.attach() again with the current column names.")));
+		/* a BEFORE trigger sees a generated column still empty */
+		if (TupleDescAttr(tupdesc, attnum - 1)->attgenerated != '\0')
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("column \"%s\" guarded by tenant_guard in table \"%s\" is a generated column",
+							colname, RelationGetRelationName(rel)),
+					 errhint("Run tenant_guard.attach() again with the columns it is computed from.")));
 		if (!tg_type_is_textlike(TupleDescAttr(tupdesc, attnum - 1)->atttypid))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -158,15 +166,46 @@ tg_changed_columns(TgTriggerCache *cache, TupleTableSlot *oldslot,
 	return any;
 }
 
+/*
+ * The row as JSON text (row_to_json) that jsonb accepts.  A column of type
+ * json may hold what jsonb refuses (\u0000, a number beyond numeric's
+ * range), and the log stores jsonb: such columns are written as JSON
+ * strings of their text.  json is stored as text, so the tuple is read as
+ * it is, through a copy of its descriptor that says text.
+ */
+char *
+tg_row_json_text(HeapTuple tuple, TupleDesc tupdesc)
+{
+	TupleDesc	rowdesc = tupdesc;
+	Datum		row;
+
+	for (int i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+
+		if (att->attisdropped || getBaseType(att->atttypid) != JSONOID)
+			continue;
+		if (rowdesc == tupdesc)
+		{
+			rowdesc = CreateTupleDescCopy(tupdesc);
+			rowdesc->tdtypeid = RECORDOID;
+			rowdesc->tdtypmod = -1;
+		}
+		TupleDescAttr(rowdesc, i)->atttypid = TEXTOID;
+		TupleDescAttr(rowdesc, i)->atttypmod = -1;
+	}
+	if (rowdesc != tupdesc)
+		rowdesc = BlessTupleDesc(rowdesc);
+	row = heap_copy_tuple_as_datum(tuple, rowdesc);
+	return TextDatumGetCString(DirectFunctionCall1(row_to_json, row));
+}
+
 /* The row as jsonb, for the log. */
 Jsonb *
 tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc)
 {
-	Datum		row = heap_copy_tuple_as_datum(tuple, tupdesc);
-	Datum		json = DirectFunctionCall1(row_to_json, row);
-
 	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-											  CStringGetDatum(TextDatumGetCString(json))));
+											  CStringGetDatum(tg_row_json_text(tuple, tupdesc))));
 }
 
 /*
