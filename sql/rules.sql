@@ -104,3 +104,15 @@ SELECT is_suspicious FROM tenant_guard.check_tenant('Acme Widgets', NULL, NULL);
 SELECT tenant_guard.log_queue_wait();
 SELECT action, reason FROM tenant_guard.test_data_prevention_logs;
 DELETE FROM tenant_guard.test_data_prevention_logs;
+
+-- in a database that is not UTF-8, built-in rules with characters it
+-- cannot hold (the non-Latin keywords) are listed with <U+XXXX>
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE regress_tg_latin1 TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C';
+\c regress_tg_latin1
+CREATE EXTENSION tenant_guard;
+SELECT count(*) > 0 AS listed, count(*) FILTER (WHERE value LIKE '%<U+%') > 0 AS escaped,
+       count(*) FILTER (WHERE value ~ '[^\x01-\x7f]') AS not_ascii
+  FROM tenant_guard.builtin_rules();
+\c :regress_db
+DROP DATABASE regress_tg_latin1;

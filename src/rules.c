@@ -312,6 +312,34 @@ typedef struct TgVisitState
 	ReturnSetInfo *rsinfo;
 } TgVisitState;
 
+/*
+ * A built-in rule's text (UTF-8) in the database encoding.  Where that is
+ * neither UTF-8 nor SQL_ASCII (bytes as they are), a non-ASCII character
+ * is written <U+XXXX>, as in the reasons: some rules, such as the
+ * non-Latin keywords, have no equivalent in a single-byte encoding.
+ */
+static char *
+tg_rule_text(const char *value)
+{
+	int			enc = GetDatabaseEncoding();
+	StringInfoData buf;
+
+	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
+		return pstrdup(value);
+	initStringInfo(&buf);
+	for (const unsigned char *p = (const unsigned char *) value; *p != '\0';)
+	{
+		if (*p < 0x80)
+			appendStringInfoChar(&buf, (char) *p++);
+		else
+		{
+			appendStringInfo(&buf, "<U+%04X>", (unsigned) utf8_to_unicode(p));
+			p += pg_utf_mblen(p);
+		}
+	}
+	return buf.data;
+}
+
 /* Visitor: one row per built-in rule. */
 static void
 tg_builtin_row(const char *kind, const char *value, const char *strength,
@@ -322,7 +350,7 @@ tg_builtin_row(const char *kind, const char *value, const char *strength,
 	bool		nulls[3] = {false, false, strength[0] == '\0'};
 
 	values[0] = CStringGetTextDatum(kind);
-	values[1] = CStringGetTextDatum(pg_any_to_server(value, (int) strlen(value), PG_UTF8));
+	values[1] = CStringGetTextDatum(tg_rule_text(value));
 	values[2] = CStringGetTextDatum(strength);
 	tuplestore_putvalues(st->rsinfo->setResult, st->rsinfo->setDesc, values, nulls);
 }
