@@ -41,6 +41,7 @@
 #include "storage/latch.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -595,6 +596,16 @@ tg_log_writer_main(Datum main_arg)
 
 	/* FATAL if the database is gone; the launcher counts that */
 	BackgroundWorkerInitializeConnectionByOid(dbid, InvalidOid, 0);
+
+	/*
+	 * The writer only inserts log rows: settings stored for its database
+	 * (ALTER DATABASE ... SET) must not make every insert fail.
+	 */
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("statement_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("session_replication_role", "origin", PGC_SUSET, PGC_S_OVERRIDE);
 
 	LWLockAcquire(tg_queue->lock, LW_EXCLUSIVE);
 	slot = tg_queue_db_slot(dbid, true);
