@@ -38,6 +38,14 @@ CREATE TABLE tenants_chi () INHERITS (tenants_par);
 SELECT tenant_guard.attach('tenants_par');
 SELECT count(*) FROM tenant_guard.guarded_tables
  WHERE tbl::oid IN ('tenants_tmp'::regclass, 'tenants_par'::regclass);
+-- a trigger of the same name that is not ours is not replaced
+CREATE FUNCTION own_check() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TABLE tenants_own (name text, subdomain text, email text);
+CREATE TRIGGER tenant_guard BEFORE INSERT ON tenants_own FOR EACH ROW EXECUTE FUNCTION own_check();
+SELECT tenant_guard.attach('tenants_own');
+SELECT tgfoid::regproc FROM pg_trigger WHERE tgrelid = 'tenants_own'::regclass;
+DROP TABLE tenants_own;
+DROP FUNCTION own_check();
 
 -- domains over text types and citext-like varchar are accepted
 CREATE DOMAIN company_name AS varchar(200) CHECK (VALUE <> '');

@@ -211,7 +211,15 @@ BEGIN
     END IF;
   END LOOP;
 
-  -- re-attaching replaces the trigger (and its column list)
+  -- re-attaching replaces the trigger (and its column list); a trigger of
+  -- that name that is not ours is left alone
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard' AND NOT t.tgisinternal
+                AND t.tgfoid <> 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure) THEN
+    RAISE EXCEPTION USING ERRCODE = 'duplicate_object',
+      MESSAGE = pg_catalog.format('table "%s" has a trigger named "tenant_guard" that tenant_guard did not install', tbl),
+      HINT = 'Rename or drop that trigger first.';
+  END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
               WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard' AND NOT t.tgisinternal) THEN
     EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard ON %s', tbl);
