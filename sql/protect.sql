@@ -83,6 +83,42 @@ SELECT tenant_guard.protect('007');
 SELECT tenant_id FROM tenant_guard.protected_tenants;
 DELETE FROM accounts;
 SELECT tenant_guard.unprotect('7');
+-- protect() stores the row's own key text, however the id names it: the
+-- trigger and the purge compare that (char(n) pads, numeric keeps its
+-- scale, a case-insensitive collation keeps the row's case)
+CREATE TABLE codes (code char(8) PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('codes');
+SET tenant_guard.mode = off;
+INSERT INTO codes VALUES ('acme', 'Acme GmbH', 'acme', 'it@acme.de'),
+                         ('tst1', 'Test Company', 'test-company-1', 'test@example.com');
+RESET tenant_guard.mode;
+SELECT tenant_guard.protect('acme');
+SELECT tenant_guard.protect('tst1');
+SELECT tenant_id, length(tenant_id) FROM tenant_guard.protected_tenants ORDER BY 1;
+DELETE FROM codes WHERE code = 'acme';
+UPDATE codes SET code = 'acme2' WHERE code = 'acme';
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(tenants => 'codes');
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(ids => '{tst1}', tenants => 'codes');
+SELECT tenant_guard.unprotect('acme');
+SELECT tenant_guard.unprotect('tst1     ');
+CREATE TABLE ntenants (id numeric PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('ntenants');
+INSERT INTO ntenants VALUES (8.0, 'Umbrella', 'umbrella', 'it@umbrella.com');
+SELECT tenant_guard.protect('8');
+SELECT tenant_id FROM tenant_guard.protected_tenants;
+DELETE FROM ntenants WHERE id = 8;
+SELECT tenant_guard.unprotect('8.00');
+CREATE COLLATION regress_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE ctenants (id text COLLATE regress_ci PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('ctenants');
+INSERT INTO ctenants VALUES ('Acme-CI', 'Acme CI', 'acme-ci', 'it@acme-ci.com');
+SELECT tenant_guard.protect('ACME-ci');
+SELECT tenant_id FROM tenant_guard.protected_tenants;
+DELETE FROM ctenants WHERE id = 'acme-ci';
+SELECT tenant_guard.unprotect('acme-CI');
+SELECT count(*) FROM tenant_guard.protected_tenants;
+DROP TABLE codes, ntenants, ctenants;
+DROP COLLATION regress_ci;
 -- a table without a primary key or "id" is guarded, not protectable
 CREATE TABLE keyless (name text, subdomain text, email text);
 SELECT tenant_guard.attach('keyless');

@@ -278,10 +278,14 @@ tg_targets_from_ids(TgPurge *p)
 							   n, (unsigned long long) n, p->root_label),
 				 errdetail("Unknown: %s. Nothing was purged.", list)));
 
-	list = tg_list_of("SELECT pg_catalog.format('%s', x.key) FROM pg_temp.tg_purge_targets x"
-					  " WHERE pg_catalog.format('%s', x.key) IN"
-					  " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
-					  " ORDER BY x.ord",
+	/* protected_tenants holds the rows' own key text: compare that */
+	list = tg_list_of(psprintf("SELECT pg_catalog.format('%%s', r.%s) FROM pg_temp.tg_purge_targets x"
+							   " JOIN %s%s r ON r.%s %s x.key"
+							   " WHERE pg_catalog.format('%%s', r.%s) IN"
+							   " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
+							   " ORDER BY x.ord",
+							   quote_identifier(p->keycol), only, p->root_name,
+							   quote_identifier(p->keycol), p->keyeq, quote_identifier(p->keycol)),
 					  &n);
 	if (n > 0)
 		ereport(ERROR,
