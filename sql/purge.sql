@@ -135,6 +135,11 @@ SELECT * FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8
 SELECT * FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8000-0000000000b2', '31C06FC4-DB22-4740-83EA-48AC14F25810']);
 SELECT * FROM tenant_guard.purge_test_tenants(dry_run => NULL);
 SELECT * FROM tenant_guard.purge_test_tenants(batch_size => 0);
+-- READ COMMITTED only: an older snapshot would miss protections and rows
+-- committed since (test/specs/protect-snapshot.spec)
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM tenant_guard.purge_test_tenants();
+ROLLBACK;
 -- duplicates (in any spelling) are one tenant; an id need not be flagged
 SELECT tenant_id, reason, deleted FROM tenant_guard.purge_test_tenants(dry_run => false,
   ids => ARRAY['00000000-0000-4000-8000-0000000000B2', '00000000-0000-4000-8000-0000000000b2', '{00000000-0000-4000-8000-0000000000b2}']);

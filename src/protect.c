@@ -22,7 +22,12 @@
  *	                                protected tenant
  * Lookups in protected_tenants run as the table's owner, as PostgreSQL's
  * RI triggers do, so no role needs rights on it; the TRUNCATE scan of the
- * guarded table runs as that table's owner.
+ * guarded table runs as that table's owner.  They read protected_tenants
+ * with a fresh snapshot (GetLatestSnapshot, as the RI triggers' cross-check
+ * does), not the transaction's: a REPEATABLE READ transaction must not
+ * delete a tenant whose protect() committed after its snapshot was taken
+ * (protect() holds the row's KEY SHARE lock until it commits, so the
+ * DELETE waits for it and then sees it).
  *
  *-------------------------------------------------------------------------
  */
@@ -42,6 +47,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "tenant_guard.h"
@@ -147,9 +153,11 @@ tg_lookup_protected(const char *id)
 		SPI_keepplan(p);
 		plan = p;
 	}
-	rc = SPI_execute_plan(plan, &arg, NULL, false, 1);
+	/* a fresh snapshot, as the RI triggers' cross-check: see the header comment */
+	rc = SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							  false, false, 1);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed > 0)
 		note = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	SetUserIdAndSecContext(save_userid, save_sec);
@@ -188,8 +196,15 @@ tg_protect_truncate(Relation rel, const char *keycol)
 	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_PROTECTED_TABLE)),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	rc = SPI_execute("SELECT pg_catalog.array_agg(tenant_id) FROM "
-					 TG_SCHEMA "." TG_PROTECTED_TABLE, false, 0);
+	{
+		SPIPlanPtr	plan = SPI_prepare("SELECT pg_catalog.array_agg(tenant_id) FROM "
+									   TG_SCHEMA "." TG_PROTECTED_TABLE, 0, NULL);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+								  false, false, 0);
+	}
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read " TG_SCHEMA "." TG_PROTECTED_TABLE);
 	ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);

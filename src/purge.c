@@ -5,7 +5,9 @@
  *	  that depends on them, set-based, all or nothing, with a journal.
  *
  * One call is one pass:
- *	  1. who: only superusers and members of tenant_guard_admin;
+ *	  1. who: only superusers and members of tenant_guard_admin; and only
+ *		 under READ COMMITTED, so that each statement sees what committed
+ *		 before it (protections, concurrently inserted rows);
  *	  2. lock protected_tenants in SHARE ROW EXCLUSIVE mode until the end of
  *		 the transaction: concurrent purges queue behind each other, and
  *		 protect()/unprotect() wait, so protection cannot change under us;
@@ -596,6 +598,19 @@ purge_test_tenants(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to purge tenants"),
 				 errdetail("Only superusers and members of role \"%s\" may.", TG_ADMIN_ROLE)));
+
+	/*
+	 * A transaction snapshot taken before our lock would miss a protect()
+	 * that committed meanwhile, and rows inserted concurrently under a
+	 * purged tenant (the foreign-key checks are off while we delete).
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot purge tenants in a %s transaction",
+						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errdetail("The purge must see every protection and every row committed before each of its statements."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
 
 	memset(&p, 0, sizeof(p));
 	p.resultcxt = callercxt;
