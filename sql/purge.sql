@@ -406,3 +406,23 @@ SET tenant_guard.purge_keyset_memory = '1GB';
 RESET ROLE;
 DROP SCHEMA ks3 CASCADE;
 DELETE FROM tenant_guard.purge_journal;
+
+-- A partition of a guarded table holds its tenants, also when the purge
+-- reaches the partition through the partition's own foreign key.
+CREATE SCHEMA gp;
+CREATE TABLE gp.accounts (id int PRIMARY KEY, name text, subdomain text, email text);
+CREATE TABLE gp.tenants (id int, region text, account_id int, name text, subdomain text, email text,
+                         PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE gp.tenants_eu PARTITION OF gp.tenants FOR VALUES IN ('eu');
+CREATE TABLE gp.tenants_us PARTITION OF gp.tenants FOR VALUES IN ('us');
+ALTER TABLE gp.tenants_eu ADD FOREIGN KEY (account_id) REFERENCES gp.accounts ON DELETE CASCADE;
+SELECT tenant_guard.attach('gp.accounts');
+SELECT tenant_guard.attach('gp.tenants', id_column => 'id');
+INSERT INTO gp.accounts VALUES (1, 'Northwind', 'northwind', 'a@northwind.de'), (2, 'Contoso', 'contoso', 'a@contoso.de');
+INSERT INTO gp.tenants VALUES (100, 'eu', 1, 'Initech', 'initech', 'a@initech.de'),
+                              (101, 'us', 2, 'Globex', 'globex', 'a@globex.de');
+SELECT tenant_guard.protect('100', 'real customer');
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(ids => '{1}', tenants => 'gp.accounts');
+SELECT tenant_guard.unprotect('100');
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(ids => '{1}', tenants => 'gp.accounts');
+DROP SCHEMA gp CASCADE;
