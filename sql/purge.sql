@@ -426,3 +426,20 @@ SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(ids => '{1}', ten
 SELECT tenant_guard.unprotect('100');
 SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(ids => '{1}', tenants => 'gp.accounts');
 DROP SCHEMA gp CASCADE;
+
+-- add_tenant_table() keys compare with pg_catalog's "=": an operator in the
+-- caller's search_path that matches better (text = varchar here) is not used
+CREATE SCHEMA hj;
+CREATE TABLE hj.tenants (id text PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('hj.tenants');
+INSERT INTO hj.tenants VALUES ('t1', 'Northwind', 'northwind', 'a@northwind.de'), ('t2', 'Contoso', 'contoso', 'a@contoso.de'),
+  ('t3', 'Fabrikam', 'fabrikam', 'a@fabrikam.de'), ('t4', 'Initech', 'initech', 'a@initech.de');
+CREATE TABLE hj.sessions (tenant_key varchar(40), token text);
+INSERT INTO hj.sessions SELECT 't' || (1 + g % 4), 'tok' || g FROM generate_series(1, 20) g;
+SELECT tenant_guard.add_tenant_table('hj.sessions', 'tenant_key');
+CREATE FUNCTION hj.always_eq(text, varchar) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE OPERATOR hj.= (LEFTARG = text, RIGHTARG = varchar, FUNCTION = hj.always_eq);
+SET search_path = hj, public;
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(ids => '{t3}');
+RESET search_path;
+DROP SCHEMA hj CASCADE;

@@ -152,6 +152,7 @@ tg_resolve_registered(TgPurge *p)
 		bool		isnull;
 		Oid			coltype;
 		Operator	op;
+		int			nest;
 
 		e->conoid = InvalidOid;
 		e->child = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
@@ -164,7 +165,19 @@ tg_resolve_registered(TgPurge *p)
 		e->parent_cols = palloc(sizeof(char *));
 		e->parent_cols[0] = p->keycol;
 		coltype = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+
+		/*
+		 * "=" as add_tenant_table() checked it, with search_path =
+		 * pg_catalog: an operator of the caller's search_path (which a
+		 * role with CREATE on one of its schemas could define, matching
+		 * better) must not decide what the purge deletes, nor run as the
+		 * purging role.
+		 */
+		nest = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 		op = oper(NULL, list_make1(makeString("=")), p->keytype, coltype, false, -1);
+		AtEOXact_GUC(true, nest);
 		e->eqops = palloc(sizeof(char *));
 		e->eqops[0] = tg_operator_sql(oprid(op));
 		e->eqopids = palloc(sizeof(Oid));
@@ -283,7 +296,7 @@ tg_targets_from_ids(TgPurge *p)
 	/* protected_tenants holds the rows' own key text: compare that */
 	list = tg_list_of(psprintf("SELECT pg_catalog.format('%%s', r.%s) FROM pg_temp.tg_purge_targets x"
 							   " JOIN %s%s r ON r.%s %s x.key"
-							   " WHERE pg_catalog.format('%%s', r.%s) IN"
+							   " WHERE pg_catalog.format('%%s', r.%s) OPERATOR(pg_catalog.=) ANY"
 							   " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
 							   " ORDER BY x.ord",
 							   quote_identifier(p->keycol), only, p->root_name,
@@ -317,7 +330,7 @@ tg_targets_from_checker(TgPurge *p)
 					 "  SELECT DISTINCT ON (r.%s) r.%s AS key, c.reason"
 					 "    FROM %s%s r CROSS JOIN LATERAL " TG_SCHEMA ".check_tenant(%s) c"
 					 "   WHERE c.is_suspicious AND r.%s IS NOT NULL"
-					 "     AND pg_catalog.format('%%s', r.%s) NOT IN"
+					 "     AND NOT pg_catalog.format('%%s', r.%s) OPERATOR(pg_catalog.=) ANY"
 					 "         (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
 					 "   ORDER BY r.%s) s",
 					 quote_identifier(p->keycol), quote_identifier(p->keycol),

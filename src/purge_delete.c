@@ -1123,7 +1123,7 @@ tg_run(TgPurge *p)
 		if (w->table->keycol == NULL)
 			continue;
 		rc = SPI_execute(psprintf("SELECT pg_catalog.format('%%s', x.%s) FROM %s x"
-								  " WHERE pg_catalog.format('%%s', x.%s) IN"
+								  " WHERE pg_catalog.format('%%s', x.%s) OPERATOR(pg_catalog.=) ANY"
 								  " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
 								  " LIMIT 1",
 								  tg_tmp_col(w->table->keycol), w->tmp,
