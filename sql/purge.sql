@@ -86,13 +86,23 @@ SELECT tenant_id, name, reason, deleted, updated, total_deleted FROM dry ORDER B
 SELECT (SELECT count(*) FROM app.tenants) AS tenants, (SELECT count(*) FROM app.tasks) AS tasks,
        (SELECT count(*) FROM app.events) AS events, (SELECT count(*) FROM tenant_guard.purge_journal) AS journal;
 
--- a user ON DELETE trigger would not fire: refused, until it is ENABLE ALWAYS
+-- a user ON DELETE trigger would not fire: refused; ENABLE ALWAYS it would
+-- fire with the foreign-key checks and the protection off: refused too;
+-- so are rules; disabled ones are skipped
 CREATE TABLE deleted_events (what text);
 CREATE FUNCTION app.audit() RETURNS trigger LANGUAGE plpgsql AS
   $$ BEGIN INSERT INTO deleted_events VALUES (OLD.what); RETURN OLD; END $$;
 CREATE TRIGGER audit AFTER DELETE ON app.events_2025 FOR EACH ROW EXECUTE FUNCTION app.audit();
 SELECT count(*) FROM tenant_guard.purge_test_tenants();
 ALTER TABLE app.events_2025 ENABLE ALWAYS TRIGGER audit;
+SELECT count(*) FROM tenant_guard.purge_test_tenants();
+ALTER TABLE app.events_2025 DISABLE TRIGGER audit;
+CREATE RULE keep AS ON DELETE TO app.tasks DO ALSO INSERT INTO deleted_events VALUES ('task');
+ALTER TABLE app.tasks ENABLE ALWAYS RULE keep;
+SELECT count(*) FROM tenant_guard.purge_test_tenants();
+ALTER TABLE app.tasks ENABLE RULE keep;
+SELECT count(*) FROM tenant_guard.purge_test_tenants();
+DROP RULE keep ON app.tasks;
 
 -- NO ACTION and RESTRICT dependents are deleted like CASCADE ones (invoice
 -- 2 references the test tenant's subdomain); SET NULL and SET DEFAULT rows
