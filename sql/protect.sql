@@ -172,6 +172,38 @@ DELETE FROM tenant_guard.protected_tenants;
 SELECT tenant_guard.unprotect('0b0e5a7e-0000-4000-8000-000000000001');
 RESET ROLE;
 
+-- the registries are read-only for admins: protect() reads a guarded table
+-- as its owner, so only the owner registers one (through attach()), and
+-- add_tenant_table() needs SELECT and DELETE on the table
+SET ROLE regress_protect_admin;
+SELECT tbl, id_column FROM tenant_guard.guarded_tables;
+INSERT INTO tenant_guard.guarded_tables (tbl, id_column) VALUES ('plans', 'id');
+UPDATE tenant_guard.guarded_tables SET id_column = 'name';
+DELETE FROM tenant_guard.guarded_tables;
+INSERT INTO tenant_guard.tenant_tables (tbl, column_name, tenants) VALUES ('plans', 'id', 'tenants');
+SELECT tenant_guard.register_guarded_table('plans', 'id', NULL, NULL, NULL);
+SELECT tenant_guard.unregister_guarded_table('tenants');
+SELECT tenant_guard.detach('tenants');
+RESET ROLE;
+CREATE TABLE regress_owned (id int PRIMARY KEY, name text, subdomain text, email text);
+CREATE TABLE regress_sessions (tenant_id int);
+ALTER TABLE regress_owned OWNER TO regress_protect_admin;
+SET ROLE regress_protect_admin;
+SELECT tenant_guard.attach('regress_owned');
+SELECT tbl, id_column FROM tenant_guard.guarded_tables ORDER BY tbl::text;
+SELECT tenant_guard.add_tenant_table('regress_sessions', 'tenant_id', tenants => 'regress_owned');
+SELECT tenant_guard.register_tenant_table('regress_sessions', 'tenant_id', 'regress_owned');
+RESET ROLE;
+GRANT SELECT, DELETE ON regress_sessions TO regress_protect_admin;
+SET ROLE regress_protect_admin;
+SELECT tenant_guard.add_tenant_table('regress_sessions', 'tenant_id', tenants => 'regress_owned');
+SELECT tbl, column_name, tenants FROM tenant_guard.tenant_tables;
+SELECT tenant_guard.remove_tenant_table('regress_sessions', 'tenant_id');
+SELECT tenant_guard.detach('regress_owned');
+SELECT tbl, id_column FROM tenant_guard.guarded_tables;
+RESET ROLE;
+DROP TABLE regress_owned, regress_sessions;
+
 DROP TABLE tenants, plans;
 REVOKE EXECUTE ON FUNCTION tenant_guard.protect(text, text) FROM regress_protect_nobody;
 DROP ROLE regress_protect_admin, regress_protect_nobody;

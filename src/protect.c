@@ -432,20 +432,9 @@ static uint64
 tg_write_protected(const char *sql, int nargs, Datum *args, const char *nulls)
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, NAMEOID};
-	Oid			save_userid;
-	int			save_sec;
-	int			rc;
 	uint64		n;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_PROTECTED_TABLE)),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	rc = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	n = SPI_processed;
+	n = tg_exec_as_table_owner(TG_PROTECTED_TABLE, sql, nargs, argtypes, args, nulls);
 	if (n > 0 && SPI_tuptable != NULL)
 	{
 		bool		isnull;
