@@ -143,6 +143,21 @@ TRUNCATE ptenants_us;
 -- moving a protected tenant to another partition is refused too
 -- (PostgreSQL fires BEFORE DELETE on the partition it leaves)
 UPDATE ptenants SET region = 'us' WHERE id = 1;
+-- partitions created or attached after attach() get the TRUNCATE trigger too
+CREATE TABLE ptenants_apac PARTITION OF ptenants FOR VALUES IN ('apac');
+CREATE TABLE ptenants_sa (LIKE ptenants);
+ALTER TABLE ptenants ATTACH PARTITION ptenants_sa FOR VALUES IN ('sa');
+SELECT tgrelid::regclass, tgname FROM pg_trigger
+ WHERE tgname = 'tenant_guard_protect_truncate' AND tgrelid::regclass::text LIKE 'ptenants%' ORDER BY 1;
+INSERT INTO ptenants VALUES (3, 'apac', 'Sakura KK', 'sakura', 'info@sakura.jp'),
+                            (4, 'sa', 'Rio Ltda', 'rio', 'info@rio.br');
+SELECT tenant_guard.protect('3');
+SELECT tenant_guard.protect('4');
+TRUNCATE ptenants_apac;
+TRUNCATE ptenants_sa;
+SELECT tenant_guard.unprotect('3');
+SELECT tenant_guard.unprotect('4');
+TRUNCATE ptenants_apac, ptenants_sa;
 SELECT tenant_guard.unprotect('1');
 
 -- dropping a guarded table forgets it

@@ -917,6 +917,49 @@ CREATE EVENT TRIGGER tenant_guard_forget_dropped_tables ON sql_drop
 COMMENT ON EVENT TRIGGER tenant_guard_forget_dropped_tables IS
   'tenant_guard: keeps guarded_tables and tenant_tables free of dropped tables';
 
+-- TRUNCATE triggers are not cloned to new partitions as row triggers are:
+-- give each partition created or attached under a guarded table its own.
+-- SECURITY DEFINER: whoever creates the partition need not read
+-- guarded_tables; it creates only our fixed trigger.
+CREATE FUNCTION tenant_guard.protect_new_partitions()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  part regclass;
+  keycol name;
+BEGIN
+  FOR part, keycol IN
+    SELECT DISTINCT ON (m.relid) m.relid, g.id_column
+      FROM pg_catalog.pg_event_trigger_ddl_commands() c
+      JOIN pg_catalog.pg_class r ON r.oid = c.objid AND r.relkind IN ('r', 'p')
+      CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.objid) m
+      CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(m.relid) a
+      JOIN tenant_guard.guarded_tables g ON g.tbl = a.relid AND g.id_column IS NOT NULL
+     WHERE c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.objsubid = 0
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                        WHERE t.tgrelid = m.relid AND t.tgname = 'tenant_guard_protect_truncate')
+     ORDER BY m.relid
+  LOOP
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER tenant_guard_protect_truncate BEFORE TRUNCATE ON %s '
+      'FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.protect_trigger(%L)', part, keycol);
+  END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.protect_new_partitions() IS
+  'Event trigger: give partitions created or attached under a guarded table the protection''s TRUNCATE trigger';
+
+CREATE EVENT TRIGGER tenant_guard_protect_new_partitions ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+  EXECUTE FUNCTION tenant_guard.protect_new_partitions();
+
+COMMENT ON EVENT TRIGGER tenant_guard_protect_new_partitions IS
+  'tenant_guard: partitions created or attached under a guarded table refuse TRUNCATE while they hold a protected tenant';
+
 --
 -- Tables holding a tenant key without a foreign key.
 --
@@ -1098,6 +1141,7 @@ REVOKE ALL ON FUNCTION tenant_guard.unregister_guarded_table(regclass) FROM PUBL
 REVOKE ALL ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.forget_dropped_tables() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.protect_new_partitions() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM PUBLIC;
