@@ -83,6 +83,42 @@ SELECT tenant_guard.protect('007');
 SELECT tenant_id FROM tenant_guard.protected_tenants;
 DELETE FROM accounts;
 SELECT tenant_guard.unprotect('7');
+-- protect() stores the row's own key text, however the id names it: the
+-- trigger and the purge compare that (char(n) pads, numeric keeps its
+-- scale, a case-insensitive collation keeps the row's case)
+CREATE TABLE codes (code char(8) PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('codes');
+SET tenant_guard.mode = off;
+INSERT INTO codes VALUES ('acme', 'Acme GmbH', 'acme', 'it@acme.de'),
+                         ('tst1', 'Test Company', 'test-company-1', 'test@example.com');
+RESET tenant_guard.mode;
+SELECT tenant_guard.protect('acme');
+SELECT tenant_guard.protect('tst1');
+SELECT tenant_id, length(tenant_id) FROM tenant_guard.protected_tenants ORDER BY 1;
+DELETE FROM codes WHERE code = 'acme';
+UPDATE codes SET code = 'acme2' WHERE code = 'acme';
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(tenants => 'codes');
+SELECT tenant_id FROM tenant_guard.purge_test_tenants(ids => '{tst1}', tenants => 'codes');
+SELECT tenant_guard.unprotect('acme');
+SELECT tenant_guard.unprotect('tst1     ');
+CREATE TABLE ntenants (id numeric PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('ntenants');
+INSERT INTO ntenants VALUES (8.0, 'Umbrella', 'umbrella', 'it@umbrella.com');
+SELECT tenant_guard.protect('8');
+SELECT tenant_id FROM tenant_guard.protected_tenants;
+DELETE FROM ntenants WHERE id = 8;
+SELECT tenant_guard.unprotect('8.00');
+CREATE COLLATION regress_ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false);
+CREATE TABLE ctenants (id text COLLATE regress_ci PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('ctenants');
+INSERT INTO ctenants VALUES ('Acme-CI', 'Acme CI', 'acme-ci', 'it@acme-ci.com');
+SELECT tenant_guard.protect('ACME-ci');
+SELECT tenant_id FROM tenant_guard.protected_tenants;
+DELETE FROM ctenants WHERE id = 'acme-ci';
+SELECT tenant_guard.unprotect('acme-CI');
+SELECT count(*) FROM tenant_guard.protected_tenants;
+DROP TABLE codes, ntenants, ctenants;
+DROP COLLATION regress_ci;
 -- a table without a primary key or "id" is guarded, not protectable
 CREATE TABLE keyless (name text, subdomain text, email text);
 SELECT tenant_guard.attach('keyless');
@@ -107,6 +143,21 @@ TRUNCATE ptenants_us;
 -- moving a protected tenant to another partition is refused too
 -- (PostgreSQL fires BEFORE DELETE on the partition it leaves)
 UPDATE ptenants SET region = 'us' WHERE id = 1;
+-- partitions created or attached after attach() get the TRUNCATE trigger too
+CREATE TABLE ptenants_apac PARTITION OF ptenants FOR VALUES IN ('apac');
+CREATE TABLE ptenants_sa (LIKE ptenants);
+ALTER TABLE ptenants ATTACH PARTITION ptenants_sa FOR VALUES IN ('sa');
+SELECT tgrelid::regclass, tgname FROM pg_trigger
+ WHERE tgname = 'tenant_guard_protect_truncate' AND tgrelid::regclass::text LIKE 'ptenants%' ORDER BY 1;
+INSERT INTO ptenants VALUES (3, 'apac', 'Sakura KK', 'sakura', 'info@sakura.jp'),
+                            (4, 'sa', 'Rio Ltda', 'rio', 'info@rio.br');
+SELECT tenant_guard.protect('3');
+SELECT tenant_guard.protect('4');
+TRUNCATE ptenants_apac;
+TRUNCATE ptenants_sa;
+SELECT tenant_guard.unprotect('3');
+SELECT tenant_guard.unprotect('4');
+TRUNCATE ptenants_apac, ptenants_sa;
 SELECT tenant_guard.unprotect('1');
 
 -- dropping a guarded table forgets it
@@ -135,6 +186,38 @@ INSERT INTO tenant_guard.protected_tenants (tenant_id, protected_by) VALUES ('x'
 DELETE FROM tenant_guard.protected_tenants;
 SELECT tenant_guard.unprotect('0b0e5a7e-0000-4000-8000-000000000001');
 RESET ROLE;
+
+-- the registries are read-only for admins: protect() reads a guarded table
+-- as its owner, so only the owner registers one (through attach()), and
+-- add_tenant_table() needs SELECT and DELETE on the table
+SET ROLE regress_protect_admin;
+SELECT tbl, id_column FROM tenant_guard.guarded_tables;
+INSERT INTO tenant_guard.guarded_tables (tbl, id_column) VALUES ('plans', 'id');
+UPDATE tenant_guard.guarded_tables SET id_column = 'name';
+DELETE FROM tenant_guard.guarded_tables;
+INSERT INTO tenant_guard.tenant_tables (tbl, column_name, tenants) VALUES ('plans', 'id', 'tenants');
+SELECT tenant_guard.register_guarded_table('plans', 'id', NULL, NULL, NULL);
+SELECT tenant_guard.unregister_guarded_table('tenants');
+SELECT tenant_guard.detach('tenants');
+RESET ROLE;
+CREATE TABLE regress_owned (id int PRIMARY KEY, name text, subdomain text, email text);
+CREATE TABLE regress_sessions (tenant_id int);
+ALTER TABLE regress_owned OWNER TO regress_protect_admin;
+SET ROLE regress_protect_admin;
+SELECT tenant_guard.attach('regress_owned');
+SELECT tbl, id_column FROM tenant_guard.guarded_tables ORDER BY tbl::text;
+SELECT tenant_guard.add_tenant_table('regress_sessions', 'tenant_id', tenants => 'regress_owned');
+SELECT tenant_guard.register_tenant_table('regress_sessions', 'tenant_id', 'regress_owned');
+RESET ROLE;
+GRANT SELECT, DELETE ON regress_sessions TO regress_protect_admin;
+SET ROLE regress_protect_admin;
+SELECT tenant_guard.add_tenant_table('regress_sessions', 'tenant_id', tenants => 'regress_owned');
+SELECT tbl, column_name, tenants FROM tenant_guard.tenant_tables;
+SELECT tenant_guard.remove_tenant_table('regress_sessions', 'tenant_id');
+SELECT tenant_guard.detach('regress_owned');
+SELECT tbl, id_column FROM tenant_guard.guarded_tables;
+RESET ROLE;
+DROP TABLE regress_owned, regress_sessions;
 
 DROP TABLE tenants, plans;
 REVOKE EXECUTE ON FUNCTION tenant_guard.protect(text, text) FROM regress_protect_nobody;

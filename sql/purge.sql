@@ -86,13 +86,23 @@ SELECT tenant_id, name, reason, deleted, updated, total_deleted FROM dry ORDER B
 SELECT (SELECT count(*) FROM app.tenants) AS tenants, (SELECT count(*) FROM app.tasks) AS tasks,
        (SELECT count(*) FROM app.events) AS events, (SELECT count(*) FROM tenant_guard.purge_journal) AS journal;
 
--- a user ON DELETE trigger would not fire: refused, until it is ENABLE ALWAYS
+-- a user ON DELETE trigger would not fire: refused; ENABLE ALWAYS it would
+-- fire with the foreign-key checks and the protection off: refused too;
+-- so are rules; disabled ones are skipped
 CREATE TABLE deleted_events (what text);
 CREATE FUNCTION app.audit() RETURNS trigger LANGUAGE plpgsql AS
   $$ BEGIN INSERT INTO deleted_events VALUES (OLD.what); RETURN OLD; END $$;
 CREATE TRIGGER audit AFTER DELETE ON app.events_2025 FOR EACH ROW EXECUTE FUNCTION app.audit();
 SELECT count(*) FROM tenant_guard.purge_test_tenants();
 ALTER TABLE app.events_2025 ENABLE ALWAYS TRIGGER audit;
+SELECT count(*) FROM tenant_guard.purge_test_tenants();
+ALTER TABLE app.events_2025 DISABLE TRIGGER audit;
+CREATE RULE keep AS ON DELETE TO app.tasks DO ALSO INSERT INTO deleted_events VALUES ('task');
+ALTER TABLE app.tasks ENABLE ALWAYS RULE keep;
+SELECT count(*) FROM tenant_guard.purge_test_tenants();
+ALTER TABLE app.tasks ENABLE RULE keep;
+SELECT count(*) FROM tenant_guard.purge_test_tenants();
+DROP RULE keep ON app.tasks;
 
 -- NO ACTION and RESTRICT dependents are deleted like CASCADE ones (invoice
 -- 2 references the test tenant's subdomain); SET NULL and SET DEFAULT rows
@@ -135,6 +145,11 @@ SELECT * FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8
 SELECT * FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8000-0000000000b2', '31C06FC4-DB22-4740-83EA-48AC14F25810']);
 SELECT * FROM tenant_guard.purge_test_tenants(dry_run => NULL);
 SELECT * FROM tenant_guard.purge_test_tenants(batch_size => 0);
+-- READ COMMITTED only: an older snapshot would miss protections and rows
+-- committed since (test/specs/protect-snapshot.spec)
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM tenant_guard.purge_test_tenants();
+ROLLBACK;
 -- duplicates (in any spelling) are one tenant; an id need not be flagged
 SELECT tenant_id, reason, deleted FROM tenant_guard.purge_test_tenants(dry_run => false,
   ids => ARRAY['00000000-0000-4000-8000-0000000000B2', '00000000-0000-4000-8000-0000000000b2', '{00000000-0000-4000-8000-0000000000b2}']);
@@ -401,3 +416,40 @@ SET tenant_guard.purge_keyset_memory = '1GB';
 RESET ROLE;
 DROP SCHEMA ks3 CASCADE;
 DELETE FROM tenant_guard.purge_journal;
+
+-- A partition of a guarded table holds its tenants, also when the purge
+-- reaches the partition through the partition's own foreign key.
+CREATE SCHEMA gp;
+CREATE TABLE gp.accounts (id int PRIMARY KEY, name text, subdomain text, email text);
+CREATE TABLE gp.tenants (id int, region text, account_id int, name text, subdomain text, email text,
+                         PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE gp.tenants_eu PARTITION OF gp.tenants FOR VALUES IN ('eu');
+CREATE TABLE gp.tenants_us PARTITION OF gp.tenants FOR VALUES IN ('us');
+ALTER TABLE gp.tenants_eu ADD FOREIGN KEY (account_id) REFERENCES gp.accounts ON DELETE CASCADE;
+SELECT tenant_guard.attach('gp.accounts');
+SELECT tenant_guard.attach('gp.tenants', id_column => 'id');
+INSERT INTO gp.accounts VALUES (1, 'Northwind', 'northwind', 'a@northwind.de'), (2, 'Contoso', 'contoso', 'a@contoso.de');
+INSERT INTO gp.tenants VALUES (100, 'eu', 1, 'Initech', 'initech', 'a@initech.de'),
+                              (101, 'us', 2, 'Globex', 'globex', 'a@globex.de');
+SELECT tenant_guard.protect('100', 'real customer');
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(ids => '{1}', tenants => 'gp.accounts');
+SELECT tenant_guard.unprotect('100');
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(ids => '{1}', tenants => 'gp.accounts');
+DROP SCHEMA gp CASCADE;
+
+-- add_tenant_table() keys compare with pg_catalog's "=": an operator in the
+-- caller's search_path that matches better (text = varchar here) is not used
+CREATE SCHEMA hj;
+CREATE TABLE hj.tenants (id text PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('hj.tenants');
+INSERT INTO hj.tenants VALUES ('t1', 'Northwind', 'northwind', 'a@northwind.de'), ('t2', 'Contoso', 'contoso', 'a@contoso.de'),
+  ('t3', 'Fabrikam', 'fabrikam', 'a@fabrikam.de'), ('t4', 'Initech', 'initech', 'a@initech.de');
+CREATE TABLE hj.sessions (tenant_key varchar(40), token text);
+INSERT INTO hj.sessions SELECT 't' || (1 + g % 4), 'tok' || g FROM generate_series(1, 20) g;
+SELECT tenant_guard.add_tenant_table('hj.sessions', 'tenant_key');
+CREATE FUNCTION hj.always_eq(text, varchar) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT true';
+CREATE OPERATOR hj.= (LEFTARG = text, RIGHTARG = varchar, FUNCTION = hj.always_eq);
+SET search_path = hj, public;
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(ids => '{t3}');
+RESET search_path;
+DROP SCHEMA hj CASCADE;

@@ -766,16 +766,19 @@ SELECT pg_catalog.pg_extension_config_dump('tenant_guard.tenant_tables', '');
 SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal', '');
 SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal_id_seq', '');
 
--- Only admins see or change this configuration.  protected_tenants is
--- written by protect()/unprotect() as its owner (so protected_by cannot be
--- forged and ids are always canonical); the journal is written by the purge
--- as its owner; admins may only mark Redis clean-ups done.
+-- Only admins see this configuration, and nobody writes it directly.
+-- protected_tenants is written by protect()/unprotect() as its owner (so
+-- protected_by cannot be forged and ids are always canonical);
+-- guarded_tables and tenant_tables by attach()/detach() and
+-- add_tenant_table()/remove_tenant_table() as their owner, after checking
+-- the caller's rights on the table (protect() reads a guarded table as its
+-- owner: only the owner may register it); the journal is written by the
+-- purge as its owner; admins may only mark Redis clean-ups done.
 REVOKE ALL ON tenant_guard.guarded_tables, tenant_guard.protected_tenants,
   tenant_guard.tenant_tables, tenant_guard.purge_journal FROM PUBLIC;
 REVOKE ALL ON SEQUENCE tenant_guard.purge_journal_id_seq FROM PUBLIC;
-GRANT SELECT, INSERT, UPDATE, DELETE ON tenant_guard.guarded_tables, tenant_guard.tenant_tables
-  TO tenant_guard_admin;
-GRANT SELECT ON tenant_guard.protected_tenants, tenant_guard.purge_journal TO tenant_guard_admin;
+GRANT SELECT ON tenant_guard.guarded_tables, tenant_guard.tenant_tables,
+  tenant_guard.protected_tenants, tenant_guard.purge_journal TO tenant_guard_admin;
 GRANT UPDATE (redis_cleaned_at) ON tenant_guard.purge_journal TO tenant_guard_admin;
 
 --
@@ -809,6 +812,41 @@ LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION tenant_guard.unprotect(text) IS
   'Lift the protection of a tenant; false (with a NOTICE) when it was not protected';
+
+-- The registries' writers (registry.c): called with the caller's rights,
+-- they check them on the table and write as the registry's owner.
+CREATE FUNCTION tenant_guard.register_guarded_table(
+    tbl regclass, id_column name, name_column name, subdomain_column name, email_column name)
+RETURNS void
+AS 'MODULE_PATHNAME', 'register_guarded_table'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) IS
+  'Internal to attach(): add a table to guarded_tables; the caller must own it';
+
+CREATE FUNCTION tenant_guard.unregister_guarded_table(tbl regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unregister_guarded_table'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.unregister_guarded_table(regclass) IS
+  'Internal to detach() and attach(): remove a table from guarded_tables; the caller must own it; true if it was there';
+
+CREATE FUNCTION tenant_guard.register_tenant_table(tbl regclass, column_name name, tenants regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'register_tenant_table'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) IS
+  'Internal to add_tenant_table(): add or update a tenant_tables row; the caller needs SELECT and DELETE on the table';
+
+CREATE FUNCTION tenant_guard.unregister_tenant_table(tbl regclass, column_name name)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unregister_tenant_table'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) IS
+  'Internal to remove_tenant_table(): remove a tenant_tables row; the caller needs SELECT and DELETE on the table; true if it was there';
 
 -- attach()'s second half: runs with attach's caller's rights (creating a
 -- trigger needs ownership of the table).
@@ -858,9 +896,7 @@ BEGIN
     END LOOP;
   END IF;
 
-  INSERT INTO tenant_guard.guarded_tables AS g
-         (tbl, id_column, name_column, subdomain_column, email_column)
-  VALUES (tbl, keycol, name_column, subdomain_column, email_column);
+  PERFORM tenant_guard.register_guarded_table(tbl, keycol, name_column, subdomain_column, email_column);
   RETURN keycol IS NOT NULL;
 END
 $$;
@@ -886,8 +922,7 @@ BEGIN
     EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
     found_any := true;
   END LOOP;
-  DELETE FROM tenant_guard.guarded_tables g WHERE g.tbl = detach_protection.tbl;
-  RETURN found_any OR FOUND;
+  RETURN tenant_guard.unregister_guarded_table(tbl) OR found_any;
 END
 $$;
 
@@ -922,6 +957,49 @@ CREATE EVENT TRIGGER tenant_guard_forget_dropped_tables ON sql_drop
 
 COMMENT ON EVENT TRIGGER tenant_guard_forget_dropped_tables IS
   'tenant_guard: keeps guarded_tables and tenant_tables free of dropped tables';
+
+-- TRUNCATE triggers are not cloned to new partitions as row triggers are:
+-- give each partition created or attached under a guarded table its own.
+-- SECURITY DEFINER: whoever creates the partition need not read
+-- guarded_tables; it creates only our fixed trigger.
+CREATE FUNCTION tenant_guard.protect_new_partitions()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  part regclass;
+  keycol name;
+BEGIN
+  FOR part, keycol IN
+    SELECT DISTINCT ON (m.relid) m.relid, g.id_column
+      FROM pg_catalog.pg_event_trigger_ddl_commands() c
+      JOIN pg_catalog.pg_class r ON r.oid = c.objid AND r.relkind IN ('r', 'p')
+      CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.objid) m
+      CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(m.relid) a
+      JOIN tenant_guard.guarded_tables g ON g.tbl = a.relid AND g.id_column IS NOT NULL
+     WHERE c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.objsubid = 0
+       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                        WHERE t.tgrelid = m.relid AND t.tgname = 'tenant_guard_protect_truncate')
+     ORDER BY m.relid
+  LOOP
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER tenant_guard_protect_truncate BEFORE TRUNCATE ON %s '
+      'FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.protect_trigger(%L)', part, keycol);
+  END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.protect_new_partitions() IS
+  'Event trigger: give partitions created or attached under a guarded table the protection''s TRUNCATE trigger';
+
+CREATE EVENT TRIGGER tenant_guard_protect_new_partitions ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+  EXECUTE FUNCTION tenant_guard.protect_new_partitions();
+
+COMMENT ON EVENT TRIGGER tenant_guard_protect_new_partitions IS
+  'tenant_guard: partitions created or attached under a guarded table refuse TRUNCATE while they hold a protected tenant';
 
 --
 -- Tables holding a tenant key without a foreign key.
@@ -987,9 +1065,7 @@ BEGIN
                                   key, parent, pg_catalog.format_type(keytype, NULL)),
       HINT = 'Store the tenant key with the key''s type.';
   END;
-  INSERT INTO tenant_guard.tenant_tables AS t (tbl, column_name, tenants)
-  VALUES (tbl, column_name, parent)
-  ON CONFLICT ON CONSTRAINT tenant_tables_pkey DO UPDATE SET tenants = EXCLUDED.tenants;
+  PERFORM tenant_guard.register_tenant_table(tbl, column_name, parent);
 END
 $$;
 
@@ -1001,10 +1077,7 @@ RETURNS boolean
 LANGUAGE sql
 SET search_path = pg_catalog, pg_temp
 AS $$
-  WITH d AS (DELETE FROM tenant_guard.tenant_tables t
-              WHERE t.tbl = remove_tenant_table.tbl AND t.column_name = remove_tenant_table.column_name
-             RETURNING 1)
-  SELECT pg_catalog.count(*) > 0 FROM d;
+  SELECT tenant_guard.unregister_tenant_table(remove_tenant_table.tbl, remove_tenant_table.column_name);
 $$;
 
 COMMENT ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) IS
@@ -1112,12 +1185,21 @@ REVOKE ALL ON FUNCTION tenant_guard.protect(text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.unprotect(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.detach_protection(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.unregister_guarded_table(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.forget_dropped_tables() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.protect_new_partitions() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenant_guard.protect(text, text) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.unregister_guarded_table(regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) TO tenant_guard_admin;
 GRANT EXECUTE ON FUNCTION tenant_guard.unprotect(text) TO tenant_guard_admin;
 GRANT EXECUTE ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) TO tenant_guard_admin;
 GRANT EXECUTE ON FUNCTION tenant_guard.detach_protection(regclass) TO tenant_guard_admin;

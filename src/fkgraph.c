@@ -158,30 +158,34 @@ tg_fk_edges_into(Oid relid)
 }
 
 /*
- * Refuse to delete from relid when that would skip a trigger or rule of
- * the operator's.  The purge deletes with session_replication_role =
- * replica so that PostgreSQL's per-row RI triggers (whose work it does
+ * Refuse to delete from relid when a trigger or rule of the operator's
+ * would not run as usual.  The purge deletes with session_replication_role
+ * = replica so that PostgreSQL's per-row RI triggers (whose work it does
  * itself, set-based) stay quiet; user ON DELETE triggers and rules would
- * be skipped (ENABLE) or fire unexpectedly (ENABLE REPLICA) too.  Triggers
- * marked ENABLE ALWAYS fire as usual and are fine.  The protection trigger
- * is ours: the purge checks protection itself.
+ * be skipped (ENABLE) or fire unexpectedly (ENABLE REPLICA).  Those marked
+ * ENABLE ALWAYS would fire, but with the foreign-key checks and the
+ * protection trigger off: whatever they delete or change could orphan rows
+ * or remove a protected tenant unchecked, so they are refused too.  The
+ * protection trigger is ours: the purge checks protection itself.
  */
 void
 tg_fk_check_triggers(Oid relid)
 {
 	static const char *sql =
-		"SELECT 'trigger', t.tgname::pg_catalog.text, t.tgrelid::pg_catalog.regclass::pg_catalog.text"
+		"SELECT 'trigger', t.tgname::pg_catalog.text, t.tgrelid::pg_catalog.regclass::pg_catalog.text,"
+		"  t.tgenabled OPERATOR(pg_catalog.=) 'A'"
 		"  FROM pg_catalog.pg_trigger t"
 		" WHERE t.tgrelid IN (SELECT $1 UNION SELECT p.relid FROM pg_catalog.pg_partition_tree($1) p)"
-		"   AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'R')"
+		"   AND NOT t.tgisinternal AND t.tgenabled IN ('O', 'R', 'A')"
 		"   AND (t.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 8) OPERATOR(pg_catalog.<>) 0"
 		"   AND t.tgfoid OPERATOR(pg_catalog.<>) '" TG_SCHEMA ".protect_trigger()'::pg_catalog.regprocedure"
 		" UNION ALL "
-		"SELECT 'rule', r.rulename::pg_catalog.text, r.ev_class::pg_catalog.regclass::pg_catalog.text"
+		"SELECT 'rule', r.rulename::pg_catalog.text, r.ev_class::pg_catalog.regclass::pg_catalog.text,"
+		"  r.ev_enabled OPERATOR(pg_catalog.=) 'A'"
 		"  FROM pg_catalog.pg_rewrite r"
 		" WHERE r.ev_class IN (SELECT $1 UNION SELECT p.relid FROM pg_catalog.pg_partition_tree($1) p)"
-		"   AND r.ev_type = '4' AND r.ev_enabled IN ('O', 'R')"
-		" LIMIT 1";
+		"   AND r.ev_type = '4' AND r.ev_enabled IN ('O', 'R', 'A')"
+		" ORDER BY 4, 1, 3, 2 LIMIT 1";
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		args[1];
 	int			rc;
@@ -197,16 +201,31 @@ tg_fk_check_triggers(Oid relid)
 		char	   *kind = SPI_getvalue(tup, desc, 1);
 		char	   *name = SPI_getvalue(tup, desc, 2);
 		char	   *rel = SPI_getvalue(tup, desc, 3);
+		bool		isnull;
+		bool		always = DatumGetBool(SPI_getbinval(tup, desc, 4, &isnull));
+		bool		trigger = strcmp(kind, "trigger") == 0;
 
+		if (always)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("cannot purge: %s \"%s\" on table \"%s\" is ENABLE ALWAYS",
+							kind, name, rel),
+					 errdetail("The purge deletes with session_replication_role = replica; an ENABLE ALWAYS %s would run with foreign-key checks and tenant protection off.",
+							   kind),
+					 trigger ?
+					 errhint("Disable the trigger for the purge (ALTER TABLE %s DISABLE TRIGGER %s) and do its work yourself, or delete by hand.",
+							 rel, quote_identifier(name)) :
+					 errhint("Disable the rule for the purge (ALTER TABLE %s DISABLE RULE %s) and do its work yourself, or delete by hand.",
+							 rel, quote_identifier(name))));
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot purge: %s \"%s\" on table \"%s\" would not fire as usual",
 						kind, name, rel),
-				 errdetail("The purge deletes set-based with session_replication_role = replica; ON DELETE triggers and rules that are not ENABLE ALWAYS do not fire that way."),
-				 strcmp(kind, "trigger") == 0 ?
-				 errhint("If the trigger must fire during purges too, run ALTER TABLE %s ENABLE ALWAYS TRIGGER %s.",
+				 errdetail("The purge deletes set-based with session_replication_role = replica; ON DELETE triggers and rules do not fire that way."),
+				 trigger ?
+				 errhint("If the purge may skip it, disable it for the purge (ALTER TABLE %s DISABLE TRIGGER %s), and do its work yourself.",
 						 rel, quote_identifier(name)) :
-				 errhint("If the rule must fire during purges too, run ALTER TABLE %s ENABLE ALWAYS RULE %s.",
+				 errhint("If the purge may skip it, disable it for the purge (ALTER TABLE %s DISABLE RULE %s), and do its work yourself.",
 						 rel, quote_identifier(name))));
 	}
 }

@@ -4,9 +4,11 @@
  *	  Protected tenants: protect(), unprotect() and the trigger attach()
  *	  installs so that no DELETE, key UPDATE or TRUNCATE removes one.
  *
- * protected_tenants holds tenant ids in the key's text output form.
- * protect() parses the id with the key column's input function (an id that
- * does not parse is an error), checks that the tenant exists and locks its
+ * protected_tenants holds tenant ids as the text output of the row's own
+ * key (equal keys may print differently: char(n), numeric, nondeterministic
+ * collations).  protect() parses the id with the key column's input
+ * function (an id that does not parse is an error), finds the row with the
+ * key type's "=", stores its key text and locks the
  * row FOR KEY SHARE, so a protect() racing with a DELETE either waits for
  * it and fails, or makes it fail.  Both functions first take ROW EXCLUSIVE
  * on protected_tenants, which waits for a running purge (SHARE ROW
@@ -20,7 +22,12 @@
  *	                                protected tenant
  * Lookups in protected_tenants run as the table's owner, as PostgreSQL's
  * RI triggers do, so no role needs rights on it; the TRUNCATE scan of the
- * guarded table runs as that table's owner.
+ * guarded table runs as that table's owner.  They read protected_tenants
+ * with a fresh snapshot (GetLatestSnapshot, as the RI triggers' cross-check
+ * does), not the transaction's: a REPEATABLE READ transaction must not
+ * delete a tenant whose protect() committed after its snapshot was taken
+ * (protect() holds the row's KEY SHARE lock until it commits, so the
+ * DELETE waits for it and then sees it).
  *
  *-------------------------------------------------------------------------
  */
@@ -40,6 +47,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "tenant_guard.h"
@@ -138,16 +146,18 @@ tg_lookup_protected(const char *id)
 		SPIPlanPtr	p;
 
 		p = SPI_prepare("SELECT COALESCE(note, '') FROM "
-						TG_SCHEMA "." TG_PROTECTED_TABLE " WHERE tenant_id = $1",
+						TG_SCHEMA "." TG_PROTECTED_TABLE " WHERE tenant_id OPERATOR(pg_catalog.=) $1",
 						1, argtypes);
 		if (p == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		SPI_keepplan(p);
 		plan = p;
 	}
-	rc = SPI_execute_plan(plan, &arg, NULL, false, 1);
+	/* a fresh snapshot, as the RI triggers' cross-check: see the header comment */
+	rc = SPI_execute_snapshot(plan, &arg, NULL, GetLatestSnapshot(), InvalidSnapshot,
+							  false, false, 1);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "SPI_execute_snapshot failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed > 0)
 		note = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	SetUserIdAndSecContext(save_userid, save_sec);
@@ -186,8 +196,15 @@ tg_protect_truncate(Relation rel, const char *keycol)
 	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_PROTECTED_TABLE)),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	rc = SPI_execute("SELECT pg_catalog.array_agg(tenant_id) FROM "
-					 TG_SCHEMA "." TG_PROTECTED_TABLE, false, 0);
+	{
+		SPIPlanPtr	plan = SPI_prepare("SELECT pg_catalog.array_agg(tenant_id) FROM "
+									   TG_SCHEMA "." TG_PROTECTED_TABLE, 0, NULL);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		rc = SPI_execute_snapshot(plan, NULL, NULL, GetLatestSnapshot(), InvalidSnapshot,
+								  false, false, 0);
+	}
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read " TG_SCHEMA "." TG_PROTECTED_TABLE);
 	ids = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -370,21 +387,28 @@ tg_guarded_with_keys(void)
 }
 
 /*
- * Does the tenant exist in g?  Locks its row FOR KEY SHARE (as the table's
- * owner) so that it cannot be deleted before we commit.
+ * The tenants of g whose key equals key, as their own key text (what the
+ * trigger and the purge compare; it may differ from key's text: char(n)
+ * pads, numeric keeps its scale, a case-insensitive collation keeps the
+ * row's case).  With lock, their rows are locked FOR KEY SHARE so that
+ * they cannot be deleted before we commit.  Runs as the table's owner;
+ * the list is empty when no row matches.
  */
-static bool
-tg_lock_tenant(TgGuarded *g, Datum key)
+static List *
+tg_tenant_keys(TgGuarded *g, Datum key, bool lock)
 {
 	Oid			save_userid;
 	int			save_sec;
 	int			rc;
 	Oid			argtypes[1];
 	StringInfoData sql;
+	List	   *keys = NIL;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT 1 FROM %s t WHERE t.%s OPERATOR(pg_catalog.=) $1 FOR KEY SHARE",
-					 g->relname, quote_identifier(g->keycol));
+	appendStringInfo(&sql, "SELECT pg_catalog.format('%%s', t.%s) FROM %s t"
+					 " WHERE t.%s OPERATOR(pg_catalog.=) $1%s",
+					 quote_identifier(g->keycol), g->relname, quote_identifier(g->keycol),
+					 lock ? " FOR KEY SHARE" : "");
 	argtypes[0] = g->keytype;
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(g->owner, save_sec | SECURITY_LOCAL_USERID_CHANGE |
@@ -393,7 +417,14 @@ tg_lock_tenant(TgGuarded *g, Datum key)
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	return SPI_processed > 0;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *k = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (k != NULL && !list_member(keys, makeString(k)))
+			keys = lappend(keys, makeString(k));
+	}
+	return keys;
 }
 
 /* Write or delete a protected_tenants row as its owner; returns rows hit. */
@@ -401,20 +432,9 @@ static uint64
 tg_write_protected(const char *sql, int nargs, Datum *args, const char *nulls)
 {
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, NAMEOID};
-	Oid			save_userid;
-	int			save_sec;
-	int			rc;
 	uint64		n;
 
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_PROTECTED_TABLE)),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	rc = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	n = SPI_processed;
+	n = tg_exec_as_table_owner(TG_PROTECTED_TABLE, sql, nargs, argtypes, args, nulls);
 	if (n > 0 && SPI_tuptable != NULL)
 	{
 		bool		isnull;
@@ -452,11 +472,11 @@ protect_tenant(PG_FUNCTION_ARGS)
 	char	   *id;
 	List	   *guarded;
 	ListCell   *lc;
-	char	   *canonical = NULL;
+	List	   *keys = NIL;
 	bool		parsed = false;
 	Datum		args[3];
 	char		nulls[3] = {' ', ' ', ' '};
-	bool		inserted;
+	bool		inserted = false;
 
 	tg_require_admin("protect tenants");
 	id = tg_id_argument(fcinfo);
@@ -482,11 +502,9 @@ protect_tenant(PG_FUNCTION_ARGS)
 		if (!tg_parse_tenant_id(id, g->keytype, &key, &canon))
 			continue;
 		parsed = true;
-		if (tg_lock_tenant(g, key))
-		{
-			canonical = canon;
+		keys = tg_tenant_keys(g, key, true);
+		if (keys != NIL)
 			break;
-		}
 	}
 	if (!parsed)
 		ereport(ERROR,
@@ -495,24 +513,29 @@ protect_tenant(PG_FUNCTION_ARGS)
 				 errdetail("It is not a valid %s, the type of the key of %s.",
 						   format_type_be(((TgGuarded *) linitial(guarded))->keytype),
 						   ((TgGuarded *) linitial(guarded))->relname)));
-	if (canonical == NULL)
+	if (keys == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("tenant \"%s\" does not exist", tg_abbrev_id(id)),
 				 errdetail("No table guarded by tenant_guard holds a tenant with this id.")));
 
-	args[0] = CStringGetTextDatum(canonical);
+	/* the rows' own key text: what the trigger and the purge compare */
 	if (PG_ARGISNULL(1))
 		nulls[1] = 'n';
 	else
 		args[1] = PG_GETARG_DATUM(1);
 	args[2] = DirectFunctionCall1(namein, CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
-	inserted = tg_write_protected("INSERT INTO " TG_SCHEMA "." TG_PROTECTED_TABLE " AS p"
-								  " (tenant_id, note, protected_by) VALUES ($1, $2, $3)"
-								  " ON CONFLICT (tenant_id) DO UPDATE"
-								  " SET note = COALESCE(excluded.note, p.note)"
-								  " RETURNING p.xmax::pg_catalog.text OPERATOR(pg_catalog.=) '0'",
-								  3, args, nulls) > 0;
+	foreach(lc, keys)
+	{
+		args[0] = CStringGetTextDatum(strVal(lfirst(lc)));
+		if (tg_write_protected("INSERT INTO " TG_SCHEMA "." TG_PROTECTED_TABLE " AS p"
+							   " (tenant_id, note, protected_by) VALUES ($1, $2, $3)"
+							   " ON CONFLICT (tenant_id) DO UPDATE"
+							   " SET note = COALESCE(excluded.note, p.note)"
+							   " RETURNING p.xmax::pg_catalog.text OPERATOR(pg_catalog.=) '0'",
+							   3, args, nulls) > 0)
+			inserted = true;
+	}
 	SPI_finish();
 	PG_RETURN_BOOL(inserted);
 }
@@ -525,8 +548,9 @@ unprotect_tenant(PG_FUNCTION_ARGS)
 {
 	char	   *id;
 	List	   *guarded;
+	List	   *forms;
 	ListCell   *lc;
-	uint64		n;
+	uint64		n = 0;
 	Datum		args[1];
 
 	tg_require_admin("unprotect tenants");
@@ -537,10 +561,11 @@ unprotect_tenant(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	/* the id as given, then in each key type's canonical form */
-	args[0] = CStringGetTextDatum(id);
-	n = tg_write_protected("DELETE FROM " TG_SCHEMA "." TG_PROTECTED_TABLE
-						   " WHERE tenant_id = $1", 1, args, NULL);
+	/*
+	 * The id as given, in each key type's canonical form, and as the key
+	 * text of each existing row it names (what protect() stored).
+	 */
+	forms = list_make1(makeString(id));
 	guarded = tg_guarded_with_keys();
 	foreach(lc, guarded)
 	{
@@ -548,13 +573,16 @@ unprotect_tenant(PG_FUNCTION_ARGS)
 		Datum		key;
 		char	   *canon;
 
-		if (n > 0)
-			break;
 		if (!tg_parse_tenant_id(id, g->keytype, &key, &canon))
 			continue;
-		args[0] = CStringGetTextDatum(canon);
-		n = tg_write_protected("DELETE FROM " TG_SCHEMA "." TG_PROTECTED_TABLE
-							   " WHERE tenant_id = $1", 1, args, NULL);
+		forms = list_append_unique(forms, makeString(canon));
+		forms = list_concat_unique(forms, tg_tenant_keys(g, key, false));
+	}
+	foreach(lc, forms)
+	{
+		args[0] = CStringGetTextDatum(strVal(lfirst(lc)));
+		n += tg_write_protected("DELETE FROM " TG_SCHEMA "." TG_PROTECTED_TABLE
+								" WHERE tenant_id OPERATOR(pg_catalog.=) $1", 1, args, NULL);
 	}
 	SPI_finish();
 

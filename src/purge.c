@@ -5,7 +5,9 @@
  *	  that depends on them, set-based, all or nothing, with a journal.
  *
  * One call is one pass:
- *	  1. who: only superusers and members of tenant_guard_admin;
+ *	  1. who: only superusers and members of tenant_guard_admin; and only
+ *		 under READ COMMITTED, so that each statement sees what committed
+ *		 before it (protections, concurrently inserted rows);
  *	  2. lock protected_tenants in SHARE ROW EXCLUSIVE mode until the end of
  *		 the transaction: concurrent purges queue behind each other, and
  *		 protect()/unprotect() wait, so protection cannot change under us;
@@ -150,6 +152,7 @@ tg_resolve_registered(TgPurge *p)
 		bool		isnull;
 		Oid			coltype;
 		Operator	op;
+		int			nest;
 
 		e->conoid = InvalidOid;
 		e->child = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
@@ -162,7 +165,19 @@ tg_resolve_registered(TgPurge *p)
 		e->parent_cols = palloc(sizeof(char *));
 		e->parent_cols[0] = p->keycol;
 		coltype = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
+
+		/*
+		 * "=" as add_tenant_table() checked it, with search_path =
+		 * pg_catalog: an operator of the caller's search_path (which a
+		 * role with CREATE on one of its schemas could define, matching
+		 * better) must not decide what the purge deletes, nor run as the
+		 * purging role.
+		 */
+		nest = NewGUCNestLevel();
+		(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 		op = oper(NULL, list_make1(makeString("=")), p->keytype, coltype, false, -1);
+		AtEOXact_GUC(true, nest);
 		e->eqops = palloc(sizeof(char *));
 		e->eqops[0] = tg_operator_sql(oprid(op));
 		e->eqopids = palloc(sizeof(Oid));
@@ -278,10 +293,14 @@ tg_targets_from_ids(TgPurge *p)
 							   n, (unsigned long long) n, p->root_label),
 				 errdetail("Unknown: %s. Nothing was purged.", list)));
 
-	list = tg_list_of("SELECT pg_catalog.format('%s', x.key) FROM pg_temp.tg_purge_targets x"
-					  " WHERE pg_catalog.format('%s', x.key) IN"
-					  " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
-					  " ORDER BY x.ord",
+	/* protected_tenants holds the rows' own key text: compare that */
+	list = tg_list_of(psprintf("SELECT pg_catalog.format('%%s', r.%s) FROM pg_temp.tg_purge_targets x"
+							   " JOIN %s%s r ON r.%s %s x.key"
+							   " WHERE pg_catalog.format('%%s', r.%s) OPERATOR(pg_catalog.=) ANY"
+							   " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
+							   " ORDER BY x.ord",
+							   quote_identifier(p->keycol), only, p->root_name,
+							   quote_identifier(p->keycol), p->keyeq, quote_identifier(p->keycol)),
 					  &n);
 	if (n > 0)
 		ereport(ERROR,
@@ -311,7 +330,7 @@ tg_targets_from_checker(TgPurge *p)
 					 "  SELECT DISTINCT ON (r.%s) r.%s AS key, c.reason"
 					 "    FROM %s%s r CROSS JOIN LATERAL " TG_SCHEMA ".check_tenant(%s) c"
 					 "   WHERE c.is_suspicious AND r.%s IS NOT NULL"
-					 "     AND pg_catalog.format('%%s', r.%s) NOT IN"
+					 "     AND NOT pg_catalog.format('%%s', r.%s) OPERATOR(pg_catalog.=) ANY"
 					 "         (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
 					 "   ORDER BY r.%s) s",
 					 quote_identifier(p->keycol), quote_identifier(p->keycol),
@@ -592,6 +611,19 @@ purge_test_tenants(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied to purge tenants"),
 				 errdetail("Only superusers and members of role \"%s\" may.", TG_ADMIN_ROLE)));
+
+	/*
+	 * A transaction snapshot taken before our lock would miss a protect()
+	 * that committed meanwhile, and rows inserted concurrently under a
+	 * purged tenant (the foreign-key checks are off while we delete).
+	 */
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("cannot purge tenants in a %s transaction",
+						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errdetail("The purge must see every protection and every row committed before each of its statements."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
 
 	memset(&p, 0, sizeof(p));
 	p.resultcxt = callercxt;

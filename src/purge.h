@@ -24,6 +24,7 @@
 #define TG_PROTECTED_TABLE	"protected_tenants"
 #define TG_GUARDED_TABLE	"guarded_tables"
 #define TG_JOURNAL_TABLE	"purge_journal"
+#define TG_TENANT_TABLES	"tenant_tables"
 
 /* GUC tenant_guard.purge_max_share */
 extern double tg_purge_max_share;
@@ -105,5 +106,9 @@ extern uint64 tg_keyset_deactivate(void);
 
 /* purge.c */
 extern void tg_purge_init(void);
+
+/* registry.c */
+extern uint64 tg_exec_as_table_owner(const char *table, const char *sql, int nargs,
+									 Oid *argtypes, Datum *args, const char *nulls);
 
 #endif							/* TENANT_GUARD_PURGE_H */

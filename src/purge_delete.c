@@ -57,6 +57,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_operator.h"
@@ -418,12 +419,42 @@ tg_operator_sql(Oid opoid)
 	return result;
 }
 
+/*
+ * The key column whose values must not be protected tenants when rows of
+ * relid go, or NULL.  A partition of a guarded table holds that table's
+ * tenants, whichever foreign key reaches it; a partitioned table reached
+ * as a whole holds the tenants of a guarded partition (its rows from other
+ * partitions are checked too: stricter, never laxer).
+ */
+static char *
+tg_guarded_keycol(TgPurge *p, Oid relid, char relkind)
+{
+	List	   *family = list_make1_oid(relid);
+	ListCell   *lc;
+
+	if (get_rel_relispartition(relid))
+		family = list_concat(family, get_partition_ancestors(relid));
+	if (relkind == RELKIND_PARTITIONED_TABLE)
+		family = list_concat(family, find_all_inheritors(relid, NoLock, NULL));
+	foreach(lc, family)
+	{
+		ListCell   *lc2;
+		ListCell   *lc3;
+
+		forboth(lc2, p->guarded_relids, lc3, p->guarded_keycols)
+		{
+			if (lfirst_oid(lc2) == lfirst_oid(lc))
+				return lfirst(lc3);
+		}
+	}
+	return NULL;
+}
+
 /* The table entry for relid, created on first use. */
 static TgTable *
 tg_table(TgPurge *p, Oid relid, char relkind)
 {
 	ListCell   *lc;
-	ListCell   *lc2;
 	TgTable    *t;
 
 	foreach(lc, p->tables)
@@ -438,11 +469,7 @@ tg_table(TgPurge *p, Oid relid, char relkind)
 	tg_rel_names(relid, &t->qualname, &t->label);
 	t->deleted = palloc0(sizeof(int64) * (p->ntargets + 1));
 	t->updated = palloc0(sizeof(int64) * (p->ntargets + 1));
-	forboth(lc, p->guarded_relids, lc2, p->guarded_keycols)
-	{
-		if (lfirst_oid(lc) == relid)
-			t->keycol = lfirst(lc2);
-	}
+	t->keycol = tg_guarded_keycol(p, relid, relkind);
 	p->tables = lappend(p->tables, t);
 	return t;
 }
@@ -1096,7 +1123,7 @@ tg_run(TgPurge *p)
 		if (w->table->keycol == NULL)
 			continue;
 		rc = SPI_execute(psprintf("SELECT pg_catalog.format('%%s', x.%s) FROM %s x"
-								  " WHERE pg_catalog.format('%%s', x.%s) IN"
+								  " WHERE pg_catalog.format('%%s', x.%s) OPERATOR(pg_catalog.=) ANY"
 								  " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
 								  " LIMIT 1",
 								  tg_tmp_col(w->table->keycol), w->tmp,

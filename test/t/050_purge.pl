@@ -28,15 +28,6 @@ CREATE TABLE tenants (id uuid PRIMARY KEY, name text, subdomain text, email text
 SELECT tenant_guard.attach('tenants');
 CREATE TABLE projects (id int PRIMARY KEY, tenant_id uuid NOT NULL REFERENCES tenants ON DELETE CASCADE);
 CREATE TABLE tasks (id int PRIMARY KEY, project_id int NOT NULL REFERENCES projects ON DELETE CASCADE);
--- a slow dependent delete when test.slow is on: this trigger fires during
--- purges too (ENABLE ALWAYS)
-CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  IF current_setting('test.slow', true) = 'on' THEN PERFORM pg_sleep(60); END IF;
-  RETURN OLD;
-END $$;
-CREATE TRIGGER slow BEFORE DELETE ON tasks FOR EACH ROW EXECUTE FUNCTION slow();
-ALTER TABLE tasks ENABLE ALWAYS TRIGGER slow;
 SET tenant_guard.mode = off;
 INSERT INTO tenants SELECT ('00000000-0000-4000-8000-' || lpad(g::text, 12, '0'))::uuid,
        CASE WHEN g <= 3 THEN 'Test Company ' || g ELSE 'Real ' || g END, 'sub-' || g, 'x@acme.com'
@@ -58,22 +49,24 @@ my $dry = $node->safe_psql('postgres',
 is($dry, 3 + 15 + 150, 'dry run counts 3 tenants, 15 projects, 150 tasks');
 is($node->safe_psql('postgres', $counts_sql), $before, 'dry run changed nothing');
 
-# kill the purging backend while it sleeps in a dependent delete
+# kill the purging backend while it waits in a dependent delete (another
+# session holds a lock on task 1, of test tenant 1)
 foreach my $how ('pg_terminate_backend', 'SIGKILL')
 {
+	my $holder = $node->background_psql('postgres', on_error_stop => 0);
+	$holder->query_safe('BEGIN; SELECT 1 FROM tasks WHERE id = 1 FOR UPDATE;');
 	my $bg = $node->background_psql('postgres', on_error_stop => 0);
 	$bg->query_until(qr/started/, q{
-SET test.slow = on;
 \echo started
 SELECT count(*) FROM tenant_guard.purge_test_tenants(dry_run => false);
 });
 	$node->poll_query_until('postgres', q{
 SELECT count(*) > 0 FROM pg_stat_activity
- WHERE query LIKE '%purge_test_tenants(dry_run => false)%' AND wait_event = 'PgSleep'})
-	  or die "purge did not reach the slow delete";
+ WHERE query LIKE '%purge_test_tenants(dry_run => false)%' AND wait_event_type = 'Lock'})
+	  or die "purge did not reach the locked delete";
 	my $pid = $node->safe_psql('postgres', q{
 SELECT pid FROM pg_stat_activity
- WHERE query LIKE '%purge_test_tenants(dry_run => false)%' AND wait_event = 'PgSleep'});
+ WHERE query LIKE '%purge_test_tenants(dry_run => false)%' AND wait_event_type = 'Lock'});
 	if ($how eq 'SIGKILL')
 	{
 		kill 'KILL', $pid;
@@ -83,6 +76,7 @@ SELECT pid FROM pg_stat_activity
 		$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 	}
 	eval { $bg->quit; };
+	eval { $holder->quit; };
 	# after a SIGKILL the postmaster restarts every backend
 	my $up = 0;
 	foreach my $try (1 .. 300)
