@@ -36,10 +36,10 @@
  * are detected by the lock manager) and counts again: the outcome is
  * exact whatever the isolation level, since no snapshot is involved.
  *
- * Persistence: the postmaster writes the confirmed events to
- * pg_stat/tenant_guard_ratelimit.stat at a clean shutdown and reads them
- * back at startup (as pg_stat_statements does); after a crash the counts
- * start empty.
+ * Persistence (ratelimit_admin.c, with the SQL functions): the postmaster
+ * writes the confirmed events to pg_stat/tenant_guard_ratelimit.stat at a
+ * clean shutdown and reads them back at startup (as pg_stat_statements
+ * does); after a crash or an immediate shutdown the counts start empty.
  *
  *-------------------------------------------------------------------------
  */
@@ -51,15 +51,10 @@
 #include "access/parallel.h"
 #include "access/transam.h"
 #include "access/xact.h"
-#include "catalog/pg_control.h"
-#include "common/controldata_utils.h"
-#include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "pgstat.h"
 #include "port/atomics.h"
 #include "port/pg_bitutils.h"
-#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "storage/lwlock.h"
@@ -74,13 +69,8 @@
 
 #include "ratekey.h"
 #include "ratelimit.h"
+#include "ratelimit_int.h"
 #include "tenant_guard.h"
-
-/* The sliding window: tenant_guard.rate_limit_window, one hour. */
-#define TG_RATE_WINDOW		((TimestampTz) tg_rate_window * USECS_PER_SEC)
-
-/* Partitions of the hash table and the event pool (a power of 2). */
-#define TG_RATE_PARTITIONS	16
 
 /* A sweep for expired events runs at most this often when memory is full. */
 #define TG_RATE_SWEEP_INTERVAL	((TimestampTz) 1 * USECS_PER_SEC)
@@ -92,52 +82,6 @@
 #define TG_RATE_DISPLAY_MAX	100
 
 #define TG_RATE_TRANCHE		"tenant_guard rate limits"
-#define TG_RATE_DUMP_FILE	PGSTAT_STAT_PERMANENT_DIRECTORY "/tenant_guard_ratelimit.stat"
-#define TG_RATE_DUMP_MAGIC	0x54475232	/* "TGR2": keys hashed by tg_key_hash() */
-
-/* What a key counts. */
-typedef enum TgRateKind
-{
-	TG_RATE_IP = 1,
-	TG_RATE_EMAIL = 2
-} TgRateKind;
-
-/* A key's slot; head < 0 means the slot is empty. */
-typedef struct TgRateSlot
-{
-	uint64		hash;			/* of kind, database and normalised value */
-	Oid			dbid;
-	int32		head;			/* first event */
-} TgRateSlot;
-
-/* One tenant creation, pending or confirmed. */
-typedef struct TgRateEvent
-{
-	TimestampTz ts;				/* confirmed: commit time */
-	TransactionId xid;			/* pending: reserving (sub)xid; else invalid */
-	int32		next;			/* next event of the key, or of the free list */
-} TgRateEvent;
-
-/* Per-partition state. */
-typedef struct TgRatePart
-{
-	int32		freelist;		/* first free event */
-	int32		nfree;
-	int32		nkeys;
-} TgRatePart;
-
-/* The shared state; the event pool and the slot tables follow it. */
-typedef struct TgRateShared
-{
-	LWLockPadded *locks;		/* TG_RATE_PARTITIONS of them */
-	int32		per_part;		/* events per partition */
-	int32		slots_per_part; /* a power of 2, >= 2 * per_part */
-	pg_atomic_uint64 refused;	/* tenants refused by a limit */
-	pg_atomic_uint64 waits;		/* waits for another transaction */
-	pg_atomic_uint64 not_counted;	/* creations not counted: memory full */
-	pg_atomic_uint64 last_sweep;	/* TimestampTz of the last full sweep */
-	TgRatePart	part[TG_RATE_PARTITIONS];
-} TgRateShared;
 
 /* One event this backend reserved and has not seen end yet. */
 typedef struct TgRateMine
@@ -156,37 +100,14 @@ typedef struct TgRateMineList
 	int			max;
 } TgRateMineList;
 
-/* One key a tenant is counted under, while deciding. */
-typedef struct TgRateReq
-{
-	uint64		hash;
-	Oid			dbid;
-	TgRateKind	kind;
-	int			part;
-	int			limit;
-	bool		done;			/* reserved (or given up: memory full) */
-	bool		not_counted;	/* memory was full */
-	int			counted;		/* out: confirmed + this transaction's */
-	const char *display;		/* the value, for messages */
-} TgRateReq;
-
-/* Counts of one key's events. */
-typedef struct TgRateCount
-{
-	int			confirmed;
-	int			mine;
-	int			others;
-	TransactionId wait_xid;		/* one of the others' pending xids */
-} TgRateCount;
-
 int			tg_max_per_ip = TG_RATE_DEFAULT_MAX;
 int			tg_max_per_email = TG_RATE_DEFAULT_MAX;
 int			tg_rate_capacity = 262144;
 int			tg_rate_window = 3600;
 
-static TgRateShared *tg_rate = NULL;
-static TgRateEvent *tg_events = NULL;	/* per_part * TG_RATE_PARTITIONS */
-static TgRateSlot *tg_slots = NULL; /* slots_per_part * TG_RATE_PARTITIONS */
+TgRateShared *tg_rate = NULL;
+TgRateEvent *tg_events = NULL;	/* per_part * TG_RATE_PARTITIONS */
+TgRateSlot *tg_slots = NULL;	/* slots_per_part * TG_RATE_PARTITIONS */
 
 static TgRateMineList tg_mine[TG_RATE_PARTITIONS];
 static int	tg_mine_total = 0;
@@ -310,38 +231,11 @@ tg_rate_shmem_size(void)
 	return size;
 }
 
-/* Partition of a key hash. */
-static inline int
-tg_rate_partition(uint64 hash)
-{
-	return (int) (hash % TG_RATE_PARTITIONS);
-}
-
-static inline LWLock *
-tg_rate_lock(int part)
-{
-	return &tg_rate->locks[part].lock;
-}
-
-/* Slot table of a partition. */
-static inline TgRateSlot *
-tg_part_slots(int part)
-{
-	return tg_slots + (Size) part * tg_rate->slots_per_part;
-}
-
-/* Where a hash would sit in its partition's table if nothing were in the way. */
-static inline int
-tg_slot_home(uint64 hash)
-{
-	return (int) ((hash >> 8) & (uint64) (tg_rate->slots_per_part - 1));
-}
-
 /*
  * Find a key in partition part: its slot index, or -1 with *free_slot set
  * to where it would be added.  Caller holds the partition lock.
  */
-static int
+int
 tg_slot_find(int part, uint64 hash, Oid dbid, int *free_slot)
 {
 	TgRateSlot *slots = tg_part_slots(part);
@@ -364,7 +258,7 @@ tg_slot_find(int part, uint64 hash, Oid dbid, int *free_slot)
  * Empty slot i of partition part, shifting later keys of its probe run
  * back so that lookups need no tombstones.  Caller holds the lock.
  */
-static void
+void
 tg_slot_delete(int part, int i)
 {
 	TgRateSlot *slots = tg_part_slots(part);
@@ -391,7 +285,7 @@ tg_slot_delete(int part, int i)
 }
 
 /* Take an event from partition part's pool; -1 if it is empty. */
-static int32
+int32
 tg_event_alloc(int part)
 {
 	TgRatePart *p = &tg_rate->part[part];
@@ -421,7 +315,7 @@ tg_event_free(int part, int32 ev)
  * Add event ev to the key (hash, dbid) of partition part, creating the key
  * in slot free_slot (from tg_slot_find) if idx < 0.  Caller holds the lock.
  */
-static void
+void
 tg_slot_add_event(int part, int idx, int free_slot, uint64 hash, Oid dbid, int32 ev)
 {
 	TgRateSlot *slots = tg_part_slots(part);
@@ -477,7 +371,7 @@ tg_drop_event(int part, uint64 hash, Oid dbid, int32 ev)
  * the commit log.  Returns false when the key has no events left (the
  * caller then deletes its slot).  Caller holds the partition lock.
  */
-static bool
+bool
 tg_slot_count(int part, int idx, TimestampTz *now, TransactionId waited,
 			  TgRateCount *cnt)
 {
@@ -561,7 +455,7 @@ tg_part_rebuild_freelist(int part)
  * (InvalidOid: all), or with forget_confirmed every confirmed event.
  * Returns how many events were freed.  Caller holds the partition lock.
  */
-static int64
+int64
 tg_part_prune(int part, Oid dbid, bool forget_confirmed, TimestampTz *now)
 {
 	TgRateSlot *slots = tg_part_slots(part);
@@ -951,156 +845,6 @@ tg_rate_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	}
 }
 
-/* ---------------------------------------------------------------------
- * Persistence across clean restarts
- * ---------------------------------------------------------------------
- */
-
-/* One confirmed event in the dump file. */
-typedef struct TgRateDumpRecord
-{
-	uint64		hash;
-	Oid			dbid;
-	int32		pad;
-	TimestampTz ts;
-} TgRateDumpRecord;
-
-/*
- * on_shmem_exit callback of the postmaster: write the confirmed events of
- * the window to the dump file.  Only after a clean shutdown, when the
- * control file says the cluster was shut down: after a crash (code != 0)
- * or an immediate shutdown, backends may have been killed while changing
- * an event list, and the memory is not to be trusted.  No locks: every
- * other process has exited.
- */
-static void
-tg_rate_dump(int code, Datum arg)
-{
-	FILE	   *file;
-	uint32		header[2] = {TG_RATE_DUMP_MAGIC, 0};
-	TimestampTz now = GetCurrentTimestamp();
-	ControlFileData *control;
-	bool		crc_ok;
-
-	(void) arg;
-	if (code != 0 || tg_rate == NULL)
-		return;
-	control = get_controlfile(DataDir, &crc_ok);
-	if (!crc_ok || (control->state != DB_SHUTDOWNED &&
-					control->state != DB_SHUTDOWNED_IN_RECOVERY))
-	{
-		ereport(LOG,
-				(errmsg("tenant_guard did not save its rate-limit counts: the server did not shut down cleanly")));
-		return;
-	}
-
-	file = AllocateFile(TG_RATE_DUMP_FILE ".tmp", PG_BINARY_W);
-	if (file == NULL)
-		goto error;
-	if (fwrite(header, sizeof(header), 1, file) != 1)
-		goto error;
-	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
-	{
-		TgRateSlot *slots = tg_part_slots(p);
-
-		for (int i = 0; i < tg_rate->slots_per_part; i++)
-		{
-			for (int32 ev = slots[i].head; ev >= 0; ev = tg_events[ev].next)
-			{
-				TgRateDumpRecord rec;
-
-				if (TransactionIdIsValid(tg_events[ev].xid) ||
-					tg_events[ev].ts <= now - TG_RATE_WINDOW)
-					continue;
-				memset(&rec, 0, sizeof(rec));
-				rec.hash = slots[i].hash;
-				rec.dbid = slots[i].dbid;
-				rec.ts = tg_events[ev].ts;
-				if (fwrite(&rec, sizeof(rec), 1, file) != 1)
-					goto error;
-			}
-		}
-	}
-	if (FreeFile(file))
-	{
-		file = NULL;
-		goto error;
-	}
-	(void) durable_rename(TG_RATE_DUMP_FILE ".tmp", TG_RATE_DUMP_FILE, LOG);
-	return;
-
-error:
-	ereport(LOG,
-			(errcode_for_file_access(),
-			 errmsg("could not write file \"%s\": %m", TG_RATE_DUMP_FILE ".tmp")));
-	if (file)
-		FreeFile(file);
-	unlink(TG_RATE_DUMP_FILE ".tmp");
-}
-
-/*
- * At startup (postmaster, fresh shared memory): read back the events a
- * clean shutdown wrote, dropping expired ones, then remove the file so that
- * a crash later does not resurrect stale counts.
- */
-static void
-tg_rate_load(void)
-{
-	FILE	   *file;
-	uint32		header[2];
-	TgRateDumpRecord rec;
-	TimestampTz now = GetCurrentTimestamp();
-	int64		loaded = 0;
-	int64		dropped = 0;
-
-	file = AllocateFile(TG_RATE_DUMP_FILE, PG_BINARY_R);
-	if (file == NULL)
-	{
-		if (errno != ENOENT)
-			ereport(LOG,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", TG_RATE_DUMP_FILE)));
-		return;
-	}
-	if (fread(header, sizeof(header), 1, file) != 1 || header[0] != TG_RATE_DUMP_MAGIC)
-	{
-		ereport(LOG,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("ignoring file \"%s\": not a tenant_guard rate-limit file",
-						TG_RATE_DUMP_FILE)));
-		goto done;
-	}
-	while (fread(&rec, sizeof(rec), 1, file) == 1)
-	{
-		int			part = tg_rate_partition(rec.hash);
-		int			free_slot;
-		int			idx;
-		int32		ev;
-
-		if (rec.ts <= now - TG_RATE_WINDOW || rec.ts > now + TG_RATE_WINDOW)
-			continue;
-		ev = tg_event_alloc(part);
-		if (ev < 0)
-		{
-			dropped++;
-			continue;
-		}
-		tg_events[ev].xid = InvalidTransactionId;
-		tg_events[ev].ts = rec.ts;
-		idx = tg_slot_find(part, rec.hash, rec.dbid, &free_slot);
-		tg_slot_add_event(part, idx, free_slot, rec.hash, rec.dbid, ev);
-		loaded++;
-	}
-	if (loaded > 0 || dropped > 0)
-		ereport(LOG,
-				(errmsg("tenant_guard restored %lld recent tenant creations for rate limits",
-						(long long) loaded),
-				 dropped > 0 ? errdetail("%lld did not fit into tenant_guard.rate_limit_capacity.",
-										 (long long) dropped) : 0));
-done:
-	FreeFile(file);
-	unlink(TG_RATE_DUMP_FILE);
-}
 
 /* shmem_request_hook: reserve our memory and locks. */
 static void
@@ -1170,7 +914,7 @@ tg_rate_shmem_startup(void)
  */
 
 /* A request for the normalised value bytes of a kind, in this database. */
-static void
+void
 tg_rate_req(TgRateReq *req, TgRateKind kind, const void *bytes, size_t len, int limit)
 {
 	uint64		seed = ((uint64) kind << 32 | MyDatabaseId) * UINT64CONST(0x9E3779B97F4A7C15);
@@ -1197,7 +941,7 @@ tg_rate_req(TgRateReq *req, TgRateKind kind, const void *bytes, size_t len, int 
  * The key bytes of an IP address in text form (as validated by the GUC or
  * by the inet type); 0 if it does not parse.
  */
-static size_t
+size_t
 tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
 {
 	unsigned char addr[16];
@@ -1371,184 +1115,6 @@ tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row, const TgText *email)
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		tg_ratelimit_check(trigdata->tg_relation, row, email);
 	return PointerGetDatum(row);
-}
-
-/* ---------------------------------------------------------------------
- * SQL functions
- * ---------------------------------------------------------------------
- */
-
-PG_FUNCTION_INFO_V1(normalize_email);
-
-/* normalize_email(email text) RETURNS text: the key an address counts under. */
-Datum
-normalize_email(PG_FUNCTION_ARGS)
-{
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	size_t		len = VARSIZE_ANY_EXHDR(t);
-	char	   *out = palloc(len + 1);
-	size_t		klen = tg_email_key(VARDATA_ANY(t), len, out);
-
-	if (klen == 0)
-		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(out, (int) klen));
-}
-
-/* ERROR unless the shared structure exists. */
-static void
-tg_rate_require_shmem(void)
-{
-	if (tg_rate == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("tenant_guard rate limits are not enforced"),
-				 errdetail("tenant_guard is not in shared_preload_libraries."),
-				 errhint("Add tenant_guard to shared_preload_libraries and restart the server.")));
-}
-
-PG_FUNCTION_INFO_V1(rate_limit_usage);
-
-/*
- * rate_limit_usage(kind text, value text, OUT created integer,
- *					OUT pending integer)
- * How many tenants the key of an IP address or an e-mail address counts
- * now: created (committed within the last hour) and pending (in
- * transactions still running, this one's included).
- */
-Datum
-rate_limit_usage(PG_FUNCTION_ARGS)
-{
-	TupleDesc	tupdesc;
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
-	char	   *kind;
-	char	   *value;
-	TgRateReq	req;
-	TgRateCount cnt = {0};
-	TimestampTz now = 0;
-	int			idx;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("kind and value must not be null")));
-	tg_rate_require_shmem();
-	kind = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	value = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-	if (strcmp(kind, "ip") == 0)
-	{
-		unsigned char key[TG_IP_KEY_MAX];
-		size_t		klen;
-		Datum		inet = DirectFunctionCall1(inet_in, CStringGetDatum(value));
-
-		/* canonical text of the address, then the same path as the GUC */
-		value = DatumGetCString(DirectFunctionCall1(inet_out, inet));
-		if (strchr(value, '/') != NULL)
-			*strchr(value, '/') = '\0';
-		klen = tg_rate_ip_key(value, key);
-		if (klen == 0)
-			elog(ERROR, "could not parse IP address \"%s\"", value);
-		tg_rate_req(&req, TG_RATE_IP, key, klen, 0);
-	}
-	else if (strcmp(kind, "email") == 0)
-	{
-		size_t		len = strlen(value);
-		char	   *k = palloc(len + 1);
-		size_t		klen = tg_email_key(value, len, k);
-
-		if (klen == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("an empty e-mail address is not counted")));
-		tg_rate_req(&req, TG_RATE_EMAIL, k, klen, 0);
-	}
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown rate-limit kind \"%s\"", kind),
-				 errhint("Use 'ip' or 'email'.")));
-
-	LWLockAcquire(tg_rate_lock(req.part), LW_EXCLUSIVE);
-	idx = tg_slot_find(req.part, req.hash, req.dbid, NULL);
-	if (idx >= 0 && !tg_slot_count(req.part, idx, &now, InvalidTransactionId, &cnt))
-		tg_slot_delete(req.part, idx);
-	LWLockRelease(tg_rate_lock(req.part));
-
-	values[0] = Int32GetDatum(cnt.confirmed);
-	values[1] = Int32GetDatum(cnt.mine + cnt.others);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-PG_FUNCTION_INFO_V1(rate_limit_status);
-
-/*
- * rate_limit_status() RETURNS (enforced, capacity, in_use, keys, refused,
- * waited, not_counted): the state of the shared structure, cluster-wide.
- */
-Datum
-rate_limit_status(PG_FUNCTION_ARGS)
-{
-	TupleDesc	tupdesc;
-	Datum		values[7];
-	bool		nulls[7] = {false, false, false, false, false, false, false};
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	values[0] = BoolGetDatum(tg_rate != NULL);
-	values[1] = Int32GetDatum(tg_rate_capacity);
-	if (tg_rate == NULL)
-	{
-		for (int i = 2; i < 7; i++)
-			nulls[i] = true;
-	}
-	else
-	{
-		int64		free_events = 0;
-		int64		keys = 0;
-
-		for (int p = 0; p < TG_RATE_PARTITIONS; p++)
-		{
-			LWLockAcquire(tg_rate_lock(p), LW_SHARED);
-			free_events += tg_rate->part[p].nfree;
-			keys += tg_rate->part[p].nkeys;
-			LWLockRelease(tg_rate_lock(p));
-		}
-		values[1] = Int32GetDatum(tg_rate->per_part * TG_RATE_PARTITIONS);
-		values[2] = Int32GetDatum((int32) ((int64) tg_rate->per_part * TG_RATE_PARTITIONS - free_events));
-		values[3] = Int32GetDatum((int32) keys);
-		values[4] = Int64GetDatum((int64) pg_atomic_read_u64(&tg_rate->refused));
-		values[5] = Int64GetDatum((int64) pg_atomic_read_u64(&tg_rate->waits));
-		values[6] = Int64GetDatum((int64) pg_atomic_read_u64(&tg_rate->not_counted));
-	}
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-PG_FUNCTION_INFO_V1(rate_limit_reset);
-
-/*
- * rate_limit_reset() RETURNS bigint: forget the committed creations counted
- * in this database (pending ones stay); returns how many were forgotten.
- */
-Datum
-rate_limit_reset(PG_FUNCTION_ARGS)
-{
-	int64		forgotten = 0;
-	TimestampTz now = GetCurrentTimestamp();
-
-	(void) fcinfo;
-	tg_rate_require_shmem();
-
-	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
-	{
-		LWLockAcquire(tg_rate_lock(p), LW_EXCLUSIVE);
-		forgotten += tg_part_prune(p, MyDatabaseId, true, &now);
-		LWLockRelease(tg_rate_lock(p));
-	}
-	PG_RETURN_INT64(forgotten);
 }
 
 /* ---------------------------------------------------------------------

@@ -19,6 +19,7 @@
  *	  log_queue.c the durable log's shared-memory queue and its status
  *	  log_worker.c the durable log's launcher and writers
  *	  ratelimit.c tenant-creation rate limits (shared memory, callbacks)
+ *	  ratelimit_admin.c their SQL functions and their file across restarts
  *	  ratekey.c   normalised e-mail and IP keys (no PostgreSQL headers)
  *
  *-------------------------------------------------------------------------
