@@ -453,3 +453,16 @@ SET search_path = hj, public;
 SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(ids => '{t3}');
 RESET search_path;
 DROP SCHEMA hj CASCADE;
+-- and with the key type's own equality when both sides share it: citext
+-- keys match whatever their case, as the key itself does
+CREATE SCHEMA ci;
+CREATE EXTENSION citext SCHEMA ci;
+CREATE TABLE ci.tenants (id ci.citext PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('ci.tenants');
+INSERT INTO ci.tenants VALUES ('Acme', 'Acme Corp', 'acme', 'a@acme.de'), ('Beta', 'Beta GmbH', 'beta', 'b@beta.de');
+CREATE TABLE ci.sessions (tenant_key ci.citext, token text);
+INSERT INTO ci.sessions VALUES ('acme', 's1'), ('ACME', 's2'), ('Acme', 's3'), ('beta', 's4');
+SELECT tenant_guard.add_tenant_table('ci.sessions', 'tenant_key');
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{acme}', force => true);
+SELECT tenant_key, token FROM ci.sessions ORDER BY token;
+DROP SCHEMA ci CASCADE;

@@ -152,6 +152,7 @@ tg_resolve_registered(TgPurge *p)
 		bool		isnull;
 		Oid			coltype;
 		Operator	op;
+		Oid			eqop;
 		int			nest;
 
 		e->conoid = InvalidOid;
@@ -167,22 +168,30 @@ tg_resolve_registered(TgPurge *p)
 		coltype = DatumGetObjectId(SPI_getbinval(tup, desc, 4, &isnull));
 
 		/*
-		 * "=" as add_tenant_table() checked it, with search_path =
-		 * pg_catalog: an operator of the caller's search_path (which a
-		 * role with CREATE on one of its schemas could define, matching
-		 * better) must not decide what the purge deletes, nor run as the
-		 * purging role.
+		 * The operator must not come from the caller's search_path: a role
+		 * with CREATE on one of its schemas could define an "=" that
+		 * matches better, decide what the purge deletes and run as the
+		 * purging role.  When the key and the column compare with the same
+		 * default equality (the same type, a domain over it, varchar and
+		 * text), that one is used, as for the key itself (citext keys
+		 * compare as citext); otherwise "=" as add_tenant_table() checked
+		 * it, with search_path = pg_catalog.
 		 */
-		nest = NewGUCNestLevel();
-		(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		op = oper(NULL, list_make1(makeString("=")), p->keytype, coltype, false, -1);
-		AtEOXact_GUC(true, nest);
+		eqop = lookup_type_cache(coltype, TYPECACHE_EQ_OPR)->eq_opr;
+		if (!OidIsValid(eqop) || eqop != lookup_type_cache(p->keytype, TYPECACHE_EQ_OPR)->eq_opr)
+		{
+			nest = NewGUCNestLevel();
+			(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			op = oper(NULL, list_make1(makeString("=")), p->keytype, coltype, false, -1);
+			AtEOXact_GUC(true, nest);
+			eqop = oprid(op);
+			ReleaseSysCache(op);
+		}
 		e->eqops = palloc(sizeof(char *));
-		e->eqops[0] = tg_operator_sql(oprid(op));
+		e->eqops[0] = tg_operator_sql(eqop);
 		e->eqopids = palloc(sizeof(Oid));
-		e->eqopids[0] = oprid(op);
-		ReleaseSysCache(op);
+		e->eqopids[0] = eqop;
 		p->registered = lappend(p->registered, e);
 	}
 }
