@@ -30,15 +30,19 @@ RESET tenant_guard.endpoint;
 
 -- log mode keeps a row whose json column jsonb could not hold; the log
 -- row has that column as a JSON string of its text
-ALTER TABLE tenants ADD COLUMN meta json;
+-- (so are json[] and composites with json inside)
+CREATE TYPE regress_meta AS (source text, payload json);
+ALTER TABLE tenants ADD COLUMN meta json, ADD COLUMN metas json[], ADD COLUMN tagged regress_meta;
 BEGIN;
 SET LOCAL tenant_guard.mode = log;
-INSERT INTO tenants (name, subdomain, email, meta)
-VALUES ('Demo Co', 'demo-co', 'a@acme.com', '{"a": "\u0000"}') RETURNING name, meta;
+INSERT INTO tenants (name, subdomain, email, meta, metas, tagged)
+VALUES ('Demo Co', 'demo-co', 'a@acme.com', '{"a": "\u0000"}', ARRAY['"\u0000"'::json],
+        ROW('crm', '{"n": 1e999999}')) RETURNING name, meta;
 COMMIT;
-SELECT data->'meta' AS meta, action FROM tenant_guard.test_data_prevention_logs
- WHERE data->>'subdomain' = 'demo-co';
-ALTER TABLE tenants DROP COLUMN meta;
+SELECT data->'meta' AS meta, data->'metas' AS metas, data->'tagged' AS tagged, action
+  FROM tenant_guard.test_data_prevention_logs WHERE data->>'subdomain' = 'demo-co';
+ALTER TABLE tenants DROP COLUMN meta, DROP COLUMN metas, DROP COLUMN tagged;
+DROP TYPE regress_meta;
 
 -- the application's own checks
 SELECT tenant_guard.log_suspicious_request('/api/signup', '{"email": "qa@acme.com"}', 'honeypot field filled', '198.51.100.4') > 0 AS logged;

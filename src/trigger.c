@@ -28,6 +28,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/typcache.h"
 
 #include "ratelimit.h"
 #include "tenant_guard.h"
@@ -167,37 +168,111 @@ tg_changed_columns(TgTriggerCache *cache, TupleTableSlot *oldslot,
 }
 
 /*
- * The row as JSON text (row_to_json) that jsonb accepts.  A column of type
- * json may hold what jsonb refuses (\u0000, a number beyond numeric's
- * range), and the log stores jsonb: such columns are written as JSON
- * strings of their text.  json is stored as text, so the tuple is read as
- * it is, through a copy of its descriptor that says text.
+ * Can a value of this type hold json (not jsonb): json itself, a domain over
+ * it, an array or a composite with json inside?  Deeper than a few levels
+ * it is taken to (a text form is always safe).
+ */
+static bool
+tg_type_holds_json(Oid typid, int depth)
+{
+	Oid			base;
+	Oid			elem;
+	bool		holds = false;
+
+	/* the usual column types of a tenants table, without a catalog lookup */
+	switch (typid)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+		case NAMEOID:
+		case BOOLOID:
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case NUMERICOID:
+		case UUIDOID:
+		case DATEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+		case INETOID:
+		case JSONBOID:
+		case BYTEAOID:
+			return false;
+		default:
+			break;
+	}
+	base = getBaseType(typid);
+	if (base == JSONOID || depth > 4)
+		return true;
+	elem = get_element_type(base);
+	if (OidIsValid(elem))
+		return tg_type_holds_json(elem, depth + 1);
+	if (type_is_rowtype(base))
+	{
+		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
+
+		for (int i = 0; i < desc->natts && !holds; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			holds = !att->attisdropped && tg_type_holds_json(att->atttypid, depth + 1);
+		}
+		ReleaseTupleDesc(desc);
+	}
+	return holds;
+}
+
+/*
+ * The row as JSON text (row_to_json) that jsonb accepts.  A json value may
+ * hold what jsonb refuses (\u0000, a number beyond numeric's range), and
+ * the log stores jsonb: a column that can hold json (json, json[], a
+ * composite with json inside) is written as a JSON string of its text
+ * form.
  */
 char *
 tg_row_json_text(HeapTuple tuple, TupleDesc tupdesc)
 {
 	TupleDesc	rowdesc = tupdesc;
-	Datum		row;
+	Datum	   *values = NULL;
+	bool	   *nulls = NULL;
 
 	for (int i = 0; i < tupdesc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		Oid			typoutput;
+		bool		varlena;
 
-		if (att->attisdropped || getBaseType(att->atttypid) != JSONOID)
+		if (att->attisdropped || !tg_type_holds_json(att->atttypid, 0))
 			continue;
 		if (rowdesc == tupdesc)
 		{
 			rowdesc = CreateTupleDescCopy(tupdesc);
 			rowdesc->tdtypeid = RECORDOID;
 			rowdesc->tdtypmod = -1;
+			values = palloc(sizeof(Datum) * tupdesc->natts);
+			nulls = palloc(sizeof(bool) * tupdesc->natts);
+			heap_deform_tuple(tuple, tupdesc, values, nulls);
 		}
 		TupleDescAttr(rowdesc, i)->atttypid = TEXTOID;
 		TupleDescAttr(rowdesc, i)->atttypmod = -1;
+		TupleDescAttr(rowdesc, i)->attlen = -1;
+		TupleDescAttr(rowdesc, i)->attbyval = false;
+		TupleDescAttr(rowdesc, i)->attalign = TYPALIGN_INT;
+		TupleDescAttr(rowdesc, i)->attstorage = TYPSTORAGE_EXTENDED;
+		if (!nulls[i])
+		{
+			getTypeOutputInfo(att->atttypid, &typoutput, &varlena);
+			values[i] = CStringGetTextDatum(OidOutputFunctionCall(typoutput, values[i]));
+		}
 	}
 	if (rowdesc != tupdesc)
+	{
 		rowdesc = BlessTupleDesc(rowdesc);
-	row = heap_copy_tuple_as_datum(tuple, rowdesc);
-	return TextDatumGetCString(DirectFunctionCall1(row_to_json, row));
+		tuple = heap_form_tuple(rowdesc, values, nulls);
+	}
+	return TextDatumGetCString(DirectFunctionCall1(row_to_json,
+												   heap_copy_tuple_as_datum(tuple, rowdesc)));
 }
 
 /* The row as jsonb, for the log. */
