@@ -159,6 +159,28 @@ SELECT tenant_guard.unprotect('3');
 SELECT tenant_guard.unprotect('4');
 TRUNCATE ptenants_apac, ptenants_sa;
 SELECT tenant_guard.unprotect('1');
+-- other ALTER TABLEs add no trigger (a restore creates the dump's own
+-- later); a foreign-table partition takes none and blocks no DDL
+CREATE FOREIGN DATA WRAPPER regress_dummy_fdw;
+CREATE SERVER regress_dummy FOREIGN DATA WRAPPER regress_dummy_fdw;
+CREATE TABLE ftenants (id bigint, region text, name text, subdomain text, email text)
+  PARTITION BY LIST (region);
+CREATE TABLE ftenants_a PARTITION OF ftenants FOR VALUES IN ('a');
+SELECT tenant_guard.attach('ftenants', id_column => 'id');
+DROP TRIGGER tenant_guard_protect_truncate ON ftenants_a;
+ALTER TABLE ftenants ADD COLUMN note text;
+SELECT count(*) FROM pg_trigger WHERE tgrelid = 'ftenants_a'::regclass
+   AND tgname = 'tenant_guard_protect_truncate';
+CREATE FOREIGN TABLE ftenants_x PARTITION OF ftenants FOR VALUES IN ('x') SERVER regress_dummy;
+CREATE FOREIGN TABLE ftenants_y (id bigint, region text, name text, subdomain text, email text, note text)
+  SERVER regress_dummy;
+ALTER TABLE ftenants ATTACH PARTITION ftenants_y FOR VALUES IN ('y');
+ALTER TABLE ftenants ADD COLUMN plan text;
+SELECT tgrelid::regclass FROM pg_trigger
+ WHERE tgname = 'tenant_guard_protect_truncate' AND tgrelid::regclass::text LIKE 'ftenants%' ORDER BY 1;
+DROP TABLE ftenants;
+DROP SERVER regress_dummy;
+DROP FOREIGN DATA WRAPPER regress_dummy_fdw;
 
 -- dropping a guarded table forgets it
 DROP TABLE accounts, keyless, ptenants;

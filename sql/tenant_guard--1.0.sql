@@ -962,34 +962,51 @@ COMMENT ON EVENT TRIGGER tenant_guard_forget_dropped_tables IS
 -- give each partition created or attached under a guarded table its own.
 -- SECURITY DEFINER: whoever creates the partition need not read
 -- guarded_tables; it creates only our fixed trigger.
-CREATE FUNCTION tenant_guard.protect_new_partitions()
-RETURNS event_trigger
+-- Partitions created or attached under a guarded table get the TRUNCATE
+-- trigger too: a TRUNCATE of a partition fires no trigger of its parent.
+CREATE FUNCTION tenant_guard.protect_partitions()
+RETURNS integer
 LANGUAGE plpgsql
-SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   part regclass;
   keycol name;
+  n integer := 0;
 BEGIN
+  -- each partition (not a foreign table) of a guarded table without the
+  -- trigger, keyed like its nearest guarded ancestor
   FOR part, keycol IN
     SELECT DISTINCT ON (m.relid) m.relid, g.id_column
-      FROM pg_catalog.pg_event_trigger_ddl_commands() c
-      JOIN pg_catalog.pg_class r ON r.oid = c.objid AND r.relkind IN ('r', 'p')
-      CROSS JOIN LATERAL pg_catalog.pg_partition_tree(c.objid) m
-      CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(m.relid) a
-      JOIN tenant_guard.guarded_tables g ON g.tbl = a.relid AND g.id_column IS NOT NULL
-     WHERE c.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND c.objsubid = 0
+      FROM tenant_guard.guarded_tables g
+      CROSS JOIN LATERAL pg_catalog.pg_partition_tree(g.tbl) m
+      JOIN pg_catalog.pg_class k ON k.oid = m.relid AND k.relkind IN ('r', 'p')
+     WHERE g.id_column IS NOT NULL AND m.level > 0
        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
                         WHERE t.tgrelid = m.relid AND t.tgname = 'tenant_guard_protect_truncate')
-     ORDER BY m.relid
+     ORDER BY m.relid, m.level
   LOOP
     EXECUTE pg_catalog.format(
       'CREATE TRIGGER tenant_guard_protect_truncate BEFORE TRUNCATE ON %s '
       'FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.protect_trigger(%L)', part, keycol);
+    n := n + 1;
   END LOOP;
+  RETURN n;
 END
 $$;
+
+COMMENT ON FUNCTION tenant_guard.protect_partitions() IS
+  'Give every partition of a guarded table the protection''s TRUNCATE trigger it lacks; returns how many were added (called by the event trigger)';
+
+-- Only for CREATE TABLE ... PARTITION OF and ALTER TABLE ... ATTACH
+-- PARTITION (which the C function tells from the statement): a restore
+-- creates the dump's own triggers after its other ALTER TABLEs.
+CREATE FUNCTION tenant_guard.protect_new_partitions()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'protect_new_partitions'
+LANGUAGE C
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.protect_new_partitions() IS
   'Event trigger: give partitions created or attached under a guarded table the protection''s TRUNCATE trigger';
@@ -1191,6 +1208,7 @@ REVOKE ALL ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regcla
 REVOKE ALL ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.forget_dropped_tables() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.protect_new_partitions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.protect_partitions() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM PUBLIC;

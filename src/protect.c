@@ -38,6 +38,7 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -316,7 +317,13 @@ protect_trigger(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	note = tg_lookup_protected(oldkey);
 	if (note != NULL)
-		note = pstrdup(note);
+	{
+		/* SPI_palloc: in the caller's memory, which SPI_finish() keeps */
+		char	   *copy = SPI_palloc(strlen(note) + 1);
+
+		strcpy(copy, note);
+		note = copy;
+	}
 	SPI_finish();
 
 	if (note == NULL)
@@ -591,4 +598,57 @@ unprotect_tenant(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_SUCCESSFUL_COMPLETION),
 				 errmsg("tenant \"%s\" is not protected", tg_abbrev_id(id))));
 	PG_RETURN_BOOL(n > 0);
+}
+
+/*
+ * Does this statement create or attach a partition?  CREATE TABLE ...
+ * PARTITION OF, or ALTER TABLE ... ATTACH PARTITION (of a table, not of an
+ * index).
+ */
+static bool
+tg_creates_partition(Node *parsetree)
+{
+	if (IsA(parsetree, CreateStmt))
+		return ((CreateStmt *) parsetree)->partbound != NULL;
+	if (IsA(parsetree, AlterTableStmt) &&
+		((AlterTableStmt *) parsetree)->objtype == OBJECT_TABLE)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((AlterTableStmt *) parsetree)->cmds)
+		{
+			if (((AlterTableCmd *) lfirst(lc))->subtype == AT_AttachPartition)
+				return true;
+		}
+	}
+	return false;
+}
+
+PG_FUNCTION_INFO_V1(protect_new_partitions);
+
+/*
+ * Event trigger (ddl_command_end of CREATE TABLE and ALTER TABLE): after a
+ * statement that creates or attaches a partition, give the partitions of
+ * guarded tables the TRUNCATE trigger they lack
+ * (tenant_guard.protect_partitions()).  Other statements are left alone:
+ * a restore runs its ALTER TABLEs before it creates the dump's own
+ * triggers, which must not find theirs taken.
+ */
+Datum
+protect_new_partitions(PG_FUNCTION_ARGS)
+{
+	int			rc;
+
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "protect_new_partitions: not fired by event trigger manager");
+	if (!tg_creates_partition(((EventTriggerData *) fcinfo->context)->parsetree))
+		PG_RETURN_VOID();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	rc = SPI_execute("SELECT " TG_SCHEMA ".protect_partitions()", false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	PG_RETURN_VOID();
 }

@@ -115,5 +115,32 @@ like($err, qr/cannot truncate table "tenants"/, 'TRUNCATE still refused after re
 is($node->safe_psql('restored', q{SELECT count(*) FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8000-000000000004'], force => true)}),
 	'1', 'the restored registry drives a purge');
 
+# a partitioned tenants table, with a partition added after attach, goes
+# through pg_dump -Fc / pg_restore --single-transaction without an error
+# (the restore's own ALTER TABLEs must not add the TRUNCATE triggers the
+# dump then creates) and keeps its protection
+$node->safe_psql('postgres', 'CREATE DATABASE parts');
+$node->safe_psql('parts', q{
+CREATE EXTENSION tenant_guard;
+CREATE TABLE ptenants (id bigint, region text, name text, subdomain text, email text,
+                       PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+CREATE TABLE ptenants_eu PARTITION OF ptenants FOR VALUES IN ('eu');
+SELECT tenant_guard.attach('ptenants', id_column => 'id');
+CREATE TABLE ptenants_us PARTITION OF ptenants FOR VALUES IN ('us');
+INSERT INTO ptenants VALUES (1, 'us', 'Route 66 Diner', 'route66', 'eat@route66.com');
+SELECT tenant_guard.protect('1');});
+my $pdump = $node->basedir . '/parts.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('parts'), '-f', $pdump ], 'pg_dump -Fc');
+$node->safe_psql('postgres', 'CREATE DATABASE parts_restored');
+$node->command_ok([ 'pg_restore', '--single-transaction', '--exit-on-error',
+		'-d', $node->connstr('parts_restored'), $pdump ],
+	'pg_restore of a partitioned guarded table');
+is($node->safe_psql('parts_restored', q{SELECT string_agg(tgrelid::regclass::text, ',' ORDER BY 1)
+	FROM pg_trigger WHERE tgname = 'tenant_guard_protect_truncate'}),
+	'ptenants,ptenants_eu,ptenants_us', 'each table has its TRUNCATE trigger once');
+($ret, $out, $err) = $node->psql('parts_restored', 'TRUNCATE ptenants_us');
+like($err, qr/cannot truncate table "ptenants_us"/,
+	'TRUNCATE of the partition added after attach still refused after restore');
+
 $node->stop;
 done_testing();
