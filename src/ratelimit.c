@@ -172,8 +172,12 @@ tg_check_limit(int *newval, int oldval, const char *name, GucSource source)
 		GUC_check_errmsg("permission denied to switch off %s", name);
 	else
 		GUC_check_errmsg("permission denied to raise %s to %d", name, *newval);
-	GUC_check_errdetail("Only superusers and members of role \"%s\" may loosen a rate limit; other roles may lower it.",
-						TG_ADMIN_ROLE);
+	if (source == PGC_S_TEST)
+		GUC_check_errdetail("A stored setting (ALTER ROLE or ALTER DATABASE ... SET, a function's SET clause) looser than the default of %d needs a superuser or a member of role \"%s\".",
+							TG_RATE_DEFAULT_MAX, TG_ADMIN_ROLE);
+	else
+		GUC_check_errdetail("Only superusers and members of role \"%s\" may loosen a rate limit; other roles may lower it.",
+							TG_ADMIN_ROLE);
 	return false;
 }
 
