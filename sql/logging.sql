@@ -30,19 +30,28 @@ RESET tenant_guard.endpoint;
 
 -- log mode keeps a row whose json column jsonb could not hold; the log
 -- row has that column as a JSON string of its text
--- (so are json[] and composites with json inside)
+-- (so are json[], composites with json inside, and types row_to_json
+-- writes through their cast to json)
 CREATE TYPE regress_meta AS (source text, payload json);
-ALTER TABLE tenants ADD COLUMN meta json, ADD COLUMN metas json[], ADD COLUMN tagged regress_meta;
+CREATE TYPE regress_mood AS ENUM ('happy', 'odd');
+CREATE FUNCTION regress_mood_json(regress_mood) RETURNS json LANGUAGE sql IMMUTABLE
+  AS $$ SELECT CASE WHEN $1 = 'odd' THEN '{"n": 1e999999}'::json ELSE '"happy"'::json END $$;
+CREATE CAST (regress_mood AS json) WITH FUNCTION regress_mood_json(regress_mood);
+ALTER TABLE tenants ADD COLUMN meta json, ADD COLUMN metas json[], ADD COLUMN tagged regress_meta,
+  ADD COLUMN mood regress_mood;
 BEGIN;
 SET LOCAL tenant_guard.mode = log;
-INSERT INTO tenants (name, subdomain, email, meta, metas, tagged)
+INSERT INTO tenants (name, subdomain, email, meta, metas, tagged, mood)
 VALUES ('Demo Co', 'demo-co', 'a@acme.com', '{"a": "\u0000"}', ARRAY['"\u0000"'::json],
-        ROW('crm', '{"n": 1e999999}')) RETURNING name, meta;
+        ROW('crm', '{"n": 1e999999}'), 'odd') RETURNING name, meta;
 COMMIT;
-SELECT data->'meta' AS meta, data->'metas' AS metas, data->'tagged' AS tagged, action
+SELECT data->'meta' AS meta, data->'metas' AS metas, data->'tagged' AS tagged, data->'mood' AS mood, action
   FROM tenant_guard.test_data_prevention_logs WHERE data->>'subdomain' = 'demo-co';
-ALTER TABLE tenants DROP COLUMN meta, DROP COLUMN metas, DROP COLUMN tagged;
+ALTER TABLE tenants DROP COLUMN meta, DROP COLUMN metas, DROP COLUMN tagged, DROP COLUMN mood;
 DROP TYPE regress_meta;
+DROP CAST (regress_mood AS json);
+DROP FUNCTION regress_mood_json(regress_mood);
+DROP TYPE regress_mood;
 
 -- the application's own checks
 SELECT tenant_guard.log_suspicious_request('/api/signup', '{"email": "qa@acme.com"}', 'honeypot field filled', '198.51.100.4') > 0 AS logged;

@@ -178,6 +178,20 @@ ALTER TABLE ftenants ATTACH PARTITION ftenants_y FOR VALUES IN ('y');
 ALTER TABLE ftenants ADD COLUMN plan text;
 SELECT tgrelid::regclass FROM pg_trigger
  WHERE tgname = 'tenant_guard_protect_truncate' AND tgrelid::regclass::text LIKE 'ftenants%' ORDER BY 1;
+-- CREATE SCHEMA ... CREATE TABLE ... PARTITION OF too; and a partition
+-- statement touches only its own tree (another guarded table's partition
+-- without the trigger stays as its owner left it)
+CREATE TABLE gtenants (id bigint, region text, name text, subdomain text, email text)
+  PARTITION BY LIST (region);
+CREATE TABLE gtenants_a PARTITION OF gtenants FOR VALUES IN ('a');
+SELECT tenant_guard.attach('gtenants', id_column => 'id');
+DROP TRIGGER tenant_guard_protect_truncate ON gtenants_a;
+CREATE SCHEMA regress_parts CREATE TABLE ftenants_z PARTITION OF public.ftenants FOR VALUES IN ('z');
+SELECT tgrelid::regclass FROM pg_trigger
+ WHERE tgname = 'tenant_guard_protect_truncate'
+   AND (tgrelid::regclass::text LIKE '%tenants_z' OR tgrelid::regclass::text LIKE 'gtenants%') ORDER BY 1;
+DROP SCHEMA regress_parts CASCADE;
+DROP TABLE gtenants;
 DROP TABLE ftenants;
 DROP SERVER regress_dummy;
 DROP FOREIGN DATA WRAPPER regress_dummy_fdw;

@@ -465,4 +465,21 @@ INSERT INTO ci.sessions VALUES ('acme', 's1'), ('ACME', 's2'), ('Acme', 's3'), (
 SELECT tenant_guard.add_tenant_table('ci.sessions', 'tenant_key');
 SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{acme}', force => true);
 SELECT tenant_key, token FROM ci.sessions ORDER BY token;
+-- the operator is pinned to its input types: a role with CREATE on the
+-- schema of citext's "=" cannot add one for a domain that matches better
+CREATE DOMAIN ci.tkey AS ci.citext;
+CREATE TABLE ci.devices (tenant_key ci.tkey, name text);
+INSERT INTO ci.tenants VALUES ('Gamma', 'Gamma Oy', 'gamma', 'g@gamma.fi');
+INSERT INTO ci.devices VALUES ('GAMMA', 'd1'), ('beta', 'd2');
+SELECT tenant_guard.add_tenant_table('ci.devices', 'tenant_key');
+CREATE ROLE regress_mallory;
+GRANT USAGE, CREATE ON SCHEMA ci TO regress_mallory;
+SET ROLE regress_mallory;
+CREATE FUNCTION ci.evil_eq(ci.citext, ci.tkey) RETURNS boolean LANGUAGE plpgsql AS
+  $$ BEGIN RAISE NOTICE 'evil_eq runs as %', current_user; RETURN true; END $$;
+CREATE OPERATOR ci.= (LEFTARG = ci.citext, RIGHTARG = ci.tkey, FUNCTION = ci.evil_eq);
+RESET ROLE;
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{gamma}', force => true, tenants => 'ci.tenants');
+SELECT tenant_key, name FROM ci.devices ORDER BY name;
 DROP SCHEMA ci CASCADE;
+DROP ROLE regress_mallory;

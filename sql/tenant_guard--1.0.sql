@@ -964,7 +964,7 @@ COMMENT ON EVENT TRIGGER tenant_guard_forget_dropped_tables IS
 -- guarded_tables; it creates only our fixed trigger.
 -- Partitions created or attached under a guarded table get the TRUNCATE
 -- trigger too: a TRUNCATE of a partition fires no trigger of its parent.
-CREATE FUNCTION tenant_guard.protect_partitions()
+CREATE FUNCTION tenant_guard.protect_partitions(rels pg_catalog.oid[])
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
@@ -974,17 +974,19 @@ DECLARE
   keycol name;
   n integer := 0;
 BEGIN
-  -- each partition (not a foreign table) of a guarded table without the
-  -- trigger, keyed like its nearest guarded ancestor
+  -- each partition (not a foreign table) in the partition trees of rels
+  -- that has a guarded ancestor and lacks the trigger, keyed like its
+  -- nearest guarded ancestor
   FOR part, keycol IN
     SELECT DISTINCT ON (m.relid) m.relid, g.id_column
-      FROM tenant_guard.guarded_tables g
-      CROSS JOIN LATERAL pg_catalog.pg_partition_tree(g.tbl) m
-      JOIN pg_catalog.pg_class k ON k.oid = m.relid AND k.relkind IN ('r', 'p')
-     WHERE g.id_column IS NOT NULL AND m.level > 0
-       AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+      FROM pg_catalog.unnest(rels) AS r(relid)
+      CROSS JOIN LATERAL pg_catalog.pg_partition_tree(r.relid) m
+      JOIN pg_catalog.pg_class k ON k.oid = m.relid AND k.relkind IN ('r', 'p') AND k.relispartition
+      CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(m.relid) WITH ORDINALITY AS a(relid, depth)
+      JOIN tenant_guard.guarded_tables g ON g.tbl = a.relid AND g.id_column IS NOT NULL
+     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
                         WHERE t.tgrelid = m.relid AND t.tgname = 'tenant_guard_protect_truncate')
-     ORDER BY m.relid, m.level
+     ORDER BY m.relid, a.depth
   LOOP
     EXECUTE pg_catalog.format(
       'CREATE TRIGGER tenant_guard_protect_truncate BEFORE TRUNCATE ON %s '
@@ -995,12 +997,14 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION tenant_guard.protect_partitions() IS
-  'Give every partition of a guarded table the protection''s TRUNCATE trigger it lacks; returns how many were added (called by the event trigger)';
+COMMENT ON FUNCTION tenant_guard.protect_partitions(pg_catalog.oid[]) IS
+  'Give the partitions of guarded tables in the partition trees of rels the protection''s TRUNCATE trigger they lack; returns how many were added (called by the event trigger)';
 
--- Only for CREATE TABLE ... PARTITION OF and ALTER TABLE ... ATTACH
--- PARTITION (which the C function tells from the statement): a restore
--- creates the dump's own triggers after its other ALTER TABLEs.
+-- Only for CREATE TABLE ... PARTITION OF (also inside CREATE SCHEMA) and
+-- ALTER TABLE ... ATTACH PARTITION, which the C function tells from the
+-- statement, and only in the trees of the tables the statement created or
+-- altered: a restore creates the dump's own triggers after its other
+-- ALTER TABLEs, and other tables' partitions are none of its business.
 CREATE FUNCTION tenant_guard.protect_new_partitions()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'protect_new_partitions'
@@ -1012,7 +1016,7 @@ COMMENT ON FUNCTION tenant_guard.protect_new_partitions() IS
   'Event trigger: give partitions created or attached under a guarded table the protection''s TRUNCATE trigger';
 
 CREATE EVENT TRIGGER tenant_guard_protect_new_partitions ON ddl_command_end
-  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE SCHEMA')
   EXECUTE FUNCTION tenant_guard.protect_new_partitions();
 
 COMMENT ON EVENT TRIGGER tenant_guard_protect_new_partitions IS
@@ -1208,7 +1212,7 @@ REVOKE ALL ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regcla
 REVOKE ALL ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.forget_dropped_tables() FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.protect_new_partitions() FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.protect_partitions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.protect_partitions(pg_catalog.oid[]) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM PUBLIC;

@@ -102,11 +102,6 @@ tg_fk_edges_into(Oid relid)
 		"          FROM pg_catalog.unnest(c.confkey) WITH ORDINALITY k(n, i)"
 		"          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n"
 		"         ORDER BY k.i),"
-		"  ARRAY(SELECT pg_catalog.format('OPERATOR(%I.%s)', ns.nspname, o.oprname)"
-		"          FROM pg_catalog.unnest(c.conpfeqop) WITH ORDINALITY k(op, i)"
-		"          JOIN pg_catalog.pg_operator o ON o.oid = k.op"
-		"          JOIN pg_catalog.pg_namespace ns ON ns.oid = o.oprnamespace"
-		"         ORDER BY k.i),"
 		"  ARRAY(SELECT a.attname::pg_catalog.text"
 		"          FROM pg_catalog.unnest(c.confdelsetcols) WITH ORDINALITY k(n, i)"
 		"          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n"
@@ -135,8 +130,7 @@ tg_fk_edges_into(Oid relid)
 		bool		isnull;
 		int			n1,
 					n2,
-					n3,
-					n4;
+					n3;
 
 		e->conoid = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
 		e->child = DatumGetObjectId(SPI_getbinval(tup, desc, 2, &isnull));
@@ -146,10 +140,9 @@ tg_fk_edges_into(Oid relid)
 		e->action = DatumGetChar(SPI_getbinval(tup, desc, 6, &isnull));
 		e->child_cols = tg_text_array(tup, desc, 7, &n1);
 		e->parent_cols = tg_text_array(tup, desc, 8, &n2);
-		e->eqops = tg_text_array(tup, desc, 9, &n3);
-		e->setcols = tg_text_array(tup, desc, 10, &e->nsetcols);
-		e->eqopids = tg_oid_array(tup, desc, 11, &n4);
-		if (n1 != n2 || n1 != n3 || n1 != n4 || n1 == 0)
+		e->setcols = tg_text_array(tup, desc, 9, &e->nsetcols);
+		e->eqopids = tg_oid_array(tup, desc, 10, &n3);
+		if (n1 != n2 || n1 != n3 || n1 == 0)
 			elog(ERROR, "foreign key %u has inconsistent column lists", e->conoid);
 		e->nkeys = n1;
 		edges = lappend(edges, e);

@@ -602,14 +602,24 @@ unprotect_tenant(PG_FUNCTION_ARGS)
 
 /*
  * Does this statement create or attach a partition?  CREATE TABLE ...
- * PARTITION OF, or ALTER TABLE ... ATTACH PARTITION (of a table, not of an
- * index).
+ * PARTITION OF (also as an element of CREATE SCHEMA), or ALTER TABLE ...
+ * ATTACH PARTITION (of a table, not of an index).
  */
 static bool
 tg_creates_partition(Node *parsetree)
 {
 	if (IsA(parsetree, CreateStmt))
 		return ((CreateStmt *) parsetree)->partbound != NULL;
+	if (IsA(parsetree, CreateSchemaStmt))
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((CreateSchemaStmt *) parsetree)->schemaElts)
+		{
+			if (tg_creates_partition(lfirst(lc)))
+				return true;
+		}
+	}
 	if (IsA(parsetree, AlterTableStmt) &&
 		((AlterTableStmt *) parsetree)->objtype == OBJECT_TABLE)
 	{
@@ -627,12 +637,14 @@ tg_creates_partition(Node *parsetree)
 PG_FUNCTION_INFO_V1(protect_new_partitions);
 
 /*
- * Event trigger (ddl_command_end of CREATE TABLE and ALTER TABLE): after a
- * statement that creates or attaches a partition, give the partitions of
- * guarded tables the TRUNCATE trigger they lack
+ * Event trigger (ddl_command_end of CREATE TABLE, ALTER TABLE and CREATE
+ * SCHEMA): after a statement that creates or attaches a partition, give
+ * the partitions of guarded tables in the trees of the tables it created
+ * or altered the TRUNCATE trigger they lack
  * (tenant_guard.protect_partitions()).  Other statements are left alone:
  * a restore runs its ALTER TABLEs before it creates the dump's own
- * triggers, which must not find theirs taken.
+ * triggers, which must not find theirs taken; and other tables' partitions
+ * (whose triggers would need locks on them) are no concern of this one.
  */
 Datum
 protect_new_partitions(PG_FUNCTION_ARGS)
@@ -646,7 +658,11 @@ protect_new_partitions(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	rc = SPI_execute("SELECT " TG_SCHEMA ".protect_partitions()", false, 0);
+	rc = SPI_execute("SELECT " TG_SCHEMA ".protect_partitions(pg_catalog.array_agg(c.objid))"
+					 " FROM pg_catalog.pg_event_trigger_ddl_commands() c"
+					 " WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+					 " AND c.objsubid OPERATOR(pg_catalog.=) 0",
+					 false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
 	SPI_finish();

@@ -122,7 +122,7 @@ tg_resolve_root(TgPurge *p)
 				(errcode(ERRCODE_UNDEFINED_FUNCTION),
 				 errmsg("the key type %s of \"%s\" has no equality operator",
 						format_type_be(p->keytype), p->root_label)));
-	p->keyeq = tg_operator_sql(tce->eq_opr);
+	p->keyeqop = tce->eq_opr;
 }
 
 /* The tables registered with add_tenant_table() for the root, as edges. */
@@ -188,8 +188,6 @@ tg_resolve_registered(TgPurge *p)
 			eqop = oprid(op);
 			ReleaseSysCache(op);
 		}
-		e->eqops = palloc(sizeof(char *));
-		e->eqops[0] = tg_operator_sql(eqop);
 		e->eqopids = palloc(sizeof(Oid));
 		e->eqopids[0] = eqop;
 		p->registered = lappend(p->registered, e);
@@ -249,6 +247,7 @@ tg_targets_from_ids(TgPurge *p)
 	Oid			argtypes[1];
 	int			rc;
 	char	   *list;
+	char	   *keymatch;
 	uint64		n;
 	const char *only = p->root_kind == 'p' ? "" : "ONLY ";
 
@@ -289,10 +288,11 @@ tg_targets_from_ids(TgPurge *p)
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 
+	keymatch = tg_eq_sql(p->keyeqop, psprintf("r.%s", quote_identifier(p->keycol)), "x.key");
 	list = tg_list_of(psprintf("SELECT pg_catalog.format('%%s', x.key) FROM pg_temp.tg_purge_targets x"
-							   " WHERE NOT EXISTS (SELECT FROM %s%s r WHERE r.%s %s x.key)"
+							   " WHERE NOT EXISTS (SELECT FROM %s%s r WHERE %s)"
 							   " ORDER BY x.ord",
-							   only, p->root_name, quote_identifier(p->keycol), p->keyeq),
+							   only, p->root_name, keymatch),
 					  &n);
 	if (n > 0)
 		ereport(ERROR,
@@ -304,12 +304,12 @@ tg_targets_from_ids(TgPurge *p)
 
 	/* protected_tenants holds the rows' own key text: compare that */
 	list = tg_list_of(psprintf("SELECT pg_catalog.format('%%s', r.%s) FROM pg_temp.tg_purge_targets x"
-							   " JOIN %s%s r ON r.%s %s x.key"
+							   " JOIN %s%s r ON %s"
 							   " WHERE pg_catalog.format('%%s', r.%s) OPERATOR(pg_catalog.=) ANY"
 							   " (SELECT tenant_id FROM " TG_SCHEMA "." TG_PROTECTED_TABLE ")"
 							   " ORDER BY x.ord",
 							   quote_identifier(p->keycol), only, p->root_name,
-							   quote_identifier(p->keycol), p->keyeq, quote_identifier(p->keycol)),
+							   keymatch, quote_identifier(p->keycol)),
 					  &n);
 	if (n > 0)
 		ereport(ERROR,
@@ -324,9 +324,8 @@ tg_targets_from_ids(TgPurge *p)
 					 " CASE WHEN c.is_suspicious THEN 'requested by id; ' OPERATOR(pg_catalog.||) c.reason"
 					 " ELSE 'requested by id; not flagged by the checker' END"
 					 " FROM %s%s r CROSS JOIN LATERAL " TG_SCHEMA ".check_tenant(%s) c"
-					 " WHERE r.%s %s x.key",
-					 only, p->root_name, tg_checker_args(p),
-					 quote_identifier(p->keycol), p->keyeq));
+					 " WHERE %s",
+					 only, p->root_name, tg_checker_args(p), keymatch));
 }
 
 /* Step 3 without ids: the checker's candidates minus protected tenants. */

@@ -67,7 +67,6 @@ typedef struct TgFkEdge
 	int			nkeys;
 	char	  **child_cols;		/* referencing columns */
 	char	  **parent_cols;	/* referenced columns */
-	char	  **eqops;			/* "OPERATOR(schema.=)" per key, or "=" */
 	Oid		   *eqopids;		/* the same operators' OIDs */
 	int			nsetcols;		/* ON DELETE SET NULL (cols): which */
 	char	  **setcols;

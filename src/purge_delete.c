@@ -401,9 +401,15 @@ tg_rel_names(Oid relid, char **qualname, char **label)
 		*label = psprintf("%s.%s", nsp, rel);
 }
 
-/* "OPERATOR(schema.name)" for an operator OID. */
+/*
+ * SQL comparing lhs with rhs by operator opoid, pinned to it: the operator
+ * is named by schema and both operands are cast to its own input types.
+ * The name alone is looked up again against the operands' types, and a
+ * role with CREATE on that schema could add an operator matching them
+ * better (for a domain, say) and have the purge run it.
+ */
 char *
-tg_operator_sql(Oid opoid)
+tg_eq_sql(Oid opoid, const char *lhs, const char *rhs)
 {
 	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opoid));
 	Form_pg_operator form;
@@ -412,9 +418,11 @@ tg_operator_sql(Oid opoid)
 	if (!HeapTupleIsValid(tup))
 		elog(ERROR, "cache lookup failed for operator %u", opoid);
 	form = (Form_pg_operator) GETSTRUCT(tup);
-	result = psprintf("OPERATOR(%s.%s)",
+	result = psprintf("(%s)::%s OPERATOR(%s.%s) (%s)::%s",
+					  lhs, format_type_be_qualified(form->oprleft),
 					  quote_identifier(get_namespace_name(form->oprnamespace)),
-					  NameStr(form->oprname));
+					  NameStr(form->oprname),
+					  rhs, format_type_be_qualified(form->oprright));
 	ReleaseSysCache(tup);
 	return result;
 }
@@ -614,11 +622,11 @@ tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
 				  const char *child_alias)
 {
 	for (int i = 0; i < e->nkeys; i++)
-		appendStringInfo(buf, "%s%s.%s %s %s.%s",
+		appendStringInfo(buf, "%s%s",
 						 i > 0 ? " AND " : "",
-						 parent_alias, tg_tmp_col(e->parent_cols[i]),
-						 e->eqops[i],
-						 child_alias, quote_identifier(e->child_cols[i]));
+						 tg_eq_sql(e->eqopids[i],
+								   psprintf("%s.%s", parent_alias, tg_tmp_col(e->parent_cols[i])),
+								   psprintf("%s.%s", child_alias, quote_identifier(e->child_cols[i]))));
 	if (e->referenced_is_partition)
 		appendStringInfo(buf,
 						 " AND %s.tg_rel IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(%u::pg_catalog.oid::pg_catalog.regclass) t)",
@@ -775,8 +783,9 @@ tg_delete_root(TgPurge *p)
 				   psprintf("SELECT %s FROM %s%s r, pg_temp.tg_purge_targets x",
 							list.data, only, p->root_name),
 				   psprintf("DELETE FROM %s%s r USING pg_temp.tg_purge_targets x"
-							" WHERE r.%s %s x.key RETURNING %s",
-							only, p->root_name, quote_identifier(p->keycol), p->keyeq,
+							" WHERE %s RETURNING %s",
+							only, p->root_name,
+							tg_eq_sql(p->keyeqop, psprintf("r.%s", quote_identifier(p->keycol)), "x.key"),
 							list.data),
 				   root->deleted, NULL);
 	p->root_tmp = tmp;

@@ -97,7 +97,7 @@ typedef struct TgPurge
 	char		root_kind;
 	char	   *keycol;
 	Oid			keytype;
-	char	   *keyeq;			/* OPERATOR(schema.=) of the key type */
+	Oid			keyeqop;		/* the key type's equality (tg_eq_sql) */
 	char	   *fieldcol[TG_NUM_FIELDS];	/* NULL: not guarded */
 
 	/* other guarded tables with keys: relid -> key column */
@@ -129,6 +129,6 @@ extern void tg_run_counted(TgPurge *p);
 /* purge_delete.c: helpers purge.c uses too */
 extern uint64 tg_exec(const char *sql);
 extern void tg_rel_names(Oid relid, char **qualname, char **label);
-extern char *tg_operator_sql(Oid opoid);
+extern char *tg_eq_sql(Oid opoid, const char *lhs, const char *rhs);
 
 #endif							/* TENANT_GUARD_PURGE_INT_H */

@@ -18,11 +18,13 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "funcapi.h"
+#include "parser/parse_coerce.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
@@ -169,8 +171,9 @@ tg_changed_columns(TgTriggerCache *cache, TupleTableSlot *oldslot,
 
 /*
  * Can a value of this type hold json (not jsonb): json itself, a domain over
- * it, an array or a composite with json inside?  Deeper than a few levels
- * it is taken to (a text form is always safe).
+ * it, an array or a composite with json inside, a type row_to_json writes
+ * through its cast to json?  Deeper than a few levels it is taken to (a
+ * text form is always safe).
  */
 static bool
 tg_type_holds_json(Oid typid, int depth)
@@ -208,6 +211,15 @@ tg_type_holds_json(Oid typid, int depth)
 	elem = get_element_type(base);
 	if (OidIsValid(elem))
 		return tg_type_holds_json(elem, depth + 1);
+	/* row_to_json writes what a user-defined type's cast to json returns */
+	if (base >= FirstNormalObjectId)
+	{
+		Oid			castfunc;
+
+		if (find_coercion_pathway(JSONOID, base, COERCION_EXPLICIT, &castfunc) == COERCION_PATH_FUNC &&
+			OidIsValid(castfunc))
+			return true;
+	}
 	if (type_is_rowtype(base))
 	{
 		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
