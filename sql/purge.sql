@@ -483,3 +483,17 @@ SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(dry_run => false,
 SELECT tenant_key, name FROM ci.devices ORDER BY name;
 DROP SCHEMA ci CASCADE;
 DROP ROLE regress_mallory;
+-- a key of an enum compares with pg_catalog's polymorphic = (cast to anyenum, a no-op)
+CREATE SCHEMA en;
+CREATE TYPE en.tier AS ENUM ('free', 'pro');
+CREATE TABLE en.tenants (id int PRIMARY KEY, tier en.tier NOT NULL, name text, subdomain text, email text,
+                         UNIQUE (id, tier));
+SELECT tenant_guard.attach('en.tenants');
+INSERT INTO en.tenants VALUES (1, 'pro', 'Northwind', 'northwind', 'a@northwind.de'),
+                              (2, 'free', 'Contoso', 'contoso', 'a@contoso.de');
+CREATE TABLE en.seats (tenant_id int, tier en.tier, n int,
+                       FOREIGN KEY (tenant_id, tier) REFERENCES en.tenants (id, tier) ON DELETE CASCADE);
+INSERT INTO en.seats VALUES (1, 'pro', 1), (1, 'pro', 2), (2, 'free', 3);
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', force => true, tenants => 'en.tenants');
+SELECT tenant_id, n FROM en.seats ORDER BY n;
+DROP SCHEMA en CASCADE;
