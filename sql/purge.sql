@@ -497,3 +497,22 @@ INSERT INTO en.seats VALUES (1, 'pro', 1), (1, 'pro', 2), (2, 'free', 3);
 SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', force => true, tenants => 'en.tenants');
 SELECT tenant_id, n FROM en.seats ORDER BY n;
 DROP SCHEMA en CASCADE;
+-- char(n) and bit(n) keys are compared whole (a cast to plain "character"
+-- or "bit" would keep one character or bit and purge the neighbours too)
+CREATE SCHEMA cb;
+CREATE TABLE cb.tenants (id char(4) PRIMARY KEY, flags bit(3) UNIQUE, name text, subdomain text, email text);
+SELECT tenant_guard.attach('cb.tenants');
+INSERT INTO cb.tenants VALUES ('a002', B'100', 'Northwind', 'northwind', 'cb2@northwind.de'),
+                              ('b004', B'011', 'Contoso', 'contoso', 'cb4@contoso.de');
+SET tenant_guard.mode = off;
+INSERT INTO cb.tenants VALUES ('a001', B'101', 'Test Co', 'a001', 'a@acme.com');
+RESET tenant_guard.mode;
+CREATE TABLE cb.orders (tenant_id char(4) REFERENCES cb.tenants ON DELETE CASCADE, n int);
+CREATE TABLE cb.badges (flags bit(3) REFERENCES cb.tenants (flags) ON DELETE CASCADE, n int);
+INSERT INTO cb.orders VALUES ('a001', 1), ('a002', 2), ('b004', 3);
+INSERT INTO cb.badges VALUES (B'101', 1), (B'100', 2), (B'011', 3);
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{a001}', force => true, tenants => 'cb.tenants');
+SELECT id FROM cb.tenants ORDER BY id;
+SELECT tenant_id, n FROM cb.orders ORDER BY n;
+SELECT flags, n FROM cb.badges ORDER BY n;
+DROP SCHEMA cb CASCADE;

@@ -402,6 +402,18 @@ tg_rel_names(Oid relid, char **qualname, char **label)
 }
 
 /*
+ * A type for a cast that keeps every value whole: schema-qualified and
+ * without a length (plain "character" or "bit" would mean char(1) and
+ * bit(1), and cut keys down to their first character or bit).
+ */
+static char *
+tg_cast_type_sql(Oid typid)
+{
+	return format_type_extended(typid, -1,
+								FORMAT_TYPE_FORCE_QUALIFY | FORMAT_TYPE_TYPEMOD_GIVEN);
+}
+
+/*
  * SQL comparing lhs with rhs by operator opoid, pinned to it: the operator
  * is named by schema and both operands are cast to its own input types.
  * The name alone is looked up again against the operands' types, and a
@@ -419,10 +431,10 @@ tg_eq_sql(Oid opoid, const char *lhs, const char *rhs)
 		elog(ERROR, "cache lookup failed for operator %u", opoid);
 	form = (Form_pg_operator) GETSTRUCT(tup);
 	result = psprintf("(%s)::%s OPERATOR(%s.%s) (%s)::%s",
-					  lhs, format_type_be_qualified(form->oprleft),
+					  lhs, tg_cast_type_sql(form->oprleft),
 					  quote_identifier(get_namespace_name(form->oprnamespace)),
 					  NameStr(form->oprname),
-					  rhs, format_type_be_qualified(form->oprright));
+					  rhs, tg_cast_type_sql(form->oprright));
 	ReleaseSysCache(tup);
 	return result;
 }
