@@ -82,9 +82,6 @@
 #include "tenant_guard.h"
 #include "purge_int.h"
 
-/* Temp tables with more rows than this are ANALYZEd before the next join. */
-#define TG_ANALYZE_ROWS 1000
-
 /*
  * Memory a hash join takes per row of a temp table of keys (about 60
  * bytes for a bigint key, measured), with room; and the most one purge
@@ -702,9 +699,12 @@ tg_analyze(const char *tmp, TgTable *t)
 }
 
 /*
- * ANALYZE the temp table of w before the first join against it, when it
- * is big enough for that to matter (levels served by key sets never
- * join it).
+ * ANALYZE the temp table of w before the first join against it (levels
+ * served by key sets never join it).  Even a few rows: without statistics
+ * the planner takes a fresh temp table for a couple of thousand rows and
+ * hashes the whole child table instead of looking the few keys up in its
+ * index (a one-tenant purge over a million child rows: 300 ms without,
+ * 16 ms with; an ANALYZE of a small table costs about 0.1 ms).
  */
 static void
 tg_work_analyze(TgWork *w)
@@ -712,7 +712,7 @@ tg_work_analyze(TgWork *w)
 	if (w->analyzed)
 		return;
 	w->analyzed = true;
-	if (w->rows > TG_ANALYZE_ROWS)
+	if (w->rows > 0)
 		tg_analyze(w->tmp, w->table);
 }
 
