@@ -489,8 +489,8 @@ CREATE TYPE en.tier AS ENUM ('free', 'pro');
 CREATE TABLE en.tenants (id int PRIMARY KEY, tier en.tier NOT NULL, name text, subdomain text, email text,
                          UNIQUE (id, tier));
 SELECT tenant_guard.attach('en.tenants');
-INSERT INTO en.tenants VALUES (1, 'pro', 'Northwind', 'northwind', 'a@northwind.de'),
-                              (2, 'free', 'Contoso', 'contoso', 'a@contoso.de');
+INSERT INTO en.tenants VALUES (1, 'pro', 'Northwind', 'northwind', 'en1@northwind.de'),
+                              (2, 'free', 'Contoso', 'contoso', 'en2@contoso.de');
 CREATE TABLE en.seats (tenant_id int, tier en.tier, n int,
                        FOREIGN KEY (tenant_id, tier) REFERENCES en.tenants (id, tier) ON DELETE CASCADE);
 INSERT INTO en.seats VALUES (1, 'pro', 1), (1, 'pro', 2), (2, 'free', 3);
@@ -516,3 +516,15 @@ SELECT id FROM cb.tenants ORDER BY id;
 SELECT tenant_id, n FROM cb.orders ORDER BY n;
 SELECT flags, n FROM cb.badges ORDER BY n;
 DROP SCHEMA cb CASCADE;
+-- a foreign key whose column has another collation than the key's: the
+-- child's collation is put on the parent side, as PostgreSQL's own checks do
+CREATE SCHEMA co;
+CREATE TABLE co.tenants (id text COLLATE "C" PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('co.tenants');
+INSERT INTO co.tenants VALUES ('a001', 'Harbor Cafe', 'harbor', 'mara.lind@harbor-cafe.de'),
+                              ('a002', 'Northwind', 'northwind', 'jonas.berg@northwind.de');
+CREATE TABLE co.orders (tenant_id text COLLATE "POSIX" REFERENCES co.tenants ON DELETE CASCADE, n int);
+INSERT INTO co.orders VALUES ('a001', 1), ('a002', 2);
+SELECT tenant_id, deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{a001}', force => true, tenants => 'co.tenants');
+SELECT tenant_id, n FROM co.orders ORDER BY n;
+DROP SCHEMA co CASCADE;

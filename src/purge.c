@@ -392,8 +392,8 @@ tg_targets(TgPurge *p)
 	p->targets = palloc0(sizeof(TgTarget) * (n + 1));
 	if (n == 0)
 		return;
-	if (n > 1)
-		tg_exec("ANALYZE pg_temp.tg_purge_targets");
+	/* even one row: see tg_work_analyze() */
+	tg_exec("ANALYZE pg_temp.tg_purge_targets");
 
 	rc = SPI_execute("SELECT ord, pg_catalog.format('%s', key), reason FROM pg_temp.tg_purge_targets",
 					 false, 0);

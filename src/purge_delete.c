@@ -76,6 +76,7 @@
 #include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/ruleutils.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -623,6 +624,33 @@ tg_returning_list(StringInfo buf, TgTable *t, const char *alias)
 }
 
 /*
+ * The parent side of key column i of edge e, read from the temp table
+ * (which has the parent column's collation).  When the child column has
+ * another collation, the child's is put on the parent side, as
+ * PostgreSQL's own foreign-key checks do: two different implicit
+ * collations could not be compared (or hashed) at all.
+ */
+static char *
+tg_parent_operand(TgFkEdge *e, int i, const char *parent_alias)
+{
+	char	   *expr = psprintf("%s.%s", parent_alias, tg_tmp_col(e->parent_cols[i]));
+	AttrNumber	pattnum = get_attnum(e->referenced, e->parent_cols[i]);
+	AttrNumber	cattnum = get_attnum(e->child, e->child_cols[i]);
+	Oid			typid;
+	int32		typmod;
+	Oid			pcoll;
+	Oid			ccoll;
+
+	if (pattnum == InvalidAttrNumber || cattnum == InvalidAttrNumber)
+		return expr;
+	get_atttypetypmodcoll(e->referenced, pattnum, &typid, &typmod, &pcoll);
+	get_atttypetypmodcoll(e->child, cattnum, &typid, &typmod, &ccoll);
+	if (!OidIsValid(ccoll) || pcoll == ccoll)
+		return expr;
+	return psprintf("(%s) COLLATE %s", expr, generate_collation_name(ccoll));
+}
+
+/*
  * The join condition "child row references a row in the temp table",
  * for edge e into parent table t.
  */
@@ -634,7 +662,7 @@ tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
 		appendStringInfo(buf, "%s%s",
 						 i > 0 ? " AND " : "",
 						 tg_eq_sql(e->eqopids[i],
-								   psprintf("%s.%s", parent_alias, tg_tmp_col(e->parent_cols[i])),
+								   tg_parent_operand(e, i, parent_alias),
 								   psprintf("%s.%s", child_alias, quote_identifier(e->child_cols[i]))));
 	if (e->referenced_is_partition)
 		appendStringInfo(buf,
