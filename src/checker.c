@@ -109,6 +109,23 @@ tg_piece_escaped(TgPiece *piece, const char *s, size_t len, size_t max)
 	}
 }
 
+size_t
+tg_ascii_escaped(const char *s, size_t len, char *out, size_t outlen)
+{
+	TgPiece		piece;
+
+	if (outlen == 0)
+		return 0;
+	tg_piece_init(&piece, NULL);
+	piece.ascii_only = true;
+	tg_piece_escaped(&piece, s, len, sizeof(piece.buf) - 4);
+	if (piece.len > outlen - 1)
+		piece.len = outlen - 1;
+	memcpy(out, piece.buf, piece.len);
+	out[piece.len] = '\0';
+	return piece.len;
+}
+
 /* Append s in double quotes, escaped and shortened to TG_QUOTE_MAX bytes. */
 void
 tg_piece_quote(TgPiece *piece, const char *s, size_t len)

@@ -146,6 +146,14 @@ extern bool tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 extern const char *tg_field_name(TgField field);
 
 /*
+ * UTF-8 text as reasons show it where they must be ASCII (a database that
+ * is not UTF-8): non-ASCII and invisible characters as <U+XXXX>, invalid
+ * bytes as <0xFF>.  Writes at most outlen - 1 bytes and a terminator to
+ * out (cut with "..." when longer); returns the length written.
+ */
+extern size_t tg_ascii_escaped(const char *s, size_t len, char *out, size_t outlen);
+
+/*
  * The built-in rules, for listing: calls fn(kind, value, strength, arg)
  * for each keyword ("keyword"), phrase ("phrase"), e-mail domain
  * ("domain") and reserved name ("reserved").

@@ -322,22 +322,11 @@ static char *
 tg_rule_text(const char *value)
 {
 	int			enc = GetDatabaseEncoding();
-	StringInfoData buf;
+	char		buf[512];
 
 	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
 		return pstrdup(value);
-	initStringInfo(&buf);
-	for (const unsigned char *p = (const unsigned char *) value; *p != '\0';)
-	{
-		if (*p < 0x80)
-			appendStringInfoChar(&buf, (char) *p++);
-		else
-		{
-			appendStringInfo(&buf, "<U+%04X>", (unsigned) utf8_to_unicode(p));
-			p += pg_utf_mblen(p);
-		}
-	}
-	return buf.data;
+	return pnstrdup(buf, tg_ascii_escaped(value, strlen(value), buf, sizeof(buf)));
 }
 
 /* Visitor: one row per built-in rule. */
