@@ -428,8 +428,8 @@ tg_tenant_keys(TgGuarded *g, Datum key, bool lock)
 	{
 		char	   *k = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
 
-		if (k != NULL && !list_member(keys, makeString(k)))
-			keys = lappend(keys, makeString(k));
+		if (k != NULL)
+			keys = list_append_unique(keys, makeString(k));
 	}
 	return keys;
 }
