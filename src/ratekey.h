@@ -58,6 +58,19 @@ extern size_t tg_ip_key(int family, const unsigned char *addr, unsigned char *ou
  */
 extern uint64_t tg_key_hash(const void *key, size_t len, uint64_t seed);
 
+/* The seed of tg_key_hash() for keys of a kind (1: IP, 2: e-mail) in a database. */
+static inline uint64_t
+tg_key_seed(unsigned kind, uint32_t dbid)
+{
+	return ((uint64_t) kind << 32 | dbid) * UINT64_C(0x9E3779B97F4A7C15);
+}
+
+/*
+ * The shared structure's partitions (a power of 2): a key lives in
+ * partition hash % TG_RATE_PARTITIONS.
+ */
+#define TG_RATE_PARTITIONS	16
+
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop
 #endif

@@ -921,7 +921,7 @@ tg_rate_shmem_startup(void)
 void
 tg_rate_req(TgRateReq *req, TgRateKind kind, const void *bytes, size_t len, int limit)
 {
-	uint64		seed = ((uint64) kind << 32 | MyDatabaseId) * UINT64CONST(0x9E3779B97F4A7C15);
+	uint64		seed = tg_key_seed((unsigned) kind, MyDatabaseId);
 
 	memset(req, 0, sizeof(*req));
 	req->hash = tg_key_hash(bytes, len, seed);

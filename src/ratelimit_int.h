@@ -27,9 +27,6 @@
 /* The sliding window: tenant_guard.rate_limit_window, one hour. */
 #define TG_RATE_WINDOW		((TimestampTz) tg_rate_window * USECS_PER_SEC)
 
-/* Partitions of the hash table and the event pool (a power of 2). */
-#define TG_RATE_PARTITIONS	16
-
 /* What a key counts. */
 typedef enum TgRateKind
 {

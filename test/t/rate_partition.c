@@ -16,15 +16,11 @@
 
 #include "ratekey.h"
 
-#define PARTITIONS 16			/* TG_RATE_PARTITIONS */
-
 /* The partition of a key of kind (1: IP, 2: e-mail) in database dbid. */
 static int
-partition_of(int kind, unsigned int dbid, const void *key, size_t len)
+partition_of(unsigned kind, unsigned int dbid, const void *key, size_t len)
 {
-	uint64_t	seed = (((uint64_t) kind << 32) | dbid) * UINT64_C(0x9E3779B97F4A7C15);
-
-	return (int) (tg_key_hash(key, len, seed) % PARTITIONS);
+	return (int) (tg_key_hash(key, len, tg_key_seed(kind, dbid)) % TG_RATE_PARTITIONS);
 }
 
 int
