@@ -1,0 +1,1231 @@
+/* tenant_guard--1.1.sql: a fresh install of version 1.1 */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION tenant_guard" to load this file. \quit
+
+COMMENT ON SCHEMA tenant_guard IS
+  'tenant_guard: rejects, records, rate-limits and purges test-data tenants';
+
+--
+-- Roles.  Roles are cluster-wide, so a second database that installs the
+-- extension reuses them, and DROP EXTENSION leaves them in place.
+--
+DO $roles$
+BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tenant_guard_admin') THEN
+    CREATE ROLE tenant_guard_admin NOLOGIN;
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tenant_guard_app') THEN
+    CREATE ROLE tenant_guard_app NOLOGIN;
+  END IF;
+END
+$roles$;
+
+COMMENT ON ROLE tenant_guard_admin IS
+  'tenant_guard: may attach the guard, relax tenant_guard.mode, read and prune logs';
+COMMENT ON ROLE tenant_guard_app IS
+  'tenant_guard: for application roles; may report suspicious requests';
+
+GRANT USAGE ON SCHEMA tenant_guard TO PUBLIC;
+
+--
+-- The checker.
+--
+CREATE FUNCTION tenant_guard.check_tenant(
+    name text, subdomain text, email text,
+    OUT is_suspicious boolean, OUT reason text)
+RETURNS record
+AS 'MODULE_PATHNAME', 'check_tenant'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION tenant_guard.check_tenant(text, text, text) IS
+  'Is (name, subdomain, email) test data? reason names every rule that fired; NULL arguments are no evidence';
+
+--
+-- The log.
+--
+CREATE SEQUENCE tenant_guard.test_data_prevention_logs_id_seq;
+
+CREATE TABLE tenant_guard.test_data_prevention_logs (
+    id               bigint NOT NULL
+                     DEFAULT pg_catalog.nextval('tenant_guard.test_data_prevention_logs_id_seq'::pg_catalog.regclass)
+                     PRIMARY KEY,
+    endpoint         text,
+    data             jsonb,
+    reason           text NOT NULL,
+    ip_address       inet,
+    role_name        name NOT NULL DEFAULT CURRENT_USER,
+    application_name text,
+    action           text NOT NULL DEFAULT 'reported'
+                     CHECK (action IN ('rejected', 'logged', 'reported')),
+    created_at       timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+ALTER SEQUENCE tenant_guard.test_data_prevention_logs_id_seq
+  OWNED BY tenant_guard.test_data_prevention_logs.id;
+COMMENT ON SEQUENCE tenant_guard.test_data_prevention_logs_id_seq IS
+  'tenant_guard: ids of test_data_prevention_logs';
+
+-- "the latest 20" is the query operators run most
+CREATE INDEX test_data_prevention_logs_created_at_idx
+  ON tenant_guard.test_data_prevention_logs (created_at DESC);
+
+COMMENT ON TABLE tenant_guard.test_data_prevention_logs IS
+  'tenant_guard: one row per suspicious tenant attempt, from the trigger or from log_suspicious_request()';
+COMMENT ON COLUMN tenant_guard.test_data_prevention_logs.endpoint IS
+  'tenant_guard.endpoint (or the argument of log_suspicious_request) at the time';
+COMMENT ON COLUMN tenant_guard.test_data_prevention_logs.data IS
+  'the offending row (trigger) or what the application passed';
+COMMENT ON COLUMN tenant_guard.test_data_prevention_logs.reason IS
+  'every rule that fired, e.g. name: test keyword "test"';
+COMMENT ON COLUMN tenant_guard.test_data_prevention_logs.ip_address IS
+  'tenant_guard.client_addr (the end user''s address) at the time';
+COMMENT ON COLUMN tenant_guard.test_data_prevention_logs.role_name IS
+  'current_user of the session that made the attempt';
+COMMENT ON COLUMN tenant_guard.test_data_prevention_logs.application_name IS
+  'application_name of that session';
+COMMENT ON COLUMN tenant_guard.test_data_prevention_logs.action IS
+  'rejected (enforce mode), logged (log mode, row kept) or reported (log_suspicious_request)';
+COMMENT ON COLUMN tenant_guard.test_data_prevention_logs.created_at IS
+  'when the attempt was recorded';
+
+-- Log rows are evidence: pg_dump keeps them.
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.test_data_prevention_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.test_data_prevention_logs_id_seq', '');
+
+-- Logs hold end users' data: nobody reads them by default; admins read
+-- and prune.  Rows are written by the extension's C code as the table
+-- owner, so no role needs INSERT.
+REVOKE ALL ON tenant_guard.test_data_prevention_logs FROM PUBLIC;
+REVOKE ALL ON SEQUENCE tenant_guard.test_data_prevention_logs_id_seq FROM PUBLIC;
+GRANT SELECT, DELETE ON tenant_guard.test_data_prevention_logs TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.log_suspicious_request(
+    endpoint text, data jsonb, reason text, ip_address inet DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'log_suspicious_request'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.log_suspicious_request(text, jsonb, text, inet) IS
+  'Record a suspicious request the application caught itself; returns the log row id. NULL endpoint / ip_address fall back to tenant_guard.endpoint / client_addr';
+
+-- Writes the log: only applications and admins that were granted it.
+REVOKE ALL ON FUNCTION tenant_guard.log_suspicious_request(text, jsonb, text, inet) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.log_suspicious_request(text, jsonb, text, inet)
+  TO tenant_guard_app, tenant_guard_admin;
+
+--
+-- The trigger and attaching it.
+--
+CREATE FUNCTION tenant_guard.guard_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'guard_trigger'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.guard_trigger() IS
+  'Row trigger installed by tenant_guard.attach(); arguments: name, subdomain and email column names ('''' = not guarded)';
+
+-- Only attach() installs it: on a table of its own, any role could
+-- otherwise write "rejected" rows with a client_addr of its choosing and
+-- use up other users' rate limits.  (Firing a trigger checks no privilege.)
+REVOKE ALL ON FUNCTION tenant_guard.guard_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.guard_trigger() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.attach(
+    tbl regclass,
+    name_column name DEFAULT 'name',
+    subdomain_column name DEFAULT 'subdomain',
+    email_column name DEFAULT 'email',
+    id_column name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  col name;
+  cols name[] := ARRAY[name_column, subdomain_column, email_column];
+  kind "char";
+  persistence "char";
+  typ oid;
+  generated "char";
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'table must not be null';
+  END IF;
+
+  SELECT c.relkind, c.relpersistence INTO kind, persistence FROM pg_catalog.pg_class c WHERE c.oid = tbl;
+  IF kind NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is not a table', tbl),
+      HINT = 'tenant_guard guards ordinary and partitioned tables.';
+  END IF;
+  -- a temporary table goes away without a DROP: guarded_tables would keep it
+  IF persistence = 't' THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is a temporary table', tbl),
+      HINT = 'tenant_guard guards permanent and unlogged tables.';
+  END IF;
+  -- rows inserted into an inheritance child do not fire the parent's trigger
+  IF kind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl) THEN
+    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+      MESSAGE = pg_catalog.format('table "%s" has inheritance children', tbl),
+      HINT = 'Attach the guard to each table rows are inserted into, or use declarative partitioning.';
+  END IF;
+
+  IF name_column IS NULL AND subdomain_column IS NULL AND email_column IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'at least one column must be guarded';
+  END IF;
+
+  FOREACH col IN ARRAY cols LOOP
+    CONTINUE WHEN col IS NULL;
+    SELECT a.atttypid, a.attgenerated INTO typ, generated
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" does not exist', col, tbl),
+        HINT = 'Name the columns: tenant_guard.attach(tbl, name_column => ..., subdomain_column => ..., email_column => ...); pass NULL for a column the table does not have.';
+    END IF;
+    -- a BEFORE trigger sees a generated column still empty
+    IF generated <> '' THEN
+      RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" is a generated column', col, tbl),
+        HINT = 'Guard the columns it is computed from.';
+    END IF;
+    -- follow domains down to the base type: a varlena string type reads as text
+    IF NOT EXISTS (
+        WITH RECURSIVE b AS (
+          SELECT t.oid, t.typbasetype, t.typcategory, t.typlen
+            FROM pg_catalog.pg_type t WHERE t.oid = typ
+          UNION ALL
+          SELECT t.oid, t.typbasetype, t.typcategory, t.typlen
+            FROM pg_catalog.pg_type t JOIN b ON t.oid = b.typbasetype)
+        SELECT 1 FROM b
+         WHERE b.typbasetype = 0 AND b.typcategory = 'S' AND b.typlen = -1) THEN
+      RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" is of type %s, not a text type',
+                                    col, tbl, pg_catalog.format_type(typ, NULL)),
+        HINT = 'tenant_guard reads text, varchar, char and citext columns (and domains over them).';
+    END IF;
+  END LOOP;
+
+  -- re-attaching replaces the trigger (and its column list); a trigger of
+  -- that name that is not ours is left alone
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard' AND NOT t.tgisinternal
+                AND t.tgfoid <> 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure) THEN
+    RAISE EXCEPTION USING ERRCODE = 'duplicate_object',
+      MESSAGE = pg_catalog.format('table "%s" has a trigger named "tenant_guard" that tenant_guard did not install', tbl),
+      HINT = 'Rename or drop that trigger first.';
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard' AND NOT t.tgisinternal) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard ON %s', tbl);
+  END IF;
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER tenant_guard BEFORE INSERT OR UPDATE ON %s '
+    'FOR EACH ROW EXECUTE FUNCTION tenant_guard.guard_trigger(%L, %L, %L)',
+    tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
+    coalesce(email_column, ''));
+  -- protection triggers and the registry the purge reads (see the end of this file)
+  PERFORM tenant_guard.attach_protection(tbl, id_column, name_column, subdomain_column, email_column);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) IS
+  'Install the tenant_guard row trigger (BEFORE INSERT OR UPDATE) on a tenants table; NULL for a column the table lacks. Re-running replaces it. Also installs the protection triggers keyed on id_column (NULL: the single-column primary key, else "id") and registers the table for purge_test_tenants()';
+
+CREATE FUNCTION tenant_guard.detach(tbl regclass)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.detach_protection(tbl);
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                  WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard'
+                    AND t.tgfoid = 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure
+                    AND NOT t.tgisinternal) THEN
+    RAISE NOTICE 'tenant_guard is not attached to "%"', tbl;
+    RETURN false;
+  END IF;
+  EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard ON %s', tbl);
+  RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.detach(regclass) IS
+  'Remove the tenant_guard triggers (guard and protection) from a table and forget it in guarded_tables; false (with a NOTICE) when it was not attached';
+
+-- Installing or removing the guard is an administrator's decision.
+REVOKE ALL ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.detach(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.detach(regclass) TO tenant_guard_admin;
+
+-- ==== durable rejection log ====
+--
+-- In enforce mode the rejecting transaction rolls back; its log row is
+-- written by a background worker from a shared-memory queue (src/log_queue.c,
+-- src/log_worker.c).  That needs shared_preload_libraries = 'tenant_guard'.
+--
+CREATE FUNCTION tenant_guard.log_queue_status(
+    OUT preloaded boolean,
+    OUT durable boolean,
+    OUT status text,
+    OUT launcher_pid integer,
+    OUT writer_pids integer[],
+    OUT queue_bytes bigint,
+    OUT queued_now bigint,
+    OUT queued_bytes bigint,
+    OUT enqueued_total bigint,
+    OUT written_total bigint,
+    OUT dropped_total bigint,
+    OUT dropped_queue_full bigint,
+    OUT dropped_too_many_databases bigint,
+    OUT dropped_no_extension bigint,
+    OUT dropped_no_database bigint,
+    OUT dropped_insert_failed bigint,
+    OUT stats_since timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'log_queue_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.log_queue_status() IS
+  'Is the durable rejection log working (preloaded, durable, status), its workers, and how many rejections were queued, written and dropped (by cause) since stats_since';
+
+-- Counters and process ids only, cluster-wide, no end-user data (as in
+-- pg_stat_database and pg_stat_activity's pids): everyone may read them,
+-- so that monitoring needs no special role.
+GRANT EXECUTE ON FUNCTION tenant_guard.log_queue_status() TO PUBLIC;
+
+CREATE FUNCTION tenant_guard.log_queue_wait(timeout_ms integer DEFAULT 10000)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'log_queue_wait'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.log_queue_wait(integer) IS
+  'Wait until as many rejections as were queued at the call have been written or dropped; false after timeout_ms (or without the preloaded library)';
+
+-- It only waits and reveals nothing: everyone may call it.
+GRANT EXECUTE ON FUNCTION tenant_guard.log_queue_wait(integer) TO PUBLIC;
+
+-- Say so, loudly, when rejections cannot be logged durably.
+DO $preload$
+BEGIN
+  IF NOT (SELECT s.preloaded FROM tenant_guard.log_queue_status() s) THEN
+    RAISE WARNING USING ERRCODE = '01000',
+      MESSAGE = 'tenant_guard is not in shared_preload_libraries: rejected rows will reach only the server log',
+      DETAIL = 'In enforce mode the rejecting transaction rolls back; only the preloaded library''s background worker can write its row into tenant_guard.test_data_prevention_logs.',
+      HINT = 'Add tenant_guard to shared_preload_libraries in postgresql.conf and restart the server. tenant_guard.log_queue_status() shows the state.';
+  END IF;
+END
+$preload$;
+
+-- ==== rate limits ====
+--
+-- The limits themselves are GUCs (tenant_guard.max_tenants_per_hour_per_ip,
+-- tenant_guard.max_tenants_per_hour_per_email) counted in shared memory by
+-- the trigger; these functions show and manage that memory.
+
+CREATE FUNCTION tenant_guard.normalize_email(email text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'normalize_email'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION tenant_guard.normalize_email(text) IS
+  'The key an e-mail address is counted under by the per-email rate limit: trimmed, lower case, +tag cut, gmail dots removed; NULL for an empty address';
+
+CREATE FUNCTION tenant_guard.rate_limit_usage(
+    kind text, value text, OUT created integer, OUT pending integer)
+RETURNS record
+AS 'MODULE_PATHNAME', 'rate_limit_usage'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.rate_limit_usage(text, text) IS
+  'Tenants counted now for kind ''ip'' or ''email'' and a value: created (committed in the last hour) and pending (in running transactions)';
+
+CREATE FUNCTION tenant_guard.rate_limit_status(
+    OUT enforced boolean, OUT capacity integer, OUT in_use integer,
+    OUT keys integer, OUT refused bigint, OUT waited bigint,
+    OUT not_counted bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'rate_limit_status'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.rate_limit_status() IS
+  'Rate-limit memory, cluster-wide since startup: enforced (false without shared_preload_libraries), capacity and in_use (tenant creations), keys, refused (TG002 errors), waited (waits for other transactions), not_counted (creations not counted because memory was full)';
+
+CREATE FUNCTION tenant_guard.rate_limit_reset()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'rate_limit_reset'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.rate_limit_reset() IS
+  'Forget the committed tenant creations counted in this database (pending ones stay); returns how many were forgotten';
+
+-- Usage reveals who signed up recently, reset lifts the limits: admins only.
+-- The key rule is no secret.
+REVOKE ALL ON FUNCTION tenant_guard.rate_limit_usage(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.rate_limit_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.rate_limit_reset() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_usage(text, text) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_status() TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_reset() TO tenant_guard_admin;
+
+-- ==== monitoring ====
+--
+-- Failed tenant creations are log rows with action 'rejected': suspicious
+-- data refused in enforce mode, and rate-limit refusals (reason starting
+-- with 'rate limit: ').  The functions are SECURITY DEFINER so that a
+-- monitoring role can be given the counts without the log rows.
+
+-- per-IP counts over a window
+CREATE INDEX test_data_prevention_logs_rejected_ip_idx
+  ON tenant_guard.test_data_prevention_logs (ip_address, created_at)
+  WHERE action = 'rejected';
+
+-- the window every monitoring function takes
+CREATE FUNCTION tenant_guard.check_window(since interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF since IS NULL OR since <= interval '0' THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
+                                  coalesce(since::text, 'NULL'));
+  END IF;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.check_window(interval) IS
+  'Raises invalid_parameter_value unless since is a positive interval: the window argument of the failed_attempts functions';
+
+CREATE FUNCTION tenant_guard.failed_attempts(since interval DEFAULT '1 hour')
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  RETURN (SELECT pg_catalog.count(*)
+            FROM tenant_guard.test_data_prevention_logs l
+           WHERE l.action = 'rejected'
+             AND l.created_at > pg_catalog.now() - since);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts(interval) IS
+  'Failed tenant creations (log rows with action rejected, rate-limit refusals included) in the last since, default 1 hour; alert when > 10';
+
+CREATE FUNCTION tenant_guard.failed_attempts(since interval, ip_address inet)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  IF ip_address IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'ip_address must not be null',
+      HINT = 'Use tenant_guard.failed_attempts_by_ip() for attempts without a known address.';
+  END IF;
+  RETURN (SELECT pg_catalog.count(*)
+            FROM tenant_guard.test_data_prevention_logs l
+           WHERE l.action = 'rejected'
+             AND l.ip_address OPERATOR(pg_catalog.=) failed_attempts.ip_address
+             AND l.created_at > pg_catalog.now() - since);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts(interval, inet) IS
+  'Failed tenant creations from one client address in the last since';
+
+CREATE FUNCTION tenant_guard.failed_attempts_by_ip(since interval DEFAULT '1 hour')
+RETURNS TABLE (ip_address inet, attempts bigint, rate_limited bigint,
+               first_attempt timestamptz, last_attempt timestamptz)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  RETURN QUERY
+    SELECT l.ip_address,
+           pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE l.reason LIKE 'rate limit: %'),
+           pg_catalog.min(l.created_at),
+           pg_catalog.max(l.created_at)
+      FROM tenant_guard.test_data_prevention_logs l
+     WHERE l.action = 'rejected'
+       AND l.created_at > pg_catalog.now() - since
+     GROUP BY l.ip_address
+     ORDER BY 2 DESC, 1 NULLS LAST;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) IS
+  'Failed tenant creations per client address in the last since (NULL address: unknown), most first; rate_limited counts the rate-limit refusals among them';
+
+CREATE FUNCTION tenant_guard.failed_attempts_hourly(since interval DEFAULT '24 hours')
+RETURNS TABLE (hour timestamptz, attempts bigint, rate_limited bigint,
+               addresses bigint)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  RETURN QUERY
+    SELECT pg_catalog.date_trunc('hour', l.created_at),
+           pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE l.reason LIKE 'rate limit: %'),
+           pg_catalog.count(DISTINCT l.ip_address)
+      FROM tenant_guard.test_data_prevention_logs l
+     WHERE l.action = 'rejected'
+       AND l.created_at > pg_catalog.now() - since
+     GROUP BY 1
+     ORDER BY 1;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts_hourly(interval) IS
+  'Failed tenant creations per clock hour over the last since (default 24 hours), for dashboards: attempts, rate-limit refusals among them, distinct known addresses';
+
+-- They read the log: admins (and whoever they grant them to) only.
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts(interval, inet) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts_hourly(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts(interval) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts(interval, inet) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts_hourly(interval) TO tenant_guard_admin;
+
+-- ==== smarter checker ====
+--
+-- The built-in rules live in C (see tenant_guard.builtin_rules()); these
+-- tables hold only what operators add, so pg_dump keeps them whole and a
+-- restore cannot duplicate rows the install script made.  Each backend
+-- compiles the rules once and recompiles after a change: the statement
+-- triggers below send the invalidation.
+
+CREATE FUNCTION tenant_guard.normal_form(value text, kind text DEFAULT 'text')
+RETURNS text
+AS 'MODULE_PATHNAME', 'normal_form'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION tenant_guard.normal_form(text, text) IS
+  'How the checker reads a value: kind ''text'' (names, subdomains, keywords: NFKC, case folding, look-alikes, words joined by spaces) or ''domain''; NULL when unusable as a rule';
+
+CREATE FUNCTION tenant_guard.builtin_rules(
+    OUT kind text, OUT value text, OUT strength text)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'builtin_rules'
+LANGUAGE C STABLE PARALLEL SAFE;
+
+COMMENT ON FUNCTION tenant_guard.builtin_rules() IS
+  'The rules compiled into the checker: keywords and their strength, phrases, compound prefixes, stop words, e-mail domains (disposable, test, reserved)';
+
+CREATE TABLE tenant_guard.keywords (
+    keyword    text PRIMARY KEY
+               CHECK (tenant_guard.normal_form(keyword) IS NOT NULL
+                      AND pg_catalog.array_length(pg_catalog.string_to_array(tenant_guard.normal_form(keyword), ' '), 1) <= 3),
+    strength   text NOT NULL
+               CHECK (strength IN ('strong', 'weak', 'generic', 'placeholder', 'ignore')),
+    note       text,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by name NOT NULL DEFAULT CURRENT_USER
+);
+CREATE UNIQUE INDEX keywords_normal_form_idx
+  ON tenant_guard.keywords (tenant_guard.normal_form(keyword));
+
+COMMENT ON TABLE tenant_guard.keywords IS
+  'tenant_guard: keywords operators add to the built-in ones (or switch off with strength ''ignore''); matched as whole words or phrases of up to 3 words';
+COMMENT ON COLUMN tenant_guard.keywords.keyword IS
+  'a word or a phrase of up to 3 words; compared in normal form (see normal_form())';
+COMMENT ON COLUMN tenant_guard.keywords.strength IS
+  'strong: test data alone; weak: needs a second signal; generic: made-up names are built of it; placeholder: a name nobody chooses; ignore: switch a built-in keyword off';
+COMMENT ON COLUMN tenant_guard.keywords.note IS 'why the keyword is here';
+COMMENT ON COLUMN tenant_guard.keywords.created_at IS 'when it was added';
+COMMENT ON COLUMN tenant_guard.keywords.created_by IS 'who added it';
+
+CREATE TABLE tenant_guard.email_domains (
+    domain     text PRIMARY KEY
+               CHECK (COALESCE(domain = tenant_guard.normal_form(domain, 'domain'), false)),
+    kind       text NOT NULL DEFAULT 'disposable'
+               CHECK (kind IN ('disposable', 'test')),
+    source     text,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE tenant_guard.email_domains IS
+  'tenant_guard: e-mail domains operators add to the built-in lists; a domain also matches its subdomains';
+COMMENT ON COLUMN tenant_guard.email_domains.domain IS
+  'a domain in normal form (lower case, no "@", no trailing dot): use import_email_domains() to load lists';
+COMMENT ON COLUMN tenant_guard.email_domains.kind IS
+  'disposable (throw-away mailbox provider) or test (a domain used for test data)';
+COMMENT ON COLUMN tenant_guard.email_domains.source IS 'where the entry came from, e.g. the list and its version';
+COMMENT ON COLUMN tenant_guard.email_domains.created_at IS 'when it was added';
+
+CREATE TABLE tenant_guard.allowlist (
+    kind       text NOT NULL CHECK (kind IN ('name', 'subdomain', 'domain')),
+    value      text NOT NULL
+               CHECK (tenant_guard.normal_form(value, CASE kind WHEN 'domain' THEN 'domain' ELSE 'text' END) IS NOT NULL),
+    note       text,
+    created_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    created_by name NOT NULL DEFAULT CURRENT_USER,
+    PRIMARY KEY (kind, value)
+);
+
+COMMENT ON TABLE tenant_guard.allowlist IS
+  'tenant_guard: exact names and subdomains, and e-mail domains (with their subdomains), that always pass the checker';
+COMMENT ON COLUMN tenant_guard.allowlist.kind IS
+  'name or subdomain (the whole field, compared in normal form) or domain (the e-mail address passes whole)';
+COMMENT ON COLUMN tenant_guard.allowlist.value IS 'the exempt name, subdomain or domain';
+COMMENT ON COLUMN tenant_guard.allowlist.note IS 'why it is exempt, e.g. the customer ticket';
+COMMENT ON COLUMN tenant_guard.allowlist.created_at IS 'when it was added';
+COMMENT ON COLUMN tenant_guard.allowlist.created_by IS 'who added it';
+
+-- Operators' rules are configuration: pg_dump keeps them.  Built-in rules
+-- are not rows, so a restore adds nothing twice.
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.keywords', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.email_domains', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.allowlist', '');
+
+-- Rules decide who may sign up: only admins edit (or read) them.  The
+-- checker reads them from C, whoever inserts the tenant.
+REVOKE ALL ON tenant_guard.keywords, tenant_guard.email_domains, tenant_guard.allowlist FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE
+  ON tenant_guard.keywords, tenant_guard.email_domains, tenant_guard.allowlist
+  TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.rules_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'rules_changed'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.rules_changed() IS
+  'Statement trigger on the rule tables: every backend recompiles its rules before its next check';
+
+REVOKE ALL ON FUNCTION tenant_guard.rules_changed() FROM PUBLIC;
+
+CREATE TRIGGER rules_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenant_guard.keywords
+  FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.rules_changed();
+CREATE TRIGGER rules_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenant_guard.email_domains
+  FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.rules_changed();
+CREATE TRIGGER rules_changed
+  AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON tenant_guard.allowlist
+  FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.rules_changed();
+
+CREATE FUNCTION tenant_guard.import_email_domains(
+    domains text[], source text DEFAULT NULL, kind text DEFAULT 'disposable')
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  added integer;
+  unusable integer;
+BEGIN
+  IF kind IS NULL OR kind NOT IN ('disposable', 'test') THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = format('invalid domain kind "%s"', kind),
+      HINT = 'Use ''disposable'' or ''test''.';
+  END IF;
+  -- blank lines and "#" comments (plain-text lists) are skipped
+  WITH raw AS (
+    SELECT btrim(d, E' \t\r\n') AS d FROM unnest(domains) AS d
+  ), candidates AS (
+    SELECT d, tenant_guard.normal_form(d, 'domain') AS nf
+      FROM raw WHERE d IS NOT NULL AND d <> '' AND d NOT LIKE '#%'
+  ), ins AS (
+    INSERT INTO tenant_guard.email_domains (domain, kind, source)
+    SELECT DISTINCT nf, import_email_domains.kind, import_email_domains.source
+      FROM candidates WHERE nf IS NOT NULL
+    ON CONFLICT (domain) DO NOTHING
+    RETURNING 1
+  )
+  SELECT (SELECT count(*) FROM ins),
+         (SELECT count(*) FROM candidates WHERE nf IS NULL)
+    INTO added, unusable;
+  IF unusable > 0 THEN
+    RAISE NOTICE '% entries skipped: not domains', unusable;
+  END IF;
+  RETURN added;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text) IS
+  'Load a maintained list of e-mail domains (e.g. the disposable-email-domains lists) into tenant_guard.email_domains; returns how many were new. Blank lines and # comments are skipped';
+
+-- Changes the rules: admins only.
+REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text) TO tenant_guard_admin;
+
+-- ==== protected tenants and the purge ====
+--
+-- attach() registers each guarded table here, with the column that
+-- identifies a tenant; protect() and purge_test_tenants() read it.  Tenant
+-- ids are text in the API and compared in the key's text output form, so
+-- '31C06FC4-...' and '31c06fc4-...' name the same uuid tenant.
+--
+CREATE TABLE tenant_guard.guarded_tables (
+    tbl              regclass PRIMARY KEY,
+    id_column        name,
+    name_column      name,
+    subdomain_column name,
+    email_column     name,
+    attached_at      timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE tenant_guard.guarded_tables IS
+  'tenant_guard: tables attach() guards; id_column NULL means the table has no usable key (no protection, no purge)';
+COMMENT ON COLUMN tenant_guard.guarded_tables.id_column IS
+  'the column identifying a tenant: protection triggers and the purge key on it';
+
+CREATE TABLE tenant_guard.protected_tenants (
+    tenant_id    text PRIMARY KEY CHECK (tenant_id <> ''),
+    note         text,
+    protected_by name NOT NULL,
+    protected_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE tenant_guard.protected_tenants IS
+  'tenant_guard: tenants that no DELETE, key UPDATE, TRUNCATE or purge may remove; write it through protect() / unprotect()';
+COMMENT ON COLUMN tenant_guard.protected_tenants.tenant_id IS
+  'the key in its text output form (canonical: uuids lower case)';
+COMMENT ON COLUMN tenant_guard.protected_tenants.protected_by IS
+  'current_user of the protect() call';
+
+CREATE TABLE tenant_guard.tenant_tables (
+    tbl         regclass NOT NULL,
+    column_name name NOT NULL,
+    tenants     regclass NOT NULL,
+    added_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tbl, column_name)
+);
+
+COMMENT ON TABLE tenant_guard.tenant_tables IS
+  'tenant_guard: tables holding a tenant key without a declared foreign key; the purge deletes their rows as if the key were ON DELETE CASCADE';
+
+CREATE SEQUENCE tenant_guard.purge_journal_id_seq;
+
+CREATE TABLE tenant_guard.purge_journal (
+    id               bigint NOT NULL
+                     DEFAULT pg_catalog.nextval('tenant_guard.purge_journal_id_seq'::pg_catalog.regclass)
+                     PRIMARY KEY,
+    purge_xid        xid8 NOT NULL,
+    tenant_table     text NOT NULL,
+    tenant_id        text NOT NULL,
+    tenant           jsonb NOT NULL,
+    reason           text,
+    deleted          jsonb NOT NULL,
+    updated          jsonb NOT NULL,
+    total_deleted    bigint NOT NULL,
+    purged_by        name NOT NULL,
+    application_name text,
+    purged_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    redis_cleaned_at timestamptz
+);
+
+ALTER SEQUENCE tenant_guard.purge_journal_id_seq OWNED BY tenant_guard.purge_journal.id;
+COMMENT ON SEQUENCE tenant_guard.purge_journal_id_seq IS 'tenant_guard: ids of purge_journal';
+
+CREATE INDEX purge_journal_tenant_id_idx ON tenant_guard.purge_journal (tenant_id);
+-- the outbox: purged tenants whose Redis keys are still to be removed
+CREATE INDEX purge_journal_redis_pending_idx ON tenant_guard.purge_journal (id)
+  WHERE redis_cleaned_at IS NULL;
+
+COMMENT ON TABLE tenant_guard.purge_journal IS
+  'tenant_guard: one row per tenant removed by purge_test_tenants(); also the outbox of Redis clean-ups (redis_cleaned_at IS NULL)';
+COMMENT ON COLUMN tenant_guard.purge_journal.purge_xid IS 'transaction of the purge: rows of one call share it';
+COMMENT ON COLUMN tenant_guard.purge_journal.tenant_table IS 'the guarded table the tenant was removed from';
+COMMENT ON COLUMN tenant_guard.purge_journal.tenant_id IS 'the key, in its text output form';
+COMMENT ON COLUMN tenant_guard.purge_journal.tenant IS 'the whole tenant row as it was';
+COMMENT ON COLUMN tenant_guard.purge_journal.reason IS 'why it was purged: the checker''s reason, or requested by id';
+COMMENT ON COLUMN tenant_guard.purge_journal.deleted IS 'rows deleted per table, {"schema.table": n}, the tenant row included';
+COMMENT ON COLUMN tenant_guard.purge_journal.updated IS 'rows updated per table by ON DELETE SET NULL / SET DEFAULT';
+COMMENT ON COLUMN tenant_guard.purge_journal.total_deleted IS 'sum of deleted';
+COMMENT ON COLUMN tenant_guard.purge_journal.purged_by IS 'current_user of the purge';
+COMMENT ON COLUMN tenant_guard.purge_journal.application_name IS 'application_name of the purging session';
+COMMENT ON COLUMN tenant_guard.purge_journal.redis_cleaned_at IS 'when the tenant''s Redis keys were removed; NULL = still to do';
+
+-- Configuration and evidence survive pg_dump / restore.
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.guarded_tables', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.protected_tenants', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.tenant_tables', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal_id_seq', '');
+
+-- Only admins see this configuration, and nobody writes it directly.
+-- protected_tenants is written by protect()/unprotect() as its owner (so
+-- protected_by cannot be forged and ids are always canonical);
+-- guarded_tables and tenant_tables by attach()/detach() and
+-- add_tenant_table()/remove_tenant_table() as their owner, after checking
+-- the caller's rights on the table (protect() reads a guarded table as its
+-- owner: only the owner may register it); the journal is written by the
+-- purge as its owner; admins may only mark Redis clean-ups done.
+REVOKE ALL ON tenant_guard.guarded_tables, tenant_guard.protected_tenants,
+  tenant_guard.tenant_tables, tenant_guard.purge_journal FROM PUBLIC;
+REVOKE ALL ON SEQUENCE tenant_guard.purge_journal_id_seq FROM PUBLIC;
+GRANT SELECT ON tenant_guard.guarded_tables, tenant_guard.tenant_tables,
+  tenant_guard.protected_tenants, tenant_guard.purge_journal TO tenant_guard_admin;
+GRANT UPDATE (redis_cleaned_at) ON tenant_guard.purge_journal TO tenant_guard_admin;
+
+--
+-- Protection.
+--
+CREATE FUNCTION tenant_guard.protect_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'protect_trigger'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.protect_trigger() IS
+  'Trigger installed by attach(): BEFORE DELETE OR UPDATE OF the key (row) refuses to remove a protected tenant, BEFORE TRUNCATE (statement) refuses while the table holds one; argument: the key column';
+
+-- Only attach() installs it (on a table of its own, a role could probe
+-- which tenant ids are protected).
+REVOKE ALL ON FUNCTION tenant_guard.protect_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.protect_trigger() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.protect(tenant_id text, note text DEFAULT NULL)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'protect_tenant'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.protect(text, text) IS
+  'Protect a tenant (its key as text) from DELETE, key UPDATE, TRUNCATE and the purge; true if newly protected, false if it already was (a non-NULL note replaces the old one)';
+
+CREATE FUNCTION tenant_guard.unprotect(tenant_id text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unprotect_tenant'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.unprotect(text) IS
+  'Lift the protection of a tenant; false (with a NOTICE) when it was not protected';
+
+-- The registries' writers (registry.c): called with the caller's rights,
+-- they check them on the table and write as the registry's owner.
+CREATE FUNCTION tenant_guard.register_guarded_table(
+    tbl regclass, id_column name, name_column name, subdomain_column name, email_column name)
+RETURNS void
+AS 'MODULE_PATHNAME', 'register_guarded_table'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) IS
+  'Internal to attach(): add a table to guarded_tables; the caller must own it';
+
+CREATE FUNCTION tenant_guard.unregister_guarded_table(tbl regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unregister_guarded_table'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.unregister_guarded_table(regclass) IS
+  'Internal to detach() and attach(): remove a table from guarded_tables; the caller must own it; true if it was there';
+
+CREATE FUNCTION tenant_guard.register_tenant_table(tbl regclass, column_name name, tenants regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'register_tenant_table'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) IS
+  'Internal to add_tenant_table(): add or update a tenant_tables row; the caller needs SELECT and DELETE on the table';
+
+CREATE FUNCTION tenant_guard.unregister_tenant_table(tbl regclass, column_name name)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unregister_tenant_table'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) IS
+  'Internal to remove_tenant_table(): remove a tenant_tables row; the caller needs SELECT and DELETE on the table; true if it was there';
+
+-- attach()'s second half: runs with attach's caller's rights (creating a
+-- trigger needs ownership of the table).
+CREATE FUNCTION tenant_guard.attach_protection(
+    tbl regclass, id_column name, name_column name, subdomain_column name, email_column name)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  keycol name := id_column;
+  member regclass;
+BEGIN
+  PERFORM tenant_guard.detach_protection(tbl);
+  IF keycol IS NULL THEN
+    -- the single-column primary key, else a column called "id"
+    SELECT a.attname INTO keycol
+      FROM pg_catalog.pg_constraint c
+      JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+     WHERE c.conrelid = tbl AND c.contype = 'p' AND pg_catalog.cardinality(c.conkey) = 1;
+    IF keycol IS NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                                WHERE a.attrelid = tbl AND a.attname = 'id'
+                                  AND a.attnum > 0 AND NOT a.attisdropped) THEN
+      keycol := 'id';
+    END IF;
+  ELSIF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                     WHERE a.attrelid = tbl AND a.attname = keycol
+                       AND a.attnum > 0 AND NOT a.attisdropped) THEN
+    RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+      MESSAGE = pg_catalog.format('column "%s" of table "%s" does not exist', keycol, tbl),
+      HINT = 'id_column names the column that identifies a tenant, e.g. its primary key.';
+  END IF;
+
+  -- without a key the table is guarded against test data, but its tenants
+  -- cannot be protected or purged (guarded_tables.id_column stays NULL;
+  -- protect() and the purge say so)
+  IF keycol IS NOT NULL THEN
+    -- row triggers on a partitioned table are cloned to its partitions;
+    -- TRUNCATE triggers are not, so each member of the tree gets one
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER tenant_guard_protect BEFORE DELETE OR UPDATE OF %I ON %s '
+      'FOR EACH ROW EXECUTE FUNCTION tenant_guard.protect_trigger(%L)', keycol, tbl, keycol);
+    FOR member IN SELECT tbl UNION SELECT t.relid FROM pg_catalog.pg_partition_tree(tbl) t LOOP
+      EXECUTE pg_catalog.format(
+        'CREATE TRIGGER tenant_guard_protect_truncate BEFORE TRUNCATE ON %s '
+        'FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.protect_trigger(%L)', member, keycol);
+    END LOOP;
+  END IF;
+
+  PERFORM tenant_guard.register_guarded_table(tbl, keycol, name_column, subdomain_column, email_column);
+  RETURN keycol IS NOT NULL;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) IS
+  'Called by attach(): install the protection triggers on a guarded table and register it in guarded_tables; false when the table has no usable key';
+
+CREATE FUNCTION tenant_guard.detach_protection(tbl regclass)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  t record;
+  found_any boolean := false;
+BEGIN
+  FOR t IN SELECT tr.tgrelid::pg_catalog.regclass AS rel, tr.tgname
+             FROM pg_catalog.pg_trigger tr
+            WHERE tr.tgrelid IN (SELECT tbl UNION SELECT p.relid FROM pg_catalog.pg_partition_tree(tbl) p)
+              AND tr.tgname IN ('tenant_guard_protect', 'tenant_guard_protect_truncate')
+              AND tr.tgfoid = 'tenant_guard.protect_trigger()'::pg_catalog.regprocedure
+              AND tr.tgparentid = 0 AND NOT tr.tgisinternal LOOP
+    EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
+    found_any := true;
+  END LOOP;
+  RETURN tenant_guard.unregister_guarded_table(tbl) OR found_any;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.detach_protection(regclass) IS
+  'Called by detach() and attach(): drop the protection triggers of a table and forget it in guarded_tables';
+
+-- Forget dropped tables in the registries (a regclass holds no dependency).
+CREATE FUNCTION tenant_guard.forget_dropped_tables()
+RETURNS event_trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  DELETE FROM tenant_guard.guarded_tables g
+   USING pg_catalog.pg_event_trigger_dropped_objects() o
+   WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND o.objsubid = 0
+     AND g.tbl::pg_catalog.oid = o.objid;
+  DELETE FROM tenant_guard.tenant_tables t
+   USING pg_catalog.pg_event_trigger_dropped_objects() o
+   WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND o.objsubid = 0
+     AND (t.tbl::pg_catalog.oid = o.objid OR t.tenants::pg_catalog.oid = o.objid);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.forget_dropped_tables() IS
+  'Event trigger: remove dropped tables from guarded_tables and tenant_tables';
+
+CREATE EVENT TRIGGER tenant_guard_forget_dropped_tables ON sql_drop
+  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP TYPE')
+  EXECUTE FUNCTION tenant_guard.forget_dropped_tables();
+
+COMMENT ON EVENT TRIGGER tenant_guard_forget_dropped_tables IS
+  'tenant_guard: keeps guarded_tables and tenant_tables free of dropped tables';
+
+-- TRUNCATE triggers are not cloned to new partitions as row triggers are:
+-- give each partition created or attached under a guarded table its own.
+-- SECURITY DEFINER: whoever creates the partition need not read
+-- guarded_tables; it creates only our fixed trigger.
+-- Partitions created or attached under a guarded table get the TRUNCATE
+-- trigger too: a TRUNCATE of a partition fires no trigger of its parent.
+CREATE FUNCTION tenant_guard.protect_partitions(rels pg_catalog.oid[])
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  part regclass;
+  keycol name;
+  n integer := 0;
+BEGIN
+  -- each partition (not a foreign table) in the partition trees of rels
+  -- that has a guarded ancestor and lacks the trigger, keyed like its
+  -- nearest guarded ancestor
+  FOR part, keycol IN
+    SELECT DISTINCT ON (m.relid) m.relid, g.id_column
+      FROM pg_catalog.unnest(rels) AS r(relid)
+      CROSS JOIN LATERAL pg_catalog.pg_partition_tree(r.relid) m
+      JOIN pg_catalog.pg_class k ON k.oid = m.relid AND k.relkind IN ('r', 'p') AND k.relispartition
+      CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(m.relid) WITH ORDINALITY AS a(relid, depth)
+      JOIN tenant_guard.guarded_tables g ON g.tbl = a.relid AND g.id_column IS NOT NULL
+     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                        WHERE t.tgrelid = m.relid AND t.tgname = 'tenant_guard_protect_truncate')
+     ORDER BY m.relid, a.depth
+  LOOP
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER tenant_guard_protect_truncate BEFORE TRUNCATE ON %s '
+      'FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.protect_trigger(%L)', part, keycol);
+    n := n + 1;
+  END LOOP;
+  RETURN n;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.protect_partitions(pg_catalog.oid[]) IS
+  'Give the partitions of guarded tables in the partition trees of rels the protection''s TRUNCATE trigger they lack; returns how many were added (called by the event trigger)';
+
+-- Only for CREATE TABLE ... PARTITION OF (also inside CREATE SCHEMA) and
+-- ALTER TABLE ... ATTACH PARTITION, which the C function tells from the
+-- statement, and only in the trees of the tables the statement created or
+-- altered: a restore creates the dump's own triggers after its other
+-- ALTER TABLEs, and other tables' partitions are none of its business.
+CREATE FUNCTION tenant_guard.protect_new_partitions()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'protect_new_partitions'
+LANGUAGE C
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.protect_new_partitions() IS
+  'Event trigger: give partitions created or attached under a guarded table the protection''s TRUNCATE trigger';
+
+CREATE EVENT TRIGGER tenant_guard_protect_new_partitions ON ddl_command_end
+  WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE', 'CREATE SCHEMA')
+  EXECUTE FUNCTION tenant_guard.protect_new_partitions();
+
+COMMENT ON EVENT TRIGGER tenant_guard_protect_new_partitions IS
+  'tenant_guard: partitions created or attached under a guarded table refuse TRUNCATE while they hold a protected tenant';
+
+--
+-- Tables holding a tenant key without a foreign key.
+--
+CREATE FUNCTION tenant_guard.add_tenant_table(tbl regclass, column_name name, tenants regclass DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  parent regclass := tenants;
+  key name;
+  keytype oid;
+  coltype oid;
+BEGIN
+  IF tbl IS NULL OR column_name IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'table and column must not be null';
+  END IF;
+  IF parent IS NULL THEN
+    IF (SELECT pg_catalog.count(*) FROM tenant_guard.guarded_tables g
+         WHERE g.id_column IS NOT NULL
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = g.tbl)) <> 1 THEN
+      RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+        MESSAGE = 'cannot tell which tenants table the key refers to',
+        HINT = 'Attach the guard to your tenants table first, or pass tenants => ... when several are guarded.';
+    END IF;
+    SELECT g.tbl INTO parent FROM tenant_guard.guarded_tables g
+     WHERE g.id_column IS NOT NULL
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = g.tbl);
+  END IF;
+  SELECT g.id_column, a.atttypid INTO key, keytype
+    FROM tenant_guard.guarded_tables g
+    JOIN pg_catalog.pg_attribute a ON a.attrelid = g.tbl AND a.attname = g.id_column
+   WHERE g.tbl = parent AND g.id_column IS NOT NULL;
+  IF key IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('table "%s" is not a guarded tenants table with a key', parent),
+      HINT = 'Run tenant_guard.attach() on it first.';
+  END IF;
+  IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = tbl) NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is not a table', tbl);
+  END IF;
+  IF (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid = tbl) = 't' THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is a temporary table', tbl);
+  END IF;
+  SELECT a.atttypid INTO coltype FROM pg_catalog.pg_attribute a
+   WHERE a.attrelid = tbl AND a.attname = column_name AND a.attnum > 0 AND NOT a.attisdropped;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+      MESSAGE = pg_catalog.format('column "%s" of table "%s" does not exist', column_name, tbl);
+  END IF;
+  -- the purge joins with "=": the column must compare with the key as is
+  BEGIN
+    EXECUTE pg_catalog.format('SELECT NULL::%s = NULL::%s',
+                              pg_catalog.format_type(coltype, NULL), pg_catalog.format_type(keytype, NULL));
+  EXCEPTION WHEN undefined_function THEN
+    RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+      MESSAGE = pg_catalog.format('column "%s" of table "%s" (%s) cannot be compared with the key "%s" of "%s" (%s)',
+                                  column_name, tbl, pg_catalog.format_type(coltype, NULL),
+                                  key, parent, pg_catalog.format_type(keytype, NULL)),
+      HINT = 'Store the tenant key with the key''s type.';
+  END;
+  PERFORM tenant_guard.register_tenant_table(tbl, column_name, parent);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) IS
+  'Register a table whose column holds a tenant key without a foreign key: the purge deletes its rows (and what depends on them) with the tenant. tenants defaults to the only guarded table';
+
+CREATE FUNCTION tenant_guard.remove_tenant_table(tbl regclass, column_name name)
+RETURNS boolean
+LANGUAGE sql
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT tenant_guard.unregister_tenant_table(remove_tenant_table.tbl, remove_tenant_table.column_name);
+$$;
+
+COMMENT ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) IS
+  'Forget a table registered with add_tenant_table(); false when it was not registered';
+
+--
+-- The purge.
+--
+CREATE FUNCTION tenant_guard.purge_test_tenants(
+    dry_run boolean DEFAULT true,
+    ids text[] DEFAULT NULL,
+    force boolean DEFAULT false,
+    batch_size integer DEFAULT NULL,
+    tenants regclass DEFAULT NULL)
+RETURNS TABLE (
+    tenant_id text,
+    name text,
+    subdomain text,
+    email text,
+    reason text,
+    deleted jsonb,
+    updated jsonb,
+    total_deleted bigint)
+AS 'MODULE_PATHNAME', 'purge_test_tenants'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) IS
+  'Remove test tenants and everything that depends on them (foreign keys and add_tenant_table() tables), one row per tenant with rows deleted per table. dry_run (default) reports exactly what a real run would do and rolls it back; ids NULL = the tenants the checker flags, minus protected ones';
+
+-- Counts a purge's leaf rows per tenant inside its DELETE (see purge.c).
+-- Left executable by PUBLIC: it changes no data and reads nothing; outside
+-- a purge of the same backend it only returns true, and a purge cross-checks
+-- its counts against the rows deleted, so no caller can skew them.
+CREATE FUNCTION tenant_guard.purge_tally(ord integer, key anyelement)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'purge_tally'
+LANGUAGE C VOLATILE PARALLEL UNSAFE COST 10;
+
+COMMENT ON FUNCTION tenant_guard.purge_tally(integer, anyelement) IS
+  'Internal to purge_test_tenants(): counts a deleted leaf row for its tenant during the purge''s DELETE; always true';
+
+-- A purge's big levels find their rows with these instead of a join (see
+-- purge_keyset.c): purge_match(key) looks key up in the keys of the rows
+-- the purge's previous level deleted, counting a match for its tenant;
+-- purge_match_keep(key, own key) also keeps the row's own key for the
+-- next level; purge_ord(key) returns the tenant's ordinal.  Left executable by PUBLIC
+-- for the same reasons as purge_tally(): outside a purge's DELETE of the
+-- same backend they find nothing, and the purge cross-checks its counts.
+CREATE FUNCTION tenant_guard.purge_match(key anyelement)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'purge_match'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE COST 1;
+
+COMMENT ON FUNCTION tenant_guard.purge_match(anyelement) IS
+  'Internal to purge_test_tenants(): is key among the keys the purge''s previous level deleted (counting it for its tenant)? false outside a purge''s DELETE';
+
+CREATE FUNCTION tenant_guard.purge_match_keep(key "any", keep "any")
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'purge_match_keep'
+LANGUAGE C VOLATILE PARALLEL UNSAFE COST 1;
+
+COMMENT ON FUNCTION tenant_guard.purge_match_keep("any", "any") IS
+  'Internal to purge_test_tenants(): purge_match(key) that also keeps the matched row''s own key for the purge''s next level; false outside a purge''s DELETE';
+
+CREATE FUNCTION tenant_guard.purge_ord(key anyelement)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'purge_ord'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE COST 1;
+
+COMMENT ON FUNCTION tenant_guard.purge_ord(anyelement) IS
+  'Internal to purge_test_tenants(): the purge''s ordinal of the tenant key belongs to; NULL outside a purge''s DELETE';
+
+-- Each call is one transaction: a huge purge runs as several batches.
+CREATE PROCEDURE tenant_guard.purge_test_tenants_in_batches(
+    batch_size integer DEFAULT 100,
+    force boolean DEFAULT false,
+    tenants regclass DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+DECLARE
+  n bigint;
+  total bigint := 0;
+BEGIN
+  IF batch_size IS NULL OR batch_size < 1 THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'batch_size must be at least 1';
+  END IF;
+  LOOP
+    SELECT pg_catalog.count(*) INTO n
+      FROM tenant_guard.purge_test_tenants(dry_run => false, force => force,
+                                           batch_size => batch_size, tenants => tenants);
+    total := total OPERATOR(pg_catalog.+) n;
+    COMMIT;
+    EXIT WHEN n OPERATOR(pg_catalog.<) batch_size;
+  END LOOP;
+  RAISE NOTICE 'tenant_guard purged % tenants', total;
+END
+$$;
+
+COMMENT ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) IS
+  'Purge the checker''s candidates batch_size tenants per transaction (CALL it outside a transaction block); see purge_journal for what went';
+
+-- Removing data and protection are administrators' decisions.
+REVOKE ALL ON FUNCTION tenant_guard.protect(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.unprotect(text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.detach_protection(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.unregister_guarded_table(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.forget_dropped_tables() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.protect_new_partitions() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.protect_partitions(pg_catalog.oid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.protect(text, text) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.unregister_guarded_table(regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.unprotect(text) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.detach_protection(regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) TO tenant_guard_admin;
