@@ -57,10 +57,7 @@ BEGIN
                               WHERE m.classid OPERATOR(pg_catalog.=) d.classid
                                 AND m.objid OPERATOR(pg_catalog.=) d.objid
                                 AND m.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
-                                AND m.deptype OPERATOR(pg_catalog.=) 'e')
-          UNION
-          SELECT 'default privileges of role ' OPERATOR(pg_catalog.||) da.defaclrole::pg_catalog.regrole::text
-            FROM pg_catalog.pg_default_acl da WHERE da.defaclnamespace OPERATOR(pg_catalog.=) nsp) x;
+                                AND m.deptype OPERATOR(pg_catalog.=) 'e')) x;
   IF objects IS NOT NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
       MESSAGE = 'schema tenant_guard holds objects that are not tenant_guard''s',

@@ -46,10 +46,7 @@ BEGIN
              AND d.refobjid OPERATOR(pg_catalog.=) nsp
              AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
                       AND d.objid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
-                                                          WHERE e.extname OPERATOR(pg_catalog.=) 'tenant_guard'))
-          UNION
-          SELECT 'default privileges of role ' OPERATOR(pg_catalog.||) da.defaclrole::pg_catalog.regrole::text
-            FROM pg_catalog.pg_default_acl da WHERE da.defaclnamespace OPERATOR(pg_catalog.=) nsp) x;
+                                                          WHERE e.extname OPERATOR(pg_catalog.=) 'tenant_guard'))) x;
   IF objects IS NOT NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
       MESSAGE = 'schema tenant_guard is not empty',
