@@ -67,8 +67,12 @@ DROP SCHEMA tenant_guard CASCADE;
 RESET ROLE;
 INSERT INTO tenants VALUES (1, 'Test Company', 'test-company-123', 'test@example.com');
 ROLLBACK;
--- a planted object keeps refusing once the schema is a superuser's
+-- CREATE for another role, or a planted object, keep refusing once the
+-- schema is a superuser's
 ALTER SCHEMA tenant_guard OWNER TO CURRENT_USER;
+GRANT CREATE ON SCHEMA tenant_guard TO regress_adopter;
+ALTER EXTENSION tenant_guard UPDATE;
+REVOKE CREATE ON SCHEMA tenant_guard FROM regress_adopter;
 CREATE FUNCTION tenant_guard.lower(text) RETURNS text LANGUAGE sql AS 'SELECT $1';
 ALTER EXTENSION tenant_guard UPDATE;
 DROP FUNCTION tenant_guard.lower(text);

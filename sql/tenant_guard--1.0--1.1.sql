@@ -21,7 +21,7 @@ DECLARE
   extowner pg_catalog.oid;
   grantees text;
   objects text;
-  fix CONSTANT text := 'Safest: save the extension''s data (pg_dump --data-only --schema=tenant_guard), DROP EXTENSION tenant_guard, DROP SCHEMA tenant_guard, CREATE EXTENSION tenant_guard, attach your tables again and restore the data. Or, once you have checked that the schema holds only the extension''s objects (\dx+ tenant_guard, \dn+ tenant_guard): ALTER SCHEMA tenant_guard OWNER TO a superuser, REVOKE CREATE ON SCHEMA tenant_guard from the other roles, then ALTER EXTENSION tenant_guard UPDATE again.';
+  fix CONSTANT text := 'Safest: save the extension''s data (pg_dump --data-only --schema=tenant_guard), DROP EXTENSION tenant_guard CASCADE (it drops the guard''s triggers on your tables), DROP SCHEMA tenant_guard, CREATE EXTENSION tenant_guard, restore the data and run tenant_guard.attach() on your tables again. Or, once you have checked that the schema holds only the extension''s objects (\dx+ tenant_guard, \dn+ tenant_guard): ALTER SCHEMA tenant_guard OWNER TO a superuser, REVOKE CREATE ON SCHEMA tenant_guard from the other roles, then ALTER EXTENSION tenant_guard UPDATE again.';
 BEGIN
   SELECT n.nspowner, n.nspacl INTO owner, acl FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) nsp;
   SELECT e.extowner INTO extowner FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'tenant_guard';
