@@ -3,6 +3,59 @@
 -- complain if script is sourced in psql, rather than via CREATE EXTENSION
 \echo Use "CREATE EXTENSION tenant_guard" to load this file. \quit
 
+-- ==== the schema ====
+--
+-- First, before anything is created in it: CREATE EXTENSION installs into
+-- an existing schema tenant_guard as it finds it.  Its owner (or a role
+-- that may create objects in it) could have planted objects the script
+-- then uses, and could later DROP SCHEMA tenant_guard CASCADE: the guard,
+-- the log and the protected tenants gone.  Only an empty schema of a
+-- superuser's (one that DROP EXTENSION left behind, or one pg_dump's
+-- restore creates) is used; anything else is refused.
+DO $schema$
+DECLARE
+  nsp pg_catalog.oid := pg_catalog.to_regnamespace('tenant_guard');
+  owner pg_catalog.oid;
+  acl pg_catalog.aclitem[];
+  grantees text;
+  objects text;
+BEGIN
+  SELECT n.nspowner, n.nspacl INTO owner, acl FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) nsp;
+  IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) owner) THEN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+      MESSAGE = pg_catalog.format('schema tenant_guard is owned by role %s, which is not a superuser', owner::pg_catalog.regrole),
+      DETAIL = 'The schema existed before CREATE EXTENSION: its owner could have planted objects in it, and could drop it with the extension''s tables, triggers and log.',
+      HINT = 'Check what the schema holds (\dn+ tenant_guard), drop it (DROP SCHEMA tenant_guard) and run CREATE EXTENSION tenant_guard again: it creates the schema itself.';
+  END IF;
+  SELECT pg_catalog.string_agg(DISTINCT CASE WHEN a.grantee OPERATOR(pg_catalog.=) 0 THEN 'PUBLIC'
+                                             ELSE a.grantee::pg_catalog.regrole::text END, ', ')
+    INTO grantees
+    FROM pg_catalog.aclexplode(acl) a
+   WHERE a.privilege_type OPERATOR(pg_catalog.=) 'CREATE' AND a.grantee OPERATOR(pg_catalog.<>) owner
+     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) a.grantee AND r.rolsuper);
+  IF grantees IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'insufficient_privilege',
+      MESSAGE = pg_catalog.format('schema tenant_guard grants CREATE to %s', grantees),
+      DETAIL = 'A role that may create objects in the extension''s schema could plant objects its functions use.',
+      HINT = 'Check what the schema holds (\dn+ tenant_guard), drop it (DROP SCHEMA tenant_guard) and run CREATE EXTENSION tenant_guard again: it creates the schema itself.';
+  END IF;
+  SELECT pg_catalog.string_agg(o, ', ' ORDER BY o) INTO objects
+    FROM (SELECT pg_catalog.pg_describe_object(d.classid, d.objid, d.objsubid) AS o
+            FROM pg_catalog.pg_depend d
+           WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+             AND d.refobjid OPERATOR(pg_catalog.=) nsp
+             AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                      AND d.objid OPERATOR(pg_catalog.=) (SELECT e.oid FROM pg_catalog.pg_extension e
+                                                          WHERE e.extname OPERATOR(pg_catalog.=) 'tenant_guard'))) x;
+  IF objects IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'object_not_in_prerequisite_state',
+      MESSAGE = 'schema tenant_guard is not empty',
+      DETAIL = pg_catalog.format('It holds: %s.', pg_catalog.left(objects, 1000)),
+      HINT = 'tenant_guard installs only into a schema of its own: move or drop these objects (or the schema), then run CREATE EXTENSION tenant_guard again.';
+  END IF;
+END
+$schema$;
+
 COMMENT ON SCHEMA tenant_guard IS
   'tenant_guard: rejects, records, rate-limits and purges test-data tenants';
 
@@ -930,23 +983,12 @@ COMMENT ON FUNCTION tenant_guard.detach_protection(regclass) IS
   'Called by detach() and attach(): drop the protection triggers of a table and forget it in guarded_tables';
 
 -- Forget dropped tables in the registries (a regclass holds no dependency).
+-- (registry.c: the rows go as the extension's own writes, whoever drops
+-- the table)
 CREATE FUNCTION tenant_guard.forget_dropped_tables()
 RETURNS event_trigger
-LANGUAGE plpgsql
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  DELETE FROM tenant_guard.guarded_tables g
-   USING pg_catalog.pg_event_trigger_dropped_objects() o
-   WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND o.objsubid = 0
-     AND g.tbl::pg_catalog.oid = o.objid;
-  DELETE FROM tenant_guard.tenant_tables t
-   USING pg_catalog.pg_event_trigger_dropped_objects() o
-   WHERE o.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND o.objsubid = 0
-     AND (t.tbl::pg_catalog.oid = o.objid OR t.tenants::pg_catalog.oid = o.objid);
-END
-$$;
+AS 'MODULE_PATHNAME', 'forget_dropped_tables'
+LANGUAGE C;
 
 COMMENT ON FUNCTION tenant_guard.forget_dropped_tables() IS
   'Event trigger: remove dropped tables from guarded_tables and tenant_tables';
@@ -1229,3 +1271,51 @@ GRANT EXECUTE ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass
 GRANT EXECUTE ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) TO tenant_guard_admin;
 GRANT EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) TO tenant_guard_admin;
 GRANT EXECUTE ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) TO tenant_guard_admin;
+
+-- ==== write guard ====
+--
+-- Table privileges do not keep a role with pg_write_all_data out of the
+-- extension's tables.  A statement trigger on each of them (own_tables.c)
+-- lets through only the extension's own C code (log rows, the journal,
+-- protect()/unprotect(), the registries), its install and update scripts,
+-- members of tenant_guard_admin for what tenant_guard_admin is granted on
+-- the table (the rules; reading and pruning the log; redis_cleaned_at),
+-- and INSERTs by superusers (a restore reloads the rows).  Nobody else,
+-- superusers included, updates log rows or deletes journal rows without
+-- disabling the trigger first.
+CREATE FUNCTION tenant_guard.write_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'write_guard'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.write_guard() IS
+  'Statement trigger on every table of tenant_guard: refuses writes other than the extension''s own and those tenant_guard_admin is granted';
+
+-- Only this script installs it.
+REVOKE ALL ON FUNCTION tenant_guard.write_guard() FROM PUBLIC;
+
+-- Keep this last: it guards every table created above.
+DO $write_guard$
+DECLARE
+  t pg_catalog.regclass;
+BEGIN
+  FOR t IN SELECT c.oid FROM pg_catalog.pg_class c
+            WHERE c.relnamespace OPERATOR(pg_catalog.=) 'tenant_guard'::pg_catalog.regnamespace
+              AND c.relkind IN ('r', 'p')
+              AND EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                           WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+                             AND d.objid OPERATOR(pg_catalog.=) c.oid
+                             AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                             AND d.deptype OPERATOR(pg_catalog.=) 'e')
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tr
+                               WHERE tr.tgrelid OPERATOR(pg_catalog.=) c.oid
+                                 AND tr.tgname OPERATOR(pg_catalog.=) 'write_guard')
+            ORDER BY c.relname LOOP
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER write_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s '
+      'FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.write_guard()', t);
+    EXECUTE pg_catalog.format('COMMENT ON TRIGGER write_guard ON %s IS %L', t,
+      'tenant_guard: only the extension''s own code and the rights tenant_guard_admin is granted write this table');
+  END LOOP;
+END
+$write_guard$;

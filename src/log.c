@@ -33,6 +33,7 @@
 
 #include "tenant_guard.h"
 #include "log_queue.h"
+#include "own_tables.h"
 
 /* Longest reason accepted from log_suspicious_request(), in bytes. */
 #define TG_MAX_REASON_LEN 8192
@@ -140,7 +141,7 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args(sql, 7, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
+	if (tg_own_write_spi(sql, 7, argtypes, values, nulls, 1) != SPI_OK_INSERT_RETURNING ||
 		SPI_processed != 1)
 		elog(ERROR, "could not insert into %s.%s", TG_SCHEMA, TG_LOG_TABLE);
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],

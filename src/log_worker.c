@@ -50,6 +50,7 @@
 
 #include "tenant_guard.h"
 #include "log_queue.h"
+#include "own_tables.h"
 
 /* Consecutive writers that must fail to connect before we give up. */
 #define TG_MAX_START_FAILURES	3
@@ -606,6 +607,8 @@ tg_log_writer_main(Datum main_arg)
 	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("idle_in_transaction_session_timeout", "0", PGC_SUSET, PGC_S_OVERRIDE);
 	SetConfigOption("session_replication_role", "origin", PGC_SUSET, PGC_S_OVERRIDE);
+	/* its inserts are the extension's own: write_guard lets them through */
+	tg_own_writes_process();
 
 	LWLockAcquire(tg_queue->lock, LW_EXCLUSIVE);
 	slot = tg_queue_db_slot(dbid, true);

@@ -52,6 +52,7 @@
 #include "utils/typcache.h"
 
 #include "tenant_guard.h"
+#include "own_tables.h"
 #include "purge_int.h"
 
 double		tg_purge_max_share = 0.5;
@@ -509,7 +510,7 @@ tg_write_journal(TgPurge *p, List *results)
 	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_JOURNAL_TABLE)),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	rc = SPI_execute_with_args("INSERT INTO " TG_SCHEMA "." TG_JOURNAL_TABLE
+	rc = tg_own_write_spi("INSERT INTO " TG_SCHEMA "." TG_JOURNAL_TABLE
 							   " (purge_xid, tenant_table, tenant_id, tenant, reason, deleted, updated,"
 							   "  total_deleted, purged_by, application_name)"
 							   " SELECT pg_catalog.pg_current_xact_id(), $1, u.id, u.t::pg_catalog.jsonb,"
@@ -518,7 +519,7 @@ tg_write_journal(TgPurge *p, List *results)
 							   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
 							   "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
 							   "  AS u(id, t, reason, del, upd, total)",
-							   8, argtypes, args, nulls, false, 0);
+							   8, argtypes, args, nulls, 0);
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));

@@ -14,6 +14,9 @@
  *	  guarded_tables   the caller owns the table (as CREATE TRIGGER needs)
  *	  tenant_tables    the caller may SELECT and DELETE its rows (what a
  *	                   purge of them needs)
+ * and forget_dropped_tables(), the event trigger that removes dropped
+ * tables from both.  Their statements are marked as the extension's own
+ * writes (own_tables.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -21,6 +24,7 @@
 
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "commands/event_trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -28,6 +32,7 @@
 #include "utils/lsyscache.h"
 
 #include "tenant_guard.h"
+#include "own_tables.h"
 #include "purge.h"
 
 /* Refuse unless the current role owns relid (or is a member of its owner). */
@@ -70,7 +75,7 @@ tg_exec_as_table_owner(const char *table, const char *sql, int nargs, Oid *argty
 	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(table)),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	rc = SPI_execute_with_args(sql, nargs, argtypes, args, nulls, false, 0);
+	rc = tg_own_write_spi(sql, nargs, argtypes, args, nulls, 0);
 	SetUserIdAndSecContext(save_userid, save_sec);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
@@ -187,4 +192,38 @@ unregister_tenant_table(PG_FUNCTION_ARGS)
 									" WHERE tbl OPERATOR(pg_catalog.=) $1"
 									" AND column_name OPERATOR(pg_catalog.=) $2",
 									2, argtypes, args, NULL) > 0);
+}
+
+PG_FUNCTION_INFO_V1(forget_dropped_tables);
+
+/*
+ * forget_dropped_tables() -- sql_drop event trigger: remove dropped tables
+ * from guarded_tables and tenant_tables (a regclass holds no dependency).
+ * The rows go whoever dropped the table.
+ */
+Datum
+forget_dropped_tables(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
+		elog(ERROR, "forget_dropped_tables: not fired by event trigger manager");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	tg_exec_as_table_owner(TG_GUARDED_TABLE,
+						   "DELETE FROM " TG_SCHEMA "." TG_GUARDED_TABLE " g"
+						   " USING pg_catalog.pg_event_trigger_dropped_objects() o"
+						   " WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+						   " AND o.objsubid OPERATOR(pg_catalog.=) 0"
+						   " AND g.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) o.objid",
+						   0, NULL, NULL, NULL);
+	tg_exec_as_table_owner(TG_TENANT_TABLES,
+						   "DELETE FROM " TG_SCHEMA "." TG_TENANT_TABLES " t"
+						   " USING pg_catalog.pg_event_trigger_dropped_objects() o"
+						   " WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass"
+						   " AND o.objsubid OPERATOR(pg_catalog.=) 0"
+						   " AND (t.tbl::pg_catalog.oid OPERATOR(pg_catalog.=) o.objid"
+						   "      OR t.tenants::pg_catalog.oid OPERATOR(pg_catalog.=) o.objid)",
+						   0, NULL, NULL, NULL);
+	SPI_finish();
+	PG_RETURN_VOID();
 }

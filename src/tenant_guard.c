@@ -12,6 +12,7 @@
  *	  log.c       writing test_data_prevention_logs rows
  *	  protect.c   protected tenants: protect(), unprotect(), their trigger
  *	  registry.c  writes to guarded_tables and tenant_tables, with owner checks
+ *	  own_tables.c who may write the extension's tables (write_guard)
  *	  fkgraph.c   the foreign-key graph the purge walks
  *	  purge.c     purge_test_tenants(): who, which tenants, the journal
  *	  purge_delete.c the purge's plan and deletes
