@@ -51,8 +51,11 @@
 #include "access/parallel.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_trigger.h"
+#include "executor/executor.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/plannodes.h"
 #include "port/atomics.h"
 #include "port/pg_bitutils.h"
 #include "storage/ipc.h"
@@ -83,6 +86,15 @@
 
 #define TG_RATE_TRANCHE		"tenant_guard rate limits"
 
+/*
+ * A transaction's share of the event pool: its first TG_RATE_TXN_FLOOR
+ * events of a partition are taken while any is free, further ones only
+ * while more than half of the partition is free.  Bulk loads together
+ * therefore never hold more than half of the memory, and the other half
+ * stays for everyone's ordinary signups.
+ */
+#define TG_RATE_TXN_FLOOR	8
+
 /* One event this backend reserved and has not seen end yet. */
 typedef struct TgRateMine
 {
@@ -112,6 +124,7 @@ TgRateSlot *tg_slots = NULL;	/* slots_per_part * TG_RATE_PARTITIONS */
 static TgRateMineList tg_mine[TG_RATE_PARTITIONS];
 static int	tg_mine_total = 0;
 static TimestampTz tg_full_warned_at = 0;	/* last "memory is full" WARNING */
+static bool tg_share_warned = false;	/* "share used up" said in this xact */
 static bool tg_unloaded_warned = false; /* in this session */
 
 /* The e-mail key prepared for the row the trigger is working on. */
@@ -126,6 +139,17 @@ static struct
 	char		buf[256];
 } tg_prep;
 
+/*
+ * ON CONFLICT statements count in the AFTER INSERT trigger (see
+ * tg_ratelimit_kept): is the plan the executor is running one with an
+ * INSERT ... ON CONFLICT, and did the guard trigger just leave the current
+ * row to the AFTER trigger?
+ */
+bool		tg_rate_on_conflict = false;
+bool		tg_rate_row_deferred = false;
+
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -575,6 +599,41 @@ tg_rate_lock_parts(uint32 mask, bool acquire)
 }
 
 /*
+ * Take an event of partition part for this transaction: -1 when the pool
+ * is empty, -2 when the transaction has used up its share of it (see
+ * TG_RATE_TXN_FLOOR).  Caller holds the partition lock.
+ */
+static inline int32
+tg_event_take(int part)
+{
+	if (unlikely(tg_mine[part].n >= TG_RATE_TXN_FLOOR) &&
+		tg_rate->part[part].nfree <= tg_rate->per_part / 2)
+		return -2;
+	return tg_event_alloc(part);
+}
+
+/*
+ * A tenant of a transaction that has used up its share of the memory: it
+ * was checked against everyone's counts, but is not counted itself.  Said
+ * once per transaction.
+ */
+static pg_noinline void
+tg_rate_over_share(TgRateReq *req)
+{
+	req->done = true;
+	pg_atomic_fetch_add_u64(&tg_rate->not_counted, 1);
+	if (tg_share_warned)
+		return;
+	tg_share_warned = true;
+	ereport(WARNING,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("tenant_guard does not count this transaction's further tenant creations"),
+			 errdetail("One transaction may hold at most half of the rate-limit memory (tenant_guard.rate_limit_capacity = %d); its further tenants are still refused when their address has reached a limit, but are not counted themselves.",
+					   tg_rate_capacity),
+			 errhint("For a bulk load, SET LOCAL tenant_guard.max_tenants_per_hour_per_email = -1 and leave tenant_guard.client_addr unset.")));
+}
+
+/*
  * Reserve event ev, pending for this transaction, under the key of req
  * (in slot idx, or a new key in free_slot when idx < 0), and remember it
  * in this backend's list.  Caller holds the partition lock and made room
@@ -641,10 +700,13 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 
 		LWLockAcquire(tg_rate_lock(req[0].part), LW_EXCLUSIVE);
 		if (tg_slot_find(req[0].part, req[0].hash, req[0].dbid, &free_slot) < 0 &&
-			(ev = tg_event_alloc(req[0].part)) >= 0)
+			(ev = tg_event_take(req[0].part)) != -1)
 		{
-			tg_rate_take(&req[0], -1, free_slot, ev, xid, subid);
+			if (ev >= 0)
+				tg_rate_take(&req[0], -1, free_slot, ev, xid, subid);
 			LWLockRelease(tg_rate_lock(req[0].part));
+			if (ev == -2)
+				tg_rate_over_share(&req[0]);
 			req[0].counted = 0;
 			return -1;
 		}
@@ -656,6 +718,7 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 		TransactionId wait_xid = InvalidTransactionId;
 		TimestampTz now = 0;
 		bool		full = false;
+		bool		over_share[2] = {false, false};
 		uint32		locked = tg_rate_parts_of(req, nreq);
 		int			idx[2];
 		int			free_slot[2];
@@ -713,15 +776,18 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 			 */
 			if (nreq == 2 && req[0].part == req[1].part)
 				idx[i] = tg_slot_find(req[i].part, req[i].hash, req[i].dbid, &free_slot[i]);
-			ev = tg_event_alloc(req[i].part);
-			if (ev < 0)
-			{
+			ev = tg_event_take(req[i].part);
+			if (ev == -2)
+				over_share[i] = true;
+			else if (ev < 0)
 				full = true;
-				continue;
-			}
-			tg_rate_take(&req[i], idx[i], free_slot[i], ev, xid, subid);
+			else
+				tg_rate_take(&req[i], idx[i], free_slot[i], ev, xid, subid);
 		}
 		tg_rate_lock_parts(locked, false);
+		for (int i = 0; i < nreq; i++)
+			if (over_share[i])
+				tg_rate_over_share(&req[i]);
 
 		if (!full)
 			return over;
@@ -797,12 +863,16 @@ tg_rate_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			if (tg_mine_total > 0)
 				tg_mine_finish(true);
+			tg_share_warned = false;
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			if (tg_mine_total > 0)
 				tg_mine_finish(false);
 			tg_prep.valid = false;	/* a row refused after preparing */
+			tg_share_warned = false;
+			tg_rate_on_conflict = false;
+			tg_rate_row_deferred = false;
 			break;
 		default:
 			break;
@@ -963,11 +1033,123 @@ tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
  */
 
 
+/* Is plan an INSERT ... ON CONFLICT (the top node of a statement or CTE)? */
+static bool
+tg_plan_on_conflict(Plan *plan)
+{
+	return plan != NULL && IsA(plan, ModifyTable) &&
+		((ModifyTable *) plan)->operation == CMD_INSERT &&
+		((ModifyTable *) plan)->onConflictAction != ONCONFLICT_NONE;
+}
+
+/* Does a statement insert with ON CONFLICT, at its top or in a WITH? */
+static bool
+tg_stmt_on_conflict(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->commandType != CMD_INSERT && !stmt->hasModifyingCTE)
+		return false;
+	if (tg_plan_on_conflict(stmt->planTree))
+		return true;
+	foreach(lc, stmt->subplans)
+	{
+		if (tg_plan_on_conflict((Plan *) lfirst(lc)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ExecutorRun and ExecutorFinish hooks: say whether the statement being
+ * run inserts with ON CONFLICT, for the guard trigger and the WHEN clause
+ * of the AFTER trigger (the rows of a WITH's INSERT may be inserted in
+ * ExecutorFinish).  Nested statements save and restore the outer one's
+ * state, also when they fail inside a subtransaction that is caught.
+ */
+static void
+tg_rate_executor_run(QueryDesc *queryDesc, ScanDirection direction,
+					 uint64 count, bool execute_once)
+{
+	bool		save_on_conflict = tg_rate_on_conflict;
+	bool		save_deferred = tg_rate_row_deferred;
+
+	tg_rate_on_conflict = tg_stmt_on_conflict(queryDesc->plannedstmt);
+	tg_rate_row_deferred = false;
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		tg_rate_on_conflict = save_on_conflict;
+		tg_rate_row_deferred = save_deferred;
+	}
+	PG_END_TRY();
+}
+
+/* See tg_rate_executor_run. */
+static void
+tg_rate_executor_finish(QueryDesc *queryDesc)
+{
+	bool		save_on_conflict = tg_rate_on_conflict;
+	bool		save_deferred = tg_rate_row_deferred;
+
+	tg_rate_on_conflict = tg_stmt_on_conflict(queryDesc->plannedstmt);
+	tg_rate_row_deferred = false;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		tg_rate_on_conflict = save_on_conflict;
+		tg_rate_row_deferred = save_deferred;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Does the relation have the AFTER INSERT trigger attach() installs
+ * (TG_CREATED_TRIGGER), and will it fire in this session?  A table
+ * attached before version 1.1 may lack it until ALTER EXTENSION UPDATE.
+ */
+static bool
+tg_rel_counts_after(Relation rel)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+
+	if (trigdesc == NULL || !trigdesc->trig_insert_after_row)
+		return false;
+	for (int i = 0; i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *t = &trigdesc->triggers[i];
+
+		if (strcmp(t->tgname, TG_CREATED_TRIGGER) != 0 || t->tgqual == NULL ||
+			!TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER,
+								  TRIGGER_TYPE_INSERT))
+			continue;
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+			return t->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
+				t->tgenabled == TRIGGER_FIRES_ALWAYS;
+		return t->tgenabled == TRIGGER_FIRES_ON_ORIGIN ||
+			t->tgenabled == TRIGGER_FIRES_ALWAYS;
+	}
+	return false;
+}
+
 void
 tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email)
 {
 	tg_prep.valid = false;
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || tg_rate == NULL ||
+		tg_rate_on_conflict ||
 		tg_max_per_email < 0 || tg_mode == TG_MODE_OFF ||
 		email->data == NULL || email->len == 0)
 		return;
@@ -1116,9 +1298,41 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 Datum
 tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row, const TgText *email)
 {
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		tg_ratelimit_check(trigdata->tg_relation, row, email);
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		return PointerGetDatum(row);
+
+	/*
+	 * INSERT ... ON CONFLICT: the row may yet be skipped (DO NOTHING) or
+	 * update the row it conflicts with (DO UPDATE), which creates no
+	 * tenant.  Only the AFTER INSERT trigger knows it was inserted: leave
+	 * the counting to it (its WHEN clause, tenant_guard.creation_deferred(),
+	 * reads tg_rate_row_deferred).
+	 */
+	if (unlikely(tg_rate_on_conflict) && tg_rate != NULL &&
+		tg_rel_counts_after(trigdata->tg_relation))
+	{
+		tg_rate_row_deferred = true;
+		return PointerGetDatum(row);
+	}
+	tg_ratelimit_check(trigdata->tg_relation, row, email);
 	return PointerGetDatum(row);
+}
+
+PG_FUNCTION_INFO_V1(creation_deferred);
+
+/*
+ * WHEN clause of the AFTER INSERT trigger: did the guard trigger leave
+ * this row's counting to it?  Called once per inserted row, right after
+ * the BEFORE triggers of that row; it consumes the answer.
+ */
+Datum
+creation_deferred(PG_FUNCTION_ARGS)
+{
+	bool		deferred = tg_rate_row_deferred;
+
+	(void) fcinfo;
+	tg_rate_row_deferred = false;
+	PG_RETURN_BOOL(deferred);
 }
 
 /* ---------------------------------------------------------------------
@@ -1168,6 +1382,10 @@ tg_ratelimit_init(void)
 							PGC_POSTMASTER, GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = tg_rate_executor_run;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = tg_rate_executor_finish;
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = tg_rate_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
