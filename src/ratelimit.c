@@ -46,6 +46,9 @@
 #include "postgres.h"
 
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/socket.h>
 
 #include "access/parallel.h"
@@ -123,6 +126,8 @@ TgRateSlot *tg_slots = NULL;	/* slots_per_part * TG_RATE_PARTITIONS */
 
 static TgRateMineList tg_mine[TG_RATE_PARTITIONS];
 static int	tg_mine_total = 0;
+static MemoryContext tg_mine_cxt = NULL;	/* the lists' items */
+static bool tg_mine_grown = false;	/* a list outgrew its first size */
 static TimestampTz tg_full_warned_at = 0;	/* last "memory is full" WARNING */
 static bool tg_share_warned = false;	/* "share used up" said in this xact */
 static bool tg_unloaded_warned = false; /* in this session */
@@ -148,6 +153,7 @@ static struct
 bool		tg_rate_on_conflict = false;
 bool		tg_rate_row_deferred = false;
 
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -533,15 +539,20 @@ tg_mine_room(int part, int more)
 
 	if (l->n + more <= l->max)
 		return;
+	if (tg_mine_cxt == NULL)
+		tg_mine_cxt = AllocSetContextCreate(TopMemoryContext,
+											"tenant_guard rate-limit events",
+											ALLOCSET_SMALL_SIZES);
 	if (l->items == NULL)
 	{
 		l->max = 64;
-		l->items = MemoryContextAlloc(TopMemoryContext, l->max * sizeof(TgRateMine));
+		l->items = MemoryContextAlloc(tg_mine_cxt, l->max * sizeof(TgRateMine));
 	}
 	else
 	{
 		l->max *= 2;
 		l->items = repalloc(l->items, l->max * sizeof(TgRateMine));
+		tg_mine_grown = true;
 	}
 	Assert(l->n + more <= l->max);
 }
@@ -840,15 +851,35 @@ tg_mine_finish(bool commit)
 		}
 		LWLockRelease(tg_rate_lock(p));
 		l->n = 0;
-		/* after a bulk load, give the memory back */
-		if (l->max > 1024)
-		{
-			pfree(l->items);
-			l->items = NULL;
-			l->max = 0;
-		}
 	}
 	tg_mine_total = 0;
+}
+
+/*
+ * The transaction has ended (its events settled).  After a bulk load --
+ * lists that grew, or a share used up -- give the memory back, also to the
+ * operating system: glibc keeps freed chunks of a few hundred kB in its
+ * heap, so a backend that once held megabytes of lists (or of a bulk
+ * statement's executor memory) would keep them resident.
+ */
+static void
+tg_rate_xact_end(void)
+{
+	bool		bulk = tg_mine_grown || tg_share_warned;
+
+	if (tg_mine_grown)
+	{
+		MemoryContextReset(tg_mine_cxt);
+		memset(tg_mine, 0, sizeof(tg_mine));
+		tg_mine_grown = false;
+	}
+	tg_share_warned = false;
+#ifdef __GLIBC__
+	if (bulk)
+		malloc_trim(0);
+#else
+	(void) bulk;
+#endif
 }
 
 /* Transaction callback: settle this backend's pending events. */
@@ -863,14 +894,14 @@ tg_rate_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			if (tg_mine_total > 0)
 				tg_mine_finish(true);
-			tg_share_warned = false;
+			tg_rate_xact_end();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			if (tg_mine_total > 0)
 				tg_mine_finish(false);
+			tg_rate_xact_end();
 			tg_prep.valid = false;	/* a row refused after preparing */
-			tg_share_warned = false;
 			tg_rate_on_conflict = false;
 			tg_rate_row_deferred = false;
 			break;
@@ -1115,10 +1146,78 @@ tg_rate_executor_finish(QueryDesc *queryDesc)
 	PG_END_TRY();
 }
 
+/* Is t an AFTER INSERT row trigger? */
+static inline bool
+tg_trigger_after_insert_row(const Trigger *t)
+{
+	return TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER,
+								TRIGGER_TYPE_INSERT);
+}
+
+/* Is t the AFTER INSERT trigger attach() installs (TG_CREATED_TRIGGER)? */
+static bool
+tg_trigger_is_created(const Trigger *t)
+{
+	return tg_trigger_after_insert_row(t) && t->tgqual != NULL &&
+		strcmp(t->tgname, TG_CREATED_TRIGGER) == 0;
+}
+
 /*
- * Does the relation have the AFTER INSERT trigger attach() installs
- * (TG_CREATED_TRIGGER), and will it fire in this session?  A table
- * attached before version 1.1 may lack it until ALTER EXTENSION UPDATE.
+ * Take TG_CREATED_TRIGGER out of an executor's own copy of a table's
+ * trigger descriptor (see tg_rate_executor_start).
+ */
+static void
+tg_trigdesc_drop_created(TriggerDesc *trigdesc)
+{
+	bool		after_row = false;
+	int			i;
+
+	if (trigdesc == NULL || !trigdesc->trig_insert_after_row)
+		return;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+	{
+		if (tg_trigger_is_created(&trigdesc->triggers[i]))
+			break;
+	}
+	if (i == trigdesc->numtriggers)
+		return;
+	memmove(&trigdesc->triggers[i], &trigdesc->triggers[i + 1],
+			(trigdesc->numtriggers - i - 1) * sizeof(Trigger));
+	trigdesc->numtriggers--;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+		after_row |= tg_trigger_after_insert_row(&trigdesc->triggers[i]);
+	trigdesc->trig_insert_after_row = after_row;
+}
+
+/*
+ * ExecutorStart hook.  A statement without INSERT ... ON CONFLICT never
+ * needs TG_CREATED_TRIGGER: its WHEN clause would be false for every row.
+ * It is taken out of the executor's copies of the trigger descriptors
+ * (InitResultRelInfo copies them per statement) of the tables the
+ * statement opened, so that an ordinary INSERT pays nothing per row for
+ * it.  Tables opened later (a partition a row is routed to) and COPY keep
+ * it, and evaluate its WHEN clause.
+ */
+static void
+tg_rate_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	ListCell   *lc;
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+
+	if (queryDesc->estate == NULL || tg_stmt_on_conflict(queryDesc->plannedstmt))
+		return;
+	foreach(lc, queryDesc->estate->es_opened_result_relations)
+		tg_trigdesc_drop_created(((ResultRelInfo *) lfirst(lc))->ri_TrigDesc);
+}
+
+/*
+ * Does the relation have TG_CREATED_TRIGGER, and will it fire in this
+ * session?  A table attached before version 1.1 may lack it until ALTER
+ * EXTENSION UPDATE.
  */
 static bool
 tg_rel_counts_after(Relation rel)
@@ -1131,9 +1230,7 @@ tg_rel_counts_after(Relation rel)
 	{
 		Trigger    *t = &trigdesc->triggers[i];
 
-		if (strcmp(t->tgname, TG_CREATED_TRIGGER) != 0 || t->tgqual == NULL ||
-			!TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER,
-								  TRIGGER_TYPE_INSERT))
+		if (!tg_trigger_is_created(t))
 			continue;
 		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
 			return t->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
@@ -1382,6 +1479,8 @@ tg_ratelimit_init(void)
 							PGC_POSTMASTER, GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = tg_rate_executor_start;
 	prev_ExecutorRun = ExecutorRun_hook;
 	ExecutorRun_hook = tg_rate_executor_run;
 	prev_ExecutorFinish = ExecutorFinish_hook;
