@@ -36,6 +36,23 @@
  * are detected by the lock manager) and counts again: the outcome is
  * exact whatever the isolation level, since no snapshot is involved.
  *
+ * Creations, not attempts: a row of INSERT ... ON CONFLICT may be skipped
+ * or update the row it conflicts with after the BEFORE trigger has run.
+ * ExecutorRun/ExecutorFinish hooks note per statement whether it inserts
+ * with ON CONFLICT; for such a statement the guard trigger leaves the row
+ * to the AFTER INSERT trigger attach() installs (TG_CREATED_TRIGGER, with
+ * the WHEN clause creation_deferred()), which counts it -- with the same
+ * locking and waiting -- once it was really inserted.  An ExecutorStart
+ * hook takes that trigger out of the executor's copy of the trigger
+ * descriptors of every other statement, so plain INSERTs pay nothing for it.
+ *
+ * A transaction's share of memory: its first TG_RATE_TXN_FLOOR events of a
+ * partition are taken while any is free, further ones only while more
+ * than half of the partition is free.  Beyond that its tenants are checked
+ * but not counted (a WARNING, not_counted), so a bulk load never takes the
+ * room other sessions' creations need.  This backend's lists of pending
+ * events live in a context reset after a transaction that grew them.
+ *
  * Persistence (ratelimit_admin.c, with the SQL functions): the postmaster
  * writes the confirmed events to pg_stat/tenant_guard_ratelimit.stat at a
  * clean shutdown and reads them back at startup (as pg_stat_statements

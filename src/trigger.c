@@ -9,7 +9,9 @@
  * runs the checker and, depending on tenant_guard.mode, lets the row pass,
  * logs it, or rejects it with SQLSTATE TG001.  On UPDATE only the guarded
  * columns whose value changed are checked.  An INSERTed row that is kept
- * then goes through the creation rate limits (ratelimit.c).  Column
+ * then goes through the creation rate limits (ratelimit.c); in an
+ * INSERT ... ON CONFLICT the AFTER INSERT trigger guard_created_trigger
+ * (also installed by attach()) counts the rows really inserted.  Column
  * numbers are resolved once per statement and partition (fn_extra), since
  * a partition may number its columns differently from its parent.
  *
