@@ -86,6 +86,23 @@ ROLLBACK TO SAVEPOINT a;
 COMMIT;
 SELECT * FROM tenant_guard.rate_limit_usage('email', 'ops@umbrella.com');
 
+-- a partitioned table: the partitions' triggers count the same way
+CREATE TABLE tenants_p (name text NOT NULL, subdomain text, email text, region text,
+                        PRIMARY KEY (subdomain, region)) PARTITION BY LIST (region);
+CREATE TABLE tenants_p_eu PARTITION OF tenants_p FOR VALUES IN ('eu');
+CREATE TABLE tenants_p_us PARTITION OF tenants_p FOR VALUES IN ('us');
+SELECT tenant_guard.attach('tenants_p');
+INSERT INTO tenants_p VALUES ('Hooli', 'hooli', 'ceo@hooli.com', 'eu'), ('Hooli', 'hooli', 'ceo@hooli.com', 'us')
+  ON CONFLICT DO NOTHING;
+INSERT INTO tenants_p VALUES ('Hooli', 'hooli', 'ceo@hooli.com', 'eu'), ('Hooli', 'hooli', 'ceo@hooli.com', 'us')
+  ON CONFLICT DO NOTHING;
+INSERT INTO tenants_p VALUES ('Hooli Europe', 'hooli', 'ceo@hooli.com', 'eu')
+  ON CONFLICT (subdomain, region) DO UPDATE SET name = excluded.name;
+INSERT INTO tenants_p VALUES ('Hooli', 'hooli-2', 'ceo@hooli.com', 'us');
+INSERT INTO tenants_p VALUES ('Hooli', 'hooli-3', 'ceo@hooli.com', 'us') ON CONFLICT DO NOTHING;
+SELECT * FROM tenant_guard.rate_limit_usage('email', 'ceo@hooli.com');
+DROP TABLE tenants_p;
+
 -- log mode: a skipped row writes no log row; an inserted one over the
 -- limit is kept and logged with its row
 SET tenant_guard.mode = log;
