@@ -656,8 +656,8 @@ tg_rate_over_share(TgRateReq *req)
 	ereport(WARNING,
 			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 			 errmsg("tenant_guard does not count this transaction's further tenant creations"),
-			 errdetail("One transaction may hold at most half of the rate-limit memory (tenant_guard.rate_limit_capacity = %d); its further tenants are still refused when their address has reached a limit, but are not counted themselves.",
-					   tg_rate_capacity),
+			 errdetail("Beyond its first %d tenants per partition, a transaction takes rate-limit memory only while more than half of it (tenant_guard.rate_limit_capacity = %d) is free; its further tenants are still refused when their address has reached a limit, but are not counted themselves.",
+					   TG_RATE_TXN_FLOOR, tg_rate_capacity),
 			 errhint("For a bulk load, SET LOCAL tenant_guard.max_tenants_per_hour_per_email = -1 and leave tenant_guard.client_addr unset.")));
 }
 
