@@ -76,6 +76,206 @@ RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'forget_dropped_tables'
 LANGUAGE C;
 
+-- ==== rate limits: INSERT ... ON CONFLICT counts creations, not attempts ====
+--
+-- attach() also installs an AFTER INSERT trigger, tenant_guard_created,
+-- that counts the rows of INSERT ... ON CONFLICT that were really inserted.
+
+CREATE FUNCTION tenant_guard.guard_created_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'guard_created_trigger'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.guard_created_trigger() IS
+  'AFTER INSERT row trigger installed by tenant_guard.attach() as tenant_guard_created: counts the rows of INSERT ... ON CONFLICT that were really inserted against the rate limits; arguments as guard_trigger';
+
+-- Only attach() installs it, for the reasons given for guard_trigger.
+REVOKE ALL ON FUNCTION tenant_guard.guard_created_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.guard_created_trigger() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.creation_deferred()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'creation_deferred'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.creation_deferred() IS
+  'WHEN clause of the tenant_guard_created trigger: true (once) for a row of INSERT ... ON CONFLICT whose rate-limit count the guard trigger left to that trigger';
+
+-- Stays executable by PUBLIC: a trigger's WHEN clause runs with the
+-- privileges of the role that inserts.  It only reads and clears a flag
+-- of the calling backend.
+
+CREATE OR REPLACE FUNCTION tenant_guard.attach(
+    tbl regclass,
+    name_column name DEFAULT 'name',
+    subdomain_column name DEFAULT 'subdomain',
+    email_column name DEFAULT 'email',
+    id_column name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  col name;
+  cols name[] := ARRAY[name_column, subdomain_column, email_column];
+  kind "char";
+  persistence "char";
+  typ oid;
+  generated "char";
+  foreign_trigger name;
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'table must not be null';
+  END IF;
+
+  SELECT c.relkind, c.relpersistence INTO kind, persistence FROM pg_catalog.pg_class c WHERE c.oid = tbl;
+  IF kind NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is not a table', tbl),
+      HINT = 'tenant_guard guards ordinary and partitioned tables.';
+  END IF;
+  -- a temporary table goes away without a DROP: guarded_tables would keep it
+  IF persistence = 't' THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is a temporary table', tbl),
+      HINT = 'tenant_guard guards permanent and unlogged tables.';
+  END IF;
+  -- rows inserted into an inheritance child do not fire the parent's trigger
+  IF kind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl) THEN
+    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+      MESSAGE = pg_catalog.format('table "%s" has inheritance children', tbl),
+      HINT = 'Attach the guard to each table rows are inserted into, or use declarative partitioning.';
+  END IF;
+
+  IF name_column IS NULL AND subdomain_column IS NULL AND email_column IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'at least one column must be guarded';
+  END IF;
+
+  FOREACH col IN ARRAY cols LOOP
+    CONTINUE WHEN col IS NULL;
+    SELECT a.atttypid, a.attgenerated INTO typ, generated
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" does not exist', col, tbl),
+        HINT = 'Name the columns: tenant_guard.attach(tbl, name_column => ..., subdomain_column => ..., email_column => ...); pass NULL for a column the table does not have.';
+    END IF;
+    -- a BEFORE trigger sees a generated column still empty
+    IF generated <> '' THEN
+      RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" is a generated column', col, tbl),
+        HINT = 'Guard the columns it is computed from.';
+    END IF;
+    -- follow domains down to the base type: a varlena string type reads as text
+    IF NOT EXISTS (
+        WITH RECURSIVE b AS (
+          SELECT t.oid, t.typbasetype, t.typcategory, t.typlen
+            FROM pg_catalog.pg_type t WHERE t.oid = typ
+          UNION ALL
+          SELECT t.oid, t.typbasetype, t.typcategory, t.typlen
+            FROM pg_catalog.pg_type t JOIN b ON t.oid = b.typbasetype)
+        SELECT 1 FROM b
+         WHERE b.typbasetype = 0 AND b.typcategory = 'S' AND b.typlen = -1) THEN
+      RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" is of type %s, not a text type',
+                                    col, tbl, pg_catalog.format_type(typ, NULL)),
+        HINT = 'tenant_guard reads text, varchar, char and citext columns (and domains over them).';
+    END IF;
+  END LOOP;
+
+  -- re-attaching replaces the triggers (and their column lists); a trigger
+  -- of one of their names that is not ours is left alone
+  SELECT t.tgname INTO foreign_trigger FROM pg_catalog.pg_trigger t
+   WHERE t.tgrelid = tbl AND NOT t.tgisinternal
+     AND ((t.tgname = 'tenant_guard'
+           AND t.tgfoid <> 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure)
+       OR (t.tgname = 'tenant_guard_created'
+           AND t.tgfoid <> 'tenant_guard.guard_created_trigger()'::pg_catalog.regprocedure))
+   LIMIT 1;
+  IF foreign_trigger IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'duplicate_object',
+      MESSAGE = pg_catalog.format('table "%s" has a trigger named "%s" that tenant_guard did not install', tbl, foreign_trigger),
+      HINT = 'Rename or drop that trigger first.';
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard' AND NOT t.tgisinternal) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard ON %s', tbl);
+  END IF;
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER tenant_guard BEFORE INSERT OR UPDATE ON %s '
+    'FOR EACH ROW EXECUTE FUNCTION tenant_guard.guard_trigger(%L, %L, %L)',
+    tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
+    coalesce(email_column, ''));
+  -- rows of INSERT ... ON CONFLICT count for the rate limits once inserted
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard_created' AND NOT t.tgisinternal) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard_created ON %s', tbl);
+  END IF;
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER tenant_guard_created AFTER INSERT ON %s FOR EACH ROW '
+    'WHEN (tenant_guard.creation_deferred()) '
+    'EXECUTE FUNCTION tenant_guard.guard_created_trigger(%L, %L, %L)',
+    tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
+    coalesce(email_column, ''));
+  -- protection triggers and the registry the purge reads (see the end of this file)
+  PERFORM tenant_guard.attach_protection(tbl, id_column, name_column, subdomain_column, email_column);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) IS
+  'Install the tenant_guard row triggers (tenant_guard BEFORE INSERT OR UPDATE, tenant_guard_created AFTER INSERT for the rate limits of INSERT ... ON CONFLICT) on a tenants table; NULL for a column the table lacks. Re-running replaces it. Also installs the protection triggers keyed on id_column (NULL: the single-column primary key, else "id") and registers the table for purge_test_tenants()';
+
+CREATE OR REPLACE FUNCTION tenant_guard.detach(tbl regclass)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.detach_protection(tbl);
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard_created'
+                AND t.tgfoid = 'tenant_guard.guard_created_trigger()'::pg_catalog.regprocedure
+                AND NOT t.tgisinternal) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard_created ON %s', tbl);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                  WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard'
+                    AND t.tgfoid = 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure
+                    AND NOT t.tgisinternal) THEN
+    RAISE NOTICE 'tenant_guard is not attached to "%"', tbl;
+    RETURN false;
+  END IF;
+  EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard ON %s', tbl);
+  RETURN true;
+END
+$$;
+
+-- tables attached before 1.1 get the trigger attach() now installs
+DO $$
+DECLARE
+  g record;
+BEGIN
+  FOR g IN SELECT gt.tbl, gt.name_column, gt.subdomain_column, gt.email_column
+             FROM tenant_guard.guarded_tables gt
+            WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                           WHERE t.tgrelid = gt.tbl AND t.tgname = 'tenant_guard' AND NOT t.tgisinternal
+                             AND t.tgfoid = 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure)
+              AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                               WHERE t.tgrelid = gt.tbl AND t.tgname = 'tenant_guard_created')
+  LOOP
+    EXECUTE pg_catalog.format(
+      'CREATE TRIGGER tenant_guard_created AFTER INSERT ON %s FOR EACH ROW '
+      'WHEN (tenant_guard.creation_deferred()) '
+      'EXECUTE FUNCTION tenant_guard.guard_created_trigger(%L, %L, %L)',
+      g.tbl, coalesce(g.name_column, ''), coalesce(g.subdomain_column, ''),
+      coalesce(g.email_column, ''));
+  END LOOP;
+END
+$$;
+
 -- ==== write guard ====
 --
 -- Table privileges do not keep a role with pg_write_all_data out of the

@@ -184,6 +184,30 @@ COMMENT ON FUNCTION tenant_guard.guard_trigger() IS
 REVOKE ALL ON FUNCTION tenant_guard.guard_trigger() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenant_guard.guard_trigger() TO tenant_guard_admin;
 
+CREATE FUNCTION tenant_guard.guard_created_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'guard_created_trigger'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.guard_created_trigger() IS
+  'AFTER INSERT row trigger installed by tenant_guard.attach() as tenant_guard_created: counts the rows of INSERT ... ON CONFLICT that were really inserted against the rate limits; arguments as guard_trigger';
+
+-- Only attach() installs it, for the reasons given for guard_trigger.
+REVOKE ALL ON FUNCTION tenant_guard.guard_created_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.guard_created_trigger() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.creation_deferred()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'creation_deferred'
+LANGUAGE C VOLATILE;
+
+COMMENT ON FUNCTION tenant_guard.creation_deferred() IS
+  'WHEN clause of the tenant_guard_created trigger: true (once) for a row of INSERT ... ON CONFLICT whose rate-limit count the guard trigger left to that trigger';
+
+-- Stays executable by PUBLIC: a trigger's WHEN clause runs with the
+-- privileges of the role that inserts.  It only reads and clears a flag
+-- of the calling backend.
+
 CREATE FUNCTION tenant_guard.attach(
     tbl regclass,
     name_column name DEFAULT 'name',
@@ -201,6 +225,7 @@ DECLARE
   persistence "char";
   typ oid;
   generated "char";
+  foreign_trigger name;
 BEGIN
   IF tbl IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
@@ -264,13 +289,18 @@ BEGIN
     END IF;
   END LOOP;
 
-  -- re-attaching replaces the trigger (and its column list); a trigger of
-  -- that name that is not ours is left alone
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
-              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard' AND NOT t.tgisinternal
-                AND t.tgfoid <> 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure) THEN
+  -- re-attaching replaces the triggers (and their column lists); a trigger
+  -- of one of their names that is not ours is left alone
+  SELECT t.tgname INTO foreign_trigger FROM pg_catalog.pg_trigger t
+   WHERE t.tgrelid = tbl AND NOT t.tgisinternal
+     AND ((t.tgname = 'tenant_guard'
+           AND t.tgfoid <> 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure)
+       OR (t.tgname = 'tenant_guard_created'
+           AND t.tgfoid <> 'tenant_guard.guard_created_trigger()'::pg_catalog.regprocedure))
+   LIMIT 1;
+  IF foreign_trigger IS NOT NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'duplicate_object',
-      MESSAGE = pg_catalog.format('table "%s" has a trigger named "tenant_guard" that tenant_guard did not install', tbl),
+      MESSAGE = pg_catalog.format('table "%s" has a trigger named "%s" that tenant_guard did not install', tbl, foreign_trigger),
       HINT = 'Rename or drop that trigger first.';
   END IF;
   IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
@@ -282,13 +312,24 @@ BEGIN
     'FOR EACH ROW EXECUTE FUNCTION tenant_guard.guard_trigger(%L, %L, %L)',
     tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
     coalesce(email_column, ''));
+  -- rows of INSERT ... ON CONFLICT count for the rate limits once inserted
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard_created' AND NOT t.tgisinternal) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard_created ON %s', tbl);
+  END IF;
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER tenant_guard_created AFTER INSERT ON %s FOR EACH ROW '
+    'WHEN (tenant_guard.creation_deferred()) '
+    'EXECUTE FUNCTION tenant_guard.guard_created_trigger(%L, %L, %L)',
+    tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
+    coalesce(email_column, ''));
   -- protection triggers and the registry the purge reads (see the end of this file)
   PERFORM tenant_guard.attach_protection(tbl, id_column, name_column, subdomain_column, email_column);
 END
 $$;
 
 COMMENT ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) IS
-  'Install the tenant_guard row trigger (BEFORE INSERT OR UPDATE) on a tenants table; NULL for a column the table lacks. Re-running replaces it. Also installs the protection triggers keyed on id_column (NULL: the single-column primary key, else "id") and registers the table for purge_test_tenants()';
+  'Install the tenant_guard row triggers (tenant_guard BEFORE INSERT OR UPDATE, tenant_guard_created AFTER INSERT for the rate limits of INSERT ... ON CONFLICT) on a tenants table; NULL for a column the table lacks. Re-running replaces it. Also installs the protection triggers keyed on id_column (NULL: the single-column primary key, else "id") and registers the table for purge_test_tenants()';
 
 CREATE FUNCTION tenant_guard.detach(tbl regclass)
 RETURNS boolean
@@ -297,6 +338,12 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
   PERFORM tenant_guard.detach_protection(tbl);
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard_created'
+                AND t.tgfoid = 'tenant_guard.guard_created_trigger()'::pg_catalog.regprocedure
+                AND NOT t.tgisinternal) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard_created ON %s', tbl);
+  END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
                   WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard'
                     AND t.tgfoid = 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure

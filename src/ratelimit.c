@@ -36,6 +36,23 @@
  * are detected by the lock manager) and counts again: the outcome is
  * exact whatever the isolation level, since no snapshot is involved.
  *
+ * Creations, not attempts: a row of INSERT ... ON CONFLICT may be skipped
+ * or update the row it conflicts with after the BEFORE trigger has run.
+ * ExecutorRun/ExecutorFinish hooks note per statement whether it inserts
+ * with ON CONFLICT; for such a statement the guard trigger leaves the row
+ * to the AFTER INSERT trigger attach() installs (TG_CREATED_TRIGGER, with
+ * the WHEN clause creation_deferred()), which counts it -- with the same
+ * locking and waiting -- once it was really inserted.  An ExecutorStart
+ * hook takes that trigger out of the executor's copy of the trigger
+ * descriptors of every other statement, so plain INSERTs pay nothing for it.
+ *
+ * A transaction's share of memory: its first TG_RATE_TXN_FLOOR events of a
+ * partition are taken while any is free, further ones only while more
+ * than half of the partition is free.  Beyond that its tenants are checked
+ * but not counted (a WARNING, not_counted), so a bulk load never takes the
+ * room other sessions' creations need.  This backend's lists of pending
+ * events live in a context reset after a transaction that grew them.
+ *
  * Persistence (ratelimit_admin.c, with the SQL functions): the postmaster
  * writes the confirmed events to pg_stat/tenant_guard_ratelimit.stat at a
  * clean shutdown and reads them back at startup (as pg_stat_statements
@@ -46,13 +63,19 @@
 #include "postgres.h"
 
 #include <limits.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <sys/socket.h>
 
 #include "access/parallel.h"
 #include "access/transam.h"
 #include "access/xact.h"
+#include "catalog/pg_trigger.h"
+#include "executor/executor.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/plannodes.h"
 #include "port/atomics.h"
 #include "port/pg_bitutils.h"
 #include "storage/ipc.h"
@@ -83,6 +106,15 @@
 
 #define TG_RATE_TRANCHE		"tenant_guard rate limits"
 
+/*
+ * A transaction's share of the event pool: its first TG_RATE_TXN_FLOOR
+ * events of a partition are taken while any is free, further ones only
+ * while more than half of the partition is free.  Bulk loads together
+ * therefore never hold more than half of the memory, and the other half
+ * stays for everyone's ordinary signups.
+ */
+#define TG_RATE_TXN_FLOOR	8
+
 /* One event this backend reserved and has not seen end yet. */
 typedef struct TgRateMine
 {
@@ -111,7 +143,10 @@ TgRateSlot *tg_slots = NULL;	/* slots_per_part * TG_RATE_PARTITIONS */
 
 static TgRateMineList tg_mine[TG_RATE_PARTITIONS];
 static int	tg_mine_total = 0;
+static MemoryContext tg_mine_cxt = NULL;	/* the lists' items */
+static bool tg_mine_grown = false;	/* a list outgrew its first size */
 static TimestampTz tg_full_warned_at = 0;	/* last "memory is full" WARNING */
+static bool tg_share_warned = false;	/* "share used up" said in this xact */
 static bool tg_unloaded_warned = false; /* in this session */
 
 /* The e-mail key prepared for the row the trigger is working on. */
@@ -126,6 +161,18 @@ static struct
 	char		buf[256];
 } tg_prep;
 
+/*
+ * ON CONFLICT statements count in the AFTER INSERT trigger (see
+ * tg_ratelimit_kept): is the plan the executor is running one with an
+ * INSERT ... ON CONFLICT, and did the guard trigger just leave the current
+ * row to the AFTER trigger?
+ */
+bool		tg_rate_on_conflict = false;
+bool		tg_rate_row_deferred = false;
+
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
@@ -509,15 +556,20 @@ tg_mine_room(int part, int more)
 
 	if (l->n + more <= l->max)
 		return;
+	if (tg_mine_cxt == NULL)
+		tg_mine_cxt = AllocSetContextCreate(TopMemoryContext,
+											"tenant_guard rate-limit events",
+											ALLOCSET_SMALL_SIZES);
 	if (l->items == NULL)
 	{
 		l->max = 64;
-		l->items = MemoryContextAlloc(TopMemoryContext, l->max * sizeof(TgRateMine));
+		l->items = MemoryContextAlloc(tg_mine_cxt, l->max * sizeof(TgRateMine));
 	}
 	else
 	{
 		l->max *= 2;
 		l->items = repalloc(l->items, l->max * sizeof(TgRateMine));
+		tg_mine_grown = true;
 	}
 	Assert(l->n + more <= l->max);
 }
@@ -572,6 +624,41 @@ tg_rate_lock_parts(uint32 mask, bool acquire)
 		else
 			LWLockRelease(tg_rate_lock(p));
 	}
+}
+
+/*
+ * Take an event of partition part for this transaction: -1 when the pool
+ * is empty, -2 when the transaction has used up its share of it (see
+ * TG_RATE_TXN_FLOOR).  Caller holds the partition lock.
+ */
+static inline int32
+tg_event_take(int part)
+{
+	if (unlikely(tg_mine[part].n >= TG_RATE_TXN_FLOOR) &&
+		tg_rate->part[part].nfree <= tg_rate->per_part / 2)
+		return -2;
+	return tg_event_alloc(part);
+}
+
+/*
+ * A tenant of a transaction that has used up its share of the memory: it
+ * was checked against everyone's counts, but is not counted itself.  Said
+ * once per transaction.
+ */
+static pg_noinline void
+tg_rate_over_share(TgRateReq *req)
+{
+	req->done = true;
+	pg_atomic_fetch_add_u64(&tg_rate->not_counted, 1);
+	if (tg_share_warned)
+		return;
+	tg_share_warned = true;
+	ereport(WARNING,
+			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+			 errmsg("tenant_guard does not count this transaction's further tenant creations"),
+			 errdetail("Beyond its first %d tenants per partition, a transaction takes rate-limit memory only while more than half of it (tenant_guard.rate_limit_capacity = %d) is free; its further tenants are still refused when their address has reached a limit, but are not counted themselves.",
+					   TG_RATE_TXN_FLOOR, tg_rate_capacity),
+			 errhint("For a bulk load, SET LOCAL tenant_guard.max_tenants_per_hour_per_email = -1 and leave tenant_guard.client_addr unset.")));
 }
 
 /*
@@ -641,10 +728,13 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 
 		LWLockAcquire(tg_rate_lock(req[0].part), LW_EXCLUSIVE);
 		if (tg_slot_find(req[0].part, req[0].hash, req[0].dbid, &free_slot) < 0 &&
-			(ev = tg_event_alloc(req[0].part)) >= 0)
+			(ev = tg_event_take(req[0].part)) != -1)
 		{
-			tg_rate_take(&req[0], -1, free_slot, ev, xid, subid);
+			if (ev >= 0)
+				tg_rate_take(&req[0], -1, free_slot, ev, xid, subid);
 			LWLockRelease(tg_rate_lock(req[0].part));
+			if (ev == -2)
+				tg_rate_over_share(&req[0]);
 			req[0].counted = 0;
 			return -1;
 		}
@@ -656,6 +746,7 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 		TransactionId wait_xid = InvalidTransactionId;
 		TimestampTz now = 0;
 		bool		full = false;
+		bool		over_share[2] = {false, false};
 		uint32		locked = tg_rate_parts_of(req, nreq);
 		int			idx[2];
 		int			free_slot[2];
@@ -713,15 +804,18 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 			 */
 			if (nreq == 2 && req[0].part == req[1].part)
 				idx[i] = tg_slot_find(req[i].part, req[i].hash, req[i].dbid, &free_slot[i]);
-			ev = tg_event_alloc(req[i].part);
-			if (ev < 0)
-			{
+			ev = tg_event_take(req[i].part);
+			if (ev == -2)
+				over_share[i] = true;
+			else if (ev < 0)
 				full = true;
-				continue;
-			}
-			tg_rate_take(&req[i], idx[i], free_slot[i], ev, xid, subid);
+			else
+				tg_rate_take(&req[i], idx[i], free_slot[i], ev, xid, subid);
 		}
 		tg_rate_lock_parts(locked, false);
+		for (int i = 0; i < nreq; i++)
+			if (over_share[i])
+				tg_rate_over_share(&req[i]);
 
 		if (!full)
 			return over;
@@ -774,15 +868,35 @@ tg_mine_finish(bool commit)
 		}
 		LWLockRelease(tg_rate_lock(p));
 		l->n = 0;
-		/* after a bulk load, give the memory back */
-		if (l->max > 1024)
-		{
-			pfree(l->items);
-			l->items = NULL;
-			l->max = 0;
-		}
 	}
 	tg_mine_total = 0;
+}
+
+/*
+ * The transaction has ended (its events settled).  After a bulk load --
+ * lists that grew, or a share used up -- give the memory back, also to the
+ * operating system: glibc keeps freed chunks of a few hundred kB in its
+ * heap, so a backend that once held megabytes of lists (or of a bulk
+ * statement's executor memory) would keep them resident.
+ */
+static void
+tg_rate_xact_end(void)
+{
+	bool		bulk = tg_mine_grown || tg_share_warned;
+
+	if (tg_mine_grown)
+	{
+		MemoryContextReset(tg_mine_cxt);
+		memset(tg_mine, 0, sizeof(tg_mine));
+		tg_mine_grown = false;
+	}
+	tg_share_warned = false;
+#ifdef __GLIBC__
+	if (bulk)
+		malloc_trim(0);
+#else
+	(void) bulk;
+#endif
 }
 
 /* Transaction callback: settle this backend's pending events. */
@@ -797,12 +911,16 @@ tg_rate_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PREPARE:
 			if (tg_mine_total > 0)
 				tg_mine_finish(true);
+			tg_rate_xact_end();
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
 			if (tg_mine_total > 0)
 				tg_mine_finish(false);
+			tg_rate_xact_end();
 			tg_prep.valid = false;	/* a row refused after preparing */
+			tg_rate_on_conflict = false;
+			tg_rate_row_deferred = false;
 			break;
 		default:
 			break;
@@ -963,11 +1081,189 @@ tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
  */
 
 
+/* Is plan an INSERT ... ON CONFLICT (the top node of a statement or CTE)? */
+static bool
+tg_plan_on_conflict(Plan *plan)
+{
+	return plan != NULL && IsA(plan, ModifyTable) &&
+		((ModifyTable *) plan)->operation == CMD_INSERT &&
+		((ModifyTable *) plan)->onConflictAction != ONCONFLICT_NONE;
+}
+
+/* Does a statement insert with ON CONFLICT, at its top or in a WITH? */
+static bool
+tg_stmt_on_conflict(PlannedStmt *stmt)
+{
+	ListCell   *lc;
+
+	if (stmt->commandType != CMD_INSERT && !stmt->hasModifyingCTE)
+		return false;
+	if (tg_plan_on_conflict(stmt->planTree))
+		return true;
+	foreach(lc, stmt->subplans)
+	{
+		if (tg_plan_on_conflict((Plan *) lfirst(lc)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * ExecutorRun and ExecutorFinish hooks: say whether the statement being
+ * run inserts with ON CONFLICT, for the guard trigger and the WHEN clause
+ * of the AFTER trigger (the rows of a WITH's INSERT may be inserted in
+ * ExecutorFinish).  Nested statements save and restore the outer one's
+ * state, also when they fail inside a subtransaction that is caught.
+ */
+static void
+tg_rate_executor_run(QueryDesc *queryDesc, ScanDirection direction,
+					 uint64 count, bool execute_once)
+{
+	bool		save_on_conflict = tg_rate_on_conflict;
+	bool		save_deferred = tg_rate_row_deferred;
+
+	tg_rate_on_conflict = tg_stmt_on_conflict(queryDesc->plannedstmt);
+	tg_rate_row_deferred = false;
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		tg_rate_on_conflict = save_on_conflict;
+		tg_rate_row_deferred = save_deferred;
+	}
+	PG_END_TRY();
+}
+
+/* See tg_rate_executor_run. */
+static void
+tg_rate_executor_finish(QueryDesc *queryDesc)
+{
+	bool		save_on_conflict = tg_rate_on_conflict;
+	bool		save_deferred = tg_rate_row_deferred;
+
+	tg_rate_on_conflict = tg_stmt_on_conflict(queryDesc->plannedstmt);
+	tg_rate_row_deferred = false;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		tg_rate_on_conflict = save_on_conflict;
+		tg_rate_row_deferred = save_deferred;
+	}
+	PG_END_TRY();
+}
+
+/* Is t an AFTER INSERT row trigger? */
+static inline bool
+tg_trigger_after_insert_row(const Trigger *t)
+{
+	return TRIGGER_TYPE_MATCHES(t->tgtype, TRIGGER_TYPE_ROW, TRIGGER_TYPE_AFTER,
+								TRIGGER_TYPE_INSERT);
+}
+
+/* Is t the AFTER INSERT trigger attach() installs (TG_CREATED_TRIGGER)? */
+static bool
+tg_trigger_is_created(const Trigger *t)
+{
+	return tg_trigger_after_insert_row(t) && t->tgqual != NULL &&
+		strcmp(t->tgname, TG_CREATED_TRIGGER) == 0;
+}
+
+/*
+ * Take TG_CREATED_TRIGGER out of an executor's own copy of a table's
+ * trigger descriptor (see tg_rate_executor_start).
+ */
+static void
+tg_trigdesc_drop_created(TriggerDesc *trigdesc)
+{
+	bool		after_row = false;
+	int			i;
+
+	if (trigdesc == NULL || !trigdesc->trig_insert_after_row)
+		return;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+	{
+		if (tg_trigger_is_created(&trigdesc->triggers[i]))
+			break;
+	}
+	if (i == trigdesc->numtriggers)
+		return;
+	memmove(&trigdesc->triggers[i], &trigdesc->triggers[i + 1],
+			(trigdesc->numtriggers - i - 1) * sizeof(Trigger));
+	trigdesc->numtriggers--;
+	for (i = 0; i < trigdesc->numtriggers; i++)
+		after_row |= tg_trigger_after_insert_row(&trigdesc->triggers[i]);
+	trigdesc->trig_insert_after_row = after_row;
+}
+
+/*
+ * ExecutorStart hook.  A statement without INSERT ... ON CONFLICT never
+ * needs TG_CREATED_TRIGGER: its WHEN clause would be false for every row.
+ * It is taken out of the executor's copies of the trigger descriptors
+ * (InitResultRelInfo copies them per statement) of the tables the
+ * statement opened, so that an ordinary INSERT pays nothing per row for
+ * it.  Tables opened later (a partition a row is routed to) and COPY keep
+ * it, and evaluate its WHEN clause.
+ */
+static void
+tg_rate_executor_start(QueryDesc *queryDesc, int eflags)
+{
+	ListCell   *lc;
+
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+
+	if (queryDesc->estate == NULL || tg_stmt_on_conflict(queryDesc->plannedstmt))
+		return;
+	foreach(lc, queryDesc->estate->es_opened_result_relations)
+		tg_trigdesc_drop_created(((ResultRelInfo *) lfirst(lc))->ri_TrigDesc);
+}
+
+/*
+ * Does the relation have TG_CREATED_TRIGGER, and will it fire in this
+ * session?  A table attached before version 1.1 may lack it until ALTER
+ * EXTENSION UPDATE.
+ */
+static bool
+tg_rel_counts_after(Relation rel)
+{
+	TriggerDesc *trigdesc = rel->trigdesc;
+
+	if (trigdesc == NULL || !trigdesc->trig_insert_after_row)
+		return false;
+	for (int i = 0; i < trigdesc->numtriggers; i++)
+	{
+		Trigger    *t = &trigdesc->triggers[i];
+
+		if (!tg_trigger_is_created(t))
+			continue;
+		if (SessionReplicationRole == SESSION_REPLICATION_ROLE_REPLICA)
+			return t->tgenabled == TRIGGER_FIRES_ON_REPLICA ||
+				t->tgenabled == TRIGGER_FIRES_ALWAYS;
+		return t->tgenabled == TRIGGER_FIRES_ON_ORIGIN ||
+			t->tgenabled == TRIGGER_FIRES_ALWAYS;
+	}
+	return false;
+}
+
 void
 tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email)
 {
 	tg_prep.valid = false;
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) || tg_rate == NULL ||
+		tg_rate_on_conflict ||
 		tg_max_per_email < 0 || tg_mode == TG_MODE_OFF ||
 		email->data == NULL || email->len == 0)
 		return;
@@ -1116,9 +1412,41 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 Datum
 tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row, const TgText *email)
 {
-	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		tg_ratelimit_check(trigdata->tg_relation, row, email);
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		return PointerGetDatum(row);
+
+	/*
+	 * INSERT ... ON CONFLICT: the row may yet be skipped (DO NOTHING) or
+	 * update the row it conflicts with (DO UPDATE), which creates no
+	 * tenant.  Only the AFTER INSERT trigger knows it was inserted: leave
+	 * the counting to it (its WHEN clause, tenant_guard.creation_deferred(),
+	 * reads tg_rate_row_deferred).
+	 */
+	if (unlikely(tg_rate_on_conflict) && tg_rate != NULL &&
+		tg_rel_counts_after(trigdata->tg_relation))
+	{
+		tg_rate_row_deferred = true;
+		return PointerGetDatum(row);
+	}
+	tg_ratelimit_check(trigdata->tg_relation, row, email);
 	return PointerGetDatum(row);
+}
+
+PG_FUNCTION_INFO_V1(creation_deferred);
+
+/*
+ * WHEN clause of the AFTER INSERT trigger: did the guard trigger leave
+ * this row's counting to it?  Called once per inserted row, right after
+ * the BEFORE triggers of that row; it consumes the answer.
+ */
+Datum
+creation_deferred(PG_FUNCTION_ARGS)
+{
+	bool		deferred = tg_rate_row_deferred;
+
+	(void) fcinfo;
+	tg_rate_row_deferred = false;
+	PG_RETURN_BOOL(deferred);
 }
 
 /* ---------------------------------------------------------------------
@@ -1168,6 +1496,12 @@ tg_ratelimit_init(void)
 							PGC_POSTMASTER, GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
 							NULL, NULL, NULL);
 
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = tg_rate_executor_start;
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = tg_rate_executor_run;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = tg_rate_executor_finish;
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = tg_rate_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;

@@ -37,6 +37,17 @@
 /* Every log reason of a rate-limit refusal starts with this. */
 #define TG_RATE_REASON_PREFIX "rate limit: "
 
+/*
+ * The AFTER INSERT row trigger attach() installs next to the guard
+ * trigger: it counts the rows of INSERT ... ON CONFLICT statements that
+ * were really inserted (tg_ratelimit_kept leaves them to it).
+ */
+#define TG_CREATED_TRIGGER "tenant_guard_created"
+
+/* Set by the executor hooks and the guard trigger; see ratelimit.c. */
+extern bool tg_rate_on_conflict;
+extern bool tg_rate_row_deferred;
+
 /* GUC variables */
 extern int	tg_max_per_ip;
 extern int	tg_max_per_email;
@@ -69,7 +80,8 @@ extern void tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email);
 
 /*
  * The guard trigger's exit for a row it keeps: an INSERTed row is counted
- * (tg_ratelimit_check), then the row is returned to the executor.
+ * (tg_ratelimit_check), or in an INSERT ... ON CONFLICT left to the AFTER
+ * trigger, then the row is returned to the executor.
  */
 extern Datum tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row,
 							   const TgText *email);

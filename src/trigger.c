@@ -9,7 +9,9 @@
  * runs the checker and, depending on tenant_guard.mode, lets the row pass,
  * logs it, or rejects it with SQLSTATE TG001.  On UPDATE only the guarded
  * columns whose value changed are checked.  An INSERTed row that is kept
- * then goes through the creation rate limits (ratelimit.c).  Column
+ * then goes through the creation rate limits (ratelimit.c); in an
+ * INSERT ... ON CONFLICT the AFTER INSERT trigger guard_created_trigger
+ * (also installed by attach()) counts the rows really inserted.  Column
  * numbers are resolved once per statement and partition (fn_extra), since
  * a partition may number its columns differently from its parent.
  *
@@ -350,6 +352,7 @@ guard_trigger(PG_FUNCTION_ARGS)
 	{
 		rettuple = trigdata->tg_trigtuple;
 		slot = trigdata->tg_trigslot;
+		tg_rate_row_deferred = false;
 	}
 	else if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
@@ -398,4 +401,46 @@ guard_trigger(PG_FUNCTION_ARGS)
 			PointerGetDatum(rettuple);
 	return tg_trigger_suspicious(trigdata, rettuple, &fields[TG_FIELD_EMAIL],
 								 &verdict);
+}
+
+PG_FUNCTION_INFO_V1(guard_created_trigger);
+
+/*
+ * The AFTER INSERT row trigger: counts a row of an INSERT ... ON CONFLICT
+ * statement that was really inserted, which the guard trigger left to it.
+ * Its WHEN clause (tenant_guard.creation_deferred()) queues it for those
+ * rows only.  Over a limit, the statement fails with TG002 (enforce) or the
+ * row is logged (log mode), as the guard trigger would have done.
+ */
+Datum
+guard_created_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TgTriggerCache *cache;
+	AttrNumber	attnum;
+	TgText		email;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "guard_created_trigger: not called by trigger manager");
+	if (!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		elog(ERROR, "guard_created_trigger: must be fired after insert, for each row");
+
+	if (tg_mode == TG_MODE_OFF || !tg_ratelimit_on())
+		return PointerGetDatum(NULL);
+
+	cache = tg_trigger_cache(fcinfo, trigdata);
+	attnum = cache->attnum[TG_FIELD_EMAIL];
+	if (attnum != InvalidAttrNumber)
+	{
+		bool		isnull;
+		Datum		value = slot_getattr(trigdata->tg_trigslot, attnum, &isnull);
+
+		tg_text_field(value, isnull, &email);
+	}
+	else
+		tg_text_field((Datum) 0, true, &email);
+	tg_ratelimit_check(trigdata->tg_relation, trigdata->tg_trigtuple, &email);
+	return PointerGetDatum(NULL);
 }

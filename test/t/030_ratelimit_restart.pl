@@ -123,11 +123,12 @@ sleep 4.5;
 is($node->safe_psql('postgres', q{SELECT created FROM tenant_guard.rate_limit_usage('ip', '203.0.113.7')}),
 	'0', 'window: all expired');
 
-($ret, $out, $err) = $node->psql('postgres', q{
+# (twelve transactions of 100 tenants: one transaction alone would take
+# only half of the memory, see 032_ratelimit_bulk.pl)
+($ret, $out, $err) = $node->psql('postgres', join('', map { sprintf(q{
 INSERT INTO tenants (name, subdomain, email)
-  SELECT 'Bulk ' || i, 'bulk-' || i, 'owner' || i || '@bulk.com' FROM generate_series(1, 1100) i;
-INSERT INTO tenants (name, subdomain, email)
-  SELECT 'Bulk ' || i, 'bulk-' || i, 'owner' || i || '@bulk.com' FROM generate_series(1101, 1200) i;
+  SELECT 'Bulk ' || i, 'bulk-' || i, 'owner' || i || '@bulk.com' FROM generate_series(%d, %d) i;},
+	$_ * 100 + 1, $_ * 100 + 100) } 0 .. 11) . q{
 SELECT count(*) FROM tenants WHERE subdomain LIKE 'bulk-%';});
 is($out, '1200', 'all tenants of a bulk load larger than the capacity are created');
 @warnings = ($err =~ /WARNING:  tenant_guard rate-limit memory is full/g);
