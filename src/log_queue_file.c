@@ -138,8 +138,9 @@ tg_queue_save(int code, Datum arg)
 	if (file != NULL && tg_statefile_commit(file, ok, TG_QUEUE_FILE))
 	{
 		ereport(LOG,
-				(errmsg("tenant_guard saved %llu rejections not yet written to its log table",
-						(unsigned long long) hdr.count),
+				(errmsg_plural("tenant_guard saved %llu rejection not yet written to its log table",
+							   "tenant_guard saved %llu rejections not yet written to its log table",
+							   (unsigned long) hdr.count, (unsigned long long) hdr.count),
 				 errdetail("They are written to the log table after the restart.")));
 		return;
 	}
@@ -156,8 +157,9 @@ tg_queue_save(int code, Datum arg)
 	}
 	ereport(WARNING,
 			(errcode(ERRCODE_ADMIN_SHUTDOWN),
-			 errmsg("tenant_guard stopped with %llu rejections not written to the log table",
-					(unsigned long long) hdr.count),
+			 errmsg_plural("tenant_guard stopped with %llu rejection not written to the log table",
+						   "tenant_guard stopped with %llu rejections not written to the log table",
+						   (unsigned long) hdr.count, (unsigned long long) hdr.count),
 			 errdetail("They are in the server log above.")));
 }
 
@@ -233,8 +235,9 @@ tg_queue_load(void)
 						(unsigned long long) hdr.count)));
 	if (loaded > 0 || dropped > 0)
 		ereport(LOG,
-				(errmsg("tenant_guard queued %llu rejections saved at the last shutdown for its log table",
-						(unsigned long long) loaded),
+				(errmsg_plural("tenant_guard queued %llu rejection saved at the last shutdown for its log table",
+							   "tenant_guard queued %llu rejections saved at the last shutdown for its log table",
+							   (unsigned long) loaded, (unsigned long long) loaded),
 				 dropped > 0 ?
 				 errdetail("%llu did not fit into the queue and are in the server log above.",
 						   (unsigned long long) dropped) : 0));

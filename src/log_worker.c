@@ -266,8 +266,10 @@ tg_launcher_tick(BackgroundWorkerHandle **handles, TimestampTz *next_try)
 				ereport(WARNING,
 						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 						 errmsg("tenant_guard could not start a log writer for database %u", dbid),
-						 errdetail("No background worker slot is free (max_worker_processes = %d). %llu rejections of this database wait in the queue: they are written once a writer starts, and counted as dropped if the queue fills up.",
-								   max_worker_processes, (unsigned long long) pending),
+						 errdetail_plural("No background worker slot is free (max_worker_processes = %d). %llu rejection of this database waits in the queue: it is written once a writer starts, unless the queue fills up first (then it is counted as dropped).",
+										  "No background worker slot is free (max_worker_processes = %d). %llu rejections of this database wait in the queue: they are written once a writer starts, and counted as dropped if the queue fills up.",
+										  (unsigned long) pending,
+										  max_worker_processes, (unsigned long long) pending),
 						 errhint("Raise max_worker_processes: one slot for the tenant_guard log launcher, one per database being written, plus what the rest of the server uses. A clean restart keeps what is queued.")));
 			next_try[i] = TimestampTzPlusMilliseconds(now, 10000);
 		}
@@ -404,8 +406,9 @@ tg_log_launcher_main(Datum main_arg)
 		if (left > 0)
 			ereport(WARNING,
 					(errcode(ERRCODE_ADMIN_SHUTDOWN),
-					 errmsg("tenant_guard log launcher stopped with %llu rejections not yet written to the log table",
-							(unsigned long long) left),
+					 errmsg_plural("tenant_guard log launcher stopped with %llu rejection not yet written to the log table",
+								   "tenant_guard log launcher stopped with %llu rejections not yet written to the log table",
+								   (unsigned long) left, (unsigned long long) left),
 					 errdetail("They stay queued; a clean shutdown saves them, and they are written after the restart.")));
 	}
 	proc_exit(1);				/* 1: restart if this was not a shutdown */

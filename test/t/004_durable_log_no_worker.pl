@@ -54,7 +54,7 @@ is( $node->safe_psql('postgres', $status_sql),
 	'it says why and how many wait; not durable; nothing written, nothing dropped');
 $node->wait_for_log(qr/WARNING:  tenant_guard could not start a log writer for database \d+/, $offset);
 my $log = slurp_file($node->logfile, $offset);
-like($log, qr/DETAIL:  No background worker slot is free \(max_worker_processes = 2\)\. 1 rejections of this database wait in the queue/,
+like($log, qr/DETAIL:  No background worker slot is free \(max_worker_processes = 2\)\. 1 rejection of this database waits in the queue/,
 	'the server-log WARNING says how many wait');
 like($log, qr/HINT:  Raise max_worker_processes/, 'with a hint to raise max_worker_processes');
 
