@@ -164,10 +164,15 @@ tg_launcher_warn_stall(TimestampTz now)
 		warn = tg_queue->stall_warned = true;
 	LWLockRelease(tg_queue->lock);
 	if (warn)
+	{
+		char	   *text = tg_queue_stall_text(&stall);
+
 		ereport(WARNING,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("tenant_guard log queue is %s", tg_queue_stall_text(&stall)),
+				 errmsg("tenant_guard log queue is %s", text),
 				 errhint("See tenant_guard.log_queue_status() and earlier messages of the tenant_guard log writers.")));
+		pfree(text);			/* the launcher runs in long-lived memory */
+	}
 }
 
 /*
