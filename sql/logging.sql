@@ -69,6 +69,31 @@ SELECT tenant_guard.log_suspicious_request('/x', NULL, '', NULL);
 SELECT tenant_guard.log_suspicious_request('/x', NULL, repeat('r', 8193), NULL);
 SELECT tenant_guard.log_suspicious_request(repeat('e', 1025), NULL, 'r', NULL);
 SELECT tenant_guard.log_suspicious_request('/x', NULL, 'r', 'bogus');
+-- data is bounded too: at most 8192 bytes as JSON text, refused (not cut) beyond
+SELECT tenant_guard.log_suspicious_request('/x', jsonb_build_object('x', repeat('a', 8183)), 'at the bound') > 0 AS logged;
+SELECT tenant_guard.log_suspicious_request('/x', jsonb_build_object('x', repeat('a', 8184)), 'one byte over');
+SELECT tenant_guard.log_suspicious_request('/x', jsonb_build_object('body', repeat('x', 1024 * 1024)), '1 MB');
+SELECT tenant_guard.log_suspicious_request('/x', '"just a string"', 'data need not be an object') > 0 AS logged;
+-- the bounds count bytes, not characters (é is 2 bytes in UTF-8)
+SELECT tenant_guard.log_suspicious_request(repeat('é', 512), jsonb_build_object('x', repeat('é', 4091)), repeat('é', 4096)) > 0 AS logged;
+SELECT tenant_guard.log_suspicious_request('/x', jsonb_build_object('x', repeat('é', 4092)), 'r');
+SELECT tenant_guard.log_suspicious_request('/x', NULL, repeat('é', 4096) || 'r');
+SELECT tenant_guard.log_suspicious_request(repeat('é', 512) || 'e', NULL, 'r');
+SELECT length(endpoint) AS endpoint_chars, octet_length(endpoint) AS endpoint_bytes,
+       octet_length(data::text) AS data_bytes, octet_length(reason) AS reason_bytes
+  FROM tenant_guard.test_data_prevention_logs WHERE action = 'reported' AND reason LIKE 'é%';
+-- odd Unicode is stored as given: right-to-left override, zero-width space,
+-- combining accent, emoji, fullwidth letters
+SELECT tenant_guard.log_suspicious_request(E'/api/\u202Esignup',
+         jsonb_build_object('name', E'Te\u200Bst\u0301 \U0001F600 ｍara'),
+         E'honeypot \u202Edellif') AS odd_id \gset
+SELECT endpoint = E'/api/\u202Esignup' AS endpoint_kept,
+       data->>'name' = E'Te\u200Bst\u0301 \U0001F600 ｍara' AS data_kept,
+       reason = E'honeypot \u202Edellif' AS reason_kept
+  FROM tenant_guard.test_data_prevention_logs WHERE id = :odd_id;
+-- jsonb itself refuses what it cannot hold (a NUL, a lone surrogate) before the call
+SELECT tenant_guard.log_suspicious_request('/x', '{"x": "\u0000"}', 'r');
+SELECT tenant_guard.log_suspicious_request('/x', '{"x": "\ud800"}', 'r');
 
 -- the latest 20 use the created_at index
 SET enable_seqscan = off;

@@ -38,6 +38,12 @@
 /* Longest reason accepted from log_suspicious_request(), in bytes. */
 #define TG_MAX_REASON_LEN 8192
 
+/*
+ * Longest data (as JSON text) accepted from log_suspicious_request(), in
+ * bytes: what a rejected row's data may take in the durable log too.
+ */
+#define TG_MAX_DATA_LEN TG_QUEUE_MAX_DATA
+
 /* OID of a relation in schema tenant_guard, or InvalidOid if it is missing. */
 Oid
 tg_extension_relid_if_exists(const char *relname)
@@ -159,7 +165,9 @@ PG_FUNCTION_INFO_V1(log_suspicious_request);
  *						  ip_address inet) RETURNS bigint
  *
  * For the application's own checks.  reason is required; a NULL endpoint
- * or ip_address falls back to tenant_guard.endpoint / client_addr.
+ * or ip_address falls back to tenant_guard.endpoint / client_addr.  Each
+ * value is bounded (endpoint 1024, reason 8192, data 8192 bytes as JSON
+ * text); a longer one is refused with SQLSTATE 22001, never cut.
  */
 Datum
 log_suspicious_request(PG_FUNCTION_ARGS)
@@ -192,6 +200,22 @@ log_suspicious_request(PG_FUNCTION_ARGS)
 				 errmsg("endpoint is too long"),
 				 errdetail("The endpoint has %zu bytes; at most %d are allowed.",
 						   strlen(endpoint), TG_MAX_ENDPOINT_LEN)));
+
+	/* refused, not cut: evidence is not shortened behind the caller's back */
+	if (data != NULL)
+	{
+		char	   *text = JsonbToCString(NULL, &data->root, VARSIZE(data));
+		size_t		len = strlen(text);
+
+		if (len > TG_MAX_DATA_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+					 errmsg("data is too long"),
+					 errdetail("The data has %zu bytes as JSON text; at most %d are allowed.",
+							   len, TG_MAX_DATA_LEN),
+					 errhint("Log the fields that show why the request is suspicious, or an excerpt.")));
+		pfree(text);
+	}
 
 	if (PG_ARGISNULL(3))
 		ip = tg_client_addr_datum(&ip_isnull);

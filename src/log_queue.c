@@ -41,23 +41,6 @@
 #include "tenant_guard.h"
 #include "log_queue.h"
 
-/* How an entry is laid out in the ring; the strings follow in this order. */
-typedef struct TgQueueEntryHdr
-{
-	uint32		len;			/* whole entry, header included */
-	Oid			dbid;
-	TimestampTz attempt_time;
-	uint32		lens[7];		/* string lengths, NULs excluded */
-} TgQueueEntryHdr;
-
-#define TG_ENTRY_STRINGS 7
-
-/* Largest possible entry: header, bounded strings and their NULs. */
-#define TG_QUEUE_MAX_ENTRY \
-	(sizeof(TgQueueEntryHdr) + 4 * (TG_QUEUE_MAX_NAME + 1) + \
-	 (TG_MAX_ENDPOINT_LEN + 1) + (TG_QUEUE_MAX_REASON + 1) + \
-	 (TG_QUEUE_MAX_DATA + 1))
-
 StaticAssertDecl(TG_QUEUE_MAX_ENTRY <= TG_WRITER_BATCH_BYTES,
 				 "a batch must hold the largest entry");
 StaticAssertDecl(TG_QUEUE_MAX_ENTRY <= 64 * 1024,
@@ -114,6 +97,12 @@ tg_queue_shmem_startup(void)
 		tg_queue->stats_since = GetCurrentTimestamp();
 	}
 	LWLockRelease(AddinShmemInitLock);
+
+	/* what a clean shutdown left queued is written after the restart */
+	if (!IsUnderPostmaster)
+		on_shmem_exit(tg_queue_save, (Datum) 0);
+	if (!found)
+		tg_queue_load();
 }
 
 /* Define the queue's GUCs; with preloading, set up memory and workers. */
@@ -164,8 +153,8 @@ tg_log_queue_init(void)
 }
 
 /* Copy len bytes into the ring at byte counter pos (may wrap). */
-static void
-tg_ring_write(uint64 pos, const char *src, Size len)
+void
+tg_queue_ring_write(uint64 pos, const char *src, Size len)
 {
 	Size		off = pos % tg_queue->size;
 	Size		first = Min(len, tg_queue->size - off);
@@ -176,8 +165,8 @@ tg_ring_write(uint64 pos, const char *src, Size len)
 }
 
 /* Copy len bytes out of the ring at byte counter pos (may wrap). */
-static void
-tg_ring_read(uint64 pos, char *dst, Size len)
+void
+tg_queue_ring_read(uint64 pos, char *dst, Size len)
 {
 	Size		off = pos % tg_queue->size;
 	Size		first = Min(len, tg_queue->size - off);
@@ -244,9 +233,7 @@ tg_queue_push(const TgQueueEntry *entry, TgDropReason *why)
 	};
 	TgQueueEntryHdr hdr;
 	StringInfoData buf;
-	TgQueueDb  *slot;
-	Latch	   *wake = NULL;
-	bool		queued = false;
+	bool		queued;
 
 	Assert(tg_queue != NULL);
 
@@ -267,19 +254,38 @@ tg_queue_push(const TgQueueEntry *entry, TgDropReason *why)
 	memcpy(buf.data, &hdr, sizeof(hdr));
 	Assert(hdr.len <= TG_QUEUE_MAX_ENTRY);
 
+	queued = tg_queue_append(buf.data, hdr.len, entry->dbid, entry->attempt_time, why);
+	pfree(buf.data);
+	return queued;
+}
+
+/*
+ * Copy one encoded entry (len bytes) of database dbid into the ring and
+ * wake whoever writes it (its writer, else the launcher, which starts
+ * one).  Returns false, counted as dropped with *why set, when there is
+ * no room or no database slot.  now is when the entry arrived.
+ */
+bool
+tg_queue_append(const char *bytes, uint32 len, Oid dbid, TimestampTz now,
+				TgDropReason *why)
+{
+	TgQueueDb  *slot;
+	Latch	   *wake = NULL;
+	bool		queued = false;
+
 	LWLockAcquire(tg_queue->lock, LW_EXCLUSIVE);
-	if (tg_queue->size - (tg_queue->head - tg_queue->tail) < hdr.len)
+	if (tg_queue->size - (tg_queue->head - tg_queue->tail) < len)
 		*why = TG_DROP_QUEUE_FULL;
-	else if ((slot = tg_queue_db_slot(entry->dbid, true)) == NULL)
+	else if ((slot = tg_queue_db_slot(dbid, true)) == NULL)
 		*why = TG_DROP_TOO_MANY_DATABASES;
 	else
 	{
-		tg_ring_write(tg_queue->head, buf.data, hdr.len);
-		tg_queue->head += hdr.len;
+		tg_queue_ring_write(tg_queue->head, bytes, len);
+		tg_queue->head += len;
 		tg_queue->queued++;
 		tg_queue->enqueued_total++;
-		slot->pending++;
-		/* its writer if it has one, else the launcher starts one */
+		if (slot->pending++ == 0)
+			slot->progress_at = now;
 		wake = slot->writer_pid != 0 ? slot->writer_latch : tg_queue->launcher_latch;
 		queued = true;
 	}
@@ -289,7 +295,6 @@ tg_queue_push(const TgQueueEntry *entry, TgDropReason *why)
 
 	if (wake)
 		SetLatch(wake);
-	pfree(buf.data);
 	return queued;
 }
 
@@ -307,6 +312,7 @@ tg_queue_take(Oid dbid, StringInfo out)
 	Size		bytes = 0;
 	Latch	   *wake = NULL;
 	TgQueueDb  *slot;
+	TimestampTz now = GetCurrentTimestamp();
 
 	/* no allocation (which could fail) while we hold the lock */
 	enlargeStringInfo(out, TG_WRITER_BATCH_BYTES);
@@ -316,7 +322,7 @@ tg_queue_take(Oid dbid, StringInfo out)
 	{
 		TgQueueEntryHdr hdr;
 
-		tg_ring_read(tg_queue->tail, (char *) &hdr, sizeof(hdr));
+		tg_queue_ring_read(tg_queue->tail, (char *) &hdr, sizeof(hdr));
 		if (hdr.dbid != dbid)
 		{
 			TgQueueDb  *other = tg_queue_db_slot(hdr.dbid, false);
@@ -327,7 +333,7 @@ tg_queue_take(Oid dbid, StringInfo out)
 		}
 		if (bytes + hdr.len > TG_WRITER_BATCH_BYTES)
 			break;
-		tg_ring_read(tg_queue->tail, out->data + out->len, hdr.len);
+		tg_queue_ring_read(tg_queue->tail, out->data + out->len, hdr.len);
 		out->len += hdr.len;
 		out->data[out->len] = '\0';
 		tg_queue->tail += hdr.len;
@@ -336,8 +342,11 @@ tg_queue_take(Oid dbid, StringInfo out)
 	}
 	tg_queue->queued -= n;
 	slot = tg_queue_db_slot(dbid, false);
-	if (slot)
+	if (slot && n > 0)
+	{
 		slot->pending -= n;
+		slot->progress_at = now;
+	}
 	LWLockRelease(tg_queue->lock);
 
 	if (wake)
@@ -402,7 +411,7 @@ tg_queue_head_db(void)
 	{
 		TgQueueEntryHdr hdr;
 
-		tg_ring_read(tg_queue->tail, (char *) &hdr, sizeof(hdr));
+		tg_queue_ring_read(tg_queue->tail, (char *) &hdr, sizeof(hdr));
 		dbid = hdr.dbid;
 	}
 	LWLockRelease(tg_queue->lock);
@@ -450,6 +459,55 @@ tg_log_fallback(const TgQueueEntry *entry, const char *why)
 			 errhidestmt(true)));
 }
 
+/*
+ * Does the queue drain?  Stalled when a database's writer could not get a
+ * worker slot, when no launcher runs while entries wait (it never came up
+ * since stats_since, or has been gone for TG_QUEUE_STALL_MS), or when a
+ * database's entries have waited TG_QUEUE_STALL_MS without a writer
+ * taking any.
+ */
+void
+tg_queue_stall(TimestampTz now, TgQueueStall *stall)
+{
+	memset(stall, 0, sizeof(TgQueueStall));
+	LWLockAcquire(tg_queue->lock, LW_SHARED);
+	for (int i = 0; i < TG_QUEUE_MAX_DBS; i++)
+	{
+		TgQueueDb  *slot = &tg_queue->dbs[i];
+		long		waited;
+
+		if (slot->dbid == InvalidOid || slot->pending == 0)
+			continue;
+		waited = (long) ((now - slot->progress_at) / 1000);
+		stall->waited_ms = Max(stall->waited_ms, waited);
+		if (slot->start_refused && slot->writer_pid == 0)
+			stall->refused = true;
+	}
+	stall->waiting = tg_queue->queued;
+	if (tg_queue->queued > 0 && tg_queue->launcher_pid == 0 &&
+		(!tg_queue->launcher_came_up || stall->waited_ms > TG_QUEUE_STALL_MS))
+		stall->no_launcher = true;
+	LWLockRelease(tg_queue->lock);
+	stall->stalled = stall->refused || stall->no_launcher ||
+		stall->waited_ms > TG_QUEUE_STALL_MS;
+}
+
+/* The status text of a stalled queue: why, and how many entries wait. */
+char *
+tg_queue_stall_text(const TgQueueStall *stall)
+{
+	const char *what = stall->waiting == 1 ? "rejection" : "rejections";
+
+	if (stall->refused)
+		return psprintf("stalled: no log writer can start (max_worker_processes = %d is too low); %llu %s waiting",
+						max_worker_processes, (unsigned long long) stall->waiting, what);
+	if (stall->no_launcher)
+		return psprintf("stalled: the log launcher is not running (see max_worker_processes); %llu %s waiting",
+						(unsigned long long) stall->waiting, what);
+	return psprintf("stalled: %llu %s waiting, for %ld s without a log writer taking any",
+					(unsigned long long) stall->waiting, what, stall->waited_ms / 1000);
+}
+
 PG_FUNCTION_INFO_V1(log_queue_status);
 
 /*
@@ -466,6 +524,7 @@ log_queue_status(PG_FUNCTION_ARGS)
 	int			npids = 0;
 	uint64		dropped_total = 0;
 	const char *status;
+	TgQueueStall stall;
 	int			i = 0;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
@@ -488,12 +547,15 @@ log_queue_status(PG_FUNCTION_ARGS)
 	}
 
 	memset(nulls, false, sizeof(nulls));
+	tg_queue_stall(GetCurrentTimestamp(), &stall);
 	LWLockAcquire(tg_queue->lock, LW_SHARED);
 
 	if (RecoveryInProgress())
 		status = "standby: nothing is written until promotion";
 	else if (!tg_durable_log)
 		status = "disabled: tenant_guard.durable_log is off";
+	else if (stall.stalled)
+		status = tg_queue_stall_text(&stall);
 	else if (tg_queue->launcher_pid == 0)
 		status = "launcher not running";
 	else
@@ -536,7 +598,9 @@ PG_FUNCTION_INFO_V1(log_queue_wait);
  *
  * Wait until as many entries as had been queued when it was called have
  * been written or dropped; false on timeout.  For tests and for reading
- * the log right after a burst.
+ * the log right after a burst.  When the queue is stalled for a reason
+ * waiting does not cure (no worker slot for a writer, no launcher), it
+ * returns false at once; a stalled queue is reported in a WARNING.
  */
 Datum
 log_queue_wait(PG_FUNCTION_ARGS)
@@ -559,13 +623,27 @@ log_queue_wait(PG_FUNCTION_ARGS)
 	for (;;)
 	{
 		uint64		done;
+		TgQueueStall stall;
+		bool		timed_out;
 
 		LWLockAcquire(tg_queue->lock, LW_SHARED);
 		done = tg_queue->done_total;
 		LWLockRelease(tg_queue->lock);
 		if (done >= target)
 			PG_RETURN_BOOL(true);
-		if (TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms))
+		timed_out = TimestampDifferenceExceeds(start, GetCurrentTimestamp(), timeout_ms);
+		tg_queue_stall(GetCurrentTimestamp(), &stall);
+		if (stall.stalled && (timed_out || stall.refused || stall.no_launcher))
+		{
+			ereport(WARNING,
+					(errcode(stall.refused ? ERRCODE_CONFIGURATION_LIMIT_EXCEEDED :
+							 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("tenant_guard log queue is %s", tg_queue_stall_text(&stall)),
+					 errdetail("The rejections stay queued and are written once a log writer runs; they are counted as dropped if the queue fills up."),
+					 errhint("Raise max_worker_processes (a restart keeps what is queued), and see tenant_guard.log_queue_status().")));
+			PG_RETURN_BOOL(false);
+		}
+		if (timed_out)
 			PG_RETURN_BOOL(false);
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 10L, PG_WAIT_EXTENSION);

@@ -43,6 +43,12 @@
 #define TG_QUEUE_MAX_REASON		8192
 #define TG_QUEUE_MAX_NAME		(NAMEDATALEN - 1)	/* role, table, app, address */
 
+/*
+ * Entries of a database that have waited this long without a writer
+ * taking any make the queue "stalled" (status, WARNING).
+ */
+#define TG_QUEUE_STALL_MS		10000
+
 /* Most a writer takes out of the ring in one batch (one transaction). */
 #define TG_WRITER_BATCH_ROWS	1000
 #define TG_WRITER_BATCH_BYTES	(256 * 1024)
@@ -70,6 +76,9 @@ typedef struct TgQueueDb
 	bool		writer_came_up; /* the last one started did connect */
 	int			start_failures; /* consecutive writers that never came up */
 	bool		unavailable;	/* given up: entries go to the server log */
+	bool		start_refused;	/* no free worker slot for its writer */
+	TimestampTz progress_at;	/* entries arrived with none pending, or
+								 * a writer took some */
 } TgQueueDb;
 
 /* Everything in shared memory. */
@@ -87,9 +96,42 @@ typedef struct TgQueueShared
 	uint64		written_total;
 	uint64		done_total;		/* dequeued and then written or dropped */
 	uint64		dropped[TG_NUM_DROP_REASONS];
+	bool		launcher_came_up;	/* a launcher has run since stats_since */
+	bool		stall_warned;	/* the launcher has warned of this stall */
 	TgQueueDb	dbs[TG_QUEUE_MAX_DBS];
 	char		ring[FLEXIBLE_ARRAY_MEMBER];
 } TgQueueShared;
+
+/*
+ * How an entry is laid out in the ring (and in the file that keeps the
+ * queue across a clean restart): this header, then its strings in the
+ * order of TgQueueEntry, each NUL-terminated.
+ */
+typedef struct TgQueueEntryHdr
+{
+	uint32		len;			/* whole entry, header included */
+	Oid			dbid;
+	TimestampTz attempt_time;
+	uint32		lens[7];		/* string lengths, NULs excluded */
+} TgQueueEntryHdr;
+
+#define TG_ENTRY_STRINGS 7
+
+/* Largest possible entry: header, bounded strings and their NULs. */
+#define TG_QUEUE_MAX_ENTRY \
+	(sizeof(TgQueueEntryHdr) + 4 * (TG_QUEUE_MAX_NAME + 1) + \
+	 (TG_MAX_ENDPOINT_LEN + 1) + (TG_QUEUE_MAX_REASON + 1) + \
+	 (TG_QUEUE_MAX_DATA + 1))
+
+/* Why the queue does not drain (log_queue_status(), log_queue_wait()). */
+typedef struct TgQueueStall
+{
+	bool		stalled;
+	bool		refused;		/* a writer could not get a worker slot */
+	bool		no_launcher;	/* no launcher running (or ever) */
+	uint64		waiting;		/* entries of the stalled databases */
+	long		waited_ms;		/* longest wait without progress */
+} TgQueueStall;
 
 /* One rejection, decoded (pointers into the entry's bytes). */
 typedef struct TgQueueEntry
@@ -119,6 +161,16 @@ extern TgQueueDb *tg_queue_db_slot(Oid dbid, bool create);
 extern Oid	tg_queue_head_db(void);
 extern void tg_log_fallback(const TgQueueEntry *entry, const char *why);
 extern const char *tg_drop_reason_text(TgDropReason why);
+extern void tg_queue_ring_read(uint64 pos, char *dst, Size len);
+extern void tg_queue_ring_write(uint64 pos, const char *src, Size len);
+extern bool tg_queue_append(const char *bytes, uint32 len, Oid dbid,
+							TimestampTz now, TgDropReason *why);
+extern void tg_queue_stall(TimestampTz now, TgQueueStall *stall);
+extern char *tg_queue_stall_text(const TgQueueStall *stall);
+
+/* log_queue_file.c */
+extern void tg_queue_save(int code, Datum arg);
+extern void tg_queue_load(void);
 
 /* log_worker.c */
 extern void tg_log_worker_register(void);

@@ -24,7 +24,10 @@
  * Both start only once recovery has finished: on a standby nothing runs
  * and nothing is attempted.  At a clean shutdown (SIGTERM) writers drain
  * what is queued for their database before they exit, and the launcher
- * waits for them, then writes whatever is left to the server log.
+ * waits for them; whatever is left stays queued, and the postmaster saves
+ * it for after the restart (log_queue_file.c).  A writer that cannot get
+ * a worker slot (max_worker_processes) is warned about once, and the
+ * queue's status says "stalled".
  *
  *-------------------------------------------------------------------------
  */
@@ -145,6 +148,35 @@ tg_launcher_detach(int code, Datum arg)
 }
 
 /*
+ * Warn once per stall when entries wait without a writer taking any (a
+ * writer that cannot start warns by itself, see tg_launcher_tick).
+ */
+static void
+tg_launcher_warn_stall(TimestampTz now)
+{
+	TgQueueStall stall;
+	bool		warn = false;
+
+	tg_queue_stall(now, &stall);
+	LWLockAcquire(tg_queue->lock, LW_EXCLUSIVE);
+	if (!stall.stalled)
+		tg_queue->stall_warned = false;
+	else if (!stall.refused && !tg_queue->stall_warned)
+		warn = tg_queue->stall_warned = true;
+	LWLockRelease(tg_queue->lock);
+	if (warn)
+	{
+		char	   *text = tg_queue_stall_text(&stall);
+
+		ereport(WARNING,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("tenant_guard log queue is %s", text),
+				 errhint("See tenant_guard.log_queue_status() and earlier messages of the tenant_guard log writers.")));
+		pfree(text);			/* the launcher runs in long-lived memory */
+	}
+}
+
+/*
  * One round of the launcher: notice writers that stopped, start writers
  * where entries wait, free slots nobody needs, and send the head entries
  * of databases we gave up on to the server log.  Returns true while some
@@ -226,17 +258,36 @@ tg_launcher_tick(BackgroundWorkerHandle **handles, TimestampTz *next_try)
 		handles[i] = tg_start_writer(dbid);
 		if (handles[i] == NULL)
 		{
-			/* out of worker slots: entries wait (and may overflow) */
+			/* no free worker slot: entries wait (and may overflow) */
+			bool		first;
+			uint64		pending;
+
 			LWLockAcquire(tg_queue->lock, LW_EXCLUSIVE);
 			slot->writer_starting = false;
+			first = !slot->start_refused;
+			slot->start_refused = true;
+			pending = slot->pending;
 			LWLockRelease(tg_queue->lock);
-			ereport(WARNING,
-					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					 errmsg("tenant_guard could not start a log writer for database %u", dbid),
-					 errhint("Raise max_worker_processes.")));
+			if (first)
+				ereport(WARNING,
+						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+						 errmsg("tenant_guard could not start a log writer for database %u", dbid),
+						 errdetail_plural("No background worker slot is free (max_worker_processes = %d). %llu rejection of this database waits in the queue: it is written once a writer starts, unless the queue fills up first (then it is counted as dropped).",
+										  "No background worker slot is free (max_worker_processes = %d). %llu rejections of this database wait in the queue: they are written once a writer starts, and counted as dropped if the queue fills up.",
+										  (unsigned long) pending,
+										  max_worker_processes, (unsigned long long) pending),
+						 errhint("Raise max_worker_processes: one slot for the tenant_guard log launcher, one per database being written, plus what the rest of the server uses. A clean restart keeps what is queued.")));
 			next_try[i] = TimestampTzPlusMilliseconds(now, 10000);
 		}
+		else
+		{
+			LWLockAcquire(tg_queue->lock, LW_EXCLUSIVE);
+			slot->start_refused = false;
+			LWLockRelease(tg_queue->lock);
+		}
 	}
+
+	tg_launcher_warn_stall(now);
 
 	/* databases we gave up on: their head entries go to the server log */
 	while ((head = tg_queue_head_db()) != InvalidOid)
@@ -293,6 +344,7 @@ tg_log_launcher_main(Datum main_arg)
 	LWLockAcquire(tg_queue->lock, LW_EXCLUSIVE);
 	tg_queue->launcher_pid = MyProcPid;
 	tg_queue->launcher_latch = MyLatch;
+	tg_queue->launcher_came_up = true;
 	/* writers an earlier launcher was starting are not ours to watch */
 	for (int i = 0; i < TG_QUEUE_MAX_DBS; i++)
 		tg_queue->dbs[i].writer_starting = false;
@@ -346,18 +398,24 @@ tg_log_launcher_main(Datum main_arg)
 		ResetLatch(MyLatch);
 	}
 
-	/* what is left goes to the server log, not nowhere */
+	/*
+	 * What is left stays queued: a restarted launcher writes it, and at a
+	 * clean shutdown the postmaster saves it for after the restart
+	 * (log_queue_file.c).
+	 */
 	{
-		Oid			head;
-		int			lost = 0;
+		uint64		left;
 
-		while ((head = tg_queue_head_db()) != InvalidOid)
-			lost += tg_queue_to_server_log(head, TG_DROP_SHUTDOWN);
-		if (lost > 0)
+		LWLockAcquire(tg_queue->lock, LW_SHARED);
+		left = tg_queue->queued;
+		LWLockRelease(tg_queue->lock);
+		if (left > 0)
 			ereport(WARNING,
 					(errcode(ERRCODE_ADMIN_SHUTDOWN),
-					 errmsg("tenant_guard log launcher stopped with %d rejections not written to the log table", lost),
-					 errdetail("They are in the server log above.")));
+					 errmsg_plural("tenant_guard log launcher stopped with %llu rejection not yet written to the log table",
+								   "tenant_guard log launcher stopped with %llu rejections not yet written to the log table",
+								   (unsigned long) left, (unsigned long long) left),
+					 errdetail("They stay queued; a clean shutdown saves them, and they are written after the restart.")));
 	}
 	proc_exit(1);				/* 1: restart if this was not a shutdown */
 }
@@ -621,6 +679,7 @@ tg_log_writer_main(Datum main_arg)
 		slot->writer_starting = false;
 		slot->writer_came_up = true;
 		slot->start_failures = 0;
+		slot->start_refused = false;
 	}
 	LWLockRelease(tg_queue->lock);
 	if (duplicate)

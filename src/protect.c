@@ -20,6 +20,10 @@
  *	  BEFORE UPDATE OF key row      refuse when a protected key changes
  *	  BEFORE TRUNCATE statement     refuse while the table holds a
  *	                                protected tenant
+ * In a logical replication worker (a subscriber applying what the
+ * publisher committed) it lets every change through, even when it is
+ * ENABLE ALWAYS or REPLICA: protection is decided where the DELETE was
+ * run, and refusing it here would stop replication.
  * Lookups in protected_tenants run as the table's owner, as PostgreSQL's
  * RI triggers do, so no role needs rights on it; the TRUNCATE scan of the
  * guarded table runs as that table's owner.  They read protected_tenants
@@ -43,6 +47,7 @@
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "replication/logicalworker.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -272,6 +277,12 @@ protect_trigger(PG_FUNCTION_ARGS)
 		elog(ERROR, "protect_trigger \"%s\" on \"%s\" needs 1 argument, has %d",
 			 trigger->tgname, RelationGetRelationName(rel), trigger->tgnargs);
 	keycol = trigger->tgargs[0];
+
+	/* replicated changes were decided by the publisher */
+	if (IsLogicalWorker())
+		return TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event) ? PointerGetDatum(NULL) :
+			PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ?
+							trigdata->tg_newtuple : trigdata->tg_trigtuple);
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{

@@ -11,8 +11,6 @@
 #include "postgres.h"
 
 #include "access/transam.h"
-#include "catalog/pg_control.h"
-#include "common/controldata_utils.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
@@ -50,33 +48,25 @@ tg_rate_dump(int code, Datum arg)
 	FILE	   *file;
 	uint32		header[2] = {TG_RATE_DUMP_MAGIC, 0};
 	TimestampTz now = GetCurrentTimestamp();
-	ControlFileData *control;
-	bool		crc_ok;
+	bool		ok;
 
 	(void) arg;
 	if (code != 0 || tg_rate == NULL)
 		return;
-	control = get_controlfile(DataDir, &crc_ok);
-	if (!crc_ok || (control->state != DB_SHUTDOWNED &&
-					control->state != DB_SHUTDOWNED_IN_RECOVERY))
-	{
-		ereport(LOG,
-				(errmsg("tenant_guard did not save its rate-limit counts: the server did not shut down cleanly")));
+	if (!tg_statefile_shutdown_clean("its rate-limit counts"))
 		return;
-	}
 
-	file = AllocateFile(TG_RATE_DUMP_FILE ".tmp", PG_BINARY_W);
+	file = tg_statefile_create(TG_RATE_DUMP_FILE);
 	if (file == NULL)
-		goto error;
-	if (fwrite(header, sizeof(header), 1, file) != 1)
-		goto error;
-	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
+		return;
+	ok = (fwrite(header, sizeof(header), 1, file) == 1);
+	for (int p = 0; p < TG_RATE_PARTITIONS && ok; p++)
 	{
 		TgRateSlot *slots = tg_part_slots(p);
 
-		for (int i = 0; i < tg_rate->slots_per_part; i++)
+		for (int i = 0; i < tg_rate->slots_per_part && ok; i++)
 		{
-			for (int32 ev = slots[i].head; ev >= 0; ev = tg_events[ev].next)
+			for (int32 ev = slots[i].head; ev >= 0 && ok; ev = tg_events[ev].next)
 			{
 				TgRateDumpRecord rec;
 
@@ -87,26 +77,11 @@ tg_rate_dump(int code, Datum arg)
 				rec.hash = slots[i].hash;
 				rec.dbid = slots[i].dbid;
 				rec.ts = tg_events[ev].ts;
-				if (fwrite(&rec, sizeof(rec), 1, file) != 1)
-					goto error;
+				ok = (fwrite(&rec, sizeof(rec), 1, file) == 1);
 			}
 		}
 	}
-	if (FreeFile(file))
-	{
-		file = NULL;
-		goto error;
-	}
-	(void) durable_rename(TG_RATE_DUMP_FILE ".tmp", TG_RATE_DUMP_FILE, LOG);
-	return;
-
-error:
-	ereport(LOG,
-			(errcode_for_file_access(),
-			 errmsg("could not write file \"%s\": %m", TG_RATE_DUMP_FILE ".tmp")));
-	if (file)
-		FreeFile(file);
-	unlink(TG_RATE_DUMP_FILE ".tmp");
+	(void) tg_statefile_commit(file, ok, TG_RATE_DUMP_FILE);
 }
 
 /*
@@ -124,15 +99,9 @@ tg_rate_load(void)
 	int64		loaded = 0;
 	int64		dropped = 0;
 
-	file = AllocateFile(TG_RATE_DUMP_FILE, PG_BINARY_R);
+	file = tg_statefile_open(TG_RATE_DUMP_FILE);
 	if (file == NULL)
-	{
-		if (errno != ENOENT)
-			ereport(LOG,
-					(errcode_for_file_access(),
-					 errmsg("could not read file \"%s\": %m", TG_RATE_DUMP_FILE)));
 		return;
-	}
 	if (fread(header, sizeof(header), 1, file) != 1 || header[0] != TG_RATE_DUMP_MAGIC)
 	{
 		ereport(LOG,

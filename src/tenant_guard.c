@@ -18,6 +18,8 @@
  *	  purge_delete.c the purge's plan and deletes
  *	  purge_keyset.c the key sets a purge level may find its rows by
  *	  log_queue.c the durable log's shared-memory queue and its status
+ *	  log_queue_file.c the queue kept across a clean restart
+ *	  statefile.c what files of shared-memory state across restarts share
  *	  log_worker.c the durable log's launcher and writers
  *	  ratelimit.c tenant-creation rate limits (shared memory, callbacks)
  *	  ratelimit_admin.c their SQL functions and their file across restarts

@@ -117,6 +117,12 @@ extern void tg_log_rejection_json(const char *relname, const char *data_json,
 /* log_queue.c */
 extern void tg_log_queue_init(void);
 
+/* statefile.c */
+extern bool tg_statefile_shutdown_clean(const char *what);
+extern FILE *tg_statefile_create(const char *path);
+extern bool tg_statefile_commit(FILE *file, bool ok, const char *path);
+extern FILE *tg_statefile_open(const char *path);
+
 /* trigger.c */
 extern char *tg_row_json_text(HeapTuple tuple, TupleDesc tupdesc);
 extern Jsonb *tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc);

@@ -15,6 +15,11 @@
  * numbers are resolved once per statement and partition (fn_extra), since
  * a partition may number its columns differently from its parent.
  *
+ * In a logical replication apply or table-sync worker (a subscriber) the
+ * trigger lets every row through unchecked and uncounted, even when it is
+ * ENABLE ALWAYS or REPLICA: the publisher's guard decided when the row was
+ * written there, and refusing it here would stop replication.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -27,6 +32,7 @@
 #include "executor/tuptable.h"
 #include "funcapi.h"
 #include "parser/parse_coerce.h"
+#include "replication/logicalworker.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
@@ -44,6 +50,7 @@ typedef struct TgTriggerCache
 	Oid			tgoid;			/* trigger they were resolved for */
 	AttrNumber	attnum[TG_NUM_FIELDS];	/* InvalidAttrNumber: not guarded */
 	AttrNumber	maxattnum;		/* the highest of them; 0 if none */
+	bool		replicated;		/* a subscriber applying rows: pass them */
 } TgTriggerCache;
 
 /* Is this type (after domains) a varlena text type we can read as text? */
@@ -114,6 +121,7 @@ tg_trigger_cache_fill(FunctionCallInfo fcinfo, TriggerData *trigdata)
 	}
 	cache->relid = RelationGetRelid(rel);
 	cache->tgoid = trigger->tgoid;
+	cache->replicated = IsLogicalWorker();
 	fcinfo->flinfo->fn_extra = cache;
 	return cache;
 }
@@ -366,6 +374,10 @@ guard_trigger(PG_FUNCTION_ARGS)
 		return PointerGetDatum(rettuple);
 
 	cache = tg_trigger_cache(fcinfo, trigdata);
+
+	/* replicated rows were checked (and counted) by the publisher */
+	if (unlikely(cache->replicated))
+		return PointerGetDatum(rettuple);
 
 	/*
 	 * On UPDATE only the guarded columns that change are checked: a tenant
