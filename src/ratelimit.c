@@ -957,6 +957,32 @@ tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
 	return tg_ip_key(v6 ? 6 : 4, addr, key);
 }
 
+/*
+ * The key of an e-mail address (UTF-8, as the trigger sees it) in buf, or
+ * in palloc'd memory when it is longer than bufsize: sets *key, returns
+ * the length (0: not counted).
+ */
+size_t
+tg_rate_email_key(const char *email, size_t len, char *buf, size_t bufsize,
+				  char **key)
+{
+	size_t		klen = tg_email_key(email, len, buf, bufsize);
+
+	*key = buf;
+	if (klen > bufsize && klen != TG_EMAIL_KEY_NOMEM)
+	{
+		*key = palloc(klen);
+		klen = tg_email_key(email, len, *key, klen);
+	}
+	if (klen == TG_EMAIL_KEY_NOMEM)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed while normalising an e-mail address of %zu bytes for the rate limits.",
+						   len)));
+	return klen;
+}
+
 /* ---------------------------------------------------------------------
  * The trigger's entry points
  * ---------------------------------------------------------------------
@@ -971,8 +997,8 @@ tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email)
 		tg_max_per_email < 0 || tg_mode == TG_MODE_OFF ||
 		email->data == NULL || email->len == 0)
 		return;
-	tg_prep.key = email->len <= sizeof(tg_prep.buf) ? tg_prep.buf : palloc(email->len);
-	tg_prep.klen = tg_email_key(email->data, email->len, tg_prep.key);
+	tg_prep.klen = tg_rate_email_key(email->data, email->len, tg_prep.buf,
+									 sizeof(tg_prep.buf), &tg_prep.key);
 	if (tg_prep.klen > 0)
 		tg_rate_req(&tg_prep.req, TG_RATE_EMAIL, tg_prep.key, tg_prep.klen,
 					tg_max_per_email);
@@ -1023,8 +1049,8 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 		}
 		else
 		{
-			ekey = email->len <= sizeof(buf) ? buf : palloc(email->len);
-			eklen = tg_email_key(email->data, email->len, ekey);
+			eklen = tg_rate_email_key(email->data, email->len, buf, sizeof(buf),
+									  &ekey);
 			if (eklen > 0)
 			{
 				tg_rate_req(&req[nreq], TG_RATE_EMAIL, ekey, eklen, tg_max_per_email);

@@ -14,6 +14,7 @@
 #include "catalog/pg_control.h"
 #include "common/controldata_utils.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/fd.h"
@@ -177,20 +178,39 @@ done:
  * ---------------------------------------------------------------------
  */
 
+/*
+ * The rate-limit key of a text argument, made from the text as the trigger
+ * sees it (UTF-8): see tg_rate_email_key().
+ */
+static size_t
+tg_rate_email_key_arg(Datum value, char *buf, size_t bufsize, char **key)
+{
+	TgText		email;
+
+	tg_text_field(value, false, &email);
+	return tg_rate_email_key(email.data, email.len, buf, bufsize, key);
+}
+
 PG_FUNCTION_INFO_V1(normalize_email);
 
-/* normalize_email(email text) RETURNS text: the key an address counts under. */
+/*
+ * normalize_email(email text) RETURNS text: the key an address counts
+ * under, shown in the database encoding.
+ */
 Datum
 normalize_email(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	size_t		len = VARSIZE_ANY_EXHDR(t);
-	char	   *out = palloc(len + 1);
-	size_t		klen = tg_email_key(VARDATA_ANY(t), len, out);
+	char		buf[256];
+	char	   *key;
+	size_t		klen = tg_rate_email_key_arg(PG_GETARG_DATUM(0), buf, sizeof(buf), &key);
 
 	if (klen == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(out, (int) klen));
+	if (tg_text_convert)
+		key = pg_any_to_server(key, (int) klen, PG_UTF8);
+	else
+		key = pnstrdup(key, klen);
+	PG_RETURN_TEXT_P(cstring_to_text(key));
 }
 
 /* ERROR unless the shared structure exists. */
@@ -254,9 +274,9 @@ rate_limit_usage(PG_FUNCTION_ARGS)
 	}
 	else if (strcmp(kind, "email") == 0)
 	{
-		size_t		len = strlen(value);
-		char	   *k = palloc(len + 1);
-		size_t		klen = tg_email_key(value, len, k);
+		char		buf[256];
+		char	   *k;
+		size_t		klen = tg_rate_email_key_arg(PG_GETARG_DATUM(1), buf, sizeof(buf), &k);
 
 		if (klen == 0)
 			ereport(ERROR,

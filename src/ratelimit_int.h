@@ -139,6 +139,8 @@ extern int64 tg_part_prune(int part, Oid dbid, bool forget_confirmed,
 extern void tg_rate_req(TgRateReq *req, TgRateKind kind, const void *bytes,
 						size_t len, int limit);
 extern size_t tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX]);
+extern size_t tg_rate_email_key(const char *email, size_t len, char *buf,
+								size_t bufsize, char **key);
 
 /* ratelimit_admin.c: the counts across clean restarts */
 extern void tg_rate_dump(int code, Datum arg);
