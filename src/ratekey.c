@@ -91,46 +91,51 @@ rk_domain_is(const char *d, size_t n, const char *lit)
 	return true;
 }
 
-/*
- * Can s[0..n) take the fast path: no byte outside ASCII, and no "--" (an
- * IDNA "xn--" label needs one)?  8 bytes at a time, in windows 7 bytes
- * apart so that every pair of neighbours shares a window.  A "-" next to
- * a "," may be taken for "--" (the borrow of the zero-byte test): the
- * general path then gives the same key.
- */
+/* Is s[0..n) ASCII (no byte with its top bit set)?  8 bytes at a time. */
 static inline bool
-rk_plain(const char *s, size_t n)
+rk_ascii(const char *s, size_t n)
 {
-	const uint64_t ones = UINT64_C(0x0101010101010101);
 	uint64_t	high = 0;
-	uint64_t	dashes = 0;
+	uint64_t	w;
+	size_t		i = 0;
 
 	if (n < 8)
 	{
-		for (size_t i = 0; i < n; i++)
-			if ((unsigned char) s[i] >= 0x80 ||
-				(s[i] == '-' && i + 1 < n && s[i + 1] == '-'))
-				return false;
-		return true;
+		for (; i < n; i++)
+			high |= (unsigned char) s[i];
+		return (high & 0x80) == 0;
 	}
-	for (size_t i = 0;; i += 7)
+	for (; i + 8 <= n; i += 8)
 	{
-		uint64_t	w;
-		uint64_t	x;
-		uint64_t	dash;
-
-		if (i + 8 > n)
-			i = n - 8;
 		memcpy(&w, s + i, 8);
-		x = w ^ (0x2d * ones);	/* zero where "-" */
-		dash = (x - ones) & ~x & (0x80 * ones);
 		high |= w;
-		dashes |= dash & ((dash << 8) | (dash >> 8));
-		if (i + 8 >= n)
-			break;
 	}
-	return ((high | dashes) & (0x80 * ones)) == 0;
+	memcpy(&w, s + n - 8, 8);	/* the last 8 bytes (may overlap) */
+	high |= w;
+	return (high & UINT64_C(0x8080808080808080)) == 0;
 }
+
+/*
+ * Does the ASCII domain d[0..n) hold an IDNA A-label ("xn--" starting a
+ * label, any case)?  Then IDNA decodes it and the general path keys it.
+ */
+static bool
+rk_has_alabel(const char *d, size_t n)
+{
+	for (const char *p = memchr(d, '-', n); p != NULL && p + 1 < d + n;
+		 p = memchr(p + 1, '-', (size_t) (d + n - p - 1)))
+	{
+		size_t		at = (size_t) (p - d);
+
+		if (p[1] == '-' && at >= 2 && (at == 2 || d[at - 3] == '.') &&
+			rk_lower(d[at - 2]) == 'x' && rk_lower(d[at - 1]) == 'n')
+			return true;
+	}
+	return false;
+}
+
+/* rk_email_key_ascii(): leave this address to the general path. */
+#define RK_NOT_PLAIN	(SIZE_MAX - 1)
 
 static size_t rk_email_key_ascii(const char *email, size_t start, size_t end,
 								 char *out);
@@ -170,11 +175,13 @@ tg_email_key(const char *email, size_t len, char *out, size_t outcap)
 		end--;
 	if (start == end)
 		return 0;
-	if (!rk_plain(email + start, end - start))
+	if (!rk_ascii(email + start, end - start))
 		return tg_email_key_unicode(email, len, out, outcap);
 	if (end - start > outcap)
 		return end - start;		/* the key is at most this long */
 	klen = rk_email_key_ascii(email, start, end, out);
+	if (klen == RK_NOT_PLAIN)
+		return tg_email_key_unicode(email, len, out, outcap);
 #ifdef TG_VERIFY_FAST_PATH
 	rk_verify(email, len, out, klen);
 #endif
@@ -182,8 +189,8 @@ tg_email_key(const char *email, size_t len, char *out, size_t outcap)
 }
 
 /*
- * The key of plain ASCII email[start..end) (trimmed, not empty), into out
- * (room for end - start bytes).
+ * The key of ASCII email[start..end) (trimmed, not empty), into out (room
+ * for end - start bytes); RK_NOT_PLAIN when its domain holds an A-label.
  */
 static size_t
 rk_email_key_ascii(const char *email, size_t start, size_t end, char *out)
@@ -210,6 +217,8 @@ rk_email_key_ascii(const char *email, size_t start, size_t end, char *out)
 	domain_len = end - (at + 1);
 	if (domain_len > 0 && email[end - 1] == '.')
 		domain_len--;
+	if (domain_len >= 4 && rk_has_alabel(domain, domain_len))
+		return RK_NOT_PLAIN;
 
 	/* local part: cut at the first "+" that is not its first byte */
 	local_len = at - start;

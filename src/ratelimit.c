@@ -958,18 +958,13 @@ tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
 }
 
 /*
- * The key of an e-mail address (UTF-8, as the trigger sees it) in buf, or
- * in palloc'd memory when it is longer than bufsize: sets *key, returns
- * the length (0: not counted).
+ * tg_rate_email_key() for a key longer than bufsize (klen from the first
+ * try), or when memory for the Unicode work ran out.
  */
 size_t
-tg_rate_email_key(const char *email, size_t len, char *buf, size_t bufsize,
-				  char **key)
+tg_rate_email_key_long(const char *email, size_t len, size_t klen, char **key)
 {
-	size_t		klen = tg_email_key(email, len, buf, bufsize);
-
-	*key = buf;
-	if (klen > bufsize && klen != TG_EMAIL_KEY_NOMEM)
+	if (klen != TG_EMAIL_KEY_NOMEM)
 	{
 		*key = palloc(klen);
 		klen = tg_email_key(email, len, *key, klen);

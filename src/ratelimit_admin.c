@@ -26,7 +26,14 @@
 #include "tenant_guard.h"
 
 #define TG_RATE_DUMP_FILE	PGSTAT_STAT_PERMANENT_DIRECTORY "/tenant_guard_ratelimit.stat"
-#define TG_RATE_DUMP_MAGIC	0x54475232	/* "TGR2": keys hashed by tg_key_hash() */
+/*
+ * "TGR2": keys hashed by tg_key_hash().  Not changed when 1.1 began folding
+ * look-alike e-mail spellings: plain ASCII addresses keep their 1.0 keys,
+ * so a 1.0 file still counts them; only the creations of addresses the new
+ * rules fold differently stay under their old key, for the rest of their
+ * hour.  A new magic number would forget every address's count instead.
+ */
+#define TG_RATE_DUMP_MAGIC	0x54475232
 
 /* One confirmed event in the dump file. */
 typedef struct TgRateDumpRecord
