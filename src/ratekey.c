@@ -91,28 +91,47 @@ rk_domain_is(const char *d, size_t n, const char *lit)
 	return true;
 }
 
-/* Is s[0..n) ASCII (no byte with its top bit set)?  8 bytes at a time. */
-static inline bool
-rk_ascii(const char *s, size_t n)
+/* What rk_scan() found in a text. */
+#define RK_NON_ASCII	1		/* a byte with its top bit set */
+#define RK_DASH			2		/* maybe a "-" (no: none) */
+
+/*
+ * Scan s[0..n) 8 bytes at a time for bytes outside ASCII and for dashes
+ * (which an IDNA "xn--" label needs): RK_* bits.  The zero-byte test may
+ * take a "," after a "-" for one more dash: harmless.
+ */
+static inline int
+rk_scan(const char *s, size_t n)
 {
+	const uint64_t ones = UINT64_C(0x0101010101010101);
 	uint64_t	high = 0;
+	uint64_t	dash = 0;
 	uint64_t	w;
+	uint64_t	x;
 	size_t		i = 0;
 
 	if (n < 8)
 	{
+		int			found = 0;
+
 		for (; i < n; i++)
-			high |= (unsigned char) s[i];
-		return (high & 0x80) == 0;
+			found |= ((unsigned char) s[i] >= 0x80 ? RK_NON_ASCII : 0) |
+				(s[i] == '-' ? RK_DASH : 0);
+		return found;
 	}
 	for (; i + 8 <= n; i += 8)
 	{
 		memcpy(&w, s + i, 8);
+		x = w ^ (0x2d * ones);	/* zero bytes where "-" */
 		high |= w;
+		dash |= (x - ones) & ~x;
 	}
 	memcpy(&w, s + n - 8, 8);	/* the last 8 bytes (may overlap) */
+	x = w ^ (0x2d * ones);
 	high |= w;
-	return (high & UINT64_C(0x8080808080808080)) == 0;
+	dash |= (x - ones) & ~x;
+	return ((high & (0x80 * ones)) != 0 ? RK_NON_ASCII : 0) |
+		((dash & (0x80 * ones)) != 0 ? RK_DASH : 0);
 }
 
 /*
@@ -138,7 +157,7 @@ rk_has_alabel(const char *d, size_t n)
 #define RK_NOT_PLAIN	(SIZE_MAX - 1)
 
 static size_t rk_email_key_ascii(const char *email, size_t start, size_t end,
-								 char *out);
+								 bool dashes, char *out);
 
 #ifdef TG_VERIFY_FAST_PATH
 /* Test builds: the fast path's key must be the general path's. */
@@ -168,6 +187,7 @@ tg_email_key(const char *email, size_t len, char *out, size_t outcap)
 	size_t		start = 0;
 	size_t		end = len;
 	size_t		klen;
+	int			found;
 
 	while (start < end && rk_space((unsigned char) email[start]))
 		start++;
@@ -175,11 +195,12 @@ tg_email_key(const char *email, size_t len, char *out, size_t outcap)
 		end--;
 	if (start == end)
 		return 0;
-	if (!rk_ascii(email + start, end - start))
+	found = rk_scan(email + start, end - start);
+	if (found & RK_NON_ASCII)
 		return tg_email_key_unicode(email, len, out, outcap);
 	if (end - start > outcap)
 		return end - start;		/* the key is at most this long */
-	klen = rk_email_key_ascii(email, start, end, out);
+	klen = rk_email_key_ascii(email, start, end, (found & RK_DASH) != 0, out);
 	if (klen == RK_NOT_PLAIN)
 		return tg_email_key_unicode(email, len, out, outcap);
 #ifdef TG_VERIFY_FAST_PATH
@@ -190,10 +211,12 @@ tg_email_key(const char *email, size_t len, char *out, size_t outcap)
 
 /*
  * The key of ASCII email[start..end) (trimmed, not empty), into out (room
- * for end - start bytes); RK_NOT_PLAIN when its domain holds an A-label.
+ * for end - start bytes); RK_NOT_PLAIN when its domain holds an A-label
+ * (only looked for when dashes: the address may have a "-").
  */
 static size_t
-rk_email_key_ascii(const char *email, size_t start, size_t end, char *out)
+rk_email_key_ascii(const char *email, size_t start, size_t end, bool dashes,
+				   char *out)
 {
 	size_t		at;
 	size_t		local_len;
@@ -217,7 +240,7 @@ rk_email_key_ascii(const char *email, size_t start, size_t end, char *out)
 	domain_len = end - (at + 1);
 	if (domain_len > 0 && email[end - 1] == '.')
 		domain_len--;
-	if (domain_len >= 4 && rk_has_alabel(domain, domain_len))
+	if (dashes && domain_len >= 4 && rk_has_alabel(domain, domain_len))
 		return RK_NOT_PLAIN;
 
 	/* local part: cut at the first "+" that is not its first byte */
