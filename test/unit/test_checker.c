@@ -582,6 +582,9 @@ test_email_key(void)
 		{"a@XN--BCHER-KVA.de", "a@b\u00FCcher.de"},
 		{"a@B\u00DCCHER.de", "a@b\u00FCcher.de"},
 		{"a@xn--strae-oqa.de", "a@stra\u00DFe.de"},
+		{"a@Mail.XN--bcher-kva.de.", "a@mail.b\u00FCcher.de"},	/* in any label */
+		{"a@my-shop.de", "a@my-shop.de"},
+		{"a@xn-shop.de", "a@xn-shop.de"},
 		{"a@xn--harbor-cafe-.de", "a@xn--harbor-cafe-.de"},	/* not a valid A-label: as written */
 		{"ab--cd@Acme--Corp.com", "ab--cd@acme--corp.com"},	/* "--" only takes the long way */
 		{"\u00C9LODIE@acme.fr", "\u00E9lodie@acme.fr"},
