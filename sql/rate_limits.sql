@@ -344,6 +344,27 @@ SELECT tenant_guard.log_queue_wait();
 SELECT action, reason FROM tenant_guard.test_data_prevention_logs
  WHERE data->>'subdomain' LIKE 'harbor-cafe-%' OR data->>'subdomain' LIKE 'spelling-%' ORDER BY id;
 
+-- in a database that is not UTF-8, the key is made from the address as the
+-- checker sees it (converted to UTF-8) and shown in the database encoding;
+-- a refusal names the key in ASCII (<U+XXXX>), as reasons there are
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE regress_tg_rate_latin1 TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C';
+\c regress_tg_rate_latin1
+CREATE EXTENSION tenant_guard;
+SELECT tenant_guard.normalize_email(U&'\00C4RGER+x@X.de') = U&'\00E4rger@x.de' AS folded;
+-- (NFKC makes the one-half sign "1/2" with a fraction slash, which LATIN1 lacks)
+SELECT tenant_guard.normalize_email(U&'\00BD@x.de');
+CREATE TABLE tenants (id serial PRIMARY KEY, name text NOT NULL, subdomain text UNIQUE, email text);
+SELECT tenant_guard.attach('tenants');
+SET tenant_guard.max_tenants_per_hour_per_email = 1;
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-1', U&'\00C4rger@x.de');
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-2', U&'\00E4rger@X.DE');
+SELECT * FROM tenant_guard.rate_limit_usage('email', U&'\00C4RGER@x.de');
+SELECT tenant_guard.log_queue_wait();
+SELECT tenant_guard.rate_limit_reset();
+\c :regress_db
+DROP DATABASE regress_tg_rate_latin1;
+
 DROP TABLE tenants;
 DROP ROLE regress_app, regress_admin;
 SELECT tenant_guard.log_queue_wait();

@@ -1091,7 +1091,15 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 		return;
 
 	/* name the key; a long address is cut (the row itself is logged whole) */
-	if (req[over].kind == TG_RATE_EMAIL)
+	if (req[over].kind == TG_RATE_EMAIL && tg_text_convert)
+	{
+		/* a key is UTF-8: in a database of another encoding, say it in ASCII */
+		char		shown[TG_RATE_DISPLAY_MAX + 4];
+
+		req[over].display = pnstrdup(shown, tg_ascii_escaped(ekey, eklen, shown,
+															 sizeof(shown)));
+	}
+	else if (req[over].kind == TG_RATE_EMAIL)
 	{
 		int			cut = pg_mbcliplen(ekey, (int) Min(eklen, INT_MAX), TG_RATE_DISPLAY_MAX);
 
