@@ -276,6 +276,13 @@ BEGIN
 END
 $$;
 
+-- ==== rate-limit keys ====
+--
+-- Rate limits: normalize_email() (the same C function) now folds look-alike
+-- spellings of an address into one key.
+COMMENT ON FUNCTION tenant_guard.normalize_email(text) IS
+  'The key an e-mail address is counted under by the per-email rate limit: trimmed, case-folded, +tag cut, gmail dots removed, look-alike spellings folded (invisible characters dropped, NFKC, letters that look Latin read as Latin, the domain as IDNA maps it); NULL for an empty address';
+
 -- ==== write guard ====
 --
 -- Table privileges do not keep a role with pg_write_all_data out of the

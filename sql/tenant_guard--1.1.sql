@@ -436,7 +436,7 @@ AS 'MODULE_PATHNAME', 'normalize_email'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION tenant_guard.normalize_email(text) IS
-  'The key an e-mail address is counted under by the per-email rate limit: trimmed, lower case, +tag cut, gmail dots removed; NULL for an empty address';
+  'The key an e-mail address is counted under by the per-email rate limit: trimmed, case-folded, +tag cut, gmail dots removed, look-alike spellings folded (invisible characters dropped, NFKC, letters that look Latin read as Latin, the domain as IDNA maps it); NULL for an empty address';
 
 CREATE FUNCTION tenant_guard.rate_limit_usage(
     kind text, value text, OUT created integer, OUT pending integer)

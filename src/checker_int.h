@@ -277,6 +277,13 @@ extern size_t tg_fold_domain(const char *in, size_t inlen, char *out,
 /* Is this code point invisible/format, or a control (for escaping)? */
 extern bool tg_is_invisible(int32_t c);
 
+/*
+ * The Latin look-alike the word rules read a case-folded non-ASCII letter
+ * as (Cyrillic "а" -> "a", Greek "ο" -> "o"), as lower-case ASCII; "" when
+ * it has none (accented letters have none: "é" is not "e" here).
+ */
+extern const char *tg_lookalike_ascii(int32_t folded);
+
 /* ---- reasons and field scanning (checker.c) ---- */
 
 /* One rule's explanation, built up before it goes into the verdict. */

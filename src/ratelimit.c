@@ -1075,6 +1075,27 @@ tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
 	return tg_ip_key(v6 ? 6 : 4, addr, key);
 }
 
+/*
+ * tg_rate_email_key() for a key longer than bufsize (klen from the first
+ * try), or when memory for the Unicode work ran out.
+ */
+size_t
+tg_rate_email_key_long(const char *email, size_t len, size_t klen, char **key)
+{
+	if (klen != TG_EMAIL_KEY_NOMEM)
+	{
+		*key = palloc(klen);
+		klen = tg_email_key(email, len, *key, klen);
+	}
+	if (klen == TG_EMAIL_KEY_NOMEM)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed while normalising an e-mail address of %zu bytes for the rate limits.",
+						   len)));
+	return klen;
+}
+
 /* ---------------------------------------------------------------------
  * The trigger's entry points
  * ---------------------------------------------------------------------
@@ -1267,8 +1288,8 @@ tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email)
 		tg_max_per_email < 0 || tg_mode == TG_MODE_OFF ||
 		email->data == NULL || email->len == 0)
 		return;
-	tg_prep.key = email->len <= sizeof(tg_prep.buf) ? tg_prep.buf : palloc(email->len);
-	tg_prep.klen = tg_email_key(email->data, email->len, tg_prep.key);
+	tg_prep.klen = tg_rate_email_key(email->data, email->len, tg_prep.buf,
+									 sizeof(tg_prep.buf), &tg_prep.key);
 	if (tg_prep.klen > 0)
 		tg_rate_req(&tg_prep.req, TG_RATE_EMAIL, tg_prep.key, tg_prep.klen,
 					tg_max_per_email);
@@ -1319,8 +1340,8 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 		}
 		else
 		{
-			ekey = email->len <= sizeof(buf) ? buf : palloc(email->len);
-			eklen = tg_email_key(email->data, email->len, ekey);
+			eklen = tg_rate_email_key(email->data, email->len, buf, sizeof(buf),
+									  &ekey);
 			if (eklen > 0)
 			{
 				tg_rate_req(&req[nreq], TG_RATE_EMAIL, ekey, eklen, tg_max_per_email);
@@ -1366,7 +1387,15 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 		return;
 
 	/* name the key; a long address is cut (the row itself is logged whole) */
-	if (req[over].kind == TG_RATE_EMAIL)
+	if (req[over].kind == TG_RATE_EMAIL && tg_text_convert)
+	{
+		/* a key is UTF-8: in a database of another encoding, say it in ASCII */
+		char		shown[TG_RATE_DISPLAY_MAX + 4];
+
+		req[over].display = pnstrdup(shown, tg_ascii_escaped(ekey, eklen, shown,
+															 sizeof(shown)));
+	}
+	else if (req[over].kind == TG_RATE_EMAIL)
 	{
 		int			cut = pg_mbcliplen(ekey, (int) Min(eklen, INT_MAX), TG_RATE_DISPLAY_MAX);
 

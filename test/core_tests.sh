@@ -2,7 +2,8 @@
 # core that need no server, and fetching the public disposable-domain list
 # the TAP test imports.
 #
-#   run_core_tests   unit test + corpus score (gcc -Werror), the unit test
+#   run_core_tests   unit test (the checker and the rate-limit keys of
+#                    src/ratekey*.c) + corpus score (gcc -Werror), the unit test
 #                    again built without SSE2 (the portable fast path), then
 #                    the libFuzzer harness for TG_FUZZ_SECONDS (default 60);
 #                    all three built with -DTG_VERIFY_FAST_PATH, so every
@@ -34,7 +35,7 @@ core_unit() {
 	shift 2
 	set +e
 	gcc -O2 -g -Wall -Wextra -Werror "$@" -I"$src/src" "$src"/src/checker*.c \
-		"$src/test/unit/test_checker.c" $icu -o "$out/test_checker_$name" &&
+		"$src"/src/ratekey*.c "$src/test/unit/test_checker.c" $icu -o "$out/test_checker_$name" &&
 		"$out/test_checker_$name" "$src/test/corpus/corpus.tsv" | tail -n "$lines"
 	status=${PIPESTATUS[0]}
 	set -e
@@ -63,7 +64,7 @@ run_core_tests() {
 	say "fuzzing the checker core for ${TG_FUZZ_SECONDS:-60} s (libFuzzer, ASan, UBSan)"
 	set +e
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DTG_VERIFY_FAST_PATH \
-		-I"$src/src" "$src"/src/checker*.c "$src/test/fuzz/fuzz_checker.c" $icu \
+		-I"$src/src" "$src"/src/checker*.c "$src"/src/ratekey*.c "$src/test/fuzz/fuzz_checker.c" $icu \
 		-o "$out/fuzz_checker" &&
 		mkdir -p "$out/fuzz-corpus" &&
 		(cd "$out" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
