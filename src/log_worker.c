@@ -50,6 +50,7 @@
 
 #include "tenant_guard.h"
 #include "log_queue.h"
+#include "safesql.h"
 
 /* Consecutive writers that must fail to connect before we give up. */
 #define TG_MAX_START_FAILURES	3
@@ -395,6 +396,9 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 	StartTransactionCommand();
 	PG_TRY();
 	{
+		/* the database's or role's default search_path is not ours to trust */
+		int			nest = tg_pin_search_path();
+
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -440,6 +444,7 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 		}
 		SPI_finish();
 		PopActiveSnapshot();
+		tg_unpin_search_path(nest);
 		CommitTransactionCommand();
 	}
 	PG_CATCH();

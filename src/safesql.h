@@ -1,0 +1,27 @@
+/*-------------------------------------------------------------------------
+ *
+ * safesql.h
+ *	  SQL the extension runs from C, safe from the caller's search_path:
+ *	  the path pinned around SPI work, operators pinned to their input
+ *	  types (safesql.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TENANT_GUARD_SAFESQL_H
+#define TENANT_GUARD_SAFESQL_H
+
+#include "postgres.h"
+
+/*
+ * The search_path every statement of ours runs under: the functions that
+ * run SQL either say SET search_path = pg_catalog, pg_temp in their
+ * definition or pin it in C with tg_pin_search_path().
+ */
+#define TG_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
+
+extern int	tg_pin_search_path(void);
+extern void tg_unpin_search_path(int nest);
+extern Oid	tg_key_eq_operator(Oid keytype, const char *relname);
+extern char *tg_eq_sql(Oid opoid, const char *lhs, const char *rhs);
+
+#endif							/* TENANT_GUARD_SAFESQL_H */
