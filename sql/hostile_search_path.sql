@@ -47,10 +47,13 @@ BEGIN
       v(op, l, r)
   LOOP
     n := n OPERATOR(pg_catalog.+) 1;
-    EXECUTE pg_catalog.format('CREATE FUNCTION public.hsp_op_%s(%s, %s) RETURNS boolean LANGUAGE sql AS %L',
+    -- records, then answers as pg_catalog's would (so old code ran to the end)
+    EXECUTE pg_catalog.format('CREATE FUNCTION public.hsp_op_%s(%s, %s) RETURNS %s LANGUAGE sql AS %L',
                               n, o.l, o.r,
-                              pg_catalog.format('SELECT public.hsp_hit(%L)',
-                                                pg_catalog.concat(o.op, '(', o.l, ',', o.r, ')')));
+                              CASE o.op WHEN '+' THEN 'bigint' WHEN '&' THEN 'integer'
+                                        WHEN '||' THEN 'text' ELSE 'boolean' END,
+                              pg_catalog.format('SELECT CASE WHEN public.hsp_hit(%L) THEN $1 OPERATOR(pg_catalog.%s) $2 END',
+                                                pg_catalog.concat(o.op, '(', o.l, ',', o.r, ')'), o.op));
     EXECUTE pg_catalog.format('CREATE OPERATOR public.%s (LEFTARG = %s, RIGHTARG = %s, FUNCTION = public.hsp_op_%s)',
                               o.op, o.l, o.r, n);
     -- and the same in pg_temp (never searched for operators: must stay silent)
