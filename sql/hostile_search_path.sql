@@ -124,7 +124,7 @@ SET ROLE regress_hsp_mallory;
 :hostile SELECT * FROM tenant_guard.check_tenant('Test Company', 'test', 'qa@mailinator.com');
 :hostile SELECT tenant_guard.normalize_email('Mara.Lind+x@Harbor-Cafe.de'), tenant_guard.normal_form('Ｔｅｓｔ　Ｃｏ');
 :hostile SELECT status FROM tenant_guard.log_queue_status();
-:hostile INSERT INTO hsp0.signups VALUES ('Harbor Cafe', 'harbor', 'mara.lind@harbor-cafe.de');
+:hostile INSERT INTO hsp0.signups VALUES ('Harbor Cafe', 'harbor', 'mara.lind@hsp-harbor-cafe.de');
 :hostile INSERT INTO hsp0.signups VALUES ('Test Company', 'hsp-test0', 'qa@example.com');
 :hostile SELECT tenant_guard.log_queue_wait(10000);
 :hostile SELECT tenant_guard.protect('1');
@@ -149,7 +149,11 @@ SELECT action, COALESCE(data OPERATOR(pg_catalog.->>) 'subdomain', reason) AS wh
     OR reason OPERATOR(pg_catalog.=) 'hostile search_path test'
  GROUP BY 1, 2 ORDER BY 1, 2;
 
--- clean up (the pg_temp objects go with DROP OWNED)
+-- clean up (the pg_temp objects go with DROP OWNED); later tests read the log and the journal
+DELETE FROM tenant_guard.test_data_prevention_logs
+ WHERE data OPERATOR(pg_catalog.->>) 'subdomain' OPERATOR(pg_catalog.~~) 'hsp-test_'
+    OR reason OPERATOR(pg_catalog.=) 'hostile search_path test';
+DELETE FROM tenant_guard.purge_journal WHERE tenant_table OPERATOR(pg_catalog.~~) 'hsp_.tenants';
 DROP SCHEMA hsp1 CASCADE;
 DROP SCHEMA hsp2 CASCADE;
 DROP TABLE public.hsp_ran;

@@ -7,8 +7,8 @@ SET search_path = pg_catalog;
 CREATE TEMP TABLE unpinned_by_design (fn text PRIMARY KEY, reason text NOT NULL);
 INSERT INTO unpinned_by_design VALUES
   ('check_tenant(text,text,text)',      'per row (trigger, purge); runs no SQL'),
-  ('guard_trigger()',                   'per row; its log write (log mode) pins search_path in C'),
-  ('protect_trigger()',                 'per deleted row; pins search_path in C around its lookup'),
+  ('guard_trigger()',                   'per row; its log write (log mode) searches only pg_catalog (in C)'),
+  ('protect_trigger()',                 'per deleted row; searches only pg_catalog around its lookup (in C)'),
   ('normalize_email(text)',             'immutable, per row; runs no SQL'),
   ('normal_form(text,text)',            'immutable, per row; runs no SQL'),
   ('purge_tally(integer,anyelement)',   'per row in the purge, which pins it; runs no SQL'),

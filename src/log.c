@@ -110,7 +110,6 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 	int			save_sec_context;
 	int64		id;
 	bool		isnull;
-	int			nest;
 	NameData	role;
 	const char *appname;
 
@@ -141,7 +140,7 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 						   SECURITY_RESTRICTED_OPERATION);
 
 	/* the trigger calls us: pin search_path here, not per row */
-	nest = tg_pin_search_path();
+	tg_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql, 7, argtypes, values, nulls, false, 1) != SPI_OK_INSERT_RETURNING ||
@@ -150,7 +149,7 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 									 SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
-	tg_unpin_search_path(nest);
+	tg_unpin_search_path();
 
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return id;

@@ -397,8 +397,7 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 	PG_TRY();
 	{
 		/* the database's or role's default search_path is not ours to trust */
-		int			nest = tg_pin_search_path();
-
+		tg_pin_search_path();
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -444,7 +443,7 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 		}
 		SPI_finish();
 		PopActiveSnapshot();
-		tg_unpin_search_path(nest);
+		tg_unpin_search_path();
 		CommitTransactionCommand();
 	}
 	PG_CATCH();

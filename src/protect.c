@@ -262,7 +262,6 @@ protect_trigger(PG_FUNCTION_ARGS)
 	char	   *oldkey;
 	char	   *note;
 	HeapTuple	rettuple;
-	int			nest;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "protect_trigger: not called by trigger manager");
@@ -277,12 +276,12 @@ protect_trigger(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{
-		nest = tg_pin_search_path();
+		tg_pin_search_path();
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		tg_protect_truncate(rel, keycol);
 		SPI_finish();
-		tg_unpin_search_path(nest);
+		tg_unpin_search_path();
 		return PointerGetDatum(NULL);
 	}
 
@@ -317,8 +316,8 @@ protect_trigger(PG_FUNCTION_ARGS)
 			return PointerGetDatum(rettuple);
 	}
 
-	/* not SET search_path in its definition: that would cost every row */
-	nest = tg_pin_search_path();
+	/* no SET search_path in its definition: that would cost every row */
+	tg_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	note = tg_lookup_protected(oldkey);
@@ -331,7 +330,7 @@ protect_trigger(PG_FUNCTION_ARGS)
 		note = copy;
 	}
 	SPI_finish();
-	tg_unpin_search_path(nest);
+	tg_unpin_search_path();
 
 	if (note == NULL)
 		return PointerGetDatum(rettuple);

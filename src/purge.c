@@ -149,7 +149,6 @@ tg_resolve_registered(TgPurge *p)
 		Oid			coltype;
 		Operator	op;
 		Oid			eqop;
-		int			nest;
 
 		e->conoid = InvalidOid;
 		e->child = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
@@ -176,9 +175,9 @@ tg_resolve_registered(TgPurge *p)
 		eqop = lookup_type_cache(coltype, TYPECACHE_EQ_OPR)->eq_opr;
 		if (!OidIsValid(eqop) || eqop != lookup_type_cache(p->keytype, TYPECACHE_EQ_OPR)->eq_opr)
 		{
-			nest = tg_pin_search_path();
+			tg_pin_search_path();
 			op = oper(NULL, list_make1(makeString("=")), p->keytype, coltype, false, -1);
-			tg_unpin_search_path(nest);
+			tg_unpin_search_path();
 			eqop = oprid(op);
 			ReleaseSysCache(op);
 		}

@@ -12,18 +12,19 @@
  *		with a type's own equality casts both operands to the operator's
  *		input types (tg_eq_sql);
  *	  - the statements run under search_path = pg_catalog, pg_temp: SQL
- *		functions say so in their definition (SET search_path), the
- *		per-row entry points (the triggers, the log writer) pin it here
- *		around their SPI work only, so an ordinary INSERT pays nothing.
+ *		functions say so in their definition (SET search_path); the
+ *		per-row entry points (the triggers, the log writer) search only
+ *		pg_catalog around their SPI work (tg_pin_search_path), so an
+ *		ordinary INSERT pays nothing and a DELETE next to nothing.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_operator.h"
 #include "utils/builtins.h"
-#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -31,32 +32,34 @@
 #include "safesql.h"
 
 /*
- * Set search_path to TG_SAFE_SEARCH_PATH until tg_unpin_search_path(), as
- * PostgreSQL's own maintenance commands do; an error on the way rolls it
- * back with the (sub)transaction.  Returns the GUC nest level to pass on,
- * or 0 when the path is pinned already (inside one of our SQL functions).
+ * Search pg_catalog only until tg_unpin_search_path(), in the same
+ * (sub)transaction; an error on the way pops it with the transaction.
+ * Names in pg_temp are reached only as pg_temp.name, as in our SQL.
+ *
+ * This pushes an override search path (as PostgreSQL's plan cache does
+ * when it re-plans a query) rather than setting the search_path GUC: no
+ * string to parse and no settings to save and restore, and the path the
+ * caller's next statement searches is not recomputed, so a DELETE that
+ * fires protect_trigger() on every row pays next to nothing for it.  A
+ * kept plan is planned under this path once and stays valid.
  */
-int
+void
 tg_pin_search_path(void)
 {
-	int			nest;
+	OverrideSearchPath path;
 
-	if (namespace_search_path != NULL &&
-		strcmp(namespace_search_path, TG_SAFE_SEARCH_PATH) == 0)
-		return 0;
-	nest = NewGUCNestLevel();
-	(void) set_config_option("search_path", TG_SAFE_SEARCH_PATH,
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	return nest;
+	path.schemas = NIL;
+	path.addCatalog = true;
+	path.addTemp = false;
+	path.generation = 0;
+	PushOverrideSearchPath(&path);
 }
 
-/* Restore the search_path tg_pin_search_path() replaced. */
+/* End what tg_pin_search_path() began. */
 void
-tg_unpin_search_path(int nest)
+tg_unpin_search_path(void)
 {
-	if (nest > 0)
-		AtEOXact_GUC(true, nest);
+	PopOverrideSearchPath();
 }
 
 /* The default equality of a tenant key type; ERROR if it has none. */

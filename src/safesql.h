@@ -13,14 +13,12 @@
 #include "postgres.h"
 
 /*
- * The search_path every statement of ours runs under: the functions that
- * run SQL either say SET search_path = pg_catalog, pg_temp in their
- * definition or pin it in C with tg_pin_search_path().
+ * The functions that run SQL either say SET search_path = pg_catalog,
+ * pg_temp in their definition or search only pg_catalog around their SQL
+ * with tg_pin_search_path() / tg_unpin_search_path().
  */
-#define TG_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
-
-extern int	tg_pin_search_path(void);
-extern void tg_unpin_search_path(int nest);
+extern void tg_pin_search_path(void);
+extern void tg_unpin_search_path(void);
 extern Oid	tg_key_eq_operator(Oid keytype, const char *relname);
 extern char *tg_eq_sql(Oid opoid, const char *lhs, const char *rhs);
 
