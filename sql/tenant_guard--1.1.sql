@@ -157,7 +157,8 @@ CREATE FUNCTION tenant_guard.log_suspicious_request(
     endpoint text, data jsonb, reason text, ip_address inet DEFAULT NULL)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'log_suspicious_request'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.log_suspicious_request(text, jsonb, text, inet) IS
   'Record a suspicious request the application caught itself; returns the log row id. NULL endpoint / ip_address fall back to tenant_guard.endpoint / client_addr';
@@ -391,7 +392,8 @@ CREATE FUNCTION tenant_guard.log_queue_status(
     OUT stats_since timestamptz)
 RETURNS record
 AS 'MODULE_PATHNAME', 'log_queue_status'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.log_queue_status() IS
   'Is the durable rejection log working (preloaded, durable, status), its workers, and how many rejections were queued, written and dropped (by cause) since stats_since';
@@ -404,7 +406,8 @@ GRANT EXECUTE ON FUNCTION tenant_guard.log_queue_status() TO PUBLIC;
 CREATE FUNCTION tenant_guard.log_queue_wait(timeout_ms integer DEFAULT 10000)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'log_queue_wait'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.log_queue_wait(integer) IS
   'Wait until as many rejections as were queued at the call have been written or dropped; false after timeout_ms (or without the preloaded library)';
@@ -442,7 +445,8 @@ CREATE FUNCTION tenant_guard.rate_limit_usage(
     kind text, value text, OUT created integer, OUT pending integer)
 RETURNS record
 AS 'MODULE_PATHNAME', 'rate_limit_usage'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.rate_limit_usage(text, text) IS
   'Tenants counted now for kind ''ip'' or ''email'' and a value: created (committed in the last hour) and pending (in running transactions)';
@@ -453,7 +457,8 @@ CREATE FUNCTION tenant_guard.rate_limit_status(
     OUT not_counted bigint)
 RETURNS record
 AS 'MODULE_PATHNAME', 'rate_limit_status'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.rate_limit_status() IS
   'Rate-limit memory, cluster-wide since startup: enforced (false without shared_preload_libraries), capacity and in_use (tenant creations), keys, refused (TG002 errors), waited (waits for other transactions), not_counted (creations not counted because memory was full)';
@@ -461,7 +466,8 @@ COMMENT ON FUNCTION tenant_guard.rate_limit_status() IS
 CREATE FUNCTION tenant_guard.rate_limit_reset()
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'rate_limit_reset'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.rate_limit_reset() IS
   'Forget the committed tenant creations counted in this database (pending ones stay); returns how many were forgotten';
@@ -628,7 +634,8 @@ CREATE FUNCTION tenant_guard.builtin_rules(
     OUT kind text, OUT value text, OUT strength text)
 RETURNS SETOF record
 AS 'MODULE_PATHNAME', 'builtin_rules'
-LANGUAGE C STABLE PARALLEL SAFE;
+LANGUAGE C STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.builtin_rules() IS
   'The rules compiled into the checker: keywords and their strength, phrases, compound prefixes, stop words, e-mail domains (disposable, test, reserved)';
@@ -709,7 +716,8 @@ GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE
 CREATE FUNCTION tenant_guard.rules_changed()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'rules_changed'
-LANGUAGE C;
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.rules_changed() IS
   'Statement trigger on the rule tables: every backend recompiles its rules before its next check';
@@ -900,7 +908,8 @@ GRANT EXECUTE ON FUNCTION tenant_guard.protect_trigger() TO tenant_guard_admin;
 CREATE FUNCTION tenant_guard.protect(tenant_id text, note text DEFAULT NULL)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'protect_tenant'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.protect(text, text) IS
   'Protect a tenant (its key as text) from DELETE, key UPDATE, TRUNCATE and the purge; true if newly protected, false if it already was (a non-NULL note replaces the old one)';
@@ -908,7 +917,8 @@ COMMENT ON FUNCTION tenant_guard.protect(text, text) IS
 CREATE FUNCTION tenant_guard.unprotect(tenant_id text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'unprotect_tenant'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.unprotect(text) IS
   'Lift the protection of a tenant; false (with a NOTICE) when it was not protected';
@@ -919,7 +929,8 @@ CREATE FUNCTION tenant_guard.register_guarded_table(
     tbl regclass, id_column name, name_column name, subdomain_column name, email_column name)
 RETURNS void
 AS 'MODULE_PATHNAME', 'register_guarded_table'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) IS
   'Internal to attach(): add a table to guarded_tables; the caller must own it';
@@ -927,7 +938,8 @@ COMMENT ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, na
 CREATE FUNCTION tenant_guard.unregister_guarded_table(tbl regclass)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'unregister_guarded_table'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.unregister_guarded_table(regclass) IS
   'Internal to detach() and attach(): remove a table from guarded_tables; the caller must own it; true if it was there';
@@ -935,7 +947,8 @@ COMMENT ON FUNCTION tenant_guard.unregister_guarded_table(regclass) IS
 CREATE FUNCTION tenant_guard.register_tenant_table(tbl regclass, column_name name, tenants regclass)
 RETURNS void
 AS 'MODULE_PATHNAME', 'register_tenant_table'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) IS
   'Internal to add_tenant_table(): add or update a tenant_tables row; the caller needs SELECT and DELETE on the table';
@@ -943,7 +956,8 @@ COMMENT ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass)
 CREATE FUNCTION tenant_guard.unregister_tenant_table(tbl regclass, column_name name)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'unregister_tenant_table'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) IS
   'Internal to remove_tenant_table(): remove a tenant_tables row; the caller needs SELECT and DELETE on the table; true if it was there';
@@ -1212,7 +1226,8 @@ RETURNS TABLE (
     updated jsonb,
     total_deleted bigint)
 AS 'MODULE_PATHNAME', 'purge_test_tenants'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) IS
   'Remove test tenants and everything that depends on them (foreign keys and add_tenant_table() tables), one row per tenant with rows deleted per table. dry_run (default) reports exactly what a real run would do and rolls it back; ids NULL = the tenants the checker flags, minus protected ones';
@@ -1267,11 +1282,13 @@ CREATE PROCEDURE tenant_guard.purge_test_tenants_in_batches(
     tenants regclass DEFAULT NULL)
 LANGUAGE plpgsql
 AS $$
+-- No SET search_path: a procedure with one cannot COMMIT.  Every operator
+-- and function below is named by schema; purge_test_tenants() pins it.
 DECLARE
   n bigint;
   total bigint := 0;
 BEGIN
-  IF batch_size IS NULL OR batch_size < 1 THEN
+  IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
     RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
       MESSAGE = 'batch_size must be at least 1';
   END IF;

@@ -34,6 +34,7 @@
 #include "tenant_guard.h"
 #include "log_queue.h"
 #include "own_tables.h"
+#include "safesql.h"
 
 /* Longest reason accepted from log_suspicious_request(), in bytes. */
 #define TG_MAX_REASON_LEN 8192
@@ -145,6 +146,8 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 
+	/* the trigger calls us: pin search_path here, not per row */
+	tg_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (tg_own_write_spi(sql, 7, argtypes, values, nulls, 1) != SPI_OK_INSERT_RETURNING ||
@@ -153,6 +156,7 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 									 SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
+	tg_unpin_search_path();
 
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return id;

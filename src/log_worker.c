@@ -54,6 +54,7 @@
 #include "tenant_guard.h"
 #include "log_queue.h"
 #include "own_tables.h"
+#include "safesql.h"
 
 /* Consecutive writers that must fail to connect before we give up. */
 #define TG_MAX_START_FAILURES	3
@@ -454,6 +455,8 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 	StartTransactionCommand();
 	PG_TRY();
 	{
+		/* the database's or role's default search_path is not ours to trust */
+		tg_pin_search_path();
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -499,6 +502,7 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 		}
 		SPI_finish();
 		PopActiveSnapshot();
+		tg_unpin_search_path();
 		CommitTransactionCommand();
 	}
 	PG_CATCH();

@@ -58,6 +58,7 @@
 
 #include "tenant_guard.h"
 #include "purge.h"
+#include "safesql.h"
 
 /*
  * Parse text as a value of typid, without raising an error: false when it
@@ -286,10 +287,12 @@ protect_trigger(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{
+		tg_pin_search_path();
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		tg_protect_truncate(rel, keycol);
 		SPI_finish();
+		tg_unpin_search_path();
 		return PointerGetDatum(NULL);
 	}
 
@@ -324,6 +327,8 @@ protect_trigger(PG_FUNCTION_ARGS)
 			return PointerGetDatum(rettuple);
 	}
 
+	/* no SET search_path in its definition: that would cost every row */
+	tg_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	note = tg_lookup_protected(oldkey);
@@ -336,6 +341,7 @@ protect_trigger(PG_FUNCTION_ARGS)
 		note = copy;
 	}
 	SPI_finish();
+	tg_unpin_search_path();
 
 	if (note == NULL)
 		return PointerGetDatum(rettuple);
@@ -376,9 +382,11 @@ tg_guarded_with_keys(void)
 					 " a.atttypid, c.relowner, c.relkind, g.name_column::pg_catalog.text,"
 					 " g.subdomain_column::pg_catalog.text, g.email_column::pg_catalog.text"
 					 " FROM " TG_SCHEMA "." TG_GUARDED_TABLE " g"
-					 " JOIN pg_catalog.pg_class c ON c.oid = g.tbl"
-					 " JOIN pg_catalog.pg_attribute a ON a.attrelid = g.tbl"
-					 "  AND a.attname = g.id_column AND NOT a.attisdropped"
+					 " JOIN pg_catalog.pg_class c"
+					 "  ON c.oid OPERATOR(pg_catalog.=) g.tbl::pg_catalog.oid"
+					 " JOIN pg_catalog.pg_attribute a"
+					 "  ON a.attrelid OPERATOR(pg_catalog.=) g.tbl::pg_catalog.oid"
+					 "  AND a.attname OPERATOR(pg_catalog.=) g.id_column AND NOT a.attisdropped"
 					 " WHERE g.id_column IS NOT NULL ORDER BY g.attached_at, 1",
 					 false, 0);
 	if (rc != SPI_OK_SELECT)
@@ -421,11 +429,13 @@ tg_tenant_keys(TgGuarded *g, Datum key, bool lock)
 	Oid			argtypes[1];
 	StringInfoData sql;
 	List	   *keys = NIL;
+	/* the key type's own "=", pinned to its input types (as the purge) */
+	Oid			eqop = tg_key_eq_operator(g->keytype, g->relname);
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT pg_catalog.format('%%s', t.%s) FROM %s t"
-					 " WHERE t.%s OPERATOR(pg_catalog.=) $1%s",
-					 quote_identifier(g->keycol), g->relname, quote_identifier(g->keycol),
+	appendStringInfo(&sql, "SELECT pg_catalog.format('%%s', t.%s) FROM %s t WHERE %s%s",
+					 quote_identifier(g->keycol), g->relname,
+					 tg_eq_sql(eqop, psprintf("t.%s", quote_identifier(g->keycol)), "$1"),
 					 lock ? " FOR KEY SHARE" : "");
 	argtypes[0] = g->keytype;
 	GetUserIdAndSecContext(&save_userid, &save_sec);

@@ -54,6 +54,7 @@
 #include "tenant_guard.h"
 #include "own_tables.h"
 #include "purge_int.h"
+#include "safesql.h"
 
 double		tg_purge_max_share = 0.5;
 
@@ -81,7 +82,6 @@ tg_resolve_root(TgPurge *p)
 	List	   *guarded;
 	ListCell   *lc;
 	int			nfound = 0;
-	TypeCacheEntry *tce;
 
 	guarded = tg_guarded_with_keys();
 	foreach(lc, guarded)
@@ -117,20 +117,14 @@ tg_resolve_root(TgPurge *p)
 				 errhint("Name the one to purge: tenants => 'my_tenants'.")));
 
 	tg_rel_names(p->root, &p->root_name, &p->root_label);
-	tce = lookup_type_cache(p->keytype, TYPECACHE_EQ_OPR);
-	if (!OidIsValid(tce->eq_opr))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("the key type %s of \"%s\" has no equality operator",
-						format_type_be(p->keytype), p->root_label)));
-	p->keyeqop = tce->eq_opr;
+	p->keyeqop = tg_key_eq_operator(p->keytype, p->root_label);
 }
 
 /* The tables registered with add_tenant_table() for the root, as edges. */
 static void
 tg_resolve_registered(TgPurge *p)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
+	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
 	int			rc;
 
@@ -138,10 +132,12 @@ tg_resolve_registered(TgPurge *p)
 	rc = SPI_execute_with_args("SELECT t.tbl::pg_catalog.oid, c.relkind,"
 							   " t.column_name::pg_catalog.text, a.atttypid"
 							   " FROM " TG_SCHEMA ".tenant_tables t"
-							   " JOIN pg_catalog.pg_class c ON c.oid = t.tbl"
-							   " JOIN pg_catalog.pg_attribute a ON a.attrelid = t.tbl"
-							   "  AND a.attname = t.column_name AND NOT a.attisdropped"
-							   " WHERE t.tenants = $1 ORDER BY 1, 3",
+							   " JOIN pg_catalog.pg_class c"
+							   "  ON c.oid OPERATOR(pg_catalog.=) t.tbl::pg_catalog.oid"
+							   " JOIN pg_catalog.pg_attribute a"
+							   "  ON a.attrelid OPERATOR(pg_catalog.=) t.tbl::pg_catalog.oid"
+							   "  AND a.attname OPERATOR(pg_catalog.=) t.column_name AND NOT a.attisdropped"
+							   " WHERE t.tenants::pg_catalog.oid OPERATOR(pg_catalog.=) $1 ORDER BY 1, 3",
 							   1, argtypes, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
@@ -154,7 +150,6 @@ tg_resolve_registered(TgPurge *p)
 		Oid			coltype;
 		Operator	op;
 		Oid			eqop;
-		int			nest;
 
 		e->conoid = InvalidOid;
 		e->child = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
@@ -176,16 +171,14 @@ tg_resolve_registered(TgPurge *p)
 		 * default equality (the same type, a domain over it, varchar and
 		 * text), that one is used, as for the key itself (citext keys
 		 * compare as citext); otherwise "=" as add_tenant_table() checked
-		 * it, with search_path = pg_catalog.
+		 * it, with search_path pinned.
 		 */
 		eqop = lookup_type_cache(coltype, TYPECACHE_EQ_OPR)->eq_opr;
 		if (!OidIsValid(eqop) || eqop != lookup_type_cache(p->keytype, TYPECACHE_EQ_OPR)->eq_opr)
 		{
-			nest = NewGUCNestLevel();
-			(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
+			tg_pin_search_path();
 			op = oper(NULL, list_make1(makeString("=")), p->keytype, coltype, false, -1);
-			AtEOXact_GUC(true, nest);
+			tg_unpin_search_path();
 			eqop = oprid(op);
 			ReleaseSysCache(op);
 		}
@@ -386,7 +379,7 @@ tg_targets(TgPurge *p)
 
 	if (p->batch_size > 0 && n > p->batch_size)
 	{
-		tg_exec(psprintf("DELETE FROM pg_temp.tg_purge_targets WHERE ord > %d", p->batch_size));
+		tg_exec(psprintf("DELETE FROM pg_temp.tg_purge_targets WHERE ord OPERATOR(pg_catalog.>) %d", p->batch_size));
 		n = p->batch_size;
 	}
 	p->ntargets = (int) n;
@@ -514,7 +507,7 @@ tg_write_journal(TgPurge *p, List *results)
 							   " (purge_xid, tenant_table, tenant_id, tenant, reason, deleted, updated,"
 							   "  total_deleted, purged_by, application_name)"
 							   " SELECT pg_catalog.pg_current_xact_id(), $1, u.id, u.t::pg_catalog.jsonb,"
-							   "  NULLIF(u.reason, ''), u.del::pg_catalog.jsonb, u.upd::pg_catalog.jsonb,"
+							   "  CASE WHEN u.reason OPERATOR(pg_catalog.<>) '' THEN u.reason END, u.del::pg_catalog.jsonb, u.upd::pg_catalog.jsonb,"
 							   "  u.total, $2, pg_catalog.current_setting('application_name')"
 							   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
 							   "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"

@@ -129,6 +129,5 @@ extern void tg_run_counted(TgPurge *p);
 /* purge_delete.c: helpers purge.c uses too */
 extern uint64 tg_exec(const char *sql);
 extern void tg_rel_names(Oid relid, char **qualname, char **label);
-extern char *tg_eq_sql(Oid opoid, const char *lhs, const char *rhs);
 
 #endif							/* TENANT_GUARD_PURGE_INT_H */
