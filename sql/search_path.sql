@@ -8,6 +8,9 @@ CREATE TEMP TABLE unpinned_by_design (fn text PRIMARY KEY, reason text NOT NULL)
 INSERT INTO unpinned_by_design VALUES
   ('check_tenant(text,text,text)',      'per row (trigger, purge); runs no SQL'),
   ('guard_trigger()',                   'per row; its log write (log mode) searches only pg_catalog (in C)'),
+  ('guard_created_trigger()',          'per inserted row of INSERT ... ON CONFLICT; its log write (log mode) searches only pg_catalog (in C)'),
+  ('creation_deferred()',              'WHEN clause of tenant_guard_created, per row; runs no SQL'),
+  ('write_guard()',                    'statement trigger on the extension''s tables; reads privileges from the catalog caches, runs no SQL'),
   ('protect_trigger()',                 'per deleted row; searches only pg_catalog around its lookup (in C)'),
   ('normalize_email(text)',             'immutable, per row; runs no SQL'),
   ('normal_form(text,text)',            'immutable, per row; runs no SQL'),

@@ -74,7 +74,8 @@ $schema$;
 CREATE OR REPLACE FUNCTION tenant_guard.forget_dropped_tables()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'forget_dropped_tables'
-LANGUAGE C;
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
 
 -- ==== rate limits: INSERT ... ON CONFLICT counts creations, not attempts ====
 --

@@ -1049,7 +1049,8 @@ COMMENT ON FUNCTION tenant_guard.detach_protection(regclass) IS
 CREATE FUNCTION tenant_guard.forget_dropped_tables()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'forget_dropped_tables'
-LANGUAGE C;
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.forget_dropped_tables() IS
   'Event trigger: remove dropped tables from guarded_tables and tenant_tables';
