@@ -179,3 +179,35 @@ topology_close(Topology *t)
 	free(t->nodes);
 	memset(t, 0, sizeof(*t));
 }
+
+/* CRC16-CCITT (XMODEM), as Redis Cluster hashes keys. */
+static unsigned
+crc16(const char *buf, size_t len)
+{
+	unsigned	crc = 0;
+
+	for (size_t i = 0; i < len; i++)
+	{
+		crc ^= (unsigned) (unsigned char) buf[i] << 8;
+		for (int bit = 0; bit < 8; bit++)
+			crc = (crc & 0x8000) ? ((crc << 1) ^ 0x1021) : (crc << 1);
+		crc &= 0xffff;
+	}
+	return crc;
+}
+
+int
+cluster_key_slot(const char *key, size_t len)
+{
+	const char *open = memchr(key, '{', len);
+
+	if (open)
+	{
+		const char *close = memchr(open + 1, '}', len - (open + 1 - key));
+
+		/* a non-empty {tag}: only it is hashed */
+		if (close && close > open + 1)
+			return (int) (crc16(open + 1, close - open - 1) & (CLUSTER_SLOTS - 1));
+	}
+	return (int) (crc16(key, len) & (CLUSTER_SLOTS - 1));
+}

@@ -32,4 +32,7 @@ Node	   *topology_node(Topology *t, const char *host, int port);
 
 void		topology_close(Topology *t);
 
+/* The cluster slot of a key (CRC16 of the key or its {hash tag}, mod 16384). */
+int			cluster_key_slot(const char *key, size_t len);
+
 #endif

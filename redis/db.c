@@ -151,9 +151,8 @@ db_load(PGconn *conn, IdSet *ids, Journal *journal)
 			}
 			r = &journal->rows[journal->n++];
 			r->row = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-			r->tenant = idset_add(ids, PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), ID_PENDING);
-			if (r->row > r->tenant->mark_row)
-				r->tenant->mark_row = r->row;
+			r->tenant_id = strdup(PQgetvalue(res, 0, 1));
+			idset_add(ids, PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), ID_PENDING);
 		}
 		else if (st != PGRES_TUPLES_OK)
 		{
@@ -171,6 +170,15 @@ db_load(PGconn *conn, IdSet *ids, Journal *journal)
 	if (load_ids(conn, "SELECT l.tenant_id FROM tenant_guard.live_tenant_ids() l",
 				 ids, ID_LIVE, "reading the live tenants (tenant_guard.live_tenant_ids() needs SELECT on each guarded table's key column)") < 0)
 		return -1;
+	/* entries move while the set grows: point at them now that it is complete */
+	for (size_t i = 0; i < journal->n; i++)
+	{
+		JournalRow *r = &journal->rows[i];
+
+		r->tenant = idset_find(ids, r->tenant_id, strlen(r->tenant_id));
+		if (r->row > r->tenant->mark_row)
+			r->tenant->mark_row = r->row;
+	}
 	return exec_ok(conn, "COMMIT", "COMMIT");
 }
 

@@ -12,7 +12,8 @@
 typedef struct JournalRow
 {
 	int64_t		row;			/* purge_journal.id */
-	IdEntry    *tenant;
+	char	   *tenant_id;
+	IdEntry    *tenant;			/* set once the id set is complete */
 } JournalRow;
 
 typedef struct Journal

@@ -66,6 +66,7 @@ typedef struct Classifier
 } Classifier;
 
 void		idset_init(IdSet *s);
+/* add id with flags; the entry pointer is valid until the next add */
 IdEntry    *idset_add(IdSet *s, const char *id, size_t len, uint8_t flags);
 IdEntry    *idset_find(const IdSet *s, const char *id, size_t len);
 bool		is_uuid(const char *s, size_t len);

@@ -11,6 +11,7 @@
  * keys.c's, the I/O conn.c's, the cluster cluster.c's, SQL db.c's.
  */
 #include <getopt.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,7 +56,13 @@ typedef struct Stats
 	int			nsamples[KEY_NCATEGORIES];
 } Stats;
 
-/* keys of one SCAN page to UNLINK with the next round trip */
+/*
+ * keys of one SCAN page to UNLINK with the next round trip, grouped into
+ * commands of one tenant (and, in a cluster, one slot) each, so that the
+ * count each UNLINK returns belongs to one tenant
+ */
+#define UNLINK_MAX_KEYS 128
+
 typedef struct Batch
 {
 	char	   *arena;
@@ -64,8 +71,13 @@ typedef struct Batch
 	size_t	   *off;
 	size_t	   *len;
 	IdEntry   **tenant;
+	int		   *slot;			/* cluster: the key's slot; else 0 */
+	size_t	   *order;			/* indexes sorted by tenant and slot */
 	size_t		n,
 				max;
+	size_t	   *cmd_start;		/* UNLINK i: order[cmd_start[i] .. + cmd_n[i]) */
+	size_t	   *cmd_n;
+	size_t		ncmds;
 } Batch;
 
 static double start_time;
@@ -108,7 +120,7 @@ usage(FILE *out)
 		  "  --insecure           rediss:// WITHOUT checking the certificate or host name\n"
 		  "  --json               one JSON object with the counts on stdout\n"
 		  "  --max-keys-per-second N   scan at most N keys per second\n"
-		  "  --scan-count N       SCAN COUNT per page (default 1000)\n"
+		  "  --scan-count N       SCAN COUNT per page (default 10000)\n"
 		  "  --timeout SECONDS    connect and reply timeout (default 30)\n"
 		  "\n"
 		  "Exit status: 0 done, 1 failed (nothing marked), 2 usage error.\n", out);
@@ -163,7 +175,7 @@ parse_options(int argc, char **argv, Options *o)
 	int			ch;
 
 	memset(o, 0, sizeof(*o));
-	o->scan_count = 1000;
+	o->scan_count = 10000;
 	o->timeout_s = 30;
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
 	{
@@ -232,7 +244,7 @@ sample(Stats *st, KeyCategory cat, const char *key, size_t len)
 }
 
 static void
-batch_add(Batch *b, const char *key, size_t len, IdEntry *tenant)
+batch_add(Batch *b, const char *key, size_t len, IdEntry *tenant, int slot)
 {
 	if (b->n == b->max)
 	{
@@ -240,6 +252,10 @@ batch_add(Batch *b, const char *key, size_t len, IdEntry *tenant)
 		b->off = realloc(b->off, b->max * sizeof(size_t));
 		b->len = realloc(b->len, b->max * sizeof(size_t));
 		b->tenant = realloc(b->tenant, b->max * sizeof(IdEntry *));
+		b->slot = realloc(b->slot, b->max * sizeof(int));
+		b->order = realloc(b->order, b->max * sizeof(size_t));
+		b->cmd_start = realloc(b->cmd_start, b->max * sizeof(size_t));
+		b->cmd_n = realloc(b->cmd_n, b->max * sizeof(size_t));
 	}
 	if (b->used + len > b->cap)
 	{
@@ -250,8 +266,85 @@ batch_add(Batch *b, const char *key, size_t len, IdEntry *tenant)
 	b->off[b->n] = b->used;
 	b->len[b->n] = len;
 	b->tenant[b->n] = tenant;
+	b->slot[b->n] = slot;
+	b->order[b->n] = b->n;
 	b->used += len;
 	b->n++;
+}
+
+static const Batch *sort_batch;
+
+/* qsort order: by tenant, then slot */
+static int
+batch_cmp(const void *a, const void *b)
+{
+	size_t		i = *(const size_t *) a,
+				j = *(const size_t *) b;
+	uintptr_t	ti = (uintptr_t) sort_batch->tenant[i],
+				tj = (uintptr_t) sort_batch->tenant[j];
+
+	if (ti != tj)
+		return ti < tj ? -1 : 1;
+	if (sort_batch->slot[i] != sort_batch->slot[j])
+		return sort_batch->slot[i] < sort_batch->slot[j] ? -1 : 1;
+	return i < j ? -1 : (i > j);
+}
+
+/* Group the batch into UNLINK commands of one tenant and slot each. */
+static void
+batch_group(Batch *b)
+{
+	sort_batch = b;
+	qsort(b->order, b->n, sizeof(size_t), batch_cmp);
+	b->ncmds = 0;
+	for (size_t i = 0; i < b->n; i++)
+	{
+		size_t		k = b->order[i];
+
+		if (b->ncmds > 0)
+		{
+			size_t		c = b->ncmds - 1;
+			size_t		first = b->order[b->cmd_start[c]];
+
+			if (b->tenant[first] == b->tenant[k] && b->slot[first] == b->slot[k] &&
+				b->cmd_n[c] < UNLINK_MAX_KEYS)
+			{
+				b->cmd_n[c]++;
+				continue;
+			}
+		}
+		b->cmd_start[b->ncmds] = i;
+		b->cmd_n[b->ncmds] = 1;
+		b->ncmds++;
+	}
+}
+
+/* Queue UNLINK command c of the batch on conn, after ASKING if asked to. */
+static int
+append_unlink(RConn *conn, const Batch *b, size_t c, bool asking)
+{
+	const char *argv[UNLINK_MAX_KEYS + 1];
+	size_t		lens[UNLINK_MAX_KEYS + 1];
+	size_t		n = b->cmd_n[c];
+
+	if (asking)
+	{
+		const char *ask[1] = {"ASKING"};
+		size_t		asklen[1] = {6};
+
+		if (conn_append(conn, 1, ask, asklen) < 0)
+			return -1;
+	}
+	argv[0] = "UNLINK";
+	lens[0] = 6;
+	for (size_t i = 0; i < n; i++)
+	{
+		size_t		k = b->order[b->cmd_start[c] + i];
+
+		argv[i + 1] = b->arena + b->off[k];
+		lens[i + 1] = b->len[k];
+	}
+	return conn_append(conn, (int) n + 1, argv, lens);
 }
 
 static void
@@ -262,19 +355,22 @@ count_deleted(Stats *st, IdEntry *tenant, long long n)
 		tenant->deleted += n;
 }
 
-/* Send one key's UNLINK again where a MOVED / ASK reply says its slot lives. */
+/* The tenant of UNLINK command c. */
+static IdEntry *
+cmd_tenant(const Batch *b, size_t c)
+{
+	return b->tenant[b->order[b->cmd_start[c]]];
+}
+
+/* Send UNLINK command c again where a MOVED / ASK reply says its slot lives. */
 static int
-redirect(Topology *t, Stats *st, const char *err, const char *key, size_t len, IdEntry *tenant)
+redirect(Topology *t, Stats *st, const char *err, const Batch *b, size_t c)
 {
 	bool		ask = strncmp(err, "ASK ", 4) == 0;
 	const char *addr = strchr(err + (ask ? 4 : 6), ' ');
 	const char *colon = addr ? strrchr(addr, ':') : NULL;
 	char		host[256];
 	Node	   *node;
-	const char *argv[2] = {"UNLINK", key};
-	size_t		lens[2] = {6, len};
-	const char *asking[1] = {"ASKING"};
-	size_t		asklen[1] = {6};
 	redisReply *r;
 
 	if (!colon || colon - addr - 1 <= 0 || colon - addr - 1 >= (long) sizeof(host))
@@ -287,9 +383,7 @@ redirect(Topology *t, Stats *st, const char *err, const char *key, size_t len, I
 	if ((node = topology_node(t, host, atoi(colon + 1))) == NULL)
 		return -1;
 	st->redirects++;
-	if (ask && conn_append(node->conn, 1, asking, asklen) < 0)
-		return -1;
-	if (conn_append(node->conn, 2, argv, lens) < 0 || conn_flush(node->conn) < 0)
+	if (append_unlink(node->conn, b, c, ask) < 0 || conn_flush(node->conn) < 0)
 		return -1;
 	if (ask)
 	{
@@ -306,7 +400,7 @@ redirect(Topology *t, Stats *st, const char *err, const char *key, size_t len, I
 		freeReplyObject(r);
 		return -1;
 	}
-	count_deleted(st, tenant, r->integer);
+	count_deleted(st, cmd_tenant(b, c), r->integer);
 	freeReplyObject(r);
 	return 0;
 }
@@ -315,18 +409,18 @@ redirect(Topology *t, Stats *st, const char *err, const char *key, size_t len, I
 static int
 read_unlinks(Topology *t, int ni, Batch *b, Stats *st)
 {
-	for (size_t i = 0; i < b->n; i++)
+	for (size_t c = 0; c < b->ncmds; c++)
 	{
 		redisReply *r;
 
 		if (conn_read(t->nodes[ni].conn, &r) < 0)
 			return -1;
 		if (r->type == REDIS_REPLY_INTEGER)
-			count_deleted(st, b->tenant[i], r->integer);
+			count_deleted(st, cmd_tenant(b, c), r->integer);
 		else if (r->type == REDIS_REPLY_ERROR &&
 				 (strncmp(r->str, "MOVED ", 6) == 0 || strncmp(r->str, "ASK ", 4) == 0))
 		{
-			if (redirect(t, st, r->str, b->arena + b->off[i], b->len[i], b->tenant[i]) < 0)
+			if (redirect(t, st, r->str, b, c) < 0)
 			{
 				freeReplyObject(r);
 				return -1;
@@ -343,6 +437,7 @@ read_unlinks(Topology *t, int ni, Batch *b, Stats *st)
 	}
 	b->n = 0;
 	b->used = 0;
+	b->ncmds = 0;
 	return 0;
 }
 
@@ -402,14 +497,10 @@ scan_node(Topology *t, int ni, const Classifier *cl, const Options *o, Stats *st
 		bool		scan = first || strcmp(cursor, "0") != 0;
 		redisReply *r = NULL;
 
-		for (size_t i = 0; i < b.n; i++)
-		{
-			const char *argv[2] = {"UNLINK", b.arena + b.off[i]};
-			size_t		lens[2] = {6, b.len[i]};
-
-			if (conn_append(c, 2, argv, lens) < 0)
+		batch_group(&b);
+		for (size_t i = 0; i < b.ncmds; i++)
+			if (append_unlink(c, &b, i, false) < 0)
 				return -1;
-		}
 		if (scan)
 		{
 			const char *argv[4] = {"SCAN", cursor, "COUNT", count};
@@ -449,7 +540,8 @@ scan_node(Topology *t, int ni, const Classifier *cl, const Options *o, Stats *st
 			if (cat == KEY_PURGED)
 				tenant->matched++;
 			if (o->execute && (cat == KEY_PURGED || cat == KEY_ORPHAN))
-				batch_add(&b, k->str, k->len, tenant);
+				batch_add(&b, k->str, k->len, tenant,
+						  t->cluster ? cluster_key_slot(k->str, k->len) : 0);
 		}
 		freeReplyObject(r);
 		progress(t, st, false);
@@ -459,6 +551,10 @@ scan_node(Topology *t, int ni, const Classifier *cl, const Options *o, Stats *st
 	free(b.off);
 	free(b.len);
 	free(b.tenant);
+	free(b.slot);
+	free(b.order);
+	free(b.cmd_start);
+	free(b.cmd_n);
 	return 0;
 }
 
