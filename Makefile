@@ -47,6 +47,6 @@ redis-all:
 redis-install: redis-all
 	$(MAKE) -C redis PG_CONFIG=$(PG_CONFIG) install
 redis-clean:
-	$(MAKE) -C redis clean
+	$(MAKE) -C redis PG_CONFIG=$(PG_CONFIG) clean
 
 .PHONY: redis-all redis-install redis-clean
