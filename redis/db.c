@@ -38,7 +38,9 @@ exec_ok(PGconn *conn, const char *sql, const char *what)
 PGconn *
 db_connect(const char *conninfo)
 {
-	PGconn	   *conn = PQconnectdb(conninfo ? conninfo : "");
+	const char *keys[] = {"dbname", "fallback_application_name", NULL};
+	const char *values[] = {conninfo ? conninfo : "", "tenant_guard_redis", NULL};
+	PGconn	   *conn = PQconnectdbParams(keys, values, 1);
 	PGresult   *res;
 
 	if (PQstatus(conn) != CONNECTION_OK)
@@ -216,13 +218,22 @@ db_mark(PGconn *conn, const Journal *journal)
 	}
 	params[0] = int_array(rows, journal->n);
 	params[1] = int_array(counts, journal->n);
-	/* a plain UPDATE of the two columns admins may write */
-	res = PQexecParams(conn,
-					   "UPDATE tenant_guard.purge_journal j"
-					   "   SET redis_cleaned_at = pg_catalog.now(), redis_keys_deleted = u.n"
-					   "  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[])) u(id, n)"
-					   " WHERE j.id OPERATOR(pg_catalog.=) u.id AND j.redis_cleaned_at IS NULL",
-					   2, NULL, params, NULL, NULL, 0);
+	for (int attempt = 0;; attempt++)
+	{
+		/* a plain UPDATE of the two columns admins may write */
+		res = PQexecParams(conn,
+						   "UPDATE tenant_guard.purge_journal j"
+						   "   SET redis_cleaned_at = pg_catalog.now(), redis_keys_deleted = u.n"
+						   "  FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.int8[]), pg_catalog.unnest($2::pg_catalog.int8[])) u(id, n)"
+						   " WHERE j.id OPERATOR(pg_catalog.=) u.id AND j.redis_cleaned_at IS NULL",
+						   2, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_COMMAND_OK || attempt > 0 || PQstatus(conn) != CONNECTION_BAD)
+			break;
+		/* the connection went away during a long pass: connect again, once */
+		PQclear(res);
+		PQreset(conn);
+		PQclear(PQexec(conn, "SELECT pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', false)"));
+	}
 	free((void *) params[0]);
 	free((void *) params[1]);
 	free(rows);

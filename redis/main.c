@@ -11,6 +11,7 @@
  * keys.c's, the I/O conn.c's, the cluster cluster.c's, SQL db.c's.
  */
 #include <getopt.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,6 +228,32 @@ parse_options(int argc, char **argv, Options *o)
 		o->redis = getenv("REDIS_URL");
 	if (o->redis == NULL)
 		die(EXIT_USAGE, "no Redis given: set TENANT_GUARD_REDIS_URL=redis://host:port (or give --redis)");
+}
+
+/*
+ * If the URL with a password came from argv, overwrite the password there
+ * (ps shows it from now on as xxx; it was visible until here).  True if so.
+ */
+static bool
+scrub_argv_password(int argc, char **argv, const char *url)
+{
+	for (int i = 1; i < argc; i++)
+	{
+		char	   *scheme,
+				   *at,
+				   *colon;
+
+		/* --redis URL or --redis=URL */
+		if (url < argv[i] || url >= argv[i] + strlen(argv[i]) ||
+			(scheme = strstr(argv[i] + (url - argv[i]), "://")) == NULL)
+			continue;
+		at = strchr(scheme + 3, '@');
+		colon = strchr(scheme + 3, ':');
+		if (at && colon && colon < at)
+			memset(colon + 1, 'x', at - colon - 1);
+		return true;
+	}
+	return false;
 }
 
 /* Remember a few keys per category for the report. */
@@ -648,9 +675,14 @@ main(int argc, char **argv)
 	double		secs;
 
 	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	/* a server that closes the connection is an error reply, not a signal */
+	signal(SIGPIPE, SIG_IGN);
 	parse_options(argc, argv, &o);
 	if (url_parse(o.redis, &url) < 0)
 		die(EXIT_USAGE, lasterr());
+	if (url.password && scrub_argv_password(argc, argv, o.redis))
+		fputs("tenant_guard_redis: WARNING: a password on the command line is visible to every local user; "
+			  "put the URL in TENANT_GUARD_REDIS_URL\n", stderr);
 	cl.patterns = calloc(o.npatterns + 1, sizeof(KeyPattern));
 	for (int i = 0; i < o.npatterns; i++)
 		if (pattern_compile(o.patterns[i], &cl.patterns[i]) < 0)

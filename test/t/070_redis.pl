@@ -190,6 +190,18 @@ like($out, qr/naming no tenant: 4 \(e.g. /, 'dry run: keys of no tenant kept, wi
 is(dbsize(\@plain), $total, 'dry run deleted nothing');
 like(journal(), qr/^(.{36}=pending,?){3}$/, 'dry run marked nothing');
 
+# a progress line on stderr when it is a terminal (script(1) gives it one), none otherwise
+SKIP:
+{
+	skip 'script(1) is not installed', 2 unless system('command -v script >/dev/null 2>&1') == 0;
+	my $tty = '';
+	local $ENV{TENANT_GUARD_REDIS_URL} = "redis://127.0.0.1:$p_plain";
+	IPC::Run::run([ 'script', '-qec', qq{"$tool" clean --db "$db_admin" --scan-count 10}, '/dev/null' ],
+		'<', \undef, '>', \$tty, '2>', \my $ignored);
+	like($tty, qr/\rscanned \d+ of about 209 keys, deleted 0, \d+ keys\/s/, 'a terminal gets a progress line');
+	unlike($err, qr/scanned/, 'no progress line when stderr is not a terminal');
+}
+
 ($rc, $out, $err) = run_tool(\%plain_env, 'clean', '--db', $db_admin, '--json');
 is($rc, 0, 'dry run --json exits 0');
 like($out, qr/^\{.*"mode":"dry-run".*"scanned":209,"matched":62,"deleted":0,"tenants_with_keys":3,"kept":\{"protected":2,"live":141,"unknown_tenant":0,"no_tenant":4\}.*"round_trips":\d+,"seconds":[0-9.]+\}\n$/,
@@ -298,6 +310,25 @@ my $left = $mid - ($big - (3 * 2000 + 2));
 like($out, qr/"deleted":$left,/, 'the rerun deleted what was left');
 like(journal(), qr/^(.{36}=\d+,?){3}$/, 'the rerun marks the journal');
 
+# the database connection dies during a long pass: the program connects
+# again to mark the journal
+reset_journal();
+fill(\@plain, 1000);
+$big = dbsize(\@plain);
+$h = IPC::Run::start([ $tool, 'clean', '--db', $db_admin, '--execute',
+		'--redis', "redis://127.0.0.1:$p_plain", '--max-keys-per-second', '4000' ],
+	'<', \undef, '>', \$kout, '2>', \$kerr);
+foreach (1 .. 400)
+{
+	last if dbsize(\@plain) < $big - 200;
+	usleep(20_000);
+}
+is($node->safe_psql('postgres', q{SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_stat_activity
+  WHERE usename = 'regress_redis_admin'}), '1', 'the program\'s database session, terminated mid-pass');
+$h->finish;
+is($h->result(0), 0, 'the program still exits 0') or diag($kerr);
+like(journal(), qr/^(.{36}=1\d\d\d,?){3}$/, '... after marking the journal on a new connection');
+
 # ---- passwords and ACL users ----
 my $p_auth = $port_base + 1;
 start_redis($p_auth, '--requirepass', 'pw-default', '--user', 'cleaner', 'on', '>pw-cleaner', '~*', '&*', '+@all');
@@ -312,9 +343,10 @@ like($err, qr/wants a password/, '... says so');
 is($rc, 1, 'a wrong password: exit 1');
 like($err, qr/refused the user name and password: WRONGPASS/, '... says so');
 unlike($err, qr/s3cret/, '... without the password');
-($rc, $out, $err) = run_tool({ TENANT_GUARD_REDIS_URL => "redis://:pw-default\@127.0.0.1:$p_auth" },
-	'clean', '--db', $db_admin);
+($rc, $out, $err) = run_tool({}, 'clean', '--db', $db_admin, "--redis=redis://:pw-default\@127.0.0.1:$p_auth");
 is($rc, 0, 'password only (requirepass): dry run works') or diag($err);
+like($err, qr/WARNING: a password on the command line is visible to every local user/,
+	'a password in argv: a warning');
 like($out, qr/would delete: 62 keys/, '... and finds the keys');
 ($rc, $out, $err) = run_tool({ TENANT_GUARD_REDIS_URL => "redis://cleaner:pw-cleaner\@127.0.0.1:$p_auth/0" },
 	'clean', '--db', $db_admin, '--execute');
