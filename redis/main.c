@@ -12,7 +12,6 @@
  */
 #include <getopt.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,9 +57,8 @@ typedef struct Stats
 } Stats;
 
 /*
- * keys of one SCAN page to UNLINK with the next round trip, grouped into
- * commands of one tenant (and, in a cluster, one slot) each, so that the
- * count each UNLINK returns belongs to one tenant
+ * keys of one SCAN page to UNLINK with the next round trip, in commands of
+ * up to UNLINK_MAX_KEYS keys (in a cluster: of one slot each)
  */
 #define UNLINK_MAX_KEYS 128
 
@@ -301,28 +299,25 @@ batch_add(Batch *b, const char *key, size_t len, IdEntry *tenant, int slot)
 
 static const Batch *sort_batch;
 
-/* qsort order: by tenant, then slot */
+/* qsort order: by slot (cluster), else as scanned */
 static int
 batch_cmp(const void *a, const void *b)
 {
 	size_t		i = *(const size_t *) a,
 				j = *(const size_t *) b;
-	uintptr_t	ti = (uintptr_t) sort_batch->tenant[i],
-				tj = (uintptr_t) sort_batch->tenant[j];
 
-	if (ti != tj)
-		return ti < tj ? -1 : 1;
 	if (sort_batch->slot[i] != sort_batch->slot[j])
 		return sort_batch->slot[i] < sort_batch->slot[j] ? -1 : 1;
 	return i < j ? -1 : (i > j);
 }
 
-/* Group the batch into UNLINK commands of one tenant and slot each. */
+/* Group the batch into UNLINK commands (of one slot each in a cluster). */
 static void
-batch_group(Batch *b)
+batch_group(Batch *b, bool cluster)
 {
 	sort_batch = b;
-	qsort(b->order, b->n, sizeof(size_t), batch_cmp);
+	if (cluster)
+		qsort(b->order, b->n, sizeof(size_t), batch_cmp);
 	b->ncmds = 0;
 	for (size_t i = 0; i < b->n; i++)
 	{
@@ -333,7 +328,7 @@ batch_group(Batch *b)
 			size_t		c = b->ncmds - 1;
 			size_t		first = b->order[b->cmd_start[c]];
 
-			if (b->tenant[first] == b->tenant[k] && b->slot[first] == b->slot[k] &&
+			if (b->slot[first] == b->slot[k] &&
 				b->cmd_n[c] < UNLINK_MAX_KEYS)
 			{
 				b->cmd_n[c]++;
@@ -374,19 +369,22 @@ append_unlink(RConn *conn, const Batch *b, size_t c, bool asking)
 	return conn_append(conn, (int) n + 1, argv, lens);
 }
 
+/*
+ * An UNLINK of command c succeeded and removed n keys: the total counts what
+ * Redis removed; each tenant is credited with its keys the command unlinked
+ * (a key that expired between SCAN and UNLINK is gone all the same).
+ */
 static void
-count_deleted(Stats *st, IdEntry *tenant, long long n)
+count_deleted(Stats *st, const Batch *b, size_t c, long long n)
 {
 	st->deleted += n;
-	if (tenant)
-		tenant->deleted += n;
-}
+	for (size_t i = 0; i < b->cmd_n[c]; i++)
+	{
+		IdEntry    *tenant = b->tenant[b->order[b->cmd_start[c] + i]];
 
-/* The tenant of UNLINK command c. */
-static IdEntry *
-cmd_tenant(const Batch *b, size_t c)
-{
-	return b->tenant[b->order[b->cmd_start[c]]];
+		if (tenant)
+			tenant->deleted++;
+	}
 }
 
 /* Send UNLINK command c again where a MOVED / ASK reply says its slot lives. */
@@ -427,7 +425,7 @@ redirect(Topology *t, Stats *st, const char *err, const Batch *b, size_t c)
 		freeReplyObject(r);
 		return -1;
 	}
-	count_deleted(st, cmd_tenant(b, c), r->integer);
+	count_deleted(st, b, c, r->integer);
 	freeReplyObject(r);
 	return 0;
 }
@@ -443,7 +441,7 @@ read_unlinks(Topology *t, int ni, Batch *b, Stats *st)
 		if (conn_read(t->nodes[ni].conn, &r) < 0)
 			return -1;
 		if (r->type == REDIS_REPLY_INTEGER)
-			count_deleted(st, cmd_tenant(b, c), r->integer);
+			count_deleted(st, b, c, r->integer);
 		else if (r->type == REDIS_REPLY_ERROR &&
 				 (strncmp(r->str, "MOVED ", 6) == 0 || strncmp(r->str, "ASK ", 4) == 0))
 		{
@@ -524,7 +522,7 @@ scan_node(Topology *t, int ni, const Classifier *cl, const Options *o, Stats *st
 		bool		scan = first || strcmp(cursor, "0") != 0;
 		redisReply *r = NULL;
 
-		batch_group(&b);
+		batch_group(&b, t->cluster);
 		for (size_t i = 0; i < b.ncmds; i++)
 			if (append_unlink(c, &b, i, false) < 0)
 				return -1;
