@@ -77,6 +77,69 @@ check_role_and_size(Topology *t, Node *node)
 	return 0;
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* "start-end host:port" per slot range of a CLUSTER SLOTS reply, sorted, joined. */
+static char *
+slots_signature(const redisReply *r)
+{
+	char	  **lines = calloc(r->elements + 1, sizeof(char *));
+	size_t		n = 0,
+				total = 1;
+	char	   *sig;
+
+	for (size_t i = 0; i < r->elements; i++)
+	{
+		const redisReply *range = r->element[i];
+		const redisReply *primary;
+		char		buf[320];
+
+		if (range->type != REDIS_REPLY_ARRAY || range->elements < 3 ||
+			range->element[2]->type != REDIS_REPLY_ARRAY || range->element[2]->elements < 2)
+			continue;
+		primary = range->element[2];
+		snprintf(buf, sizeof(buf), "%lld-%lld %.256s:%lld;", range->element[0]->integer,
+				 range->element[1]->integer,
+				 primary->element[0]->type == REDIS_REPLY_STRING ? primary->element[0]->str : "",
+				 primary->element[1]->integer);
+		lines[n] = strdup(buf);
+		total += strlen(buf);
+		n++;
+	}
+	qsort(lines, n, sizeof(char *), cmp_str);
+	sig = calloc(total, 1);
+	for (size_t i = 0; i < n; i++)
+	{
+		strcat(sig, lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	return sig;
+}
+
+int
+topology_changed(Topology *t)
+{
+	const char *slots[2] = {"CLUSTER", "SLOTS"};
+	redisReply *r;
+	char	   *sig;
+	int			changed;
+
+	if (!t->cluster)
+		return 0;
+	if ((r = must_call(t->nodes[0].conn, 2, slots, REDIS_REPLY_ARRAY)) == NULL)
+		return -1;
+	sig = slots_signature(r);
+	freeReplyObject(r);
+	changed = strcmp(sig, t->slots_sig) != 0;
+	free(sig);
+	return changed;
+}
+
 int
 topology_open(Topology *t, const char *host, int port, const ConnOptions *o)
 {
@@ -120,6 +183,7 @@ topology_open(Topology *t, const char *host, int port, const ConnOptions *o)
 	freeReplyObject(r);
 	if ((r = must_call(first, 2, slots, REDIS_REPLY_ARRAY)) == NULL)
 		goto fail;
+	t->slots_sig = slots_signature(r);
 	for (size_t i = 0; i < r->elements; i++)
 	{
 		redisReply *range = r->element[i];
@@ -177,6 +241,7 @@ topology_close(Topology *t)
 		free(t->nodes[i].host);
 	}
 	free(t->nodes);
+	free(t->slots_sig);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -21,11 +21,15 @@ typedef struct Topology
 	Node	   *nodes;			/* standalone: one; cluster: the primaries */
 	int			n;
 	long long	dbsize;			/* sum of DBSIZE (for the progress line) */
+	char	   *slots_sig;		/* cluster: who serves which slots, at the start */
 	const ConnOptions *opts;
 } Topology;
 
 /* Connect to host:port, detect a cluster (INFO cluster), connect to every primary. */
 int			topology_open(Topology *t, const char *host, int port, const ConnOptions *o);
+
+/* 1 if the cluster's slots moved since topology_open() (0 standalone), -1 on error. */
+int			topology_changed(Topology *t);
 
 /* The node at host:port, connected on first use (a MOVED / ASK target). */
 Node	   *topology_node(Topology *t, const char *host, int port);

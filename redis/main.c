@@ -730,6 +730,20 @@ main(int argc, char **argv)
 			if (scan_node(&topo, i, &cl, &o, &st) < 0)
 				die(EXIT_RUN, lasterr());
 	progress(&topo, &st, true);
+	/*
+	 * Slots that moved during the pass (resharding, failover) may have taken
+	 * keys to a primary already scanned: then nothing is marked.
+	 */
+	if (topo.cluster && (ids.npending > 0 || o.orphans))
+	{
+		int			changed = topology_changed(&topo);
+
+		if (changed < 0)
+			die(EXIT_RUN, lasterr());
+		if (changed || st.redirects > 0)
+			die(EXIT_RUN, "the cluster's slots moved during the pass (resharding or failover): keys may have moved to a primary "
+				"already scanned, so nothing is marked; run it again once the cluster is stable");
+	}
 	for (size_t i = 0; i < ids.cap; i++)
 		if (ids.slots[i].id && ids.slots[i].matched > 0)
 			tenants_with_keys++;

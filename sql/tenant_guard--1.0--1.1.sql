@@ -18,7 +18,7 @@ GRANT UPDATE (redis_cleaned_at, redis_keys_deleted) ON tenant_guard.purge_journa
 -- row_security off so that a policy hiding rows is an error instead of a
 -- live tenant's keys deleted.  Ids in the key type's text output form, as
 -- protected_tenants and purge_journal hold them.
-CREATE FUNCTION tenant_guard.live_tenant_ids()
+CREATE FUNCTION tenant_guard.live_tenant_ids(tenants regclass DEFAULT NULL)
 RETURNS TABLE (tenant_table regclass, tenant_id text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
@@ -28,7 +28,9 @@ DECLARE
   g record;
 BEGIN
   FOR g IN SELECT t.tbl, t.id_column FROM tenant_guard.guarded_tables t
-            WHERE t.id_column IS NOT NULL ORDER BY t.tbl::pg_catalog.oid
+            WHERE t.id_column IS NOT NULL
+              AND (live_tenant_ids.tenants IS NULL OR t.tbl OPERATOR(pg_catalog.=) live_tenant_ids.tenants)
+            ORDER BY t.tbl::pg_catalog.oid
   LOOP
     RETURN QUERY EXECUTE pg_catalog.format(
       'SELECT $1, pg_catalog.format(''%%s'', k.%I) FROM %s k WHERE k.%I IS NOT NULL',
@@ -37,9 +39,9 @@ BEGIN
 END
 $$;
 
-COMMENT ON FUNCTION tenant_guard.live_tenant_ids() IS
-  'Ids of the tenants in every guarded table (key text output form), for tenant_guard_redis; runs with the caller''s rights';
+COMMENT ON FUNCTION tenant_guard.live_tenant_ids(regclass) IS
+  'Ids of the tenants in every guarded table, or in the one named (key text output form), for tenant_guard_redis; runs with the caller''s rights';
 
 -- Tenant ids are the admins' business.
-REVOKE ALL ON FUNCTION tenant_guard.live_tenant_ids() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.live_tenant_ids() TO tenant_guard_admin;
+REVOKE ALL ON FUNCTION tenant_guard.live_tenant_ids(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.live_tenant_ids(regclass) TO tenant_guard_admin;

@@ -1,10 +1,11 @@
 # tenant_guard_redis against real redis-server processes: a plain server,
 # passwords and ACL users, TLS with a CA made here, a three-primary cluster,
 # a kill in the middle of --execute, integer ids with --key-pattern, bad
-# URLs, an unreachable Redis and roles that may not do it.
+# URLs, an unreachable Redis, roles that may not do it, a database session
+# that dies and a cluster resharded during the pass.
 #
-# Redis servers run without persistence on ports 46000-46099 (a cluster
-# node also needs port + 10000).
+# Redis servers run without persistence on ports TG_REDIS_PORT_BASE (46000)
+# to + 12; a cluster node also needs port + 10000.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -277,7 +278,7 @@ is($rc, 2, 'a pattern without {id}: usage error');
 
 # an unreachable Redis: nothing marked
 reset_journal();
-($rc, $out, $err) = run_tool({ TENANT_GUARD_REDIS_URL => 'redis://:s3cret@127.0.0.1:' . ($port_base + 99) },
+($rc, $out, $err) = run_tool({ TENANT_GUARD_REDIS_URL => 'redis://:s3cret@127.0.0.1:' . ($port_base + 9) },
 	'clean', '--db', $db_admin, '--execute');
 is($rc, 1, 'unreachable Redis: exit 1');
 like($err, qr/cannot connect to Redis at 127\.0\.0\.1:\d+: Connection refused/, '... says where');
@@ -463,6 +464,43 @@ like($out, qr/"cluster":true,"primaries":3,.*"scanned":202,"matched":60,"deleted
 $csize = 0;
 $csize += dbsize([ '-p', $_ ]) foreach @cports;
 is($csize, 142, 'cluster: the purged tenants\' keys are gone from every primary');
+
+# slots that move during the pass (resharding) may carry keys to a primary
+# already scanned: nothing is marked, and a rerun finishes the work
+reset_journal();
+$ccmds = '';
+foreach my $t (1 .. 3)
+{
+	$ccmds .= "SET tenant:" . uuid($t) . ":more:$_ x\n" foreach 1 .. 100;
+}
+rcli(\@c, $ccmds);
+sub cluster_size
+{
+	my $n = 0;
+	$n += dbsize([ '-p', $_ ]) foreach @cports;
+	return $n;
+}
+my $before_reshard = cluster_size();
+$h = IPC::Run::start([ $tool, 'clean', '--db', $db_admin, '--execute',
+		'--redis', "redis://127.0.0.1:$cports[0]", '--max-keys-per-second', '150' ],
+	'<', \undef, '>', \$kout, '2>', \$kerr);
+foreach (1 .. 400)
+{
+	last if cluster_size() < $before_reshard;
+	usleep(20_000);
+}
+my ($from, $to) = map { rcli([ '-p', $_ ], '', 'CLUSTER', 'MYID') } @cports[ 0, 1 ];
+rcli([], '', '--cluster', 'reshard', "127.0.0.1:$cports[0]", '--cluster-from', $from,
+	'--cluster-to', $to, '--cluster-slots', '500', '--cluster-yes');
+$h->finish;
+is($h->result(0), 1, 'cluster resharded during the pass: exit 1') or diag($kout);
+like($kerr, qr/slots moved during the pass .* nothing is marked; run it again/, '... says to run it again');
+like(journal(), qr/^(.{36}=pending,?){3}$/, 'cluster resharded during the pass: nothing marked');
+($rc, $out, $err) = run_tool({ TENANT_GUARD_REDIS_URL => "redis://127.0.0.1:$cports[2]" },
+	'clean', '--db', $db_admin, '--execute', '--json');
+is($rc, 0, 'the rerun on the resharded cluster: exit 0') or diag($err);
+is(cluster_size(), 142, 'the rerun leaves exactly the keys to keep');
+like(journal(), qr/^(.{36}=\d+,?){3}$/, 'the rerun marks the journal');
 
 # a primary down: refused, nothing marked
 reset_journal();
