@@ -1,5 +1,5 @@
 /*
- * report.c -- the last error message, printable keys and JSON strings
+ * report.c -- the last error message and printable keys
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,21 +41,4 @@ print_key(FILE *out, const char *key, size_t len, size_t max)
 	}
 	if (len > max)
 		fputs("...", out);
-}
-
-/* Print s as a JSON string. */
-void
-print_json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (const unsigned char *p = (const unsigned char *) s; *p; p++)
-	{
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20 || *p >= 0x7f)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
-	fputc('"', out);
 }

@@ -1,5 +1,5 @@
 /*
- * report.h -- error messages and the text / JSON output of tenant_guard_redis
+ * report.h -- error messages and printable keys for tenant_guard_redis
  */
 #ifndef TGR_REPORT_H
 #define TGR_REPORT_H
@@ -18,8 +18,5 @@ const char *lasterr(void);
 
 /* a key as printable text: control and non-ASCII bytes as \xNN, at most max bytes shown */
 void		print_key(FILE *out, const char *key, size_t len, size_t max);
-
-/* a JSON string (quoted, escaped) */
-void		print_json_string(FILE *out, const char *s);
 
 #endif
