@@ -391,6 +391,19 @@ like($err, qr/WARNING: --insecure: the Redis server's certificate and host name 
 is($rc, 0, 'TLS with --cacert: --execute works') or diag($err);
 is(dbsize(\@tls), $total - 62, 'TLS: the keys are gone');
 
+# a self-signed server certificate: refused without --cacert, accepted with it
+system("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj '/CN=localhost' -addext 'subjectAltName=DNS:localhost' -keyout $dir/self.key -out $dir/self.crt 2>/dev/null") == 0
+  or die 'openssl self-signed';
+my $p_self = $port_base + 3;
+start_redis($p_self, '--port', 0, '--tls-port', $p_self, '--tls-cert-file', "$dir/self.crt",
+	'--tls-key-file', "$dir/self.key", '--tls-ca-cert-file', "$dir/self.crt", '--tls-auth-clients', 'no');
+($rc, $out, $err) = run_tool({ TENANT_GUARD_REDIS_URL => "rediss://localhost:$p_self" }, 'clean', '--db', $db_admin);
+is($rc, 1, 'a self-signed server without --cacert: exit 1');
+like($err, qr/not trusted \(self-signed certificate\)/, '... says why');
+($rc, $out, $err) = run_tool({ TENANT_GUARD_REDIS_URL => "rediss://localhost:$p_self" }, 'clean', '--db', $db_admin,
+	'--cacert', "$dir/self.crt");
+is($rc, 0, 'a self-signed server with its certificate as --cacert: exit 0') or diag($err);
+
 # ---- integer tenant ids with --key-pattern ----
 $node->safe_psql('postgres', 'CREATE DATABASE intdb');
 $node->safe_psql('intdb', q{
