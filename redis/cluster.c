@@ -77,6 +77,7 @@ check_role_and_size(Topology *t, Node *node)
 	return 0;
 }
 
+/* qsort comparator for C strings */
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -121,6 +122,7 @@ slots_signature(const redisReply *r)
 	return sig;
 }
 
+/* Compare CLUSTER SLOTS now with what topology_open() saw. */
 int
 topology_changed(Topology *t)
 {
@@ -140,6 +142,7 @@ topology_changed(Topology *t)
 	return changed;
 }
 
+/* Find and connect to what must be scanned; -1 and seterr() on failure. */
 int
 topology_open(Topology *t, const char *host, int port, const ConnOptions *o)
 {
@@ -222,6 +225,7 @@ fail:
 	return -1;
 }
 
+/* A node by address, connected on first use (redirection targets). */
 Node *
 topology_node(Topology *t, const char *host, int port)
 {
@@ -232,6 +236,7 @@ topology_node(Topology *t, const char *host, int port)
 	return n;
 }
 
+/* Close every connection. */
 void
 topology_close(Topology *t)
 {
@@ -261,6 +266,7 @@ crc16(const char *buf, size_t len)
 	return crc;
 }
 
+/* The slot Redis Cluster puts a key in. */
 int
 cluster_key_slot(const char *key, size_t len)
 {

@@ -257,6 +257,7 @@ fail:
 	return NULL;
 }
 
+/* Close the connection (NULL is fine). */
 void
 conn_close(RConn *c)
 {

@@ -35,6 +35,7 @@ exec_ok(PGconn *conn, const char *sql, const char *what)
 	return ok ? 0 : -1;
 }
 
+/* Connect and check the role, the extension and its version. */
 PGconn *
 db_connect(const char *conninfo)
 {
@@ -120,6 +121,7 @@ load_ids(PGconn *conn, const char *sql, IdSet *ids, uint8_t flags, const char *w
 	return rc;
 }
 
+/* Read the outbox, the protected and the live ids in one snapshot. */
 int
 db_load(PGconn *conn, IdSet *ids, Journal *journal)
 {
@@ -199,6 +201,7 @@ int_array(const int64_t *v, size_t n)
 	return buf;
 }
 
+/* Mark the journal rows read by db_load() as cleaned, with their counts. */
 long
 db_mark(PGconn *conn, const Journal *journal)
 {

@@ -27,6 +27,7 @@ hash_bytes(const char *s, size_t len)
 	return h;
 }
 
+/* An empty id set. */
 void
 idset_init(IdSet *s)
 {
@@ -48,6 +49,7 @@ idset_slot(const IdSet *s, const char *id, size_t len)
 	return &s->slots[i];
 }
 
+/* The entry of id, or NULL. */
 IdEntry *
 idset_find(const IdSet *s, const char *id, size_t len)
 {
@@ -197,6 +199,7 @@ glob_match(const char *p, const char *s, const char *se)
 	return s == se;
 }
 
+/* Split a --key-pattern at its {id}. */
 int
 pattern_compile(const char *text, KeyPattern *p)
 {
@@ -289,6 +292,7 @@ note_id(const IdSet *s, const char *id, size_t len, uint8_t *flags, IdEntry **pe
 		*pending = e;
 }
 
+/* What happens to one key (the rules: README, "Cleaning Redis"). */
 KeyCategory
 classify_key(const Classifier *c, const char *key, size_t len, IdEntry **tenant)
 {

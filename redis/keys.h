@@ -21,7 +21,7 @@ typedef struct IdEntry
 	uint32_t	len;
 	uint8_t		flags;
 	int64_t		mark_row;		/* newest pending journal row of this id */
-	int64_t		deleted;		/* its keys this run unlinked */
+	int64_t		deleted;		/* its keys this run deleted */
 	int64_t		matched;		/* keys that named it and were to go */
 } IdEntry;
 

@@ -12,6 +12,7 @@
  */
 #include <getopt.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,8 +58,10 @@ typedef struct Stats
 } Stats;
 
 /*
- * keys of one SCAN page to UNLINK with the next round trip, in commands of
- * up to UNLINK_MAX_KEYS keys (in a cluster: of one slot each)
+ * keys of one SCAN page to UNLINK with the next round trip, grouped into
+ * commands of one tenant (and, in a cluster, one slot) each, so that the
+ * count each UNLINK returns belongs to one tenant: exact even when SCAN
+ * returns a key twice or a key expires before its UNLINK
  */
 #define UNLINK_MAX_KEYS 128
 
@@ -83,6 +86,7 @@ static double start_time;
 static bool show_progress;
 static double last_progress;
 
+/* Monotonic seconds. */
 static double
 now(void)
 {
@@ -92,6 +96,7 @@ now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* --help */
 static void
 usage(FILE *out)
 {
@@ -135,6 +140,7 @@ die(int status, const char *msg)
 	exit(status);
 }
 
+/* A positive number option, or a usage error. */
 static long
 parse_positive(const char *opt, const char *s)
 {
@@ -151,6 +157,7 @@ parse_positive(const char *opt, const char *s)
 	return v;
 }
 
+/* argv and the environment into *o; usage errors exit 2. */
 static void
 parse_options(int argc, char **argv, Options *o)
 {
@@ -268,6 +275,7 @@ sample(Stats *st, KeyCategory cat, const char *key, size_t len)
 	st->nsamples[cat]++;
 }
 
+/* Remember a key to UNLINK with the next round trip. */
 static void
 batch_add(Batch *b, const char *key, size_t len, IdEntry *tenant, int slot)
 {
@@ -299,25 +307,29 @@ batch_add(Batch *b, const char *key, size_t len, IdEntry *tenant, int slot)
 
 static const Batch *sort_batch;
 
-/* qsort order: by slot (cluster), else as scanned */
+/* qsort order: by tenant, then slot */
 static int
 batch_cmp(const void *a, const void *b)
 {
 	size_t		i = *(const size_t *) a,
 				j = *(const size_t *) b;
+	uintptr_t	ti = (uintptr_t) sort_batch->tenant[i],
+				tj = (uintptr_t) sort_batch->tenant[j];
 
+	/* the order of tenants does not matter, only that each one's keys meet */
+	if (ti != tj)
+		return ti < tj ? -1 : 1;
 	if (sort_batch->slot[i] != sort_batch->slot[j])
 		return sort_batch->slot[i] < sort_batch->slot[j] ? -1 : 1;
 	return i < j ? -1 : (i > j);
 }
 
-/* Group the batch into UNLINK commands (of one slot each in a cluster). */
+/* Group the batch into UNLINK commands of one tenant and slot each. */
 static void
-batch_group(Batch *b, bool cluster)
+batch_group(Batch *b)
 {
 	sort_batch = b;
-	if (cluster)
-		qsort(b->order, b->n, sizeof(size_t), batch_cmp);
+	qsort(b->order, b->n, sizeof(size_t), batch_cmp);
 	b->ncmds = 0;
 	for (size_t i = 0; i < b->n; i++)
 	{
@@ -328,7 +340,7 @@ batch_group(Batch *b, bool cluster)
 			size_t		c = b->ncmds - 1;
 			size_t		first = b->order[b->cmd_start[c]];
 
-			if (b->slot[first] == b->slot[k] &&
+			if (b->tenant[first] == b->tenant[k] && b->slot[first] == b->slot[k] &&
 				b->cmd_n[c] < UNLINK_MAX_KEYS)
 			{
 				b->cmd_n[c]++;
@@ -369,22 +381,15 @@ append_unlink(RConn *conn, const Batch *b, size_t c, bool asking)
 	return conn_append(conn, (int) n + 1, argv, lens);
 }
 
-/*
- * An UNLINK of command c succeeded and removed n keys: the total counts what
- * Redis removed; each tenant is credited with its keys the command unlinked
- * (a key that expired between SCAN and UNLINK is gone all the same).
- */
+/* An UNLINK of command c removed n keys: of the command's one tenant. */
 static void
 count_deleted(Stats *st, const Batch *b, size_t c, long long n)
 {
-	st->deleted += n;
-	for (size_t i = 0; i < b->cmd_n[c]; i++)
-	{
-		IdEntry    *tenant = b->tenant[b->order[b->cmd_start[c] + i]];
+	IdEntry    *tenant = b->tenant[b->order[b->cmd_start[c]]];
 
-		if (tenant)
-			tenant->deleted++;
-	}
+	st->deleted += n;
+	if (tenant)
+		tenant->deleted += n;
 }
 
 /* Send UNLINK command c again where a MOVED / ASK reply says its slot lives. */
@@ -466,6 +471,7 @@ read_unlinks(Topology *t, int ni, Batch *b, Stats *st)
 	return 0;
 }
 
+/* The progress line on stderr, at most four times a second, when it is a terminal. */
 static void
 progress(const Topology *t, const Stats *st, bool final)
 {
@@ -522,7 +528,7 @@ scan_node(Topology *t, int ni, const Classifier *cl, const Options *o, Stats *st
 		bool		scan = first || strcmp(cursor, "0") != 0;
 		redisReply *r = NULL;
 
-		batch_group(&b, t->cluster);
+		batch_group(&b);
 		for (size_t i = 0; i < b.ncmds; i++)
 			if (append_unlink(c, &b, i, false) < 0)
 				return -1;
@@ -583,6 +589,7 @@ scan_node(Topology *t, int ni, const Classifier *cl, const Options *o, Stats *st
 	return 0;
 }
 
+/* " (e.g. k1, k2, k3)" for a category, and the end of the line. */
 static void
 print_samples(const Stats *st, KeyCategory cat)
 {
@@ -596,6 +603,7 @@ print_samples(const Stats *st, KeyCategory cat)
 	fputs("\n", stdout);
 }
 
+/* The report for people. */
 static void
 report_text(const Options *o, const Topology *t, const IdSet *ids, const Journal *j,
 			const Stats *st, long tenants_with_keys, long marked, double secs)
@@ -638,6 +646,7 @@ report_text(const Options *o, const Topology *t, const IdSet *ids, const Journal
 		printf("journal: unchanged (a dry run marks nothing)\n");
 }
 
+/* The report for automation: one JSON object. */
 static void
 report_json(const Options *o, const Topology *t, const IdSet *ids, const Journal *j,
 			const Stats *st, long tenants_with_keys, long marked, double secs)
@@ -656,6 +665,7 @@ report_json(const Options *o, const Topology *t, const IdSet *ids, const Journal
 		   o->orphans ? st->category[KEY_ORPHAN] : 0, marked, st->redirects, conn_round_trips, secs);
 }
 
+/* Read the database, walk the keyspace, mark the journal. */
 int
 main(int argc, char **argv)
 {

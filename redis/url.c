@@ -59,6 +59,7 @@ number(const char *s, size_t len, long min, long max)
 	return (v < min || v > max) ? -1 : v;
 }
 
+/* Parse a Redis URL; -1 and seterr() if it is malformed. */
 int
 url_parse(const char *s, RedisUrl *u)
 {
@@ -170,6 +171,7 @@ fail:
 	return -1;
 }
 
+/* Free the parts, wiping the password first. */
 void
 url_free(RedisUrl *u)
 {

@@ -9,7 +9,7 @@
 -- ==== the Redis clean-up (tenant_guard_redis) ====
 
 ALTER TABLE tenant_guard.purge_journal ADD COLUMN redis_keys_deleted bigint;
-COMMENT ON COLUMN tenant_guard.purge_journal.redis_keys_deleted IS 'Redis keys of the tenant unlinked by the tenant_guard_redis run that marked it cleaned';
+COMMENT ON COLUMN tenant_guard.purge_journal.redis_keys_deleted IS 'Redis keys of the tenant deleted by the tenant_guard_redis run that marked it cleaned';
 GRANT UPDATE (redis_cleaned_at, redis_keys_deleted) ON tenant_guard.purge_journal TO tenant_guard_admin;
 
 -- The Redis clean-up (tenant_guard_redis) keeps every key that names a

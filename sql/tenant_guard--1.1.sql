@@ -759,7 +759,7 @@ COMMENT ON COLUMN tenant_guard.purge_journal.total_deleted IS 'sum of deleted';
 COMMENT ON COLUMN tenant_guard.purge_journal.purged_by IS 'current_user of the purge';
 COMMENT ON COLUMN tenant_guard.purge_journal.application_name IS 'application_name of the purging session';
 COMMENT ON COLUMN tenant_guard.purge_journal.redis_cleaned_at IS 'when the tenant''s Redis keys were removed; NULL = still to do';
-COMMENT ON COLUMN tenant_guard.purge_journal.redis_keys_deleted IS 'Redis keys of the tenant unlinked by the tenant_guard_redis run that marked it cleaned';
+COMMENT ON COLUMN tenant_guard.purge_journal.redis_keys_deleted IS 'Redis keys of the tenant deleted by the tenant_guard_redis run that marked it cleaned';
 
 -- Configuration and evidence survive pg_dump / restore.
 SELECT pg_catalog.pg_extension_config_dump('tenant_guard.guarded_tables', '');
