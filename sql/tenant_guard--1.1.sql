@@ -842,7 +842,8 @@ CREATE TABLE tenant_guard.purge_journal (
     purged_by        name NOT NULL,
     application_name text,
     purged_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    redis_cleaned_at timestamptz
+    redis_cleaned_at timestamptz,
+    redis_keys_deleted bigint
 );
 
 ALTER SEQUENCE tenant_guard.purge_journal_id_seq OWNED BY tenant_guard.purge_journal.id;
@@ -866,6 +867,7 @@ COMMENT ON COLUMN tenant_guard.purge_journal.total_deleted IS 'sum of deleted';
 COMMENT ON COLUMN tenant_guard.purge_journal.purged_by IS 'current_user of the purge';
 COMMENT ON COLUMN tenant_guard.purge_journal.application_name IS 'application_name of the purging session';
 COMMENT ON COLUMN tenant_guard.purge_journal.redis_cleaned_at IS 'when the tenant''s Redis keys were removed; NULL = still to do';
+COMMENT ON COLUMN tenant_guard.purge_journal.redis_keys_deleted IS 'Redis keys of the tenant deleted by the tenant_guard_redis run that marked it cleaned';
 
 -- Configuration and evidence survive pg_dump / restore.
 SELECT pg_catalog.pg_extension_config_dump('tenant_guard.guarded_tables', '');
@@ -887,7 +889,41 @@ REVOKE ALL ON tenant_guard.guarded_tables, tenant_guard.protected_tenants,
 REVOKE ALL ON SEQUENCE tenant_guard.purge_journal_id_seq FROM PUBLIC;
 GRANT SELECT ON tenant_guard.guarded_tables, tenant_guard.tenant_tables,
   tenant_guard.protected_tenants, tenant_guard.purge_journal TO tenant_guard_admin;
-GRANT UPDATE (redis_cleaned_at) ON tenant_guard.purge_journal TO tenant_guard_admin;
+GRANT UPDATE (redis_cleaned_at, redis_keys_deleted) ON tenant_guard.purge_journal TO tenant_guard_admin;
+
+-- The Redis clean-up (tenant_guard_redis) keeps every key that names a
+-- live tenant: it reads their ids here.  The caller's rights (it needs
+-- SELECT on the key column of every guarded table, as the purge does), and
+-- row_security off so that a policy hiding rows is an error instead of a
+-- live tenant's keys deleted.  Ids in the key type's text output form, as
+-- protected_tenants and purge_journal hold them.
+CREATE FUNCTION tenant_guard.live_tenant_ids(tenants regclass DEFAULT NULL)
+RETURNS TABLE (tenant_table regclass, tenant_id text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+AS $$
+DECLARE
+  g record;
+BEGIN
+  FOR g IN SELECT t.tbl, t.id_column FROM tenant_guard.guarded_tables t
+            WHERE t.id_column IS NOT NULL
+              AND (live_tenant_ids.tenants IS NULL OR t.tbl OPERATOR(pg_catalog.=) live_tenant_ids.tenants)
+            ORDER BY t.tbl::pg_catalog.oid
+  LOOP
+    RETURN QUERY EXECUTE pg_catalog.format(
+      'SELECT $1, pg_catalog.format(''%%s'', k.%I) FROM %s k WHERE k.%I IS NOT NULL',
+      g.id_column, g.tbl, g.id_column) USING g.tbl;
+  END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.live_tenant_ids(regclass) IS
+  'Ids of the tenants in every guarded table, or in the one named (key text output form), for tenant_guard_redis; runs with the caller''s rights';
+
+-- Tenant ids are the admins' business.
+REVOKE ALL ON FUNCTION tenant_guard.live_tenant_ids(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.live_tenant_ids(regclass) TO tenant_guard_admin;
 
 --
 -- Protection.

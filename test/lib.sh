@@ -27,9 +27,11 @@ as_postgres() {
 	fi
 }
 
-# Debian packages the build, the tests and the demo need.
+# Debian packages the build, the tests and the demo need (the last line:
+# tenant_guard_redis and its tests against real Redis servers).
 TG_PACKAGES=(make gcc rsync postgresql-15 postgresql-server-dev-15 libipc-run-perl
-	libicu-dev pkg-config clang libclang-rt-14-dev)
+	libicu-dev pkg-config clang libclang-rt-14-dev
+	libpq-dev libhiredis-dev libssl-dev openssl redis-server redis-tools)
 
 ensure_packages() {
 	local missing=()
