@@ -78,7 +78,10 @@ SELECT tenant_id, redis_cleaned_at IS NULL AS pending, redis_keys_deleted FROM t
  WHERE tenant_table = 'redis_app.accounts';
 SELECT col_description('tenant_guard.purge_journal'::regclass, 14);
 
+-- (journal rows are evidence: the test's own clean-up passes the write guard explicitly)
+SET session_replication_role = replica;
 DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'redis_app.accounts';
+RESET session_replication_role;
 SELECT tenant_guard.detach('redis_app.tenants');
 SELECT tenant_guard.detach('redis_app.accounts');
 SELECT tenant_guard.detach('redis_app.codes');
