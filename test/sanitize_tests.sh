@@ -100,12 +100,16 @@ install_asan_wrapper() {
 	#                    backend whose client only sees "server closed the
 	#                    connection" still fails the pass
 	#   detect_stack_use_after_return=0
-	#                    (the default, said so it stays): the server's
-	#                    error recovery siglongjmps over our frames
+	#                    (gcc 12's default, written so it stays): with it
+	#                    our frames live on ASan's fake stacks, which
+	#                    ereport()'s siglongjmp out of them leaves for ASan
+	#                    to reclaim late; more memory per backend for bugs
+	#                    (returning a local's address) -Wall already warns of
 	#   halt_on_error    (default 1): the reporting backend exits; the
 	#                    test that ran it fails too, where it happened
-	# handle_segv etc. stay on: a SIGSEGV in a backend becomes a report
-	# with a stack trace rather than only "terminated by signal 11".
+	# handle_segv stays on (PostgreSQL installs no SIGSEGV handler of its
+	# own, so allow_user_segv_handler is moot): a SIGSEGV in a backend
+	# becomes a report with a stack trace, not only "terminated by signal".
 	# UBSan: print_stacktrace=1 and recovery (no -fno-sanitize-recover):
 	# a report does not end the backend, so one pass lists every site;
 	# any report file still fails the pass.

@@ -31,7 +31,8 @@ sqlsmith_packages() {
 # rows, a protected tenant, a child table by foreign key, one registered
 # with add_tenant_table(), and a rejection in the log.
 sqlsmith_setup() {
-	psql_pg -q -d postgres <<-'SQL'
+	psql_pg -q -d postgres >/dev/null <<-'SQL'
+	SET client_min_messages = warning;
 	DROP DATABASE IF EXISTS tg_sqlsmith;
 	DROP ROLE IF EXISTS tg_sqlsmith;
 	CREATE ROLE tg_sqlsmith LOGIN IN ROLE tenant_guard_admin;
@@ -40,7 +41,7 @@ sqlsmith_setup() {
 	ALTER ROLE tg_sqlsmith SET temp_file_limit = '256MB';
 	CREATE DATABASE tg_sqlsmith;
 	SQL
-	psql_pg -q -d tg_sqlsmith <<-'SQL'
+	psql_pg -q -d tg_sqlsmith >/dev/null <<-'SQL'
 	CREATE EXTENSION tenant_guard;
 	CREATE SCHEMA app AUTHORIZATION tg_sqlsmith;
 	SET ROLE tg_sqlsmith;
