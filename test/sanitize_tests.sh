@@ -70,7 +70,7 @@ make_pg_copy() {
 
 # install_asan_wrapper BINDIR REPORTS: make BINDIR/postgres start the real
 # server (renamed postgres.bin) with the ASan runtime preloaded; reports go
-# to files REPORTS/asan.PID and REPORTS/ubsan.PID.
+# to files REPORTS/asan.PID or to the server log.
 install_asan_wrapper() {
 	local bindir=$1 reports=$2 asan shim="$1/tg_asan_shim.so"
 	asan=$(gcc -print-file-name=libasan.so)
@@ -95,9 +95,12 @@ install_asan_wrapper() {
 	#   detect_leaks=0   a backend exits without freeing what the server
 	#                    allocated (by design: memory contexts die with
 	#                    the process); leak reports would be all noise
-	#   log_path         one file per reporting process, which we list
-	#                    afterwards: a report in a TAP cluster or in a
-	#                    backend whose client only sees "server closed the
+	#   log_path         a file per reporting process; but once UBSan has
+	#                    reported in a process (its runtime shares the
+	#                    report file with ASan's and resets it to stderr),
+	#                    both go to stderr, the server log: sanitizer_reports
+	#                    reads both, so a report in a TAP cluster or in a
+	#                    backend whose client only saw "server closed the
 	#                    connection" still fails the pass
 	#   detect_stack_use_after_return=0
 	#                    (gcc 12's default, written so it stays): with it
@@ -111,15 +114,16 @@ install_asan_wrapper() {
 	# own, so allow_user_segv_handler is moot): a SIGSEGV in a backend
 	# becomes a report with a stack trace, not only "terminated by signal".
 	# UBSan: print_stacktrace=1 and recovery (no -fno-sanitize-recover):
-	# a report does not end the backend, so one pass lists every site;
-	# any report file still fails the pass.
+	# a report does not end the backend, so one pass lists every site.
+	# Its reports go to stderr, the server log, which sanitizer_reports
+	# searches; any one fails.
 	"${SUDO[@]}" tee "$bindir/postgres" >/dev/null <<-WRAPPER
 	#!/bin/bash
 	# tenant_guard's sanitize pass (test/sanitize_tests.sh): the server of
 	# this copy runs with the ASan runtime preloaded.
 	export LD_PRELOAD="$asan:$shim\${LD_PRELOAD:+:\$LD_PRELOAD}"
 	export ASAN_OPTIONS="detect_leaks=0:detect_stack_use_after_return=0:log_path=$reports/asan"
-	export UBSAN_OPTIONS="print_stacktrace=1:log_path=$reports/ubsan"
+	export UBSAN_OPTIONS="print_stacktrace=1"
 	exec -a "\$0" "\$0.bin" "\$@"
 	WRAPPER
 	"${SUDO[@]}" chmod 755 "$bindir/postgres" "$shim"
@@ -127,12 +131,13 @@ install_asan_wrapper() {
 	"${SUDO[@]}" chown postgres: "$reports"
 }
 
-# sanitizer_reports: the report files of the pass and any report that went
-# to a server log instead (before log_path is in force, say).
+# sanitizer_reports: the report files of the pass and the logs that hold a
+# report: our server log, the TAP clusters' server logs and the TAP tests'
+# own logs (initdb's bootstrap server writes there).
 sanitizer_reports() {
 	as_postgres find "$ASAN_WORK/reports" -type f 2>/dev/null || true
 	as_postgres grep -lE '^==[0-9]+==ERROR: AddressSanitizer|: runtime error: ' \
-		"$ASAN_WORK/cluster.log" "$ASAN_WORK"/src/tmp_check/log/*.log 2>/dev/null || true
+		"$ASAN_WORK/cluster.log" "$ASAN_WORK"/src/tmp_check/log/* 2>/dev/null || true
 }
 
 # show_reports FILE...: the start of each report (at most five files).
@@ -158,21 +163,31 @@ run_sanitize_suite() {
 	ASAN_WORK="$WORK/asan"
 	"${SUDO[@]}" mkdir -p "$ASAN_WORK"
 	"${SUDO[@]}" chown postgres: "$ASAN_WORK"
-	stop_cluster
 
 	say "sanitize suite: the extension built with ASan and UBSan, in a copy of the installation"
 	ASAN_PG_CONFIG=$(make_pg_copy "$ASAN_WORK/pg")
 	install_asan_wrapper "$("$ASAN_PG_CONFIG" --bindir)" "$ASAN_WORK/reports"
-	PG_CONFIG=$ASAN_PG_CONFIG build_install "$ASAN_WORK/src" \
-		"COPT=-fsanitize=address,undefined -fno-omit-frame-pointer"
+	# (a subshell, so that a build failure is this pass's failure and the
+	# final count still comes)
+	set +e
+	(set -e; PG_CONFIG=$ASAN_PG_CONFIG build_install "$ASAN_WORK/src" \
+		"COPT=-fsanitize=address,undefined -fno-omit-frame-pointer")
+	status=$?
+	set -e
+	if [ "$status" -ne 0 ]; then
+		result "$status" "sanitize suite (build)"
+		return 0
+	fi
+	stop_cluster
 	WORK=$ASAN_WORK PG_CONFIG=$ASAN_PG_CONFIG start_cluster
 	trap 'stop_cluster; stop_sanitize_cluster' EXIT
 
-	log="$ASAN_WORK/installcheck.log"
+	log=$(mktemp "${TMPDIR:-/tmp}/tenant_guard-sanitize.XXXXXX")
 	set +e
 	PG_CONFIG=$ASAN_PG_CONFIG installcheck "$ASAN_WORK/src" "$log"
 	status=$?
 	set -e
+	rm -f "$log"
 	[ "$status" -ne 0 ] && show_failures "$ASAN_WORK/src"
 	# a clean restart runs the shutdown paths (the postmaster's rate-limit
 	# dump, the log writers' exit) under ASan too; sqlsmith uses the cluster
