@@ -22,9 +22,10 @@
 #
 # What it sees: overflows of our stack and global buffers, of malloc'd memory
 # (ICU's, ours) and of palloc chunks big enough to get their own malloc block
-# (over 8 kB); use after free of malloc'd memory; UBSan's checks (signed
-# overflow, shifts, misaligned or null pointers, bounds of arrays of known
-# size, ...). What it cannot see: an overrun inside one palloc block, or use
+# (over 8 kB); use after free of malloc'd memory; UBSan's checks (shifts,
+# misaligned or null pointers, bounds of arrays and objects of known size,
+# ...; not signed overflow, which PostgreSQL's -fwrapv defines as wrapping,
+# for the server and for us). What it cannot see: an overrun inside one palloc block, or use
 # of a pfree'd small chunk: the uninstrumented server's allocator hands out
 # pieces of blocks ASan considers addressable as a whole.
 
@@ -145,7 +146,7 @@ show_reports() {
 	local f
 	for f in $(printf '%s\n' "$@" | head -n 5); do
 		echo "---- $f"
-		as_postgres grep -E -A 40 '^==[0-9]+==(ERROR|WARNING)|runtime error:' "$f" | head -n 60 ||
+		as_postgres grep -E -A 30 '^==[0-9]+==(ERROR|WARNING)|runtime error:' "$f" | head -n 50 ||
 			as_postgres head -n 60 "$f"
 	done
 }

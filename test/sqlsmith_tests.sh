@@ -2,7 +2,7 @@
 # database with tenant_guard in use.
 #
 #   run_sqlsmith   sqlsmith (Debian package) sends TG_SQLSMITH_QUERIES
-#                  (default 2000, about a minute) generated queries, seed
+#                  (default 3000, about a minute) generated queries, seed
 #                  TG_SQLSMITH_SEED (default 1: CI sees the same queries for
 #                  the same catalog; set another to explore), to the running
 #                  cluster (the sanitized one when the sanitize pass ran);
@@ -72,7 +72,7 @@ run_sqlsmith() {
 		return 0
 	fi
 	local t0=$SECONDS dir="$WORK/sqlsmith" status=0 log offset before crashes
-	local queries=${TG_SQLSMITH_QUERIES:-2000} seed=${TG_SQLSMITH_SEED:-1}
+	local queries=${TG_SQLSMITH_QUERIES:-3000} seed=${TG_SQLSMITH_SEED:-1}
 	log=$CLUSTER_LOG
 	"${SUDO[@]}" mkdir -p "$dir"
 	"${SUDO[@]}" chown "$(id -u)" "$dir"
