@@ -14,29 +14,23 @@
 #                    npm pack disposable-email-domains-js into $WORK/npm and
 #                    export TG_DISPOSABLE_LIST (the JSON array); says so
 #                    clearly when the registry cannot be reached
-# Both add to CORE_PASSED / CORE_FAILED.
-
-CORE_PASSED=0
-CORE_FAILED=0
+# Both count their results with result() (lib.sh).
 
 core_result() {
-	if [ "$1" -eq 0 ]; then
-		CORE_PASSED=$((CORE_PASSED + 1)); echo "core test $2 ... ok"
-	else
-		CORE_FAILED=$((CORE_FAILED + 1)); echo "core test $2 ... FAILED"
-	fi
+	result "$1" "core test $2"
 }
 
 # core_unit NAME LINES [CFLAGS...]: build the unit test with CFLAGS, run
 # it on the corpus (showing tail -n LINES of its output: +1 for all) and
-# record the result as NAME.  Uses run_core_tests' src, out and icu.
+# record the result as NAME.  Uses run_core_tests' src, out and icu; runs
+# the test under $UNIT_RUNNER when that is set (a command and options).
 core_unit() {
 	local name=$1 lines=$2 status
 	shift 2
 	set +e
 	gcc -O2 -g -Wall -Wextra -Werror "$@" -I"$src/src" "$src"/src/checker*.c \
 		"$src"/src/ratekey*.c "$src/test/unit/test_checker.c" $icu -o "$out/test_checker_$name" &&
-		"$out/test_checker_$name" "$src/test/corpus/corpus.tsv" | tail -n "$lines"
+		${UNIT_RUNNER:-} "$out/test_checker_$name" "$src/test/corpus/corpus.tsv" | tail -n "$lines"
 	status=${PIPESTATUS[0]}
 	set -e
 	core_result "$status" "$name"
