@@ -234,6 +234,10 @@ BEGIN
   END IF;
 
   SELECT c.relkind, c.relpersistence INTO kind, persistence FROM pg_catalog.pg_class c WHERE c.oid = tbl;
+  IF kind IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+      MESSAGE = pg_catalog.format('relation with OID %s does not exist', tbl::pg_catalog.oid);
+  END IF;
   IF kind NOT IN ('r', 'p') THEN
     RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
       MESSAGE = pg_catalog.format('"%s" is not a table', tbl),
