@@ -72,6 +72,20 @@ build_install() {
 	as_postgres make -C "$WORK/src" -s clean >/dev/null
 	as_postgres make -C "$WORK/src" -s WERROR=1 PG_CONFIG="$PG_CONFIG"
 	"${SUDO[@]}" make -C "$WORK/src" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+	install_pg_cron
+}
+
+# pg_cron (Debian's postgresql-15-cron, for the alert tests) into the
+# installation PG_CONFIG names, when that is a private copy made before
+# the package was installed.
+install_pg_cron() {
+	local lib share
+	lib=$("$PG_CONFIG" --pkglibdir)
+	share=$("$PG_CONFIG" --sharedir)/extension
+	if [ ! -e "$lib/pg_cron.so" ] && [ -e /usr/lib/postgresql/15/lib/pg_cron.so ]; then
+		"${SUDO[@]}" cp /usr/lib/postgresql/15/lib/pg_cron.so "$lib/"
+		"${SUDO[@]}" cp /usr/share/postgresql/15/extension/pg_cron* "$share/"
+	fi
 }
 
 # Start a throwaway cluster in $WORK/cluster, Unix socket only.
