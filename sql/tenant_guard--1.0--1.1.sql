@@ -359,8 +359,8 @@ BEGIN
            (SELECT g.tbl::pg_catalog.oid UNION ALL SELECT p.relid::pg_catalog.oid FROM pg_catalog.pg_partition_tree(g.tbl) p)
      WHERE c.kind OPERATOR(pg_catalog.=) 'hour'
        AND c.bucket_start > pg_catalog.now() - since - interval '1 hour'
-     GROUP BY 1, 2
-     ORDER BY 1::text, 2;
+     GROUP BY g.tbl, c.bucket_start
+     ORDER BY g.tbl::text, c.bucket_start;
 END
 $$;
 
@@ -433,7 +433,7 @@ AS $$
      AND t.tgname OPERATOR(pg_catalog.=) 'tenant_guard'
      AND t.tgfoid OPERATOR(pg_catalog.=) 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure
    WHERE t.tgenabled IS NULL OR t.tgenabled NOT IN ('O', 'A')
-   ORDER BY 1::text, 2::text
+   ORDER BY g.tbl::text, p.relid::text
 $$;
 
 COMMENT ON FUNCTION tenant_guard.guard_trigger_problems() IS
@@ -449,7 +449,7 @@ LANGUAGE sql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-  SELECT 'server (postgresql.conf / ALTER SYSTEM)', s.reset_val
+  SELECT 'server', s.reset_val
     FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'tenant_guard.mode'
   UNION ALL
   SELECT CASE WHEN d.setrole OPERATOR(pg_catalog.=) 0 THEN 'database ' OPERATOR(pg_catalog.||) pg_catalog.current_database()
