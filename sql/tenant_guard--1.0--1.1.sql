@@ -477,22 +477,44 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
   g record;
+  ids text[];
   present text[] := '{}';
   found_ids text[];
+  one text;
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM tenant_guard.protected_tenants) THEN
+  SELECT pg_catalog.array_agg(p.tenant_id) INTO ids FROM tenant_guard.protected_tenants p;
+  IF ids IS NULL THEN
     RETURN;
   END IF;
-  FOR g IN SELECT x.tbl, x.id_column FROM tenant_guard.guarded_tables x
-            WHERE x.id_column IS NOT NULL ORDER BY x.tbl::text LOOP
-    EXECUTE pg_catalog.format(
-      'SELECT pg_catalog.array_agg(p.tenant_id) FROM tenant_guard.protected_tenants p'
-      ' WHERE EXISTS (SELECT 1 FROM %s t WHERE t.%I::text OPERATOR(pg_catalog.=) p.tenant_id)',
-      g.tbl, g.id_column) INTO found_ids;
+  -- look the ids up by the key's own type (its index); an id that is not
+  -- a value of that type is in no row of the table
+  FOR g IN SELECT x.tbl, x.id_column, pg_catalog.format_type(a.atttypid, a.atttypmod) AS typ
+             FROM tenant_guard.guarded_tables x
+             JOIN pg_catalog.pg_attribute a
+               ON a.attrelid OPERATOR(pg_catalog.=) x.tbl
+              AND a.attname OPERATOR(pg_catalog.=) x.id_column AND NOT a.attisdropped
+            ORDER BY x.tbl::text LOOP
+    BEGIN
+      EXECUTE pg_catalog.format(
+        'SELECT pg_catalog.array_agg(t.%1$I::text) FROM %2$s t WHERE t.%1$I OPERATOR(pg_catalog.=) ANY ($1::%3$s[])',
+        g.id_column, g.tbl, g.typ) INTO found_ids USING ids;
+    EXCEPTION WHEN data_exception THEN
+      found_ids := '{}';
+      FOREACH one IN ARRAY ids LOOP
+        BEGIN
+          EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.array_agg(t.%1$I::text) FROM %2$s t WHERE t.%1$I OPERATOR(pg_catalog.=) $1::%3$s',
+            g.id_column, g.tbl, g.typ) INTO found_ids USING one;
+          present := present OPERATOR(pg_catalog.||) coalesce(found_ids, '{}');
+        EXCEPTION WHEN data_exception THEN NULL;
+        END;
+      END LOOP;
+      found_ids := NULL;
+    END;
     present := present OPERATOR(pg_catalog.||) coalesce(found_ids, '{}');
   END LOOP;
-  RETURN QUERY SELECT p.tenant_id FROM tenant_guard.protected_tenants p
-                WHERE NOT p.tenant_id OPERATOR(pg_catalog.=) ANY (present)
+  RETURN QUERY SELECT i FROM pg_catalog.unnest(ids) i
+                WHERE NOT i OPERATOR(pg_catalog.=) ANY (present)
                 ORDER BY 1;
 END
 $$;
