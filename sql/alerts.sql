@@ -129,6 +129,8 @@ SELECT section, item, CASE WHEN section IN ('rate limits', 'durable log') THEN N
   FROM tenant_guard.diagnose()
  WHERE item NOT LIKE 'created 20%';
 
+-- leave the cluster-wide rate-limit memory as we found it
+SELECT tenant_guard.rate_limit_reset() > 0 AS forgot_some;
 \c contrib_regression
 DROP DATABASE regress_tg_alerts;
 DROP ROLE regress_tg_alert_admin;
