@@ -118,6 +118,19 @@ SELECT count(*) FROM tenant_guard.alerts();
 RESET ROLE;
 UPDATE tenant_guard.alert_transitions SET state = 'resolved';
 
+-- protected_missing() looks ids up by the key's base type: a domain's
+-- CHECK (the table owner's code) does not run as the function's owner
+CREATE FUNCTION regress_is_even(int) RETURNS boolean LANGUAGE plpgsql AS
+  $$BEGIN RAISE NOTICE 'domain check ran as %', current_user; RETURN $1 % 2 = 0; END$$;
+CREATE DOMAIN regress_even AS int CHECK (regress_is_even(VALUE));
+CREATE TABLE dom_tenants (id regress_even PRIMARY KEY, name text);
+SELECT tenant_guard.attach('dom_tenants', subdomain_column => NULL, email_column => NULL, id_column => 'id');
+SET client_min_messages = warning;
+INSERT INTO dom_tenants VALUES (4, 'Harbor Cafe');
+RESET client_min_messages;
+SELECT tenant_guard.protect('4', 'even');
+SELECT * FROM tenant_guard.protected_missing();
+
 -- flagged_tenants(): bad input
 SELECT * FROM tenant_guard.flagged_tenants('pg_class');
 SELECT * FROM tenant_guard.flagged_tenants('tenants', -1);

@@ -486,9 +486,19 @@ BEGIN
   IF ids IS NULL THEN
     RETURN;
   END IF;
-  -- look the ids up by the key's own type (its index); an id that is not
-  -- a value of that type is in no row of the table
-  FOR g IN SELECT x.tbl, x.id_column, pg_catalog.format_type(a.atttypid, a.atttypmod) AS typ
+  -- look the ids up by the key's type (its index); an id that is not a
+  -- value of that type is in no row of the table.  A domain is cast to its
+  -- base type: its CHECK constraints (the table owner's code) must not run
+  -- as this function's owner.
+  FOR g IN SELECT x.tbl, x.id_column,
+                  (WITH RECURSIVE b AS (
+                     SELECT t.oid, t.typbasetype, 0 AS depth FROM pg_catalog.pg_type t
+                      WHERE t.oid OPERATOR(pg_catalog.=) a.atttypid
+                     UNION ALL
+                     SELECT t.oid, t.typbasetype, b.depth OPERATOR(pg_catalog.+) 1
+                       FROM pg_catalog.pg_type t JOIN b ON t.oid OPERATOR(pg_catalog.=) b.typbasetype)
+                   SELECT pg_catalog.format_type(b.oid, NULL) FROM b
+                    WHERE b.typbasetype OPERATOR(pg_catalog.=) 0) AS typ
              FROM tenant_guard.guarded_tables x
              JOIN pg_catalog.pg_attribute a
                ON a.attrelid OPERATOR(pg_catalog.=) x.tbl
