@@ -25,7 +25,8 @@ plan skip_all => 'promtool and prometheus-postgres-exporter are not installed (D
 
 my $mon = dirname(__FILE__) . '/../../monitoring';
 
-# the rules
+# the rules (promtool's unit tests need a writable temporary directory)
+local $ENV{TMPDIR} = PostgreSQL::Test::Utils::tempdir;
 my ($out, $err) = ('', '');
 ok(IPC::Run::run([ 'promtool', 'check', 'rules', "$mon/alerts.yml" ], '>', \$out, '2>', \$err),
 	'promtool check rules monitoring/alerts.yml') or diag("$out$err");
