@@ -369,7 +369,15 @@ tg_targets(TgPurge *p)
 	n = tg_count_of("SELECT pg_catalog.count(*) FROM pg_temp.tg_purge_targets");
 	total = tg_count_of(psprintf("SELECT pg_catalog.count(*) FROM %s%s",
 								 p->root_kind == 'p' ? "" : "ONLY ", p->root_name));
-	if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total)
+	/* a dry run deletes nothing: it lists them and says what a real run needs */
+	if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total && p->dry_run)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("a real purge would be refused: it would remove " INT64_FORMAT " of " INT64_FORMAT " tenants (%.1f%%)",
+						n, total, 100.0 * (double) n / (double) total),
+				 errdetail("tenant_guard.purge_max_share is %g.", tg_purge_max_share),
+				 errhint("Check the list; if that many must go, run it with dry_run => false, force => true.")));
+	else if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("purge refused: it would remove " INT64_FORMAT " of " INT64_FORMAT " tenants (%.1f%%)",

@@ -67,6 +67,7 @@ extern char *tg_endpoint;
 
 /* guc.c */
 extern void tg_guc_init(void);
+extern void tg_alerts_init(void);	/* alerts.c: alert thresholds */
 extern bool tg_is_admin(Oid roleid);
 
 /* check.c */

@@ -40,6 +40,7 @@
 #include "utils/rel.h"
 #include "utils/typcache.h"
 
+#include "creations.h"
 #include "ratelimit.h"
 #include "tenant_guard.h"
 
@@ -51,6 +52,7 @@ typedef struct TgTriggerCache
 	AttrNumber	attnum[TG_NUM_FIELDS];	/* InvalidAttrNumber: not guarded */
 	AttrNumber	maxattnum;		/* the highest of them; 0 if none */
 	bool		replicated;		/* a subscriber applying rows: pass them */
+	int			creation_slot;	/* creations.c counter; -1: none */
 } TgTriggerCache;
 
 /* Is this type (after domains) a varlena text type we can read as text? */
@@ -122,6 +124,7 @@ tg_trigger_cache_fill(FunctionCallInfo fcinfo, TriggerData *trigdata)
 	cache->relid = RelationGetRelid(rel);
 	cache->tgoid = trigger->tgoid;
 	cache->replicated = IsLogicalWorker();
+	cache->creation_slot = tg_creation_slot(cache->relid);
 	fcinfo->flinfo->fn_extra = cache;
 	return cache;
 }
@@ -306,12 +309,32 @@ tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc)
 }
 
 /*
+ * A row the guard keeps: an INSERTed one is a tenant created -- counted
+ * here, or for INSERT ... ON CONFLICT by the AFTER INSERT trigger once it
+ * was really inserted -- and goes through the rate limits.
+ */
+static inline Datum
+tg_row_kept(TriggerData *trigdata, TgTriggerCache *cache, HeapTuple row,
+			const TgText *email)
+{
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		return PointerGetDatum(row);
+	if (unlikely(tg_rate_on_conflict) && tg_ratelimit_defer(trigdata->tg_relation))
+		return PointerGetDatum(row);
+	tg_creation_add(cache->creation_slot);
+	if (tg_ratelimit_on())
+		tg_ratelimit_check(trigdata->tg_relation, row, email);
+	return PointerGetDatum(row);
+}
+
+/*
  * A row the checker found suspicious: logged and kept (log mode), or
  * recorded where the rollback cannot undo it and refused (enforce).
  */
 static pg_noinline pg_attribute_cold Datum
-tg_trigger_suspicious(TriggerData *trigdata, HeapTuple rettuple,
-					  const TgText *email, const TgVerdict *verdict)
+tg_trigger_suspicious(TriggerData *trigdata, TgTriggerCache *cache,
+					  HeapTuple rettuple, const TgText *email,
+					  const TgVerdict *verdict)
 {
 	if (tg_mode == TG_MODE_LOG)
 	{
@@ -322,7 +345,7 @@ tg_trigger_suspicious(TriggerData *trigdata, HeapTuple rettuple,
 		tg_log_write(TG_ACTION_LOGGED,
 					 tg_row_to_jsonb(rettuple, RelationGetDescr(trigdata->tg_relation)),
 					 verdict->reason, ip, ip_isnull, NULL);
-		return tg_ratelimit_kept(trigdata, rettuple, email);
+		return tg_row_kept(trigdata, cache, rettuple, email);
 	}
 
 	tg_log_rejection(trigdata->tg_relation, rettuple, verdict->reason);
@@ -408,10 +431,8 @@ guard_trigger(PG_FUNCTION_ARGS)
 	if (tg_ratelimit_on())
 		tg_ratelimit_prepare(trigdata, &fields[TG_FIELD_EMAIL]);
 	if (likely(!tg_check(tg_current_rules(), fields, &verdict)))
-		return tg_ratelimit_on() ?
-			tg_ratelimit_kept(trigdata, rettuple, &fields[TG_FIELD_EMAIL]) :
-			PointerGetDatum(rettuple);
-	return tg_trigger_suspicious(trigdata, rettuple, &fields[TG_FIELD_EMAIL],
+		return tg_row_kept(trigdata, cache, rettuple, &fields[TG_FIELD_EMAIL]);
+	return tg_trigger_suspicious(trigdata, cache, rettuple, &fields[TG_FIELD_EMAIL],
 								 &verdict);
 }
 
@@ -419,7 +440,8 @@ PG_FUNCTION_INFO_V1(guard_created_trigger);
 
 /*
  * The AFTER INSERT row trigger: counts a row of an INSERT ... ON CONFLICT
- * statement that was really inserted, which the guard trigger left to it.
+ * statement that was really inserted, which the guard trigger left to it
+ * (as a creation, and against the rate limits).
  * Its WHEN clause (tenant_guard.creation_deferred()) queues it for those
  * rows only.  Over a limit, the statement fails with TG002 (enforce) or the
  * row is logged (log mode), as the guard trigger would have done.
@@ -439,10 +461,13 @@ guard_created_trigger(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		elog(ERROR, "guard_created_trigger: must be fired after insert, for each row");
 
-	if (tg_mode == TG_MODE_OFF || !tg_ratelimit_on())
+	if (tg_mode == TG_MODE_OFF)
 		return PointerGetDatum(NULL);
 
 	cache = tg_trigger_cache(fcinfo, trigdata);
+	tg_creation_add(cache->creation_slot);
+	if (!tg_ratelimit_on())
+		return PointerGetDatum(NULL);
 	attnum = cache->attnum[TG_FIELD_EMAIL];
 	if (attnum != InvalidAttrNumber)
 	{
