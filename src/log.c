@@ -171,6 +171,22 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 	return id;
 }
 
+/*
+ * A row log mode keeps although the checker or a rate limit found it
+ * suspicious: one 'logged' row with the row itself and the caller's
+ * client address.
+ */
+void
+tg_log_kept(Relation rel, HeapTuple tuple, const char *reason)
+{
+	Datum		ip;
+	bool		ip_isnull;
+
+	ip = tg_client_addr_datum(&ip_isnull);
+	tg_log_write(TG_ACTION_LOGGED, tg_row_to_jsonb(tuple, RelationGetDescr(rel)),
+				 reason, ip, ip_isnull, NULL);
+}
+
 PG_FUNCTION_INFO_V1(log_suspicious_request);
 
 /*

@@ -1410,13 +1410,7 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 
 	if (tg_mode != TG_MODE_ENFORCE)
 	{
-		Datum		ip;
-		bool		ip_isnull;
-
-		ip = tg_client_addr_datum(&ip_isnull);
-		tg_log_write(TG_ACTION_LOGGED,
-					 tg_row_to_jsonb(tuple, RelationGetDescr(rel)),
-					 reason.data, ip, ip_isnull, NULL);
+		tg_log_kept(rel, tuple, reason.data);
 		return;
 	}
 
@@ -1438,25 +1432,31 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 								  req[over].limit, req[over].limit, req[over].display)));
 }
 
+bool
+tg_creation_defer(TriggerData *trigdata)
+{
+	/*
+	 * INSERT ... ON CONFLICT: the row may yet be skipped (DO NOTHING) or
+	 * update the row it conflicts with (DO UPDATE), which creates no
+	 * tenant.  Only the AFTER INSERT trigger knows it was inserted: leave
+	 * the row to it (its WHEN clause, tenant_guard.creation_deferred(),
+	 * reads tg_rate_row_deferred).
+	 */
+	if (!tg_rate_on_conflict || tg_rate == NULL ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) ||
+		!tg_rel_counts_after(trigdata->tg_relation))
+		return false;
+	tg_rate_row_deferred = true;
+	return true;
+}
+
 Datum
 tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row, const TgText *email)
 {
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		return PointerGetDatum(row);
-
-	/*
-	 * INSERT ... ON CONFLICT: the row may yet be skipped (DO NOTHING) or
-	 * update the row it conflicts with (DO UPDATE), which creates no
-	 * tenant.  Only the AFTER INSERT trigger knows it was inserted: leave
-	 * the counting to it (its WHEN clause, tenant_guard.creation_deferred(),
-	 * reads tg_rate_row_deferred).
-	 */
-	if (unlikely(tg_rate_on_conflict) && tg_rate != NULL &&
-		tg_rel_counts_after(trigdata->tg_relation))
-	{
-		tg_rate_row_deferred = true;
+	if (unlikely(tg_rate_on_conflict) && tg_creation_defer(trigdata))
 		return PointerGetDatum(row);
-	}
 	tg_ratelimit_check(trigdata->tg_relation, row, email);
 	return PointerGetDatum(row);
 }

@@ -79,6 +79,13 @@ extern void tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *emai
 extern void tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email);
 
 /*
+ * In an INSERT ... ON CONFLICT, leave this inserted row to the AFTER INSERT
+ * trigger (which sees only rows really inserted), if the table has it:
+ * returns whether it did.  False for every other statement.
+ */
+extern bool tg_creation_defer(TriggerData *trigdata);
+
+/*
  * The guard trigger's exit for a row it keeps: an INSERTed row is counted
  * (tg_ratelimit_check), or in an INSERT ... ON CONFLICT left to the AFTER
  * trigger, then the row is returned to the executor.
