@@ -88,7 +88,7 @@ AS 'MODULE_PATHNAME', 'guard_created_trigger'
 LANGUAGE C;
 
 COMMENT ON FUNCTION tenant_guard.guard_created_trigger() IS
-  'AFTER INSERT row trigger installed by tenant_guard.attach() as tenant_guard_created: counts the rows of INSERT ... ON CONFLICT that were really inserted against the rate limits; arguments as guard_trigger';
+  'AFTER INSERT row trigger installed by tenant_guard.attach() as tenant_guard_created: for the rows of INSERT ... ON CONFLICT that were really inserted, logs the suspicious ones (log mode) and counts them against the rate limits; arguments as guard_trigger';
 
 -- Only attach() installs it, for the reasons given for guard_trigger.
 REVOKE ALL ON FUNCTION tenant_guard.guard_created_trigger() FROM PUBLIC;
@@ -100,7 +100,7 @@ AS 'MODULE_PATHNAME', 'creation_deferred'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION tenant_guard.creation_deferred() IS
-  'WHEN clause of the tenant_guard_created trigger: true (once) for a row of INSERT ... ON CONFLICT whose rate-limit count the guard trigger left to that trigger';
+  'WHEN clause of the tenant_guard_created trigger: true (once) for a row of INSERT ... ON CONFLICT whose log row (log mode) and rate-limit count the guard trigger left to that trigger';
 
 -- Stays executable by PUBLIC: a trigger's WHEN clause runs with the
 -- privileges of the role that inserts.  It only reads and clears a flag

@@ -1410,13 +1410,7 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 
 	if (tg_mode != TG_MODE_ENFORCE)
 	{
-		Datum		ip;
-		bool		ip_isnull;
-
-		ip = tg_client_addr_datum(&ip_isnull);
-		tg_log_write(TG_ACTION_LOGGED,
-					 tg_row_to_jsonb(tuple, RelationGetDescr(rel)),
-					 reason.data, ip, ip_isnull, NULL);
+		tg_log_kept(rel, tuple, reason.data);
 		return;
 	}
 
