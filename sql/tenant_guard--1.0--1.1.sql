@@ -308,10 +308,20 @@ BEGIN
       MESSAGE = format('invalid domain kind "%s"', kind),
       HINT = 'Use ''disposable'' or ''test''.';
   END IF;
-  IF replace IS NULL OR (replace AND source IS NULL) THEN
+  IF replace IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'replace must be true or false';
+  END IF;
+  IF replace AND source IS NULL THEN
     RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
       MESSAGE = 'replace needs a source',
       HINT = 'Name the list being replaced: import_email_domains(domains, ''its source'', replace => true).';
+  END IF;
+  -- a missing list must not empty the one it would replace
+  IF replace AND domains IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'the list of domains is NULL',
+      HINT = 'To empty a source, pass an empty array or DELETE its rows.';
   END IF;
   -- blank lines and "#" comments (plain-text lists) are skipped
   WITH raw AS (

@@ -220,8 +220,8 @@ static dsm_segment *
 tg_rdir_build(Oid relid, uint64 gen, TgDomainsLoader load)
 {
 	TgRules    *full = tg_rules_new();
-	dsm_segment *seg = NULL;
-	Size		size;
+	dsm_segment *volatile seg = NULL;
+	volatile Size size = 0;
 
 	if (full == NULL)
 		ereport(ERROR,
@@ -243,6 +243,9 @@ tg_rdir_build(Oid relid, uint64 gen, TgDomainsLoader load)
 	}
 	PG_FINALLY();
 	{
+		if (seg != NULL)
+			elog(DEBUG1, "tenant_guard compiled %zu e-mail domains (%zu kB) into shared memory",
+				 tg_rules_domain_count(full), (size_t) (size / 1024));
 		tg_rules_free(full);
 	}
 	PG_END_TRY();

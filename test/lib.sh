@@ -29,7 +29,7 @@ as_postgres() {
 
 # Debian packages the build, the tests and the demo need.
 TG_PACKAGES=(make gcc rsync postgresql-15 postgresql-server-dev-15 libipc-run-perl
-	libicu-dev pkg-config clang libclang-rt-14-dev)
+	libicu-dev pkg-config clang libclang-rt-14-dev jq)
 
 ensure_packages() {
 	local missing=()
