@@ -459,6 +459,8 @@ extern void tg_check_email(const TgRules *rules, const TgText *text,
 						   TgVerdict *out);
 extern void tg_check_email_plain(const TgRules *rules, const TgText *text,
 								 size_t llen, size_t plus, TgVerdict *out);
+extern void tg_check_email_domain(const TgRules *rules, const TgText *text,
+								  size_t llen, TgVerdict *out);
 
 /*
  * The usual address, for tg_check()'s one screening pass over a row: at
