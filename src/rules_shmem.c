@@ -52,6 +52,7 @@ typedef struct TgRulesDirEntry
 	bool		has_segment;
 	dsm_handle	handle;			/* pinned while published */
 	uint64		last_used;		/* tg_rdir->clock at the last look-up */
+	uint64		serial;			/* tg_rdir->clock when the entry was made */
 } TgRulesDirEntry;
 
 typedef struct TgRulesDir
@@ -197,6 +198,7 @@ tg_rdir_entry(Oid relid)
 	memset(victim, 0, sizeof(*victim));
 	victim->dboid = MyDatabaseId;
 	victim->relid = relid;
+	victim->serial = ++tg_rdir->clock;
 	return victim;
 }
 
@@ -217,7 +219,7 @@ tg_rdir_map(dsm_handle handle)
  * NULL when no segment can be had (too many segments).
  */
 static dsm_segment *
-tg_rdir_build(Oid relid, uint64 gen, TgDomainsLoader load)
+tg_rdir_build(Oid relid, uint64 serial, uint64 gen, TgDomainsLoader load)
 {
 	TgRules    *full = tg_rules_new();
 	dsm_segment *volatile seg = NULL;
@@ -256,7 +258,9 @@ tg_rdir_build(Oid relid, uint64 gen, TgDomainsLoader load)
 	{
 		TgRulesDirEntry *e = tg_rdir_entry(relid);
 
-		if (e->gen == gen && !(e->has_segment && e->built_gen == gen))
+		/* (an entry made again meanwhile may have missed a change) */
+		if (e->serial == serial && e->gen == gen &&
+			!(e->has_segment && e->built_gen == gen))
 		{
 			if (e->has_segment)
 				dsm_unpin_segment(e->handle);
@@ -282,6 +286,7 @@ tg_rules_shmem_attach(Oid relid, TgRules *rules, TgDomainsLoader load)
 {
 	dsm_segment *seg = NULL;
 	uint64		gen;
+	uint64		serial;
 
 	if (!tg_rules_shmem_usable())
 		return NULL;
@@ -291,6 +296,7 @@ tg_rules_shmem_attach(Oid relid, TgRules *rules, TgDomainsLoader load)
 		TgRulesDirEntry *e = tg_rdir_entry(relid);
 
 		e->last_used = ++tg_rdir->clock;
+		serial = e->serial;
 		gen = e->gen;
 		if (e->has_segment && e->built_gen == gen)
 			seg = tg_rdir_map(e->handle);
@@ -298,7 +304,7 @@ tg_rules_shmem_attach(Oid relid, TgRules *rules, TgDomainsLoader load)
 	LWLockRelease(tg_rdir->lock);
 
 	if (seg == NULL)
-		seg = tg_rdir_build(relid, gen, load);
+		seg = tg_rdir_build(relid, serial, gen, load);
 	if (seg == NULL)
 		return NULL;
 	if (!tg_rules_use_domains_image(rules, dsm_segment_address(seg),
