@@ -739,13 +739,16 @@ CREATE TRIGGER rules_changed
   FOR EACH STATEMENT EXECUTE FUNCTION tenant_guard.rules_changed();
 
 CREATE FUNCTION tenant_guard.import_email_domains(
-    domains text[], source text DEFAULT NULL, kind text DEFAULT 'disposable')
+    domains text[], source text DEFAULT NULL, kind text DEFAULT 'disposable',
+    replace boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+  nfs text[];
   added integer;
+  removed integer;
   unusable integer;
 BEGIN
   IF kind IS NULL OR kind NOT IN ('disposable', 'test') THEN
@@ -753,35 +756,63 @@ BEGIN
       MESSAGE = format('invalid domain kind "%s"', kind),
       HINT = 'Use ''disposable'' or ''test''.';
   END IF;
+  IF replace IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'replace must be true or false';
+  END IF;
+  IF replace AND source IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'replace needs a source',
+      HINT = 'Name the list being replaced: import_email_domains(domains, ''its source'', replace => true).';
+  END IF;
+  -- a missing list must not empty the one it would replace
+  IF replace AND domains IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'the list of domains is NULL',
+      HINT = 'To empty a source, pass an empty array or DELETE its rows.';
+  END IF;
   -- blank lines and "#" comments (plain-text lists) are skipped
   WITH raw AS (
     SELECT btrim(d, E' \t\r\n') AS d FROM unnest(domains) AS d
   ), candidates AS (
-    SELECT d, tenant_guard.normal_form(d, 'domain') AS nf
-      FROM raw WHERE d IS NOT NULL AND d <> '' AND d NOT LIKE '#%'
-  ), ins AS (
-    INSERT INTO tenant_guard.email_domains (domain, kind, source)
-    SELECT DISTINCT nf, import_email_domains.kind, import_email_domains.source
-      FROM candidates WHERE nf IS NOT NULL
-    ON CONFLICT (domain) DO NOTHING
-    RETURNING 1
+    SELECT tenant_guard.normal_form(d, 'domain') AS nf
+      FROM raw WHERE d IS NOT NULL AND d OPERATOR(pg_catalog.<>) '' AND d NOT LIKE '#%'
   )
-  SELECT (SELECT count(*) FROM ins),
-         (SELECT count(*) FROM candidates WHERE nf IS NULL)
-    INTO added, unusable;
+  SELECT array_agg(DISTINCT nf) FILTER (WHERE nf IS NOT NULL),
+         count(*) FILTER (WHERE nf IS NULL)
+    INTO nfs, unusable
+    FROM candidates;
   IF unusable > 0 THEN
     RAISE NOTICE '% entries skipped: not domains', unusable;
   END IF;
+  -- a new version of a list replaces the old one: its rows that are gone
+  -- from the list go (rows of other sources stay), in this one statement's
+  -- transaction
+  IF replace THEN
+    DELETE FROM tenant_guard.email_domains e
+     WHERE e.source OPERATOR(pg_catalog.=) import_email_domains.source
+       AND NOT EXISTS (SELECT FROM unnest(nfs) AS n(d)
+                        WHERE n.d OPERATOR(pg_catalog.=) e.domain);
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    IF removed > 0 THEN
+      RAISE NOTICE '% domains of "%" removed: no longer on the list', removed, source;
+    END IF;
+  END IF;
+  INSERT INTO tenant_guard.email_domains (domain, kind, source)
+  SELECT n.d, import_email_domains.kind, import_email_domains.source
+    FROM unnest(nfs) AS n(d)
+  ON CONFLICT (domain) DO NOTHING;
+  GET DIAGNOSTICS added = ROW_COUNT;
   RETURN added;
 END
 $$;
 
-COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text) IS
-  'Load a maintained list of e-mail domains (e.g. the disposable-email-domains lists) into tenant_guard.email_domains; returns how many were new. Blank lines and # comments are skipped';
+COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) IS
+  'Load a maintained list of e-mail domains (e.g. the disposable-email-domains lists) into tenant_guard.email_domains; returns how many were new. Blank lines and # comments are skipped. With replace => true, the rows of that source that are no longer on the list are deleted in the same transaction';
 
 -- Changes the rules: admins only.
-REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text) TO tenant_guard_admin;
+REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) TO tenant_guard_admin;
 
 -- ==== protected tenants and the purge ====
 --

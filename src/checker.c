@@ -1139,7 +1139,8 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 	texts[TG_FIELD_EMAIL].data = NULL;
 	if (fields[TG_FIELD_EMAIL].data != NULL)
 		shape = tg_email_shape_of(rules, &fields[TG_FIELD_EMAIL], &llen);
-	if (shape == TG_EMAIL_CACHED)
+	/* the local part of a usual address is screened in the same pass */
+	if (shape != TG_EMAIL_OTHER)
 	{
 		texts[TG_FIELD_EMAIL].data = fields[TG_FIELD_EMAIL].data;
 		texts[TG_FIELD_EMAIL].len = llen;
@@ -1166,6 +1167,8 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 		tg_verify_clean(rules, fields, TG_FIELD_EMAIL);
 #endif
 	}
+	else if (shape == TG_EMAIL_USUAL && (clean & (1u << TG_FIELD_EMAIL)))
+		tg_check_email_domain(rules, &fields[TG_FIELD_EMAIL], llen, out);
 	else if (shape != TG_EMAIL_OTHER)
 		tg_check_email_plain(rules, &fields[TG_FIELD_EMAIL], llen, llen, out);
 	else if (fields[TG_FIELD_EMAIL].data != NULL)

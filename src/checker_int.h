@@ -67,6 +67,8 @@ typedef struct TgSet
 	char	   *arena;
 	size_t		arena_len;
 	size_t		arena_cap;
+	bool		borrowed;		/* a view of an image (checker_image.c): not ours to
+								 * free, never added to */
 } TgSet;
 
 extern uint16_t tg_set_get(const TgSet *set, const char *key, size_t len);
@@ -457,6 +459,8 @@ extern void tg_check_email(const TgRules *rules, const TgText *text,
 						   TgVerdict *out);
 extern void tg_check_email_plain(const TgRules *rules, const TgText *text,
 								 size_t llen, size_t plus, TgVerdict *out);
+extern void tg_check_email_domain(const TgRules *rules, const TgText *text,
+								  size_t llen, TgVerdict *out);
 
 /*
  * The usual address, for tg_check()'s one screening pass over a row: at

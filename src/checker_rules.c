@@ -275,7 +275,7 @@ tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value)
 	uint32_t	h;
 	uint32_t	i;
 
-	if (len == 0 || len > 0xFFFF)
+	if (len == 0 || len > 0xFFFF || set->borrowed)
 		return false;
 	if (set->filter == NULL &&
 		(set->filter = calloc(TG_SET_FILTER_BITS / 8, 1)) == NULL)
@@ -331,6 +331,11 @@ tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value)
 static void
 tg_set_free(TgSet *set)
 {
+	if (set->borrowed)
+	{
+		memset(set, 0, sizeof(*set));
+		return;
+	}
 	free(set->filter);
 	free(set->slots);
 	free(set->arena);

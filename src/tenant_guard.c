@@ -7,6 +7,7 @@
  *	  checker*.c  the deciding core (no PostgreSQL headers; see checker.h)
  *	  check.c     check_tenant() and the field conversions
  *	  rules.c     the rule tables, compiled and cached per backend
+ *	  rules_shmem.c the e-mail domain list compiled once into shared memory
  *	  guc.c       configuration variables and who may change them
  *	  trigger.c   the row trigger installed by attach()
  *	  log.c       writing test_data_prevention_logs rows

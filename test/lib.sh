@@ -33,7 +33,7 @@ as_postgres() {
 TG_PACKAGES=(make gcc rsync postgresql-15 postgresql-server-dev-15 libipc-run-perl
 	libicu-dev pkg-config clang libclang-rt-14-dev
 	libpq-dev libhiredis-dev libssl-dev openssl redis-server redis-tools
-	postgresql-15-cron prometheus prometheus-postgres-exporter curl)
+	postgresql-15-cron prometheus prometheus-postgres-exporter curl jq)
 
 ensure_packages() {
 	local missing=()
