@@ -206,6 +206,7 @@ typedef struct TgWeakSeen
 {
 	TgPiece		what;			/* 'weak keyword "demo" (leetspeak)' */
 	char		norm[TG_WORD_MAX + 1];
+	bool		ordinary;		/* TG_KW_ORDINARY: a number is no second signal */
 } TgWeakSeen;
 
 /* Everything a field's words have shown so far. */
@@ -226,7 +227,16 @@ typedef struct TgScan
 	int			ntimestamps;
 	int			nhex;
 	int			nletterwords;
+	int			nsignal;		/* TG_KW_SIGNAL words: run, build, team */
+	int			ncontext;		/* business phrases: "test kitchen" */
+	int			nepochs;		/* Unix times of 2015-2029 */
+	int			hits0;			/* out->nhits when the field began */
+	bool		deferred;		/* an ordinary strong keyword waits in defer */
+	int			defer_word;		/* nletterwords when it was found */
 	TgWeakSeen	weak[3];
+	TgWeakSeen	defer;			/* its strong piece, and its normal form */
+	char		signal1[TG_WORD_MAX + 1];
+	char		epoch1[TG_WORD_MAX + 1];
 	char		generic1[TG_WORD_MAX + 1];
 	char		number1[TG_WORD_MAX + 1];
 	char		timestamp1[TG_WORD_MAX + 1];
@@ -297,10 +307,28 @@ tg_piece_notes(TgPiece *piece, unsigned notes)
 #define TG_DISGUISE_NOTES (TG_NOTE_INVISIBLE | TG_NOTE_COMPAT | TG_NOTE_CONFUSABLE | \
 						   TG_NOTE_MARKS | TG_NOTE_RTL | TG_NOTE_LEET | TG_NOTE_SPACED)
 
+static void tg_scan_emit(TgScan *sc, TgPiece *piece);
+
+/*
+ * An ordinary strong keyword ("test") waits until the field ends: a
+ * business phrase or enough distinctive words may make it weak.  Any
+ * other rule firing first says it as strong, in its place.
+ */
+static void
+tg_scan_flush_deferred(TgScan *sc)
+{
+	if (sc->deferred)
+	{
+		sc->deferred = false;
+		tg_scan_emit(sc, &sc->defer.what);
+	}
+}
+
 /* Emit a piece for this scan (with its "where" suffix). */
 static void
 tg_scan_emit(TgScan *sc, TgPiece *piece)
 {
+	tg_scan_flush_deferred(sc);
 	if (sc->where != NULL)
 	{
 		tg_piece_str(piece, sc->where->label);
@@ -324,6 +352,7 @@ tg_scan_record(TgScan *sc, int strength, const char *kw, size_t kwlen,
 {
 	TgPiece		piece;
 	bool		disguised = (notes & TG_DISGUISE_NOTES) != 0;
+	uint16_t	v = tg_set_get(&sc->rules->keywords, kw, kwlen);
 
 	switch (strength)
 	{
@@ -345,7 +374,17 @@ tg_scan_record(TgScan *sc, int strength, const char *kw, size_t kwlen,
 			if (strength == TG_STRENGTH_STRONG)
 			{
 				sc->nstrong++;
-				tg_scan_emit(sc, &piece);
+				if ((v & TG_KW_ORDINARY) && compound == NULL && !disguised &&
+					sc->mode != TG_SCAN_TAG)
+				{
+					tg_scan_flush_deferred(sc);
+					sc->defer.what = piece;
+					tg_copy(sc->defer.norm, TG_WORD_MAX + 1, kw, kwlen);
+					sc->defer_word = sc->nletterwords;
+					sc->deferred = true;
+				}
+				else
+					tg_scan_emit(sc, &piece);
 			}
 			else
 			{
@@ -358,11 +397,14 @@ tg_scan_record(TgScan *sc, int strength, const char *kw, size_t kwlen,
 				{
 					sc->weak[sc->nweak].what = piece;
 					tg_copy(sc->weak[sc->nweak].norm, TG_WORD_MAX + 1, kw, kwlen);
+					sc->weak[sc->nweak].ordinary = (v & TG_KW_ORDINARY) != 0;
 				}
 				sc->nweak++;
 			}
 			break;
 		case TG_STRENGTH_GENERIC:
+			if (v & TG_KW_LEGAL)
+				break;			/* legal forms are no signal of anything */
 			if (sc->ngeneric++ == 0)
 				tg_copy(sc->generic1, sizeof(sc->generic1), kw, kwlen);
 			break;
@@ -406,10 +448,29 @@ tg_is_timestamp(const char *s, size_t n)
 	return false;
 }
 
+/*
+ * Is a run of digits a Unix time of 2015-2029, in seconds (10 digits) or
+ * milliseconds (13)?  What CI runs put in names: "acme-1718000000".
+ */
+static bool
+tg_is_epoch(const char *s, size_t n)
+{
+	long long	t = 0;
+
+	if (n != 10 && n != 13)
+		return false;
+	for (size_t i = 0; i < 10; i++)
+		t = t * 10 + (s[i] - '0');
+	/* milliseconds: the first 10 digits are the seconds */
+	return t >= 1420070400LL && t < 1893456000LL;
+}
+
 /* A run of digits: a number or a timestamp. */
 static void
 tg_scan_number(TgScan *sc, const char *s, size_t n)
 {
+	if (tg_is_epoch(s, n) && sc->nepochs++ == 0)
+		tg_copy(sc->epoch1, sizeof(sc->epoch1), s, n);
 	if (tg_is_timestamp(s, n))
 	{
 		if (sc->ntimestamps++ == 0)
@@ -520,6 +581,54 @@ tg_is_keyboard(const char *s, int n)
 		i += k;
 	}
 	return strong_start || n >= 6;
+}
+
+/*
+ * Keyboard regions: the three letter rows, and the keys of each hand.
+ * Mashing hits keys near each other, whatever their row: "sdkjfhsdkjf".
+ */
+static const char *const keyboard_regions[] = {
+	"qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertasdfgzxcvb", "yuiophjklnm"
+};
+
+/*
+ * Is a part (lower-case ASCII letters) keyboard mashing of the locality
+ * kind?  Six letters or more with at most one vowel (tg_mash_maybe), at
+ * least four different letters, and either every letter from one region
+ * or, from eight letters on, no vowel at all.  Real words this short of
+ * vowels ("strengths", "rhythms") mix regions and keep a vowel.
+ */
+bool
+tg_is_mash(const char *s, int n)
+{
+	uint32_t	seen = 0;
+	bool		vowel = false;
+
+	if (!tg_mash_maybe(s, n))
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		unsigned	k = (unsigned) (s[i] - 'a');
+
+		if (k >= 26)
+			return false;
+		seen |= 1u << k;
+		vowel |= (0x1104111u >> k) & 1;
+	}
+	if (__builtin_popcount(seen) < 4)
+		return false;
+	if (n >= 8 && !vowel)
+		return true;
+	for (int r = 0; r < (int) (sizeof(keyboard_regions) / sizeof(keyboard_regions[0])); r++)
+	{
+		uint32_t	region = 0;
+
+		for (const char *c = keyboard_regions[r]; *c; c++)
+			region |= 1u << (*c - 'a');
+		if ((seen & ~region) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Is a word's normal form a hex string (uuid piece, hash suffix)? */
@@ -703,6 +812,35 @@ tg_reverse_utf8(const char *s, int n, char *out)
 	out[n] = '\0';
 }
 
+/*
+ * Scripts written without spaces: a keyword of the built-in list
+ * (tg_builtin_run_keyword) inside a longer run of Han, kana or Hangul
+ * ("测试公司", "テストカンパニー"), unless the run holds one of the words
+ * that merely contain it (コンテスト, contest).
+ */
+static void
+tg_scan_runs(TgScan *sc, const TgWord *w, const char *s, int n)
+{
+	const char *kw;
+	int			strength;
+
+	if ((unsigned char) s[0] < 0xE3 || (unsigned char) s[0] > 0xED)
+		return;
+	for (int i = 0; tg_builtin_run_keyword(i, &kw, &strength); i++)
+	{
+		size_t		kl = strlen(kw);
+
+		for (int at = 0; at + (int) kl <= n; at++)
+		{
+			if (memcmp(s + at, kw, kl) != 0 || tg_builtin_run_excused(s, n, at, kw))
+				continue;
+			tg_scan_record(sc, strength, kw, kl, w->orig, w->orig_len,
+						   w->notes | TG_NOTE_COMPOUND, w->orig, w->orig_len);
+			return;
+		}
+	}
+}
+
 /* Look at one word's parts: keywords, numbers, compounds, mashing. */
 static void
 tg_scan_word_parts(TgScan *sc, const TgWord *w, uint16_t whole_flags)
@@ -737,8 +875,16 @@ tg_scan_word_parts(TgScan *sc, const TgWord *w, uint16_t whole_flags)
 			continue;
 		else if (w->ascii && !w->repeated && tg_is_keyboard(s, p->len))
 			tg_scan_strong(sc, "keyboard pattern", w->orig, w->orig_len);
+		else if (w->ascii && !w->repeated && tg_is_mash(s, p->len))
+			tg_scan_strong(sc, "keyboard mashing", w->orig, w->orig_len);
 		else
+		{
 			sc->nother++;
+			if ((flags & TG_KW_SIGNAL) && sc->nsignal++ == 0)
+				tg_copy(sc->signal1, sizeof(sc->signal1), s, p->len);
+			if (!w->ascii)
+				tg_scan_runs(sc, w, s, p->len);
+		}
 	}
 	if (w->repeated && w->nletters > 0 && sc->nstrong == strong_before)
 		tg_scan_strong(sc, "repeated characters", w->orig, w->orig_len);
@@ -825,6 +971,7 @@ tg_scan_phrases(TgScan *sc, const TgWord *w, uint16_t wflags)
 	char		key[3 * (TG_WORD_MAX + 1)];
 	size_t		n = 0;
 	int			s = -1;
+	uint16_t	v;
 
 	if (sc->nwin >= 1 && (sc->winflags[1] & TG_KW_PHRASE1))
 	{
@@ -833,7 +980,9 @@ tg_scan_phrases(TgScan *sc, const TgWord *w, uint16_t wflags)
 		key[n++] = ' ';
 		memcpy(key + n, w->norm, (size_t) w->norm_len);
 		n += (size_t) w->norm_len;
-		s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, n));
+		v = tg_set_get(&sc->rules->phrases, key, n);
+		s = tg_kw_strength(v);
+		sc->ncontext += (v == TG_PHRASE_CONTEXT);
 	}
 	if (s < 0 && sc->nwin >= 2 && (sc->winflags[0] & TG_KW_PHRASE1))
 	{
@@ -849,7 +998,9 @@ tg_scan_phrases(TgScan *sc, const TgWord *w, uint16_t wflags)
 		key[n++] = ' ';
 		memcpy(key + n, w->norm, (size_t) w->norm_len);
 		n += (size_t) w->norm_len;
-		s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, n));
+		v = tg_set_get(&sc->rules->phrases, key, n);
+		s = tg_kw_strength(v);
+		sc->ncontext += (v == TG_PHRASE_CONTEXT);
 	}
 	if (s == TG_STRENGTH_STRONG)
 	{
@@ -934,6 +1085,32 @@ tg_scan_finish(TgScan *sc)
 	bool		alone;
 
 	tg_scan_spaced_flush(sc);
+
+	/*
+	 * An ordinary strong keyword inside a business phrase ("Test Kitchen",
+	 * "crash test") or beside two distinctive words ("Test Valley Farms")
+	 * counts as weak; else it is said now.
+	 */
+	if (sc->deferred)
+	{
+		if (sc->ncontext > 0 ||
+			(sc->nother >= 2 && sc->defer_word < sc->nletterwords))
+		{
+			int			before = sc->nweak;
+
+			sc->deferred = false;
+			sc->nstrong--;
+			tg_scan_record(sc, TG_STRENGTH_WEAK, sc->defer.norm,
+						   strlen(sc->defer.norm), sc->defer.norm,
+						   strlen(sc->defer.norm), 0, NULL, 0);
+			/* a number is a second signal for it ("Test Valley Farms 2") */
+			if (sc->nweak > before && sc->nweak <= 3)
+				sc->weak[sc->nweak - 1].ordinary = false;
+		}
+		else
+			tg_scan_flush_deferred(sc);
+	}
+
 	nweak = sc->nweak < 3 ? sc->nweak : 3;
 	alone = (sc->nother == 0 && sc->nstrong == 0 &&
 			 sc->ngeneric == 0 && sc->nplaceholder == 0 &&
@@ -944,17 +1121,28 @@ tg_scan_finish(TgScan *sc)
 		const char *label = NULL;
 		const char *value = NULL;
 
+		bool		ordinary = sc->weak[i].ordinary;
+		int			other = -1;
+
+		/* another weak keyword: one that is not an ordinary word, for an ordinary one */
+		for (int k = 0; k < nweak && other < 0; k++)
+			if (k != i && (!ordinary || !sc->weak[k].ordinary))
+				other = k;
+
 		if (sc->ntimestamps > 0)
 			label = " with timestamp ", value = sc->timestamp1;
 		else if (sc->nhex > 0)
 			label = " with hex string ", value = sc->hex1;
 		else if (sc->ngeneric > 0 || sc->nplaceholder > 0)
 			label = " with generic word ", value = sc->generic1;
-		else if (sc->nnumbers > 0 && sc->mode != TG_SCAN_TAG)
+		else if (sc->nsignal > 0)
+			label = " with word ", value = sc->signal1;
+		else if (sc->nnumbers > 0 && sc->mode != TG_SCAN_TAG && !ordinary)
 			label = " with number ", value = sc->number1;
-		else if (nweak > 1)
-			label = " with weak keyword ", value = sc->weak[i == 0 ? 1 : 0].norm;
-		else if (alone && sc->mode != TG_SCAN_DOMAIN && sc->mode != TG_SCAN_TAG)
+		else if (other >= 0)
+			label = " with weak keyword ", value = sc->weak[other].norm;
+		else if (alone && sc->mode != TG_SCAN_DOMAIN && sc->mode != TG_SCAN_TAG &&
+				 !ordinary)
 			label = " alone";
 
 		if (label == NULL || sc->mode == TG_SCAN_TAG)
@@ -992,6 +1180,15 @@ tg_scan_finish(TgScan *sc)
 			tg_scan_emit(sc, &piece);
 		}
 	}
+
+	/* a Unix time of these years, when nothing else in the field said so */
+	if (sc->nepochs > 0 && sc->out->nhits == sc->hits0 && sc->mode != TG_SCAN_DOMAIN)
+	{
+		tg_piece_init(&piece, sc->rules);
+		tg_piece_str(&piece, "unix time ");
+		tg_piece_quote(&piece, sc->epoch1, strlen(sc->epoch1));
+		tg_scan_emit(sc, &piece);
+	}
 }
 
 /* Run the word rules over one piece of text, word by word. */
@@ -1021,6 +1218,8 @@ tg_scan_text_full(const TgRules *rules, TgVerdict *out, TgField field,
 	sc.joined_len = 0;
 	sc.joined_overflow = false;
 	sc.generic1[0] = sc.number1[0] = sc.timestamp1[0] = sc.hex1[0] = '\0';
+	sc.signal1[0] = sc.epoch1[0] = '\0';
+	sc.hits0 = out->nhits;
 
 	tg_words_begin(&it, data, len, stop);
 	while (tg_words_next(&it, &w))

@@ -92,6 +92,8 @@ tg_screen_plain(const TgRules *rules, const char *s, int n)
 		return false;
 	if (tg_keyboard_maybe(s, n) && tg_is_keyboard(s, n))
 		return false;
+	if (tg_is_mash(s, n))
+		return false;
 	return true;
 }
 
@@ -194,7 +196,8 @@ tg_screen_part(const TgRules *rules, const char *s, int n, int *nother)
 	{
 		uint32_t	bit = tg_wm_len(n);
 
-		if (!(tg_words_mask(rules, s[0], s[1]) & ((bit << 16) | bit | TG_WM_KEYBOARD)))
+		if (!(tg_words_mask(rules, s[0], s[1]) & ((bit << 16) | bit | TG_WM_KEYBOARD)) &&
+			!tg_mash_maybe(s, n))
 		{
 			(*nother)++;
 			return true;
@@ -446,6 +449,8 @@ tg_screen_word(TgScreen *sc, int start, int wl, uint64_t wbits)
 		uint32_t	bit = tg_wm_len(wl);
 
 		splits = m & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
+		if (tg_mash_maybe(w, wl))
+			splits |= TG_WM_KEYBOARD;
 		plain = splits == 0 && (m & (bit << 16)) == 0;
 	}
 	if (plain)
@@ -524,6 +529,8 @@ tg_screen_rule_out(const TgRules *rules, const char *s, int n, uint32_t m,
 		any &= ~bit;
 	if ((any & TG_WM_KEYBOARD) && !tg_keyboard_maybe(s, n))
 		any &= ~TG_WM_KEYBOARD;
+	if (tg_mash_maybe(s, n))
+		any |= TG_WM_KEYBOARD;	/* keyboard mashing (tg_is_mash) */
 	return any;
 }
 
@@ -548,6 +555,16 @@ tg_screen_one(const TgRules *rules, TgScanMode mode, const char *data,
 	tg_screen_classify(data, (int) len, lc, &sc.cls);
 	if (sc.cls.high != 0)
 		return false;			/* non-ASCII: the full scan */
+	if (sc.cls.digit != 0)
+	{
+		/* a run of 10 digits or more: maybe a Unix time, for the full scan */
+		uint64_t	d2 = sc.cls.digit & (sc.cls.digit >> 1);
+		uint64_t	d4 = d2 & (d2 >> 2);
+		uint64_t	d8 = d4 & (d4 >> 4);
+
+		if ((d8 & (d2 >> 8)) != 0)
+			return false;
+	}
 	sc.rules = rules;
 	sc.s = (const unsigned char *) data;
 	sc.lc = lc;
