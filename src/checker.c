@@ -228,6 +228,7 @@ typedef struct TgScan
 	int			nhex;
 	int			nletterwords;
 	int			nsignal;		/* TG_KW_SIGNAL words: run, build, team */
+	int			ngeneric_signal;	/* generic ones: tenant, org, account */
 	int			ncontext;		/* business phrases: "test kitchen" */
 	int			nepochs;		/* Unix times of 2015-2029 */
 	int			hits0;			/* out->nhits when the field began */
@@ -405,6 +406,7 @@ tg_scan_record(TgScan *sc, int strength, const char *kw, size_t kwlen,
 		case TG_STRENGTH_GENERIC:
 			if (v & TG_KW_LEGAL)
 				break;			/* legal forms are no signal of anything */
+			sc->ngeneric_signal += (v & TG_KW_SIGNAL) != 0;
 			if (sc->ngeneric++ == 0)
 				tg_copy(sc->generic1, sizeof(sc->generic1), kw, kwlen);
 			break;
@@ -816,7 +818,9 @@ tg_reverse_utf8(const char *s, int n, char *out)
  * Scripts written without spaces: a keyword of the built-in list
  * (tg_builtin_run_keyword) inside a longer run of Han, kana or Hangul
  * ("测试公司", "テストカンパニー"), unless the run holds one of the words
- * that merely contain it (コンテスト, contest).
+ * that merely contain it (コンテスト, contest).  The run was counted as a
+ * real-looking word; when the rest of it is a keyword too ("公司") or
+ * nothing, it is not.
  */
 static void
 tg_scan_runs(TgScan *sc, const TgWord *w, const char *s, int n)
@@ -824,18 +828,35 @@ tg_scan_runs(TgScan *sc, const TgWord *w, const char *s, int n)
 	const char *kw;
 	int			strength;
 
-	if ((unsigned char) s[0] < 0xE3 || (unsigned char) s[0] > 0xED)
+	/* kana, Han, Hangul (syllables, or the jamo the normal form keeps) */
+	if ((unsigned char) s[0] < 0xE1 || (unsigned char) s[0] > 0xED)
 		return;
 	for (int i = 0; tg_builtin_run_keyword(i, &kw, &strength); i++)
 	{
-		size_t		kl = strlen(kw);
+		int			kl = (int) strlen(kw);
 
-		for (int at = 0; at + (int) kl <= n; at++)
+		for (int at = 0; kl > 0 && at + kl <= n; at++)
 		{
-			if (memcmp(s + at, kw, kl) != 0 || tg_builtin_run_excused(s, n, at, kw))
+			int			before;
+			int			after;
+
+			if (memcmp(s + at, kw, (size_t) kl) != 0 || tg_builtin_run_excused(s, n, at, kw))
 				continue;
-			tg_scan_record(sc, strength, kw, kl, w->orig, w->orig_len,
+			tg_scan_record(sc, strength, kw, (size_t) kl, w->orig, w->orig_len,
 						   w->notes | TG_NOTE_COMPOUND, w->orig, w->orig_len);
+			before = at > 0 ? tg_kw(sc, s, (size_t) at, NULL) : -2;
+			after = at + kl < n ? tg_kw(sc, s + at + kl, (size_t) (n - at - kl), NULL) : -2;
+			if (before != -1 && after != -1)
+			{
+				sc->nother--;
+				if (before >= 0)
+					tg_scan_record(sc, before, s, (size_t) at, w->orig, w->orig_len,
+								   w->notes | TG_NOTE_COMPOUND, w->orig, w->orig_len);
+				if (after >= 0)
+					tg_scan_record(sc, after, s + at + kl, (size_t) (n - at - kl),
+								   w->orig, w->orig_len, w->notes | TG_NOTE_COMPOUND,
+								   w->orig, w->orig_len);
+			}
 			return;
 		}
 	}
@@ -1103,9 +1124,13 @@ tg_scan_finish(TgScan *sc)
 			tg_scan_record(sc, TG_STRENGTH_WEAK, sc->defer.norm,
 						   strlen(sc->defer.norm), sc->defer.norm,
 						   strlen(sc->defer.norm), 0, NULL, 0);
-			/* a number is a second signal for it ("Test Valley Farms 2") */
+			/*
+			 * beside distinctive words a number is a second signal for it
+			 * ("Test Valley Farms 2"); in a business phrase it is not
+			 * ("Emissions Test Station 4")
+			 */
 			if (sc->nweak > before && sc->nweak <= 3)
-				sc->weak[sc->nweak - 1].ordinary = false;
+				sc->weak[sc->nweak - 1].ordinary = sc->ncontext > 0;
 		}
 		else
 			tg_scan_flush_deferred(sc);
@@ -1133,7 +1158,8 @@ tg_scan_finish(TgScan *sc)
 			label = " with timestamp ", value = sc->timestamp1;
 		else if (sc->nhex > 0)
 			label = " with hex string ", value = sc->hex1;
-		else if (sc->ngeneric > 0 || sc->nplaceholder > 0)
+		else if ((sc->ngeneric > 0 || sc->nplaceholder > 0) &&
+				 (!ordinary || sc->nother == sc->nsignal || sc->ngeneric_signal > 0))
 			label = " with generic word ", value = sc->generic1;
 		else if (sc->nsignal > 0)
 			label = " with word ", value = sc->signal1;
@@ -1306,6 +1332,40 @@ tg_verify_clean(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 #endif
 
 /*
+ * A person's own address: the only rule that fired on the row is a weak
+ * keyword alone as the local part ("dev@"), and that word is a word of a
+ * clean name of three words or more ("Dev Patel Photography"): a first
+ * name, not a test account.  Only then, so the cost is off the usual path.
+ */
+static TG_COLD bool
+tg_local_is_name_word(const TgVerdict *out, size_t from, const TgText *name)
+{
+	static const char head[] = "email: weak keyword \"";
+	static const char tail[] = "\" alone in local part";
+	const char *r = out->reason + from;
+	const char *q;
+	char		norm[512];
+	int			nwords;
+	size_t		n;
+	size_t		kl;
+
+	if (name->data == NULL || strncmp(r, head, sizeof(head) - 1) != 0)
+		return false;
+	r += sizeof(head) - 1;
+	q = strchr(r, '"');
+	if (q == NULL || strncmp(q, tail, sizeof(tail) - 1) != 0)
+		return false;
+	kl = (size_t) (q - r);
+	n = tg_normal_form(TG_NORMAL_TEXT, name->data, name->len, norm, sizeof(norm), &nwords);
+	if (n == 0 || nwords < 3 || kl == 0)
+		return false;
+	for (const char *w = norm; w != NULL && *w; w = strchr(w, ' '), w = w ? w + 1 : NULL)
+		if (strncmp(w, r, kl) == 0 && (w[kl] == ' ' || w[kl] == '\0'))
+			return true;
+	return false;
+}
+
+/*
  * Check one triple against the rules.  The usual row (short ASCII name
  * and subdomain, an address with a domain seen clean before) is screened
  * in one tg_screen_texts() call: name, subdomain and local part.  Each
@@ -1365,10 +1425,19 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 		tg_verify_clean(rules, fields, TG_FIELD_EMAIL);
 #endif
 	}
-	else if (shape != TG_EMAIL_OTHER)
-		tg_check_email_plain(rules, &fields[TG_FIELD_EMAIL], llen, llen, out);
-	else if (fields[TG_FIELD_EMAIL].data != NULL)
-		tg_check_email(rules, &fields[TG_FIELD_EMAIL], out);
+	else
+	{
+		int			hits = out->nhits;
+		size_t		from = out->reason_len;
+
+		if (shape != TG_EMAIL_OTHER)
+			tg_check_email_plain(rules, &fields[TG_FIELD_EMAIL], llen, llen, out);
+		else if (fields[TG_FIELD_EMAIL].data != NULL)
+			tg_check_email(rules, &fields[TG_FIELD_EMAIL], out);
+		if (hits == 0 && out->nhits == 1 &&
+			tg_local_is_name_word(out, from, &fields[TG_FIELD_NAME]))
+			tg_verdict_clear(out);
+	}
 
 	return out->suspicious;
 }

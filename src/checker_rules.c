@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define lengthof_(a) ((int) (sizeof(a) / sizeof((a)[0])))
+
 /* ---- the built-in data ---- */
 
 typedef struct TgBuiltinWord
@@ -34,6 +36,7 @@ typedef struct TgBuiltinWord
 
 #define O TG_KW_ORDINARY
 #define L TG_KW_LEGAL
+#define Sg TG_KW_SIGNAL
 
 static const TgBuiltinWord builtin_words[] = {
 	/* strong: test data on their own */
@@ -64,7 +67,7 @@ static const TgBuiltinWord builtin_words[] = {
 	{"automation", W, O}, {"automated", W, O}, {"regression", W, O},
 	{"canary", W, O}, {"nightly", W, O},
 	/* weak: test and example in other languages */
-	{"prova", W, O}, {"esempio", W, 0}, {"collaudo", W, 0}, {"teste", W, 0},
+	{"prova", W, 0}, {"esempio", W, 0}, {"collaudo", W, 0}, {"teste", W, 0},
 	{"exemplo", W, 0}, {"essai", W, O}, {"exemple", W, 0}, {"ejemplo", W, 0},
 	{"ensayo", W, O}, {"prufung", W, 0}, {"pruefung", W, 0}, {"beispiel", W, 0},
 	{"voorbeeld", W, 0}, {"proef", W, O}, {"przyklad", W, 0}, {"proba", W, O},
@@ -81,19 +84,23 @@ static const TgBuiltinWord builtin_words[] = {
 	{"bv", G, L}, {"nv", G, L}, {"pty", G, L}, {"oy", G, L}, {"kk", G, L},
 	{"kg", G, L}, {"spa", G, L}, {"ltda", G, L}, {"llp", G, L}, {"oyj", G, L},
 	{"aps", G, L}, {"sro", G, L}, {"kft", G, L}, {"ooo", G, L}, {"ооо", G, L},
-	{"org", G, TG_KW_CSUFFIX}, {"organisation", G, 0}, {"organization", G, 0},
-	{"tenant", G, TG_KW_CSUFFIX}, {"tenants", G, 0}, {"account", G, TG_KW_CSUFFIX},
-	{"customer", G, TG_KW_CSUFFIX}, {"client", G, TG_KW_CSUFFIX},
-	{"user", G, TG_KW_CSUFFIX}, {"business", G, TG_KW_CSUFFIX},
-	{"enterprise", G, 0}, {"firm", G, 0}, {"workspace", G, 0}, {"project", G, 0},
+	{"ab", G, L}, {"as", G, L},
+	/* (a signal even beside real words: the words of a tenant, not a firm) */
+	{"org", G, TG_KW_CSUFFIX | Sg}, {"organisation", G, 0}, {"organization", G, 0},
+	{"tenant", G, TG_KW_CSUFFIX | Sg}, {"tenants", G, Sg},
+	{"account", G, TG_KW_CSUFFIX | Sg}, {"customer", G, TG_KW_CSUFFIX | Sg},
+	{"client", G, TG_KW_CSUFFIX | Sg}, {"user", G, TG_KW_CSUFFIX | Sg},
+	{"business", G, TG_KW_CSUFFIX}, {"enterprise", G, 0}, {"firm", G, 0},
+	{"workspace", G, Sg}, {"project", G, 0}, {"mandant", G, TG_KW_CSUFFIX | Sg},
 	{"name", G, 0}, {"new", G, TG_KW_CPREFIX}, {"my", G, TG_KW_CPREFIX},
 	{"your", G, 0}, {"our", G, 0}, {"app", G, TG_KW_CSUFFIX}, {"site", G, 0},
 	{"株式会社", G, 0}, {"有限会社", G, 0}, {"公司", G, 0}, {"有限公司", G, 0},
 	{"회사", G, 0}, {"주식회사", G, 0},
 	{"societe", G, 0}, {"entreprise", G, 0}, {"azienda", G, 0}, {"empresa", G, 0},
-	{"compania", G, 0}, {"firma", G, TG_KW_CSUFFIX}, {"mandant", G, TG_KW_CSUFFIX},
+	{"compania", G, 0}, {"firma", G, TG_KW_CSUFFIX},
 	{"kunde", G, TG_KW_CSUFFIX}, {"cliente", G, 0}, {"bedrijf", G, 0},
-	{"компания", G, 0}, {"фирма", G, 0}, {"организация", G, 0},
+	{"компания", G, 0}, {"компании", G, 0}, {"фирма", G, 0}, {"фирмы", G, 0},
+	{"организация", G, 0}, {"организации", G, 0}, {"foretag", G, 0}, {"sirket", G, 0},
 	/* placeholders: a name nobody chooses */
 	{"untitled", P, 0}, {"unnamed", P, 0}, {"undefined", P, 0}, {"null", P, 0},
 	{"none", P, 0}, {"nil", P, 0}, {"na", P, 0}, {"tbd", P, 0}, {"todo", P, 0},
@@ -103,6 +110,7 @@ static const TgBuiltinWord builtin_words[] = {
 
 #undef O
 #undef L
+#undef Sg
 
 /*
  * Inflected test words (Slavic adjectives and nouns): each stem with each
@@ -153,13 +161,38 @@ static const char *const builtin_run_excuses[] = {
 	"コンテスト", "プロテスト", "アテスト", "レイテスト", "콘테스트", "프로테스트",
 };
 
-/* The i-th keyword found inside runs; false past the end. */
+/* The run words and excuses in the checker's normal form (Hangul as jamo). */
+static char run_words_norm[lengthof_(builtin_run_words)][64];
+static char run_excuses_norm[lengthof_(builtin_run_excuses)][64];
+static bool run_norm_ready;
+
+static size_t tg_normalise_phrase(const char *text, size_t len, char *out,
+								  size_t outcap, int *nwords);
+
+/* Fill run_words_norm and run_excuses_norm on first use. */
+static void
+tg_run_norm_init(void)
+{
+	int			nwords;
+
+	for (int i = 0; i < lengthof_(builtin_run_words); i++)
+		(void) tg_normalise_phrase(builtin_run_words[i].word, strlen(builtin_run_words[i].word),
+								   run_words_norm[i], sizeof(run_words_norm[i]), &nwords);
+	for (int i = 0; i < lengthof_(builtin_run_excuses); i++)
+		(void) tg_normalise_phrase(builtin_run_excuses[i], strlen(builtin_run_excuses[i]),
+								   run_excuses_norm[i], sizeof(run_excuses_norm[i]), &nwords);
+	run_norm_ready = true;
+}
+
+/* The i-th keyword found inside runs (normal form); false past the end. */
 bool
 tg_builtin_run_keyword(int i, const char **kw, int *strength)
 {
-	if (i < 0 || i >= (int) (sizeof(builtin_run_words) / sizeof(builtin_run_words[0])))
+	if (i < 0 || i >= lengthof_(builtin_run_words))
 		return false;
-	*kw = builtin_run_words[i].word;
+	if (!run_norm_ready)
+		tg_run_norm_init();
+	*kw = run_words_norm[i];
 	*strength = builtin_run_words[i].strength;
 	return true;
 }
@@ -168,14 +201,16 @@ tg_builtin_run_keyword(int i, const char **kw, int *strength)
 bool
 tg_builtin_run_excused(const char *s, int n, int at, const char *kw)
 {
-	for (size_t i = 0; i < sizeof(builtin_run_excuses) / sizeof(builtin_run_excuses[0]); i++)
+	if (!run_norm_ready)
+		tg_run_norm_init();
+	for (int i = 0; i < lengthof_(builtin_run_excuses); i++)
 	{
-		const char *e = builtin_run_excuses[i];
+		const char *e = run_excuses_norm[i];
 		const char *in = strstr(e, kw);
 		int			k;
 		int			el = (int) strlen(e);
 
-		if (in == NULL)
+		if (in == NULL || el == 0)
 			continue;
 		k = (int) (in - e);
 		if (at - k >= 0 && at - k + el <= n && memcmp(s + at - k, e, (size_t) el) == 0)
@@ -322,7 +357,6 @@ static const char *const domain_kind_names[] = {
 	"disposable", "test"
 };
 
-#define lengthof_(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
 /* Field name as used in reasons. */
 const char *
