@@ -596,31 +596,42 @@ static const char *const keyboard_regions[] = {
 /*
  * Is a part (lower-case ASCII letters) keyboard mashing of the locality
  * kind?  Six letters or more with at most one vowel (tg_mash_maybe), at
- * least four different letters, and either every letter from one region
- * or, from eight letters on, no vowel at all.  Real words this short of
- * vowels ("strengths", "rhythms") mix regions and keep a vowel.
+ * least four different letters, every letter from one region (a row, or
+ * the keys of one hand) and either no vowel or five consonants in a row
+ * ("asdkjh"); or, from eight letters on, no vowel at all, whatever the
+ * keys.  Real words of one region keep a vowel and shorter clusters
+ * ("stress", "flasks", "drafts").
  */
 bool
 tg_is_mash(const char *s, int n)
 {
 	uint32_t	seen = 0;
 	bool		vowel = false;
+	int			run = 0;
+	int			longest = 0;
 
 	if (!tg_mash_maybe(s, n))
 		return false;
 	for (int i = 0; i < n; i++)
 	{
 		unsigned	k = (unsigned) (s[i] - 'a');
+		bool		v;
 
 		if (k >= 26)
 			return false;
 		seen |= 1u << k;
-		vowel |= (0x1104111u >> k) & 1;
+		v = (0x1104111u >> k) & 1;
+		vowel |= v;
+		run = v ? 0 : run + 1;
+		if (run > longest)
+			longest = run;
 	}
 	if (__builtin_popcount(seen) < 4)
 		return false;
 	if (n >= 8 && !vowel)
 		return true;
+	if (vowel && longest < 5)
+		return false;
 	for (int r = 0; r < (int) (sizeof(keyboard_regions) / sizeof(keyboard_regions[0])); r++)
 	{
 		uint32_t	region = 0;
