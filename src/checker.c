@@ -233,10 +233,12 @@ typedef struct TgScan
 	int			nepochs;		/* Unix times of 2015-2029 */
 	int			hits0;			/* out->nhits when the field began */
 	bool		deferred;		/* an ordinary strong keyword waits in defer */
-	int			defer_word;		/* nletterwords when it was found */
+	int			defer_other;	/* nother when it was found */
+	int			ndistinct;		/* different real-looking words, up to 2 */
 	TgWeakSeen	weak[3];
 	TgWeakSeen	defer;			/* its strong piece, and its normal form */
 	char		signal1[TG_WORD_MAX + 1];
+	char		other1[TG_WORD_MAX + 1];	/* the first real-looking word */
 	char		epoch1[TG_WORD_MAX + 1];
 	char		generic1[TG_WORD_MAX + 1];
 	char		number1[TG_WORD_MAX + 1];
@@ -381,7 +383,7 @@ tg_scan_record(TgScan *sc, int strength, const char *kw, size_t kwlen,
 					tg_scan_flush_deferred(sc);
 					sc->defer.what = piece;
 					tg_copy(sc->defer.norm, TG_WORD_MAX + 1, kw, kwlen);
-					sc->defer_word = sc->nletterwords;
+					sc->defer_other = sc->nother;
 					sc->deferred = true;
 				}
 				else
@@ -911,6 +913,13 @@ tg_scan_word_parts(TgScan *sc, const TgWord *w, uint16_t whole_flags)
 			tg_scan_strong(sc, "keyboard mashing", w->orig, w->orig_len);
 		else
 		{
+			if (sc->ndistinct == 0 ||
+				(sc->ndistinct == 1 && (strlen(sc->other1) != p->len ||
+										memcmp(sc->other1, s, p->len) != 0)))
+			{
+				tg_copy(sc->other1, sizeof(sc->other1), s, p->len);
+				sc->ndistinct++;
+			}
 			sc->nother++;
 			if ((flags & TG_KW_SIGNAL) && sc->nsignal++ == 0)
 				tg_copy(sc->signal1, sizeof(sc->signal1), s, p->len);
@@ -1120,13 +1129,13 @@ tg_scan_finish(TgScan *sc)
 
 	/*
 	 * An ordinary strong keyword inside a business phrase ("Test Kitchen",
-	 * "crash test") or beside two distinctive words ("Test Valley Farms")
-	 * counts as weak; else it is said now.
+	 * "crash test"), or first and followed by two different distinctive
+	 * words ("Test Valley Farms"), counts as weak; else it is said now
+	 * ("Acme Test", "Test harbor harbor").
 	 */
 	if (sc->deferred)
 	{
-		if (sc->ncontext > 0 ||
-			(sc->nother >= 2 && sc->defer_word < sc->nletterwords))
+		if (sc->ncontext > 0 || (sc->defer_other == 0 && sc->ndistinct >= 2))
 		{
 			int			before = sc->nweak;
 
