@@ -62,7 +62,7 @@ static const TgBuiltinWord builtin_words[] = {
 	{"jest", W, O}, {"junit", W, 0}, {"testng", W, 0}, {"rspec", W, 0},
 	{"cypress", W, O}, {"playwright", W, O}, {"jenkins", W, O},
 	{"selenium", W, O}, {"puppeteer", W, O}, {"webdriver", W, 0},
-	{"gha", W, 0}, {"circleci", W, 0}, {"buildkite", W, 0}, {"loadtest", W, 0},
+	{"gha", W, 0}, {"circleci", W, 0}, {"buildkite", W, 0},
 	{"smoke", W, O}, {"synthetic", W, O}, {"synthetics", W, O},
 	{"automation", W, O}, {"automated", W, O}, {"regression", W, O},
 	{"canary", W, O}, {"nightly", W, O},
@@ -262,7 +262,7 @@ static const TgBuiltinPhrase builtin_phrases[] = {
 	{"juan perez", W, TG_KW_ORDINARY}, {"jan kowalski", W, TG_KW_ORDINARY},
 	{"ivan ivanov", W, TG_KW_ORDINARY}, {"иван иванов", W, TG_KW_ORDINARY},
 	/* CI */
-	{"github actions", W, 0}, {"gitlab ci", W, 0}, {"load test", S, 0},
+	{"github actions", W, 0}, {"gitlab ci", W, 0},
 	/* business phrases: a strong keyword in them counts as weak */
 	{"test kitchen", C, 0}, {"test kitchens", C, 0}, {"test equipment", C, 0},
 	{"test instruments", C, 0}, {"test drive", C, 0}, {"test prep", C, 0},
@@ -906,8 +906,17 @@ tg_rules_builtin_visit(TgRuleVisitor fn, void *arg)
 	};
 
 	for (int i = 0; i < lengthof_(builtin_words); i++)
-		fn("keyword", builtin_words[i].word,
-		   tg_strength_name(builtin_words[i].strength), arg);
+	{
+		/* legal forms and ordinary words are weighed apart: say so */
+		uint16_t	f = builtin_words[i].flags;
+		TgStrength	st = builtin_words[i].strength;
+		const char *strength = (f & TG_KW_LEGAL) ? "legal form (no signal)" :
+			(f & TG_KW_ORDINARY) && st == TG_STRENGTH_STRONG ? "strong (ordinary word)" :
+			(f & TG_KW_ORDINARY) ? "weak (ordinary word)" :
+			(f & TG_KW_SIGNAL) ? "generic (tenant word)" : tg_strength_name(st);
+
+		fn("keyword", builtin_words[i].word, strength, arg);
+	}
 	for (int i = 0; i < lengthof_(builtin_stems); i++)
 	{
 		/* "тестов + ая, ый, ...": each ending makes a keyword */
