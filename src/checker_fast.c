@@ -310,9 +310,8 @@ typedef struct TgScreenMasks
 	uint64_t	upper;
 	uint64_t	digit;
 	uint64_t	high;			/* non-ASCII */
-	uint64_t	vowel;			/* a e i o, either case: fewer vowels than
-								 * tg_mash_maybe counts (u, y left out), so a
-								 * word it could call mashing is never missed */
+	uint64_t	vowel;			/* a e i o u y, either case, as tg_mash_maybe
+								 * counts them */
 } TgScreenMasks;
 
 #ifdef __SSE2__
@@ -328,12 +327,14 @@ tg_screen_chunk(__m128i x, TgScreenMasks *c)
 	__m128i		u = tg_screen_range(x, 'A', 'Z');
 	__m128i		l = _mm_or_si128(x, c20);
 
-	/* a and i (0x61, 0x69: one compare without bit 3), e, o */
+	/* a and i (0x61, 0x69: one compare without bit 3), e, o, u, y */
 	c->vowel = (uint16_t) _mm_movemask_epi8(
-		_mm_or_si128(_mm_cmpeq_epi8(_mm_and_si128(l, _mm_set1_epi8((char) 0xF7)),
-									_mm_set1_epi8('a')),
-					 _mm_or_si128(_mm_cmpeq_epi8(l, _mm_set1_epi8('e')),
-								  _mm_cmpeq_epi8(l, _mm_set1_epi8('o')))));
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_and_si128(l, _mm_set1_epi8((char) 0xF7)),
+												 _mm_set1_epi8('a')),
+								  _mm_cmpeq_epi8(l, _mm_set1_epi8('e'))),
+					 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(l, _mm_set1_epi8('o')),
+											   _mm_cmpeq_epi8(l, _mm_set1_epi8('u'))),
+								  _mm_cmpeq_epi8(l, _mm_set1_epi8('y')))));
 
 	/* bytes >= 0x80 are negative: outside every range */
 	c->letter = (uint16_t) _mm_movemask_epi8(tg_screen_range(l, 'a', 'z'));
@@ -395,7 +396,7 @@ tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 
 		lc[i] = (char) ((cl & TG_C_UPPER) ? data[i] | 0x20 : data[i]);
 		k = (unsigned) (lc[i] - 'a');
-		if ((cl & TG_C_LETTER) && ((0x4111u >> k) & 1))
+		if ((cl & TG_C_LETTER) && ((0x1104111u >> k) & 1))
 			m->vowel |= bit;
 		if (cl & TG_C_LETTER)
 			m->letter |= bit;
@@ -637,8 +638,9 @@ tg_screen_one(const TgRules *rules, TgScanMode mode, const char *data,
 				unsigned	v = tg_set_get_fast(&rules->keywords, lc + start, (size_t) wl);
 				int			strength = tg_kw_strength(v);
 
-				if (v == 0)
+				if ((v & ~TG_KW_SIGNAL) == 0)
 				{
+					/* signal words (run, team) matter only beside a weak keyword */
 					sc.nother++;
 					continue;
 				}
