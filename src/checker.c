@@ -234,11 +234,11 @@ typedef struct TgScan
 	int			hits0;			/* out->nhits when the field began */
 	bool		deferred;		/* an ordinary strong keyword waits in defer */
 	int			defer_other;	/* nother when it was found */
-	int			ndistinct;		/* different real-looking words, up to 2 */
+	int			ndistinct;		/* different real-looking words, up to 3 */
 	TgWeakSeen	weak[3];
 	TgWeakSeen	defer;			/* its strong piece, and its normal form */
 	char		signal1[TG_WORD_MAX + 1];
-	char		other1[TG_WORD_MAX + 1];	/* the first real-looking word */
+	char		other[2][TG_WORD_MAX + 1];	/* the first two real-looking words */
 	char		epoch1[TG_WORD_MAX + 1];
 	char		generic1[TG_WORD_MAX + 1];
 	char		number1[TG_WORD_MAX + 1];
@@ -913,11 +913,15 @@ tg_scan_word_parts(TgScan *sc, const TgWord *w, uint16_t whole_flags)
 			tg_scan_strong(sc, "keyboard mashing", w->orig, w->orig_len);
 		else
 		{
-			if (sc->ndistinct == 0 ||
-				(sc->ndistinct == 1 && (strlen(sc->other1) != p->len ||
-										memcmp(sc->other1, s, p->len) != 0)))
+			bool		seen = false;
+
+			for (int k = 0; k < sc->ndistinct && k < 2 && !seen; k++)
+				seen = strlen(sc->other[k]) == p->len &&
+					memcmp(sc->other[k], s, p->len) == 0;
+			if (!seen && sc->ndistinct < 3)
 			{
-				tg_copy(sc->other1, sizeof(sc->other1), s, p->len);
+				if (sc->ndistinct < 2)
+					tg_copy(sc->other[sc->ndistinct], TG_WORD_MAX + 1, s, p->len);
 				sc->ndistinct++;
 			}
 			sc->nother++;
@@ -1129,13 +1133,13 @@ tg_scan_finish(TgScan *sc)
 
 	/*
 	 * An ordinary strong keyword inside a business phrase ("Test Kitchen",
-	 * "crash test"), or first and followed by two different distinctive
-	 * words ("Test Valley Farms"), counts as weak; else it is said now
-	 * ("Acme Test", "Test harbor harbor").
+	 * "crash test"), or first and followed by three different distinctive
+	 * words ("Test River Fishing Lodge"), counts as weak; else it is said
+	 * now ("Acme Test", "Test Before Kill", "Test harbor harbor harbor").
 	 */
 	if (sc->deferred)
 	{
-		if (sc->ncontext > 0 || (sc->defer_other == 0 && sc->ndistinct >= 2))
+		if (sc->ncontext > 0 || (sc->defer_other == 0 && sc->ndistinct >= 3))
 		{
 			int			before = sc->nweak;
 
