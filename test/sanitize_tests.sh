@@ -52,7 +52,7 @@ run_valgrind_unit() {
 	# its caches reachable until exit
 	UNIT_RUNNER="valgrind -q --error-exitcode=99 --leak-check=full
 		--errors-for-leak-kinds=definite --show-leak-kinds=definite" \
-		core_unit unit_valgrind 3 -O1 -DTG_VERIFY_FAST_PATH
+		core_unit unit_valgrind 3 "" -O1 -DTG_VERIFY_FAST_PATH
 	echo "(valgrind unit test: $((SECONDS - t0)) s)"
 }
 
