@@ -452,7 +452,7 @@ BEGIN
   SET LOCAL bytea_output = 'hex';
   SET LOCAL extra_float_digits = 1;
   SET LOCAL lc_monetary = 'C';
-  FOR i IN 1 .. pg_catalog.coalesce(pg_catalog.array_length(todo_id, 1), 0) LOOP
+  FOR i IN 1 .. COALESCE(pg_catalog.array_length(todo_id, 1), 0) LOOP
     EXECUTE pg_catalog.format('SELECT pg_catalog.format(''%%s'', k.%I) FROM %s k'
                               ' WHERE k.tableoid OPERATOR(pg_catalog.=) $2 AND k.ctid OPERATOR(pg_catalog.=) $1',
                               todo_col[i], todo_tbl[i])
