@@ -31,6 +31,16 @@ RESET TimeZone;
 RESET DateStyle;
 SELECT tenant_id, note FROM tenant_guard.protected_tenants ORDER BY tenant_id COLLATE "C";
 
+-- the purge under another TimeZone skips the protected tenant and writes
+-- the journal's tenant_id in the canonical form (protect() ran under New York)
+SET TimeZone = 'Asia/Tokyo';
+SET DateStyle = 'Postgres, DMY';
+SELECT tenant_id, name, reason FROM tenant_guard.purge_test_tenants(dry_run => false, tenants => 'ttenants');
+SELECT tenant_guard.purge_test_tenants(dry_run => false, ids => ARRAY['2026-01-31 19:00:00-05'], tenants => 'ttenants');
+RESET TimeZone;
+RESET DateStyle;
+SELECT tenant_table, tenant_id FROM tenant_guard.purge_journal WHERE tenant_table LIKE '%.ttenants';
+SELECT id AT TIME ZONE 'UTC', name FROM ttenants ORDER BY id;
 -- the protected tenants survive DELETE, key UPDATE and TRUNCATE under any settings
 SET ROLE regress_keytext_app;
 DELETE FROM btenants WHERE name = 'Harbor Cafe';
@@ -71,16 +81,6 @@ RESET ROLE;
 SELECT encode(id, 'hex'), name FROM btenants ORDER BY id;
 SELECT id AT TIME ZONE 'UTC', name FROM ttenants ORDER BY id;
 
--- the purge under another TimeZone skips the protected tenant and writes
--- the journal's tenant_id in the canonical form (protect() ran under New York)
-SET TimeZone = 'Asia/Tokyo';
-SET DateStyle = 'Postgres, DMY';
-SELECT tenant_id, name, reason FROM tenant_guard.purge_test_tenants(dry_run => false, tenants => 'ttenants');
-SELECT tenant_guard.purge_test_tenants(dry_run => false, ids => ARRAY['2026-01-31 19:00:00-05'], tenants => 'ttenants');
-RESET TimeZone;
-RESET DateStyle;
-SELECT tenant_table, tenant_id FROM tenant_guard.purge_journal WHERE tenant_table LIKE '%.ttenants';
-SELECT id AT TIME ZONE 'UTC', name FROM ttenants ORDER BY id;
 -- live_tenant_ids() gives the same canonical text under any settings
 SET TimeZone = 'Asia/Tokyo';
 SET bytea_output = 'escape';
