@@ -81,6 +81,13 @@ RESET ROLE;
 SELECT encode(id, 'hex'), name FROM btenants ORDER BY id;
 SELECT id AT TIME ZONE 'UTC', name FROM ttenants ORDER BY id;
 
+-- protected_missing() finds the protected rows under any settings
+SET TimeZone = 'Asia/Tokyo';
+SET bytea_output = 'escape';
+SELECT tenant_id FROM tenant_guard.protected_missing()
+ WHERE tenant_id IN ('\x0102', '2026-02-01 00:00:00+00');
+RESET TimeZone;
+RESET bytea_output;
 -- live_tenant_ids() gives the same canonical text under any settings
 SET TimeZone = 'Asia/Tokyo';
 SET bytea_output = 'escape';

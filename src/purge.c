@@ -369,7 +369,15 @@ tg_targets(TgPurge *p)
 	n = tg_count_of("SELECT pg_catalog.count(*) FROM pg_temp.tg_purge_targets");
 	total = tg_count_of(psprintf("SELECT pg_catalog.count(*) FROM %s%s",
 								 p->root_kind == 'p' ? "" : "ONLY ", p->root_name));
-	if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total)
+	/* a dry run deletes nothing: it lists them and says what a real run needs */
+	if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total && p->dry_run)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("a real purge would be refused: it would remove " INT64_FORMAT " of " INT64_FORMAT " tenants (%.1f%%)",
+						n, total, 100.0 * (double) n / (double) total),
+				 errdetail("tenant_guard.purge_max_share is %g.", tg_purge_max_share),
+				 errhint("Check the list; if that many must go, run it with dry_run => false, force => true.")));
+	else if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("purge refused: it would remove " INT64_FORMAT " of " INT64_FORMAT " tenants (%.1f%%)",
@@ -459,6 +467,37 @@ tg_counts_json(TgPurge *p, int ord, bool updated, int64 *total)
 	return buf.data;
 }
 
+/*
+ * The journal's INSERT of the rows in $3..$8 (but the tenants in $9): ON
+ * CONFLICT (id), since the id sequence may have been set back (see
+ * own_tables.c).  Returns how many went in; their tenant ids are in
+ * SPI_tuptable.
+ */
+static uint64
+tg_journal_insert(Oid *argtypes, Datum *args, const char *nulls, bool retry)
+{
+	char	   *sql;
+	int			rc;
+
+	sql = psprintf("INSERT INTO " TG_SCHEMA "." TG_JOURNAL_TABLE
+				   " (purge_xid, tenant_table, tenant_id, tenant, reason, deleted, updated,"
+				   "  total_deleted, purged_by, application_name)"
+				   " SELECT pg_catalog.pg_current_xact_id(), $1, u.id, u.t::pg_catalog.jsonb,"
+				   "  CASE WHEN u.reason OPERATOR(pg_catalog.<>) '' THEN u.reason END, u.del::pg_catalog.jsonb, u.upd::pg_catalog.jsonb,"
+				   "  u.total, $2, pg_catalog.current_setting('application_name')"
+				   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+				   "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
+				   "  AS u(id, t, reason, del, upd, total)"
+				   "%s"
+				   " ON CONFLICT (id) DO NOTHING RETURNING tenant_id",
+				   retry ? " WHERE u.id OPERATOR(pg_catalog.<>) ALL ($9)" : "");
+	rc = tg_own_write_spi(sql, retry ? 9 : 8, argtypes, args, nulls, 0);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	pfree(sql);
+	return SPI_processed;
+}
+
 /* Step 8: one journal row per purged tenant, written as the journal's owner. */
 static void
 tg_write_journal(TgPurge *p, List *results)
@@ -466,13 +505,13 @@ tg_write_journal(TgPurge *p, List *results)
 	int			n = list_length(results);
 	Datum	   *cols[5];
 	Datum	   *totals;
-	Datum		args[8];
-	Oid			argtypes[8] = {TEXTOID, NAMEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID};
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		args[9];
+	Oid			argtypes[9] = {TEXTOID, NAMEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID};
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	Oid			save_userid;
 	int			save_sec;
-	int			rc;
+	uint64		done;
 	int			i = 0;
 	ListCell   *lc;
 
@@ -503,19 +542,21 @@ tg_write_journal(TgPurge *p, List *results)
 	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_JOURNAL_TABLE)),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	rc = tg_own_write_spi("INSERT INTO " TG_SCHEMA "." TG_JOURNAL_TABLE
-							   " (purge_xid, tenant_table, tenant_id, tenant, reason, deleted, updated,"
-							   "  total_deleted, purged_by, application_name)"
-							   " SELECT pg_catalog.pg_current_xact_id(), $1, u.id, u.t::pg_catalog.jsonb,"
-							   "  CASE WHEN u.reason OPERATOR(pg_catalog.<>) '' THEN u.reason END, u.del::pg_catalog.jsonb, u.upd::pg_catalog.jsonb,"
-							   "  u.total, $2, pg_catalog.current_setting('application_name')"
-							   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-							   "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
-							   "  AS u(id, t, reason, del, upd, total)",
-							   8, argtypes, args, nulls, 0);
+	done = tg_journal_insert(argtypes, args, nulls, false);
+	if (done < (uint64) n)
+	{
+		/* some ids were taken: move the sequence on, insert the others */
+		Datum	   *ids = palloc(sizeof(Datum) * (done + 1));
+		bool		isnull;
+
+		for (uint64 j = 0; j < done; j++)
+			ids[j] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1, &isnull);
+		args[8] = PointerGetDatum(construct_array(ids, (int) done, TEXTOID, -1, false, TYPALIGN_INT));
+		tg_own_id_seq_repair(TG_JOURNAL_TABLE);
+		if (done + tg_journal_insert(argtypes, args, nulls, true) != (uint64) n)
+			tg_own_id_taken(TG_JOURNAL_TABLE);
+	}
 	SetUserIdAndSecContext(save_userid, save_sec);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 }
 
 /* Copy a string into the result context (NULL stays NULL). */

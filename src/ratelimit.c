@@ -163,7 +163,7 @@ static struct
 
 /*
  * ON CONFLICT statements count in the AFTER INSERT trigger (see
- * tg_ratelimit_kept): is the plan the executor is running one with an
+ * tg_ratelimit_defer): is the plan the executor is running one with an
  * INSERT ... ON CONFLICT, and did the guard trigger just leave the current
  * row to the AFTER trigger?
  */
@@ -1410,13 +1410,7 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 
 	if (tg_mode != TG_MODE_ENFORCE)
 	{
-		Datum		ip;
-		bool		ip_isnull;
-
-		ip = tg_client_addr_datum(&ip_isnull);
-		tg_log_write(TG_ACTION_LOGGED,
-					 tg_row_to_jsonb(tuple, RelationGetDescr(rel)),
-					 reason.data, ip, ip_isnull, NULL);
+		tg_log_kept(rel, tuple, reason.data);
 		return;
 	}
 
@@ -1438,12 +1432,9 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 								  req[over].limit, req[over].limit, req[over].display)));
 }
 
-Datum
-tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row, const TgText *email)
+bool
+tg_ratelimit_defer(Relation rel)
 {
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		return PointerGetDatum(row);
-
 	/*
 	 * INSERT ... ON CONFLICT: the row may yet be skipped (DO NOTHING) or
 	 * update the row it conflicts with (DO UPDATE), which creates no
@@ -1451,14 +1442,12 @@ tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row, const TgText *email)
 	 * the counting to it (its WHEN clause, tenant_guard.creation_deferred(),
 	 * reads tg_rate_row_deferred).
 	 */
-	if (unlikely(tg_rate_on_conflict) && tg_rate != NULL &&
-		tg_rel_counts_after(trigdata->tg_relation))
+	if (tg_rate_on_conflict && tg_rate != NULL && tg_rel_counts_after(rel))
 	{
 		tg_rate_row_deferred = true;
-		return PointerGetDatum(row);
+		return true;
 	}
-	tg_ratelimit_check(trigdata->tg_relation, row, email);
-	return PointerGetDatum(row);
+	return false;
 }
 
 PG_FUNCTION_INFO_V1(creation_deferred);

@@ -132,7 +132,8 @@ tg_eq_sql(Oid opoid, const char *lhs, const char *rhs)
 /*
  * The settings that the output functions of built-in types read, with the
  * values key text is produced under.  Keep in step with the SET clauses of
- * protect(), unprotect(), purge_test_tenants() and live_tenant_ids().
+ * protect(), unprotect(), purge_test_tenants(), live_tenant_ids() and
+ * protected_missing().
  */
 static const struct
 {

@@ -24,6 +24,8 @@
  *	  ratelimit.c tenant-creation rate limits (shared memory, callbacks)
  *	  ratelimit_admin.c their SQL functions and their file across restarts
  *	  ratekey.c   normalised e-mail and IP keys (no PostgreSQL headers)
+ *	  creations.c committed tenant creations per table (alerts, diagnose)
+ *	  alerts.c    the alert thresholds
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +33,7 @@
 
 #include "utils/guc.h"
 
+#include "creations.h"
 #include "purge.h"
 #include "ratelimit.h"
 #include "tenant_guard.h"
@@ -48,6 +51,8 @@ _PG_init(void)
 	tg_ratelimit_init();
 	tg_rules_init();
 	tg_purge_init();
+	tg_creations_init();
+	tg_alerts_init();
 
 	/*
 	 * Last: every module has defined its GUCs, so placeholders left under

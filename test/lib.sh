@@ -28,10 +28,12 @@ as_postgres() {
 }
 
 # Debian packages the build, the tests and the demo need (the last line:
-# tenant_guard_redis and its tests against real Redis servers).
+# tenant_guard_redis and its tests against real Redis servers; then pg_cron,
+# Prometheus and its exporter for the alert tests).
 TG_PACKAGES=(make gcc rsync postgresql-15 postgresql-server-dev-15 libipc-run-perl
 	libicu-dev pkg-config clang libclang-rt-14-dev
-	libpq-dev libhiredis-dev libssl-dev openssl redis-server redis-tools)
+	libpq-dev libhiredis-dev libssl-dev openssl redis-server redis-tools
+	postgresql-15-cron prometheus prometheus-postgres-exporter curl)
 
 ensure_packages() {
 	local missing=()
@@ -77,6 +79,20 @@ build_install() {
 	as_postgres make -C "$dir" -s clean >/dev/null
 	as_postgres make -C "$dir" -s WERROR=1 PG_CONFIG="$PG_CONFIG" "$@"
 	"${SUDO[@]}" make -C "$dir" -s install PG_CONFIG="$PG_CONFIG" "$@" >/dev/null
+	install_pg_cron
+}
+
+# pg_cron (Debian's postgresql-15-cron, for the alert tests) into the
+# installation PG_CONFIG names, when that is a private copy made before
+# the package was installed.
+install_pg_cron() {
+	local lib share
+	lib=$("$PG_CONFIG" --pkglibdir)
+	share=$("$PG_CONFIG" --sharedir)/extension
+	if [ ! -e "$lib/pg_cron.so" ] && [ -e /usr/lib/postgresql/15/lib/pg_cron.so ]; then
+		"${SUDO[@]}" cp /usr/lib/postgresql/15/lib/pg_cron.so "$lib/"
+		"${SUDO[@]}" cp /usr/share/postgresql/15/extension/pg_cron* "$share/"
+	fi
 }
 
 # installcheck DIR LOG: `make installcheck` (pg_regress, isolation, TAP)
