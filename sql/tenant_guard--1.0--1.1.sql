@@ -311,6 +311,17 @@ ALTER FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) SET 
 ALTER FUNCTION tenant_guard.unregister_tenant_table(regclass, name) SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) SET search_path = pg_catalog, pg_temp;
 
+-- Key text is produced under pinned output settings, whatever the
+-- session's (bytea_output, TimeZone, DateStyle, ... change what a key
+-- type prints, and protection compares that text); protect_trigger pins
+-- the same list in C (safesql.c).
+ALTER FUNCTION tenant_guard.protect(text, text)
+  SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres' SET TimeZone = 'UTC' SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C';
+ALTER FUNCTION tenant_guard.unprotect(text)
+  SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres' SET TimeZone = 'UTC' SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C';
+ALTER FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass)
+  SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres' SET TimeZone = 'UTC' SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C';
+
 -- operators named by schema: a procedure cannot SET search_path and COMMIT
 CREATE OR REPLACE PROCEDURE tenant_guard.purge_test_tenants_in_batches(
     batch_size integer DEFAULT 100,
@@ -351,12 +362,19 @@ GRANT UPDATE (redis_cleaned_at, redis_keys_deleted) ON tenant_guard.purge_journa
 -- SELECT on the key column of every guarded table, as the purge does), and
 -- row_security off so that a policy hiding rows is an error instead of a
 -- live tenant's keys deleted.  Ids in the key type's text output form, as
--- protected_tenants and purge_journal hold them.
+-- protected_tenants and purge_journal hold them, under the same pinned
+-- output settings (bytea_output, TimeZone, DateStyle, ...).
 CREATE FUNCTION tenant_guard.live_tenant_ids(tenants regclass DEFAULT NULL)
 RETURNS TABLE (tenant_table regclass, tenant_id text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET row_security = off
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C'
 AS $$
 DECLARE
   g record;
@@ -578,6 +596,12 @@ RETURNS TABLE (tenant_id text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C'
 AS $$
 DECLARE
   g record;
@@ -1012,6 +1036,88 @@ COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolea
 -- Changes the rules: admins only.
 REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) TO tenant_guard_admin;
+
+-- 1.0 stored protected tenant ids as key text under the protecting
+-- session's settings (bytea_output = escape, another TimeZone, ...).  Put
+-- each one in the canonical form: read it with the key type's input under
+-- the settings this update runs with (those of the database, most likely
+-- what protect() ran with), find its row as protect() did (the first
+-- guarded table, oldest attachment first, that holds it), and store that
+-- row's key text under the pinned settings.  Ids that name no row are left
+-- as they are.  purge_journal rows are history and keep their text.
+DO $canonical_keys$
+DECLARE
+  g record;
+  p record;
+  found_ctid tid;
+  saved text[];
+  found_oid pg_catalog.oid;
+  todo_oid pg_catalog.oid[] := '{}';
+  todo_tbl regclass[] := '{}';
+  todo_col name[] := '{}';
+  todo_id text[] := '{}';
+  todo_ctid tid[] := '{}';
+  canon text;
+BEGIN
+  FOR p IN SELECT pt.tenant_id FROM tenant_guard.protected_tenants pt LOOP
+    FOR g IN SELECT t.tbl, t.id_column, a.atttypid::pg_catalog.regtype AS keytype
+               FROM tenant_guard.guarded_tables t
+               JOIN pg_catalog.pg_attribute a
+                 ON a.attrelid OPERATOR(pg_catalog.=) t.tbl::pg_catalog.oid
+                AND a.attname OPERATOR(pg_catalog.=) t.id_column AND NOT a.attisdropped
+              WHERE t.id_column IS NOT NULL
+              ORDER BY t.attached_at, t.tbl::pg_catalog.oid
+    LOOP
+      BEGIN
+        EXECUTE pg_catalog.format('SELECT k.tableoid, k.ctid FROM %s k WHERE k.%I OPERATOR(pg_catalog.=) $1::%s LIMIT 1 FOR KEY SHARE',
+                                  g.tbl, g.id_column, g.keytype)
+          INTO found_oid, found_ctid USING p.tenant_id;
+      EXCEPTION WHEN OTHERS THEN
+        found_ctid := NULL;     -- not a valid id of this key type
+      END;
+      IF found_ctid IS NOT NULL THEN
+        todo_tbl := todo_tbl OPERATOR(pg_catalog.||) g.tbl;
+        todo_col := todo_col OPERATOR(pg_catalog.||) g.id_column;
+        todo_id := todo_id OPERATOR(pg_catalog.||) p.tenant_id;
+        todo_ctid := todo_ctid OPERATOR(pg_catalog.||) found_ctid;
+        todo_oid := todo_oid OPERATOR(pg_catalog.||) found_oid;
+        EXIT;
+      END IF;
+    END LOOP;
+  END LOOP;
+  -- the rows' key text under the settings protect() now pins
+  saved := ARRAY[pg_catalog.current_setting('DateStyle'), pg_catalog.current_setting('IntervalStyle'),
+                 pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('bytea_output'),
+                 pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('lc_monetary')];
+  SET LOCAL DateStyle = 'ISO, MDY';
+  SET LOCAL IntervalStyle = 'postgres';
+  SET LOCAL TimeZone = 'UTC';
+  SET LOCAL bytea_output = 'hex';
+  SET LOCAL extra_float_digits = 1;
+  SET LOCAL lc_monetary = 'C';
+  FOR i IN 1 .. COALESCE(pg_catalog.array_length(todo_id, 1), 0) LOOP
+    EXECUTE pg_catalog.format('SELECT pg_catalog.format(''%%s'', k.%I) FROM %s k'
+                              ' WHERE k.tableoid OPERATOR(pg_catalog.=) $2 AND k.ctid OPERATOR(pg_catalog.=) $1',
+                              todo_col[i], todo_tbl[i])
+      INTO canon USING todo_ctid[i], todo_oid[i];
+    CONTINUE WHEN canon IS NULL OR canon OPERATOR(pg_catalog.=) todo_id[i];
+    IF EXISTS (SELECT FROM tenant_guard.protected_tenants pt
+                WHERE pt.tenant_id OPERATOR(pg_catalog.=) canon) THEN
+      DELETE FROM tenant_guard.protected_tenants pt
+       WHERE pt.tenant_id OPERATOR(pg_catalog.=) todo_id[i];
+    ELSE
+      UPDATE tenant_guard.protected_tenants pt SET tenant_id = canon
+       WHERE pt.tenant_id OPERATOR(pg_catalog.=) todo_id[i];
+    END IF;
+  END LOOP;
+  PERFORM pg_catalog.set_config('DateStyle', saved[1], true),
+          pg_catalog.set_config('IntervalStyle', saved[2], true),
+          pg_catalog.set_config('TimeZone', saved[3], true),
+          pg_catalog.set_config('bytea_output', saved[4], true),
+          pg_catalog.set_config('extra_float_digits', saved[5], true),
+          pg_catalog.set_config('lc_monetary', saved[6], true);
+END
+$canonical_keys$;
 
 -- ==== write guard ====
 --

@@ -931,12 +931,19 @@ GRANT UPDATE (redis_cleaned_at, redis_keys_deleted) ON tenant_guard.purge_journa
 -- SELECT on the key column of every guarded table, as the purge does), and
 -- row_security off so that a policy hiding rows is an error instead of a
 -- live tenant's keys deleted.  Ids in the key type's text output form, as
--- protected_tenants and purge_journal hold them.
+-- protected_tenants and purge_journal hold them, under the same pinned
+-- output settings (bytea_output, TimeZone, DateStyle, ...).
 CREATE FUNCTION tenant_guard.live_tenant_ids(tenants regclass DEFAULT NULL)
 RETURNS TABLE (tenant_table regclass, tenant_id text)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 SET row_security = off
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C'
 AS $$
 DECLARE
   g record;
@@ -980,7 +987,13 @@ CREATE FUNCTION tenant_guard.protect(tenant_id text, note text DEFAULT NULL)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'protect_tenant'
 LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
 
 COMMENT ON FUNCTION tenant_guard.protect(text, text) IS
   'Protect a tenant (its key as text) from DELETE, key UPDATE, TRUNCATE and the purge; true if newly protected, false if it already was (a non-NULL note replaces the old one)';
@@ -989,7 +1002,13 @@ CREATE FUNCTION tenant_guard.unprotect(tenant_id text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'unprotect_tenant'
 LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
 
 COMMENT ON FUNCTION tenant_guard.unprotect(text) IS
   'Lift the protection of a tenant; false (with a NOTICE) when it was not protected';
@@ -1299,7 +1318,13 @@ RETURNS TABLE (
     total_deleted bigint)
 AS 'MODULE_PATHNAME', 'purge_test_tenants'
 LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
 
 COMMENT ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) IS
   'Remove test tenants and everything that depends on them (foreign keys and add_tenant_table() tables), one row per tenant with rows deleted per table. dry_run (default) reports exactly what a real run would do and rolls it back; ids NULL = the tenants the checker flags, minus protected ones';
@@ -1606,6 +1631,12 @@ RETURNS TABLE (tenant_id text)
 LANGUAGE plpgsql STABLE
 SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C'
 AS $$
 DECLARE
   g record;

@@ -6,7 +6,9 @@
  *
  * protected_tenants holds tenant ids as the text output of the row's own
  * key (equal keys may print differently: char(n), numeric, nondeterministic
- * collations).  protect() parses the id with the key column's input
+ * collations), always produced under the same output settings
+ * (bytea_output, TimeZone, DateStyle, ...: see safesql.c), so that no
+ * session can make a protected key print differently.  protect() parses the id with the key column's input
  * function (an id that does not parse is an error), finds the row with the
  * key type's "=", stores its key text and locks the
  * row FOR KEY SHARE, so a protect() racing with a DELETE either waits for
@@ -252,6 +254,13 @@ tg_protect_truncate(Relation rel, const char *keycol)
 				 errhint("Lift the protection with tenant_guard.unprotect() first, or delete the other rows.")));
 }
 
+/* What protect_trigger keeps per statement (in fn_extra). */
+typedef struct TgProtectCache
+{
+	Oid			typid;			/* the key column's type */
+	bool		pin;			/* its text output depends on settings */
+} TgProtectCache;
+
 PG_FUNCTION_INFO_V1(protect_trigger);
 
 /* BEFORE DELETE / UPDATE OF key (row) and BEFORE TRUNCATE (statement). */
@@ -264,6 +273,8 @@ protect_trigger(PG_FUNCTION_ARGS)
 	const char *keycol;
 	int			attnum;
 	Oid			typid;
+	TgProtectCache *cache;
+	int			nest = 0;
 	char	   *oldkey;
 	char	   *note;
 	HeapTuple	rettuple;
@@ -288,10 +299,12 @@ protect_trigger(PG_FUNCTION_ARGS)
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{
 		tg_pin_search_path();
+		nest = tg_pin_key_output();
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		tg_protect_truncate(rel, keycol);
 		SPI_finish();
+		tg_unpin_key_output(nest);
 		tg_unpin_search_path();
 		return PointerGetDatum(NULL);
 	}
@@ -314,18 +327,32 @@ protect_trigger(PG_FUNCTION_ARGS)
 				 errhint("Run tenant_guard.attach() again with the current column names.")));
 	typid = TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid;
 
-	oldkey = tg_key_text(trigdata->tg_trigslot, attnum, typid);
-	if (oldkey == NULL)
-		return PointerGetDatum(rettuple);
+	/* decided once per statement: does the key's text depend on settings? */
+	cache = fcinfo->flinfo->fn_extra;
+	if (cache == NULL || cache->typid != typid)
+	{
+		if (cache == NULL)
+			cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(TgProtectCache));
+		cache->typid = typid;
+		cache->pin = tg_key_output_needs_pin(typid);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->pin)
+		nest = tg_pin_key_output();
 
+	oldkey = tg_key_text(trigdata->tg_trigslot, attnum, typid);
 	/* an UPDATE that keeps the key is no concern of ours */
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	if (oldkey != NULL && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
 		char	   *newkey = tg_key_text(trigdata->tg_newslot, attnum, typid);
 
 		if (newkey != NULL && strcmp(oldkey, newkey) == 0)
-			return PointerGetDatum(rettuple);
+			oldkey = NULL;
 	}
+	if (cache->pin)
+		tg_unpin_key_output(nest);
+	if (oldkey == NULL)
+		return PointerGetDatum(rettuple);
 
 	/* no SET search_path in its definition: that would cost every row */
 	tg_pin_search_path();

@@ -19,6 +19,12 @@
  */
 extern void tg_pin_search_path(void);
 extern void tg_unpin_search_path(void);
+
+/* key text under pinned output settings (see safesql.c) */
+extern int	tg_pin_key_output(void);
+extern void tg_unpin_key_output(int nest);
+extern bool tg_key_output_needs_pin(Oid typid);
+
 extern Oid	tg_key_eq_operator(Oid keytype, const char *relname);
 extern char *tg_eq_sql(Oid opoid, const char *lhs, const char *rhs);
 
