@@ -81,6 +81,7 @@ typedef struct TgRateReq
 	int			limit;
 	bool		done;			/* reserved (or given up: memory full) */
 	bool		not_counted;	/* memory was full */
+	int			local;			/* this transaction's, in backend memory only */
 	int			counted;		/* out: confirmed + this transaction's */
 	const char *display;		/* the value, for messages */
 } TgRateReq;
