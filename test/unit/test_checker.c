@@ -666,6 +666,13 @@ test_email_key(void)
 		"mara@harbor-cafe\uFF0Ede",				/* fullwidth full stop */
 		"\u00A0mara@harbor-cafe.de\u3000",		/* no-break and ideographic space */
 		"m\u0430ra@HARBOR-CAFE.DE",
+		"ma\u2800ra@harbor-cafe.de",			/* braille pattern blank */
+		"ma\U0001D159ra@harbor-cafe.de",		/* musical null notehead */
+		"mara@harbor\u2010cafe.de",				/* Unicode hyphen */
+		"mara@harbor\u2011cafe.de",				/* non-breaking hyphen */
+		"mara@harbor\u2013cafe.de",				/* en dash */
+		"mara@harbor\u2212cafe.de",				/* minus sign */
+		"mara@harbor\u02D7cafe.de",				/* modifier letter minus */
 	};
 	static const char *const gmail[] = {
 		"analima@gmail.com", "Ana.Lima+x@GoogleMail.com", "ana.lima@gm\u0430il.com",
