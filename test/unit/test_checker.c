@@ -758,6 +758,26 @@ test_email_key(void)
 		CHECK(a != NULL && b != NULL && strcmp(a, b) != 0,
 			  "\"%s\" and \"%s\" merged as \"%s\"", distinct[i][0], distinct[i][1], a ? a : "(none)");
 	}
+	/* the room asked for with too small a buffer holds the key: an
+	 * ASCII A-label decodes to a longer U-label (found by the fuzzer) */
+	{
+		static const char *const alabels[] = {
+			"tes+xx@xn--bcher-kvtxmaple.com", "a@xn--bcher-kva.de", "mara@harbor-cafe.de",
+			"x@xn--80ak6aa92e.com", "a-b@xn--mnchen-3ya.xn--bcher-kva.de",
+		};
+
+		for (size_t i = 0; i < sizeof(alabels) / sizeof(alabels[0]); i++)
+		{
+			char		small[4];
+			char		room[512];
+			size_t		need = tg_email_key(alabels[i], strlen(alabels[i]), small, sizeof(small));
+			size_t		klen = need <= sizeof(room) ?
+				tg_email_key(alabels[i], strlen(alabels[i]), room, need) : 0;
+
+			CHECK(need <= sizeof(small) || klen <= need,
+				  "\"%s\": asked for %zu bytes, its key has %zu", alabels[i], need, klen);
+		}
+	}
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 	{
 		const char *k = email_key(exact[i][0], strlen(exact[i][0]));
