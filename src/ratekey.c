@@ -199,7 +199,16 @@ tg_email_key(const char *email, size_t len, char *out, size_t outcap)
 	if (found & RK_NON_ASCII)
 		return tg_email_key_unicode(email, len, out, outcap);
 	if (end - start > outcap)
-		return end - start;		/* the key is at most this long */
+	{
+		/*
+		 * Without a dash the key is at most this long; with one the domain
+		 * may hold an A-label, whose U-label can take more bytes: ask the
+		 * general path, which says exactly.
+		 */
+		if (found & RK_DASH)
+			return tg_email_key_unicode(email, len, out, outcap);
+		return end - start;
+	}
 	klen = rk_email_key_ascii(email, start, end, (found & RK_DASH) != 0, out);
 	if (klen == RK_NOT_PLAIN)
 		return tg_email_key_unicode(email, len, out, outcap);

@@ -99,7 +99,22 @@ rk_invisible(UChar32 c)
 	if (c < 0x80 || c == RK_ZWNJ || c == RK_ZWJ)
 		return false;			/* the joiners go later: IDNA may need them */
 	return u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT) ||
-		u_charType(c) == U_FORMAT_CHAR;
+		u_charType(c) == U_FORMAT_CHAR ||
+		c == 0x2800 ||			/* braille pattern blank: renders as a space */
+		c == 0x1D159;			/* musical symbol null notehead: renders as nothing */
+}
+
+/*
+ * Is c a dash that looks like ASCII '-' (Unicode hyphens, dashes, the minus
+ * sign, the modifier minus)?  Counted as '-', so that harbor<U+2010>cafe.de
+ * is harbor-cafe.de.
+ */
+static bool
+rk_dash(UChar32 c)
+{
+	return c >= 0x80 &&
+		(u_charType(c) == U_DASH_PUNCTUATION || c == 0x2212 || c == 0x02D7 ||
+		 c == 0x2043);
 }
 
 /*
@@ -130,7 +145,9 @@ rk_decode(const char *in, int32_t len, RkStr *out)
 				out->s[out->len++] = (UChar) (0xDC00 | p[k]);
 			continue;
 		}
-		if (!rk_invisible(c))
+		if (rk_dash(c))
+			out->s[out->len++] = (UChar) '-';
+		else if (!rk_invisible(c))
 			U16_APPEND_UNSAFE(out->s, out->len, c);
 	}
 	return true;

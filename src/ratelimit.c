@@ -1247,11 +1247,20 @@ tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
 size_t
 tg_rate_email_key_long(const char *email, size_t len, size_t klen, char **key)
 {
-	if (klen != TG_EMAIL_KEY_NOMEM)
+	/* (a key never needs more room than it said; if it did, ask again) */
+	for (int tries = 0; klen != TG_EMAIL_KEY_NOMEM && tries < 2; tries++)
 	{
-		*key = palloc(klen);
-		klen = tg_email_key(email, len, *key, klen);
+		size_t		room = klen;
+
+		*key = palloc(room);
+		klen = tg_email_key(email, len, *key, room);
+		if (klen <= room)
+			break;
+		pfree(*key);
+		*key = NULL;
 	}
+	if (*key == NULL && klen != TG_EMAIL_KEY_NOMEM)
+		elog(ERROR, "e-mail key of %zu bytes does not fit the room it asked for", len);
 	if (klen == TG_EMAIL_KEY_NOMEM)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),

@@ -666,6 +666,13 @@ test_email_key(void)
 		"mara@harbor-cafe\uFF0Ede",				/* fullwidth full stop */
 		"\u00A0mara@harbor-cafe.de\u3000",		/* no-break and ideographic space */
 		"m\u0430ra@HARBOR-CAFE.DE",
+		"ma\u2800ra@harbor-cafe.de",			/* braille pattern blank */
+		"ma\U0001D159ra@harbor-cafe.de",		/* musical null notehead */
+		"mara@harbor\u2010cafe.de",				/* Unicode hyphen */
+		"mara@harbor\u2011cafe.de",				/* non-breaking hyphen */
+		"mara@harbor\u2013cafe.de",				/* en dash */
+		"mara@harbor\u2212cafe.de",				/* minus sign */
+		"mara@harbor\u02D7cafe.de",				/* modifier letter minus */
 	};
 	static const char *const gmail[] = {
 		"analima@gmail.com", "Ana.Lima+x@GoogleMail.com", "ana.lima@gm\u0430il.com",
@@ -750,6 +757,26 @@ test_email_key(void)
 
 		CHECK(a != NULL && b != NULL && strcmp(a, b) != 0,
 			  "\"%s\" and \"%s\" merged as \"%s\"", distinct[i][0], distinct[i][1], a ? a : "(none)");
+	}
+	/* the room asked for with too small a buffer holds the key: an
+	 * ASCII A-label decodes to a longer U-label (found by the fuzzer) */
+	{
+		static const char *const alabels[] = {
+			"tes+xx@xn--bcher-kvtxmaple.com", "a@xn--bcher-kva.de", "mara@harbor-cafe.de",
+			"x@xn--80ak6aa92e.com", "a-b@xn--mnchen-3ya.xn--bcher-kva.de",
+		};
+
+		for (size_t i = 0; i < sizeof(alabels) / sizeof(alabels[0]); i++)
+		{
+			char		small[4];
+			char		room[512];
+			size_t		need = tg_email_key(alabels[i], strlen(alabels[i]), small, sizeof(small));
+			size_t		klen = need <= sizeof(room) ?
+				tg_email_key(alabels[i], strlen(alabels[i]), room, need) : 0;
+
+			CHECK(need <= sizeof(small) || klen <= need,
+				  "\"%s\": asked for %zu bytes, its key has %zu", alabels[i], need, klen);
+		}
 	}
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
 	{
