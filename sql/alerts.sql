@@ -86,6 +86,31 @@ SELECT * FROM tenant_guard.diagnose();
 SELECT * FROM tenant_guard.creations();
 RESET ROLE;
 
+-- thresholds for this database: admins write alert_thresholds, a row beats the GUC
+SET ROLE regress_tg_alert_admin;
+INSERT INTO tenant_guard.alert_thresholds (alert, threshold) VALUES ('tenant_creation_rate', 2);
+SELECT alert, firing, value, threshold FROM tenant_guard.alerts() WHERE alert = 'tenant_creation_rate';
+SELECT tenant_guard.alert_threshold('tenant_creation_rate') AS creation, tenant_guard.alert_threshold('failed_creations') AS failed,
+       tenant_guard.alert_threshold('test_tenants') AS other, tenant_guard.alert_threshold(NULL) AS null_name;
+SELECT value, status FROM tenant_guard.diagnose() WHERE item = 'created in the last hour' ORDER BY value;
+\set VERBOSITY terse
+INSERT INTO tenant_guard.alert_thresholds (alert, threshold) VALUES ('test_tenants', 1);
+INSERT INTO tenant_guard.alert_thresholds (alert, threshold) VALUES ('failed_creations', -1);
+INSERT INTO tenant_guard.alert_thresholds (alert, threshold) VALUES ('failed_creations', NULL);
+INSERT INTO tenant_guard.alert_thresholds (alert, threshold) VALUES ('failed_creations', 1e30);
+INSERT INTO tenant_guard.alert_thresholds (alert, threshold) VALUES ('tenant_creation_rate', 3);
+\set VERBOSITY default
+UPDATE tenant_guard.alert_thresholds SET threshold = 50 WHERE alert = 'tenant_creation_rate';
+SELECT alert, firing, value, threshold FROM tenant_guard.alerts() WHERE alert = 'tenant_creation_rate';
+DELETE FROM tenant_guard.alert_thresholds;
+SELECT tenant_guard.alert_threshold('tenant_creation_rate');
+-- nobody else: neither reads nor writes them
+SET ROLE regress_tg_nobody;
+INSERT INTO tenant_guard.alert_thresholds (alert, threshold) VALUES ('tenant_creation_rate', 1000);
+SELECT * FROM tenant_guard.alert_thresholds;
+SELECT tenant_guard.alert_threshold('tenant_creation_rate');
+RESET ROLE;
+
 -- failed_creations: real rejections, written by the durable log
 SET tenant_guard.alert_failed_per_hour = 1;
 INSERT INTO tenants (name, subdomain, email) VALUES ('test one', 'test-one', 'a@mailinator.com');

@@ -1439,8 +1439,8 @@ GRANT EXECUTE ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, b
 -- shared memory (src/creations.c; kept across a clean restart).  alerts()
 -- evaluates every rule, check_alerts() records and NOTIFYs the
 -- transitions (for pg_cron), diagnose() is the incident report.  The
--- thresholds are GUCs only superusers set (src/alerts.c):
--- tenant_guard.alert_creations_per_hour, tenant_guard.alert_failed_per_hour.
+-- thresholds: a row of alert_thresholds (admins, this database), else the
+-- GUCs only superusers set (src/alerts.c).
 
 CREATE FUNCTION tenant_guard.creation_counts(
     OUT relid pg_catalog.oid, OUT kind text, OUT bucket_start timestamptz,
@@ -1698,6 +1698,50 @@ COMMENT ON FUNCTION tenant_guard.protected_missing() IS
 REVOKE ALL ON FUNCTION tenant_guard.protected_missing() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenant_guard.protected_missing() TO tenant_guard_admin;
 
+-- Thresholds admins set for this database (a row overrides the GUC a
+-- superuser sets for the whole server); read by alerts() and diagnose(),
+-- so that the session pg_cron runs check_alerts() in sees them too.
+CREATE TABLE tenant_guard.alert_thresholds (
+    alert      text PRIMARY KEY
+               CHECK (alert IN ('tenant_creation_rate', 'failed_creations')),
+    threshold  bigint NOT NULL CHECK (threshold >= 0),
+    changed_by name NOT NULL DEFAULT CURRENT_USER,
+    changed_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE tenant_guard.alert_thresholds IS
+  'tenant_guard: alert thresholds for this database, set by admins; a row overrides tenant_guard.alert_creations_per_hour / alert_failed_per_hour';
+
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.alert_thresholds', '');
+
+REVOKE ALL ON tenant_guard.alert_thresholds FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON tenant_guard.alert_thresholds TO tenant_guard_admin;
+
+-- The threshold in force for one alert: this database's row, else the
+-- server's GUC, else the default.
+CREATE FUNCTION tenant_guard.alert_threshold(alert text)
+RETURNS bigint
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT coalesce(
+           (SELECT t.threshold FROM tenant_guard.alert_thresholds t
+             WHERE t.alert OPERATOR(pg_catalog.=) $1),
+           CASE $1
+             WHEN 'tenant_creation_rate' THEN
+               coalesce(pg_catalog.current_setting('tenant_guard.alert_creations_per_hour', true), '5')::bigint
+             WHEN 'failed_creations' THEN
+               coalesce(pg_catalog.current_setting('tenant_guard.alert_failed_per_hour', true), '10')::bigint
+           END)
+$$;
+
+COMMENT ON FUNCTION tenant_guard.alert_threshold(text) IS
+  'The threshold alerts() uses for tenant_creation_rate or failed_creations: alert_thresholds'' row, else the GUC';
+
+REVOKE ALL ON FUNCTION tenant_guard.alert_threshold(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.alert_threshold(text) TO tenant_guard_admin;
+
 CREATE FUNCTION tenant_guard.alerts()
 RETURNS TABLE (alert text, firing boolean, value numeric, threshold numeric, detail text)
 LANGUAGE plpgsql VOLATILE
@@ -1705,8 +1749,8 @@ SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-  creations_max numeric := coalesce(pg_catalog.current_setting('tenant_guard.alert_creations_per_hour', true), '5')::numeric;
-  failed_max numeric := coalesce(pg_catalog.current_setting('tenant_guard.alert_failed_per_hour', true), '10')::numeric;
+  creations_max numeric := tenant_guard.alert_threshold('tenant_creation_rate');
+  failed_max numeric := tenant_guard.alert_threshold('failed_creations');
   q record;
   r record;
   n numeric;
@@ -1916,7 +1960,7 @@ BEGIN
     status := CASE WHEN s IS NULL THEN 'ok' ELSE 'critical' END; RETURN NEXT;
     SELECT c.created INTO n FROM tenant_guard.creations('1 hour') c WHERE c.tbl OPERATOR(pg_catalog.=) g.tbl;
     item := 'created in the last hour'; value := coalesce(n, 0)::text;
-    status := CASE WHEN coalesce(n, 0) > coalesce(pg_catalog.current_setting('tenant_guard.alert_creations_per_hour', true), '5')::bigint
+    status := CASE WHEN coalesce(n, 0) > tenant_guard.alert_threshold('tenant_creation_rate')
                    THEN 'warning' ELSE 'ok' END;
     RETURN NEXT;
     FOR q IN SELECT h.hour, h.created FROM tenant_guard.creations_hourly('24 hours') h
@@ -1942,7 +1986,7 @@ BEGIN
   -- failed attempts
   section := 'failed attempts';
   item := 'last hour'; n := tenant_guard.failed_attempts('1 hour'); value := n::text;
-  status := CASE WHEN n > coalesce(pg_catalog.current_setting('tenant_guard.alert_failed_per_hour', true), '10')::bigint
+  status := CASE WHEN n > tenant_guard.alert_threshold('failed_creations')
                  THEN 'warning' ELSE 'ok' END;
   RETURN NEXT;
   item := 'last 24 hours'; value := tenant_guard.failed_attempts('24 hours')::text; status := 'ok'; RETURN NEXT;

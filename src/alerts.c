@@ -1,10 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * alerts.c
- *	  The thresholds of tenant_guard.alerts() (the rules themselves are SQL,
- *	  in the install script): GUCs only superusers -- or roles granted SET
- *	  on them -- may change, so that no database owner can raise them in
- *	  the session pg_cron runs check_alerts() in.
+ *	  The server-wide defaults of tenant_guard.alerts()' thresholds (the
+ *	  rules themselves are SQL, in the install script): GUCs only
+ *	  superusers may change, so that no database owner can raise them in
+ *	  the session pg_cron runs check_alerts() in.  Admins override them per
+ *	  database in tenant_guard.alert_thresholds, a table only they write.
  *
  *-------------------------------------------------------------------------
  */

@@ -57,6 +57,16 @@ is(creations(), '6', 'the counts survive a clean restart');
 ok(!-e $node->data_dir . '/pg_stat/tenant_guard_creations.stat',
 	'the state file is removed once read');
 
+# an admin (not a superuser) sets this database's threshold to 4: the
+# session pg_cron runs check_alerts() in must use it (the default is 5)
+$node->safe_psql('postgres', q{
+CREATE ROLE alert_admin LOGIN;
+GRANT tenant_guard_admin TO alert_admin;
+});
+$node->safe_psql('postgres',
+	q{INSERT INTO tenant_guard.alert_thresholds (alert, threshold) VALUES ('tenant_creation_rate', 4)},
+	extra_params => [ '-U', 'alert_admin' ]);
+
 # the LISTEN session, then pg_cron every minute
 my $listener = $node->background_psql('postgres');
 $listener->query_safe('LISTEN tenant_guard_alerts');
@@ -73,12 +83,13 @@ foreach my $i (1 .. 150)
 }
 like($got, qr/Asynchronous notification "tenant_guard_alerts" with payload "\{.*"alert": "tenant_creation_rate".*"state": "firing"/,
 	'the LISTEN session received the firing notification from the pg_cron run');
+like($got, qr/"threshold": 4\b/, 'the notification carries the admin\'s threshold');
 is($node->safe_psql('postgres',
 	q{SELECT count(*) FROM cron.job_run_details WHERE command LIKE '%check_alerts%' AND status = 'succeeded'}) >= 1,
 	1, 'pg_cron ran check_alerts()');
 is($node->safe_psql('postgres',
-	q{SELECT state || ' ' || value FROM tenant_guard.alert_transitions WHERE alert = 'tenant_creation_rate'}),
-	'firing 6', 'the transition was recorded');
+	q{SELECT state || ' ' || value || ' over ' || threshold FROM tenant_guard.alert_transitions WHERE alert = 'tenant_creation_rate'}),
+	'firing 6 over 4', 'the transition was recorded, with the admin\'s threshold');
 
 # a second evaluation while it keeps firing: no transition, no notification
 is($node->safe_psql('postgres', q{SELECT count(*) FROM tenant_guard.check_alerts()}),
