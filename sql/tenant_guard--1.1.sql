@@ -59,10 +59,10 @@ $schema$;
 COMMENT ON SCHEMA tenant_guard IS
   'tenant_guard: rejects, records, rate-limits and purges test-data tenants';
 
+-- ==== roles ====
 --
 -- Roles.  Roles are cluster-wide, so a second database that installs the
 -- extension reuses them, and DROP EXTENSION leaves them in place.
---
 DO $roles$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname = 'tenant_guard_admin') THEN
@@ -81,21 +81,10 @@ COMMENT ON ROLE tenant_guard_app IS
 
 GRANT USAGE ON SCHEMA tenant_guard TO PUBLIC;
 
+-- ==== the log ====
 --
--- The checker.
---
-CREATE FUNCTION tenant_guard.check_tenant(
-    name text, subdomain text, email text,
-    OUT is_suspicious boolean, OUT reason text)
-RETURNS record
-AS 'MODULE_PATHNAME', 'check_tenant'
-LANGUAGE C STABLE PARALLEL SAFE;
-
-COMMENT ON FUNCTION tenant_guard.check_tenant(text, text, text) IS
-  'Is (name, subdomain, email) test data? reason names every rule that fired; NULL arguments are no evidence';
-
---
--- The log.
+-- test_data_prevention_logs: rows kept in log mode, rejections (written by
+-- the durable log's worker, below) and the application's own reports.
 --
 CREATE SEQUENCE tenant_guard.test_data_prevention_logs_id_seq;
 
@@ -122,6 +111,11 @@ COMMENT ON SEQUENCE tenant_guard.test_data_prevention_logs_id_seq IS
 -- "the latest 20" is the query operators run most
 CREATE INDEX test_data_prevention_logs_created_at_idx
   ON tenant_guard.test_data_prevention_logs (created_at DESC);
+
+-- per-IP counts over a window
+CREATE INDEX test_data_prevention_logs_rejected_ip_idx
+  ON tenant_guard.test_data_prevention_logs (ip_address, created_at)
+  WHERE action = 'rejected';
 
 COMMENT ON TABLE tenant_guard.test_data_prevention_logs IS
   'tenant_guard: one row per suspicious tenant attempt, from the trigger or from log_suspicious_request()';
@@ -167,208 +161,6 @@ COMMENT ON FUNCTION tenant_guard.log_suspicious_request(text, jsonb, text, inet)
 REVOKE ALL ON FUNCTION tenant_guard.log_suspicious_request(text, jsonb, text, inet) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenant_guard.log_suspicious_request(text, jsonb, text, inet)
   TO tenant_guard_app, tenant_guard_admin;
-
---
--- The trigger and attaching it.
---
-CREATE FUNCTION tenant_guard.guard_trigger()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'guard_trigger'
-LANGUAGE C;
-
-COMMENT ON FUNCTION tenant_guard.guard_trigger() IS
-  'Row trigger installed by tenant_guard.attach(); arguments: name, subdomain and email column names ('''' = not guarded)';
-
--- Only attach() installs it: on a table of its own, any role could
--- otherwise write "rejected" rows with a client_addr of its choosing and
--- use up other users' rate limits.  (Firing a trigger checks no privilege.)
-REVOKE ALL ON FUNCTION tenant_guard.guard_trigger() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.guard_trigger() TO tenant_guard_admin;
-
-CREATE FUNCTION tenant_guard.guard_created_trigger()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'guard_created_trigger'
-LANGUAGE C;
-
-COMMENT ON FUNCTION tenant_guard.guard_created_trigger() IS
-  'AFTER INSERT row trigger installed by tenant_guard.attach() as tenant_guard_created: for the rows of INSERT ... ON CONFLICT that were really inserted, logs the suspicious ones (log mode) and counts them against the rate limits; arguments as guard_trigger';
-
--- Only attach() installs it, for the reasons given for guard_trigger.
-REVOKE ALL ON FUNCTION tenant_guard.guard_created_trigger() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.guard_created_trigger() TO tenant_guard_admin;
-
-CREATE FUNCTION tenant_guard.creation_deferred()
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'creation_deferred'
-LANGUAGE C VOLATILE;
-
-COMMENT ON FUNCTION tenant_guard.creation_deferred() IS
-  'WHEN clause of the tenant_guard_created trigger: true (once) for a row of INSERT ... ON CONFLICT whose log row (log mode) and rate-limit count the guard trigger left to that trigger';
-
--- Stays executable by PUBLIC: a trigger's WHEN clause runs with the
--- privileges of the role that inserts.  It only reads and clears a flag
--- of the calling backend.
-
-CREATE FUNCTION tenant_guard.attach(
-    tbl regclass,
-    name_column name DEFAULT 'name',
-    subdomain_column name DEFAULT 'subdomain',
-    email_column name DEFAULT 'email',
-    id_column name DEFAULT NULL)
-RETURNS void
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-  col name;
-  cols name[] := ARRAY[name_column, subdomain_column, email_column];
-  kind "char";
-  persistence "char";
-  typ oid;
-  generated "char";
-  foreign_trigger name;
-BEGIN
-  IF tbl IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-      MESSAGE = 'table must not be null';
-  END IF;
-
-  SELECT c.relkind, c.relpersistence INTO kind, persistence FROM pg_catalog.pg_class c WHERE c.oid = tbl;
-  IF kind IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'undefined_table',
-      MESSAGE = pg_catalog.format('relation with OID %s does not exist', tbl::pg_catalog.oid);
-  END IF;
-  IF kind NOT IN ('r', 'p') THEN
-    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
-      MESSAGE = pg_catalog.format('"%s" is not a table', tbl),
-      HINT = 'tenant_guard guards ordinary and partitioned tables.';
-  END IF;
-  -- a temporary table goes away without a DROP: guarded_tables would keep it
-  IF persistence = 't' THEN
-    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
-      MESSAGE = pg_catalog.format('"%s" is a temporary table', tbl),
-      HINT = 'tenant_guard guards permanent and unlogged tables.';
-  END IF;
-  -- rows inserted into an inheritance child do not fire the parent's trigger
-  IF kind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl) THEN
-    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
-      MESSAGE = pg_catalog.format('table "%s" has inheritance children', tbl),
-      HINT = 'Attach the guard to each table rows are inserted into, or use declarative partitioning.';
-  END IF;
-
-  IF name_column IS NULL AND subdomain_column IS NULL AND email_column IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-      MESSAGE = 'at least one column must be guarded';
-  END IF;
-
-  FOREACH col IN ARRAY cols LOOP
-    CONTINUE WHEN col IS NULL;
-    SELECT a.atttypid, a.attgenerated INTO typ, generated
-      FROM pg_catalog.pg_attribute a
-     WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
-    IF NOT FOUND THEN
-      RAISE EXCEPTION USING ERRCODE = 'undefined_column',
-        MESSAGE = pg_catalog.format('column "%s" of table "%s" does not exist', col, tbl),
-        HINT = 'Name the columns: tenant_guard.attach(tbl, name_column => ..., subdomain_column => ..., email_column => ...); pass NULL for a column the table does not have.';
-    END IF;
-    -- a BEFORE trigger sees a generated column still empty
-    IF generated <> '' THEN
-      RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
-        MESSAGE = pg_catalog.format('column "%s" of table "%s" is a generated column', col, tbl),
-        HINT = 'Guard the columns it is computed from.';
-    END IF;
-    -- follow domains down to the base type: a varlena string type reads as text
-    IF NOT EXISTS (
-        WITH RECURSIVE b AS (
-          SELECT t.oid, t.typbasetype, t.typcategory, t.typlen
-            FROM pg_catalog.pg_type t WHERE t.oid = typ
-          UNION ALL
-          SELECT t.oid, t.typbasetype, t.typcategory, t.typlen
-            FROM pg_catalog.pg_type t JOIN b ON t.oid = b.typbasetype)
-        SELECT 1 FROM b
-         WHERE b.typbasetype = 0 AND b.typcategory = 'S' AND b.typlen = -1) THEN
-      RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
-        MESSAGE = pg_catalog.format('column "%s" of table "%s" is of type %s, not a text type',
-                                    col, tbl, pg_catalog.format_type(typ, NULL)),
-        HINT = 'tenant_guard reads text, varchar, char and citext columns (and domains over them).';
-    END IF;
-  END LOOP;
-
-  -- re-attaching replaces the triggers (and their column lists); a trigger
-  -- of one of their names that is not ours is left alone
-  SELECT t.tgname INTO foreign_trigger FROM pg_catalog.pg_trigger t
-   WHERE t.tgrelid = tbl AND NOT t.tgisinternal
-     AND ((t.tgname = 'tenant_guard'
-           AND t.tgfoid <> 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure)
-       OR (t.tgname = 'tenant_guard_created'
-           AND t.tgfoid <> 'tenant_guard.guard_created_trigger()'::pg_catalog.regprocedure))
-   LIMIT 1;
-  IF foreign_trigger IS NOT NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'duplicate_object',
-      MESSAGE = pg_catalog.format('table "%s" has a trigger named "%s" that tenant_guard did not install', tbl, foreign_trigger),
-      HINT = 'Rename or drop that trigger first.';
-  END IF;
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
-              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard' AND NOT t.tgisinternal) THEN
-    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard ON %s', tbl);
-  END IF;
-  EXECUTE pg_catalog.format(
-    'CREATE TRIGGER tenant_guard BEFORE INSERT OR UPDATE ON %s '
-    'FOR EACH ROW EXECUTE FUNCTION tenant_guard.guard_trigger(%L, %L, %L)',
-    tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
-    coalesce(email_column, ''));
-  -- rows of INSERT ... ON CONFLICT count for the rate limits once inserted
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
-              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard_created' AND NOT t.tgisinternal) THEN
-    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard_created ON %s', tbl);
-  END IF;
-  EXECUTE pg_catalog.format(
-    'CREATE TRIGGER tenant_guard_created AFTER INSERT ON %s FOR EACH ROW '
-    'WHEN (tenant_guard.creation_deferred()) '
-    'EXECUTE FUNCTION tenant_guard.guard_created_trigger(%L, %L, %L)',
-    tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
-    coalesce(email_column, ''));
-  -- protection triggers and the registry the purge reads (see the end of this file)
-  PERFORM tenant_guard.attach_protection(tbl, id_column, name_column, subdomain_column, email_column);
-END
-$$;
-
-COMMENT ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) IS
-  'Install the tenant_guard row triggers (tenant_guard BEFORE INSERT OR UPDATE, tenant_guard_created AFTER INSERT for the rate limits of INSERT ... ON CONFLICT) on a tenants table; NULL for a column the table lacks. Re-running replaces it. Also installs the protection triggers keyed on id_column (NULL: the single-column primary key, else "id") and registers the table for purge_test_tenants()';
-
-CREATE FUNCTION tenant_guard.detach(tbl regclass)
-RETURNS boolean
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  PERFORM tenant_guard.detach_protection(tbl);
-  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
-              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard_created'
-                AND t.tgfoid = 'tenant_guard.guard_created_trigger()'::pg_catalog.regprocedure
-                AND NOT t.tgisinternal) THEN
-    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard_created ON %s', tbl);
-  END IF;
-  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
-                  WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard'
-                    AND t.tgfoid = 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure
-                    AND NOT t.tgisinternal) THEN
-    RAISE NOTICE 'tenant_guard is not attached to "%"', tbl;
-    RETURN false;
-  END IF;
-  EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard ON %s', tbl);
-  RETURN true;
-END
-$$;
-
-COMMENT ON FUNCTION tenant_guard.detach(regclass) IS
-  'Remove the tenant_guard triggers (guard and protection) from a table and forget it in guarded_tables; false (with a NOTICE) when it was not attached';
-
--- Installing or removing the guard is an administrator's decision.
-REVOKE ALL ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.detach(regclass) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.detach(regclass) TO tenant_guard_admin;
 
 -- ==== durable rejection log ====
 --
@@ -431,200 +223,24 @@ BEGIN
 END
 $preload$;
 
--- ==== rate limits ====
+-- ==== the checker and its rules ====
 --
--- The limits themselves are GUCs (tenant_guard.max_tenants_per_hour_per_ip,
--- tenant_guard.max_tenants_per_hour_per_email) counted in shared memory by
--- the trigger; these functions show and manage that memory.
+-- check_tenant() decides.  The built-in rules live in C (see
+-- tenant_guard.builtin_rules()); the tables below hold only what operators
+-- add, so pg_dump keeps them whole and a restore cannot duplicate rows the
+-- install script made.  Each backend compiles the rules once and
+-- recompiles after a change: the statement triggers below send the
+-- invalidation.
 
-CREATE FUNCTION tenant_guard.normalize_email(email text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'normalize_email'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-
-COMMENT ON FUNCTION tenant_guard.normalize_email(text) IS
-  'The key an e-mail address is counted under by the per-email rate limit: trimmed, case-folded, +tag cut, gmail dots removed, look-alike spellings folded (invisible characters dropped, NFKC, letters that look Latin read as Latin, the domain as IDNA maps it); NULL for an empty address';
-
-CREATE FUNCTION tenant_guard.rate_limit_usage(
-    kind text, value text, OUT created integer, OUT pending integer)
+CREATE FUNCTION tenant_guard.check_tenant(
+    name text, subdomain text, email text,
+    OUT is_suspicious boolean, OUT reason text)
 RETURNS record
-AS 'MODULE_PATHNAME', 'rate_limit_usage'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+AS 'MODULE_PATHNAME', 'check_tenant'
+LANGUAGE C STABLE PARALLEL SAFE;
 
-COMMENT ON FUNCTION tenant_guard.rate_limit_usage(text, text) IS
-  'Tenants counted now for kind ''ip'' or ''email'' and a value: created (committed in the last hour) and pending (in running transactions)';
-
-CREATE FUNCTION tenant_guard.rate_limit_status(
-    OUT enforced boolean, OUT capacity integer, OUT in_use integer,
-    OUT keys integer, OUT refused bigint, OUT waited bigint,
-    OUT not_counted bigint)
-RETURNS record
-AS 'MODULE_PATHNAME', 'rate_limit_status'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
-
-COMMENT ON FUNCTION tenant_guard.rate_limit_status() IS
-  'Rate-limit memory, cluster-wide since startup: enforced (false without shared_preload_libraries), capacity and in_use (tenant creations), keys, refused (TG002 errors), waited (waits for other transactions), not_counted (creations not counted because memory was full)';
-
-CREATE FUNCTION tenant_guard.rate_limit_reset()
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'rate_limit_reset'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
-
-COMMENT ON FUNCTION tenant_guard.rate_limit_reset() IS
-  'Forget the committed tenant creations counted in this database (pending ones stay); returns how many were forgotten';
-
--- Usage reveals who signed up recently, reset lifts the limits: admins only.
--- The key rule is no secret.
-REVOKE ALL ON FUNCTION tenant_guard.rate_limit_usage(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.rate_limit_status() FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.rate_limit_reset() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_usage(text, text) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_status() TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_reset() TO tenant_guard_admin;
-
--- ==== monitoring ====
---
--- Failed tenant creations are log rows with action 'rejected': suspicious
--- data refused in enforce mode, and rate-limit refusals (reason starting
--- with 'rate limit: ').  The functions are SECURITY DEFINER so that a
--- monitoring role can be given the counts without the log rows.
-
--- per-IP counts over a window
-CREATE INDEX test_data_prevention_logs_rejected_ip_idx
-  ON tenant_guard.test_data_prevention_logs (ip_address, created_at)
-  WHERE action = 'rejected';
-
--- the window every monitoring function takes
-CREATE FUNCTION tenant_guard.check_window(since interval)
-RETURNS void
-LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  IF since IS NULL OR since <= interval '0' THEN
-    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
-      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
-                                  coalesce(since::text, 'NULL'));
-  END IF;
-END
-$$;
-
-COMMENT ON FUNCTION tenant_guard.check_window(interval) IS
-  'Raises invalid_parameter_value unless since is a positive interval: the window argument of the failed_attempts functions';
-
-CREATE FUNCTION tenant_guard.failed_attempts(since interval DEFAULT '1 hour')
-RETURNS bigint
-LANGUAGE plpgsql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  PERFORM tenant_guard.check_window(since);
-  RETURN (SELECT pg_catalog.count(*)
-            FROM tenant_guard.test_data_prevention_logs l
-           WHERE l.action = 'rejected'
-             AND l.created_at > pg_catalog.now() - since);
-END
-$$;
-
-COMMENT ON FUNCTION tenant_guard.failed_attempts(interval) IS
-  'Failed tenant creations (log rows with action rejected, rate-limit refusals included) in the last since, default 1 hour; alert when > 10';
-
-CREATE FUNCTION tenant_guard.failed_attempts(since interval, ip_address inet)
-RETURNS bigint
-LANGUAGE plpgsql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  PERFORM tenant_guard.check_window(since);
-  IF ip_address IS NULL THEN
-    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
-      MESSAGE = 'ip_address must not be null',
-      HINT = 'Use tenant_guard.failed_attempts_by_ip() for attempts without a known address.';
-  END IF;
-  RETURN (SELECT pg_catalog.count(*)
-            FROM tenant_guard.test_data_prevention_logs l
-           WHERE l.action = 'rejected'
-             AND l.ip_address OPERATOR(pg_catalog.=) failed_attempts.ip_address
-             AND l.created_at > pg_catalog.now() - since);
-END
-$$;
-
-COMMENT ON FUNCTION tenant_guard.failed_attempts(interval, inet) IS
-  'Failed tenant creations from one client address in the last since';
-
-CREATE FUNCTION tenant_guard.failed_attempts_by_ip(since interval DEFAULT '1 hour')
-RETURNS TABLE (ip_address inet, attempts bigint, rate_limited bigint,
-               first_attempt timestamptz, last_attempt timestamptz)
-LANGUAGE plpgsql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  PERFORM tenant_guard.check_window(since);
-  RETURN QUERY
-    SELECT l.ip_address,
-           pg_catalog.count(*),
-           pg_catalog.count(*) FILTER (WHERE l.reason LIKE 'rate limit: %'),
-           pg_catalog.min(l.created_at),
-           pg_catalog.max(l.created_at)
-      FROM tenant_guard.test_data_prevention_logs l
-     WHERE l.action = 'rejected'
-       AND l.created_at > pg_catalog.now() - since
-     GROUP BY l.ip_address
-     ORDER BY 2 DESC, 1 NULLS LAST;
-END
-$$;
-
-COMMENT ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) IS
-  'Failed tenant creations per client address in the last since (NULL address: unknown), most first; rate_limited counts the rate-limit refusals among them';
-
-CREATE FUNCTION tenant_guard.failed_attempts_hourly(since interval DEFAULT '24 hours')
-RETURNS TABLE (hour timestamptz, attempts bigint, rate_limited bigint,
-               addresses bigint)
-LANGUAGE plpgsql STABLE
-SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-  PERFORM tenant_guard.check_window(since);
-  RETURN QUERY
-    SELECT pg_catalog.date_trunc('hour', l.created_at),
-           pg_catalog.count(*),
-           pg_catalog.count(*) FILTER (WHERE l.reason LIKE 'rate limit: %'),
-           pg_catalog.count(DISTINCT l.ip_address)
-      FROM tenant_guard.test_data_prevention_logs l
-     WHERE l.action = 'rejected'
-       AND l.created_at > pg_catalog.now() - since
-     GROUP BY 1
-     ORDER BY 1;
-END
-$$;
-
-COMMENT ON FUNCTION tenant_guard.failed_attempts_hourly(interval) IS
-  'Failed tenant creations per clock hour over the last since (default 24 hours), for dashboards: attempts, rate-limit refusals among them, distinct known addresses';
-
--- They read the log: admins (and whoever they grant them to) only.
-REVOKE ALL ON FUNCTION tenant_guard.failed_attempts(interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.failed_attempts(interval, inet) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.failed_attempts_hourly(interval) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts(interval) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts(interval, inet) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts_hourly(interval) TO tenant_guard_admin;
-
--- ==== smarter checker ====
---
--- The built-in rules live in C (see tenant_guard.builtin_rules()); these
--- tables hold only what operators add, so pg_dump keeps them whole and a
--- restore cannot duplicate rows the install script made.  Each backend
--- compiles the rules once and recompiles after a change: the statement
--- triggers below send the invalidation.
+COMMENT ON FUNCTION tenant_guard.check_tenant(text, text, text) IS
+  'Is (name, subdomain, email) test data? reason names every rule that fired; NULL arguments are no evidence';
 
 CREATE FUNCTION tenant_guard.normal_form(value text, kind text DEFAULT 'text')
 RETURNS text
@@ -814,12 +430,66 @@ COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolea
 REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) TO tenant_guard_admin;
 
--- ==== protected tenants and the purge ====
+-- ==== rate limits ====
 --
--- attach() registers each guarded table here, with the column that
--- identifies a tenant; protect() and purge_test_tenants() read it.  Tenant
--- ids are text in the API and compared in the key's text output form, so
--- '31C06FC4-...' and '31c06fc4-...' name the same uuid tenant.
+-- The limits themselves are GUCs (tenant_guard.max_tenants_per_hour_per_ip,
+-- tenant_guard.max_tenants_per_hour_per_email) counted in shared memory by
+-- the trigger; these functions show and manage that memory.
+
+CREATE FUNCTION tenant_guard.normalize_email(email text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'normalize_email'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION tenant_guard.normalize_email(text) IS
+  'The key an e-mail address is counted under by the per-email rate limit: trimmed, case-folded, +tag cut, gmail dots removed, look-alike spellings folded (invisible characters dropped, NFKC, letters that look Latin read as Latin, the domain as IDNA maps it); NULL for an empty address';
+
+CREATE FUNCTION tenant_guard.rate_limit_usage(
+    kind text, value text, OUT created integer, OUT pending integer)
+RETURNS record
+AS 'MODULE_PATHNAME', 'rate_limit_usage'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.rate_limit_usage(text, text) IS
+  'Tenants counted now for kind ''ip'' or ''email'' and a value: created (committed in the last hour) and pending (in running transactions)';
+
+CREATE FUNCTION tenant_guard.rate_limit_status(
+    OUT enforced boolean, OUT capacity integer, OUT in_use integer,
+    OUT keys integer, OUT refused bigint, OUT waited bigint,
+    OUT not_counted bigint)
+RETURNS record
+AS 'MODULE_PATHNAME', 'rate_limit_status'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.rate_limit_status() IS
+  'Rate-limit memory, cluster-wide since startup: enforced (false without shared_preload_libraries), capacity and in_use (tenant creations), keys, refused (TG002 errors), waited (waits for other transactions), not_counted (creations not counted because memory was full)';
+
+CREATE FUNCTION tenant_guard.rate_limit_reset()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'rate_limit_reset'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.rate_limit_reset() IS
+  'Forget the committed tenant creations counted in this database (pending ones stay); returns how many were forgotten';
+
+-- Usage reveals who signed up recently, reset lifts the limits: admins only.
+-- The key rule is no secret.
+REVOKE ALL ON FUNCTION tenant_guard.rate_limit_usage(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.rate_limit_status() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.rate_limit_reset() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_usage(text, text) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_status() TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.rate_limit_reset() TO tenant_guard_admin;
+
+-- ==== attaching the guard ====
+--
+-- attach() installs the guard's row triggers and the protection triggers
+-- (attach_protection()) and registers each guarded table in
+-- guarded_tables, with the column that identifies a tenant; protect() and
+-- purge_test_tenants() read it.
 --
 CREATE TABLE tenant_guard.guarded_tables (
     tbl              regclass PRIMARY KEY,
@@ -835,183 +505,51 @@ COMMENT ON TABLE tenant_guard.guarded_tables IS
 COMMENT ON COLUMN tenant_guard.guarded_tables.id_column IS
   'the column identifying a tenant: protection triggers and the purge key on it';
 
-CREATE TABLE tenant_guard.protected_tenants (
-    tenant_id    text PRIMARY KEY CHECK (tenant_id <> ''),
-    note         text,
-    protected_by name NOT NULL,
-    protected_at timestamptz NOT NULL DEFAULT pg_catalog.now()
-);
-
-COMMENT ON TABLE tenant_guard.protected_tenants IS
-  'tenant_guard: tenants that no DELETE, key UPDATE, TRUNCATE or purge may remove; write it through protect() / unprotect()';
-COMMENT ON COLUMN tenant_guard.protected_tenants.tenant_id IS
-  'the key in its text output form (canonical: uuids lower case)';
-COMMENT ON COLUMN tenant_guard.protected_tenants.protected_by IS
-  'current_user of the protect() call';
-
-CREATE TABLE tenant_guard.tenant_tables (
-    tbl         regclass NOT NULL,
-    column_name name NOT NULL,
-    tenants     regclass NOT NULL,
-    added_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (tbl, column_name)
-);
-
-COMMENT ON TABLE tenant_guard.tenant_tables IS
-  'tenant_guard: tables holding a tenant key without a declared foreign key; the purge deletes their rows as if the key were ON DELETE CASCADE';
-
-CREATE SEQUENCE tenant_guard.purge_journal_id_seq;
-
-CREATE TABLE tenant_guard.purge_journal (
-    id               bigint NOT NULL
-                     DEFAULT pg_catalog.nextval('tenant_guard.purge_journal_id_seq'::pg_catalog.regclass)
-                     PRIMARY KEY,
-    purge_xid        xid8 NOT NULL,
-    tenant_table     text NOT NULL,
-    tenant_id        text NOT NULL,
-    tenant           jsonb NOT NULL,
-    reason           text,
-    deleted          jsonb NOT NULL,
-    updated          jsonb NOT NULL,
-    total_deleted    bigint NOT NULL,
-    purged_by        name NOT NULL,
-    application_name text,
-    purged_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    redis_cleaned_at timestamptz,
-    redis_keys_deleted bigint
-);
-
-ALTER SEQUENCE tenant_guard.purge_journal_id_seq OWNED BY tenant_guard.purge_journal.id;
-COMMENT ON SEQUENCE tenant_guard.purge_journal_id_seq IS 'tenant_guard: ids of purge_journal';
-
-CREATE INDEX purge_journal_tenant_id_idx ON tenant_guard.purge_journal (tenant_id);
--- the outbox: purged tenants whose Redis keys are still to be removed
-CREATE INDEX purge_journal_redis_pending_idx ON tenant_guard.purge_journal (id)
-  WHERE redis_cleaned_at IS NULL;
-
-COMMENT ON TABLE tenant_guard.purge_journal IS
-  'tenant_guard: one row per tenant removed by purge_test_tenants(); also the outbox of Redis clean-ups (redis_cleaned_at IS NULL)';
-COMMENT ON COLUMN tenant_guard.purge_journal.purge_xid IS 'transaction of the purge: rows of one call share it';
-COMMENT ON COLUMN tenant_guard.purge_journal.tenant_table IS 'the guarded table the tenant was removed from';
-COMMENT ON COLUMN tenant_guard.purge_journal.tenant_id IS 'the key, in its text output form';
-COMMENT ON COLUMN tenant_guard.purge_journal.tenant IS 'the whole tenant row as it was';
-COMMENT ON COLUMN tenant_guard.purge_journal.reason IS 'why it was purged: the checker''s reason, or requested by id';
-COMMENT ON COLUMN tenant_guard.purge_journal.deleted IS 'rows deleted per table, {"schema.table": n}, the tenant row included';
-COMMENT ON COLUMN tenant_guard.purge_journal.updated IS 'rows updated per table by ON DELETE SET NULL / SET DEFAULT';
-COMMENT ON COLUMN tenant_guard.purge_journal.total_deleted IS 'sum of deleted';
-COMMENT ON COLUMN tenant_guard.purge_journal.purged_by IS 'current_user of the purge';
-COMMENT ON COLUMN tenant_guard.purge_journal.application_name IS 'application_name of the purging session';
-COMMENT ON COLUMN tenant_guard.purge_journal.redis_cleaned_at IS 'when the tenant''s Redis keys were removed; NULL = still to do';
-COMMENT ON COLUMN tenant_guard.purge_journal.redis_keys_deleted IS 'Redis keys of the tenant deleted by the tenant_guard_redis run that marked it cleaned';
-
--- Configuration and evidence survive pg_dump / restore.
+-- Configuration: pg_dump keeps it.  Admins read it; attach()/detach()
+-- write it as its owner, after checking that the caller owns the table
+-- (protect() reads a guarded table as its owner: only the owner may
+-- register it).
 SELECT pg_catalog.pg_extension_config_dump('tenant_guard.guarded_tables', '');
-SELECT pg_catalog.pg_extension_config_dump('tenant_guard.protected_tenants', '');
-SELECT pg_catalog.pg_extension_config_dump('tenant_guard.tenant_tables', '');
-SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal', '');
-SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal_id_seq', '');
+REVOKE ALL ON tenant_guard.guarded_tables FROM PUBLIC;
+GRANT SELECT ON tenant_guard.guarded_tables TO tenant_guard_admin;
 
--- Only admins see this configuration, and nobody writes it directly.
--- protected_tenants is written by protect()/unprotect() as its owner (so
--- protected_by cannot be forged and ids are always canonical);
--- guarded_tables and tenant_tables by attach()/detach() and
--- add_tenant_table()/remove_tenant_table() as their owner, after checking
--- the caller's rights on the table (protect() reads a guarded table as its
--- owner: only the owner may register it); the journal is written by the
--- purge as its owner; admins may only mark Redis clean-ups done.
-REVOKE ALL ON tenant_guard.guarded_tables, tenant_guard.protected_tenants,
-  tenant_guard.tenant_tables, tenant_guard.purge_journal FROM PUBLIC;
-REVOKE ALL ON SEQUENCE tenant_guard.purge_journal_id_seq FROM PUBLIC;
-GRANT SELECT ON tenant_guard.guarded_tables, tenant_guard.tenant_tables,
-  tenant_guard.protected_tenants, tenant_guard.purge_journal TO tenant_guard_admin;
-GRANT UPDATE (redis_cleaned_at, redis_keys_deleted) ON tenant_guard.purge_journal TO tenant_guard_admin;
-
--- The Redis clean-up (tenant_guard_redis) keeps every key that names a
--- live tenant: it reads their ids here.  The caller's rights (it needs
--- SELECT on the key column of every guarded table, as the purge does), and
--- row_security off so that a policy hiding rows is an error instead of a
--- live tenant's keys deleted.  Ids in the key type's text output form, as
--- protected_tenants and purge_journal hold them, under the same pinned
--- output settings (bytea_output, TimeZone, DateStyle, ...).
-CREATE FUNCTION tenant_guard.live_tenant_ids(tenants regclass DEFAULT NULL)
-RETURNS TABLE (tenant_table regclass, tenant_id text)
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-SET row_security = off
-SET DateStyle = 'ISO, MDY'
-SET IntervalStyle = 'postgres'
-SET TimeZone = 'UTC'
-SET bytea_output = 'hex'
-SET extra_float_digits = 1
-SET lc_monetary = 'C'
-AS $$
-DECLARE
-  g record;
-BEGIN
-  FOR g IN SELECT t.tbl, t.id_column FROM tenant_guard.guarded_tables t
-            WHERE t.id_column IS NOT NULL
-              AND (live_tenant_ids.tenants IS NULL OR t.tbl OPERATOR(pg_catalog.=) live_tenant_ids.tenants)
-            ORDER BY t.tbl::pg_catalog.oid
-  LOOP
-    RETURN QUERY EXECUTE pg_catalog.format(
-      'SELECT $1, pg_catalog.format(''%%s'', k.%I) FROM %s k WHERE k.%I IS NOT NULL',
-      g.id_column, g.tbl, g.id_column) USING g.tbl;
-  END LOOP;
-END
-$$;
-
-COMMENT ON FUNCTION tenant_guard.live_tenant_ids(regclass) IS
-  'Ids of the tenants in every guarded table, or in the one named (key text output form), for tenant_guard_redis; runs with the caller''s rights';
-
--- Tenant ids are the admins' business.
-REVOKE ALL ON FUNCTION tenant_guard.live_tenant_ids(regclass) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.live_tenant_ids(regclass) TO tenant_guard_admin;
-
---
--- Protection.
---
-CREATE FUNCTION tenant_guard.protect_trigger()
+CREATE FUNCTION tenant_guard.guard_trigger()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'protect_trigger'
+AS 'MODULE_PATHNAME', 'guard_trigger'
 LANGUAGE C;
 
-COMMENT ON FUNCTION tenant_guard.protect_trigger() IS
-  'Trigger installed by attach(): BEFORE DELETE OR UPDATE OF the key (row) refuses to remove a protected tenant, BEFORE TRUNCATE (statement) refuses while the table holds one; argument: the key column';
+COMMENT ON FUNCTION tenant_guard.guard_trigger() IS
+  'Row trigger installed by tenant_guard.attach(); arguments: name, subdomain and email column names ('''' = not guarded)';
 
--- Only attach() installs it (on a table of its own, a role could probe
--- which tenant ids are protected).
-REVOKE ALL ON FUNCTION tenant_guard.protect_trigger() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.protect_trigger() TO tenant_guard_admin;
+-- Only attach() installs it: on a table of its own, any role could
+-- otherwise write "rejected" rows with a client_addr of its choosing and
+-- use up other users' rate limits.  (Firing a trigger checks no privilege.)
+REVOKE ALL ON FUNCTION tenant_guard.guard_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.guard_trigger() TO tenant_guard_admin;
 
-CREATE FUNCTION tenant_guard.protect(tenant_id text, note text DEFAULT NULL)
+CREATE FUNCTION tenant_guard.guard_created_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'guard_created_trigger'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.guard_created_trigger() IS
+  'AFTER INSERT row trigger installed by tenant_guard.attach() as tenant_guard_created: for the rows of INSERT ... ON CONFLICT that were really inserted, logs the suspicious ones (log mode) and counts them against the rate limits; arguments as guard_trigger';
+
+-- Only attach() installs it, for the reasons given for guard_trigger.
+REVOKE ALL ON FUNCTION tenant_guard.guard_created_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.guard_created_trigger() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.creation_deferred()
 RETURNS boolean
-AS 'MODULE_PATHNAME', 'protect_tenant'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET DateStyle = 'ISO, MDY'
-SET IntervalStyle = 'postgres'
-SET TimeZone = 'UTC'
-SET bytea_output = 'hex'
-SET extra_float_digits = 1
-SET lc_monetary = 'C';
+AS 'MODULE_PATHNAME', 'creation_deferred'
+LANGUAGE C VOLATILE;
 
-COMMENT ON FUNCTION tenant_guard.protect(text, text) IS
-  'Protect a tenant (its key as text) from DELETE, key UPDATE, TRUNCATE and the purge; true if newly protected, false if it already was (a non-NULL note replaces the old one)';
+COMMENT ON FUNCTION tenant_guard.creation_deferred() IS
+  'WHEN clause of the tenant_guard_created trigger: true (once) for a row of INSERT ... ON CONFLICT whose log row (log mode) and rate-limit count the guard trigger left to that trigger';
 
-CREATE FUNCTION tenant_guard.unprotect(tenant_id text)
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'unprotect_tenant'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp
-SET DateStyle = 'ISO, MDY'
-SET IntervalStyle = 'postgres'
-SET TimeZone = 'UTC'
-SET bytea_output = 'hex'
-SET extra_float_digits = 1
-SET lc_monetary = 'C';
-
-COMMENT ON FUNCTION tenant_guard.unprotect(text) IS
-  'Lift the protection of a tenant; false (with a NOTICE) when it was not protected';
+-- Stays executable by PUBLIC: a trigger's WHEN clause runs with the
+-- privileges of the role that inserts.  It only reads and clears a flag
+-- of the calling backend.
 
 -- The registries' writers (registry.c): called with the caller's rights,
 -- they check them on the table and write as the registry's owner.
@@ -1034,23 +572,10 @@ SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tenant_guard.unregister_guarded_table(regclass) IS
   'Internal to detach() and attach(): remove a table from guarded_tables; the caller must own it; true if it was there';
 
-CREATE FUNCTION tenant_guard.register_tenant_table(tbl regclass, column_name name, tenants regclass)
-RETURNS void
-AS 'MODULE_PATHNAME', 'register_tenant_table'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
-
-COMMENT ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) IS
-  'Internal to add_tenant_table(): add or update a tenant_tables row; the caller needs SELECT and DELETE on the table';
-
-CREATE FUNCTION tenant_guard.unregister_tenant_table(tbl regclass, column_name name)
-RETURNS boolean
-AS 'MODULE_PATHNAME', 'unregister_tenant_table'
-LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
-
-COMMENT ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) IS
-  'Internal to remove_tenant_table(): remove a tenant_tables row; the caller needs SELECT and DELETE on the table; true if it was there';
+REVOKE ALL ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.unregister_guarded_table(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.unregister_guarded_table(regclass) TO tenant_guard_admin;
 
 -- attach()'s second half: runs with attach's caller's rights (creating a
 -- trigger needs ownership of the table).
@@ -1133,24 +658,246 @@ $$;
 COMMENT ON FUNCTION tenant_guard.detach_protection(regclass) IS
   'Called by detach() and attach(): drop the protection triggers of a table and forget it in guarded_tables';
 
--- Forget dropped tables in the registries (a regclass holds no dependency).
--- (registry.c: the rows go as the extension's own writes, whoever drops
--- the table)
-CREATE FUNCTION tenant_guard.forget_dropped_tables()
-RETURNS event_trigger
-AS 'MODULE_PATHNAME', 'forget_dropped_tables'
-LANGUAGE C
-SET search_path = pg_catalog, pg_temp;
+REVOKE ALL ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.detach_protection(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.detach_protection(regclass) TO tenant_guard_admin;
 
-COMMENT ON FUNCTION tenant_guard.forget_dropped_tables() IS
-  'Event trigger: remove dropped tables from guarded_tables and tenant_tables';
+CREATE FUNCTION tenant_guard.attach(
+    tbl regclass,
+    name_column name DEFAULT 'name',
+    subdomain_column name DEFAULT 'subdomain',
+    email_column name DEFAULT 'email',
+    id_column name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  col name;
+  cols name[] := ARRAY[name_column, subdomain_column, email_column];
+  kind "char";
+  persistence "char";
+  typ oid;
+  generated "char";
+  foreign_trigger name;
+BEGIN
+  IF tbl IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'table must not be null';
+  END IF;
 
-CREATE EVENT TRIGGER tenant_guard_forget_dropped_tables ON sql_drop
-  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP TYPE')
-  EXECUTE FUNCTION tenant_guard.forget_dropped_tables();
+  SELECT c.relkind, c.relpersistence INTO kind, persistence FROM pg_catalog.pg_class c WHERE c.oid = tbl;
+  IF kind IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+      MESSAGE = pg_catalog.format('relation with OID %s does not exist', tbl::pg_catalog.oid);
+  END IF;
+  IF kind NOT IN ('r', 'p') THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is not a table', tbl),
+      HINT = 'tenant_guard guards ordinary and partitioned tables.';
+  END IF;
+  -- a temporary table goes away without a DROP: guarded_tables would keep it
+  IF persistence = 't' THEN
+    RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
+      MESSAGE = pg_catalog.format('"%s" is a temporary table', tbl),
+      HINT = 'tenant_guard guards permanent and unlogged tables.';
+  END IF;
+  -- rows inserted into an inheritance child do not fire the parent's trigger
+  IF kind = 'r' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl) THEN
+    RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+      MESSAGE = pg_catalog.format('table "%s" has inheritance children', tbl),
+      HINT = 'Attach the guard to each table rows are inserted into, or use declarative partitioning.';
+  END IF;
 
-COMMENT ON EVENT TRIGGER tenant_guard_forget_dropped_tables IS
-  'tenant_guard: keeps guarded_tables and tenant_tables free of dropped tables';
+  IF name_column IS NULL AND subdomain_column IS NULL AND email_column IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'at least one column must be guarded';
+  END IF;
+
+  FOREACH col IN ARRAY cols LOOP
+    CONTINUE WHEN col IS NULL;
+    SELECT a.atttypid, a.attgenerated INTO typ, generated
+      FROM pg_catalog.pg_attribute a
+     WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+    IF NOT FOUND THEN
+      RAISE EXCEPTION USING ERRCODE = 'undefined_column',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" does not exist', col, tbl),
+        HINT = 'Name the columns: tenant_guard.attach(tbl, name_column => ..., subdomain_column => ..., email_column => ...); pass NULL for a column the table does not have.';
+    END IF;
+    -- a BEFORE trigger sees a generated column still empty
+    IF generated <> '' THEN
+      RAISE EXCEPTION USING ERRCODE = 'feature_not_supported',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" is a generated column', col, tbl),
+        HINT = 'Guard the columns it is computed from.';
+    END IF;
+    -- follow domains down to the base type: a varlena string type reads as text
+    IF NOT EXISTS (
+        WITH RECURSIVE b AS (
+          SELECT t.oid, t.typbasetype, t.typcategory, t.typlen
+            FROM pg_catalog.pg_type t WHERE t.oid = typ
+          UNION ALL
+          SELECT t.oid, t.typbasetype, t.typcategory, t.typlen
+            FROM pg_catalog.pg_type t JOIN b ON t.oid = b.typbasetype)
+        SELECT 1 FROM b
+         WHERE b.typbasetype = 0 AND b.typcategory = 'S' AND b.typlen = -1) THEN
+      RAISE EXCEPTION USING ERRCODE = 'datatype_mismatch',
+        MESSAGE = pg_catalog.format('column "%s" of table "%s" is of type %s, not a text type',
+                                    col, tbl, pg_catalog.format_type(typ, NULL)),
+        HINT = 'tenant_guard reads text, varchar, char and citext columns (and domains over them).';
+    END IF;
+  END LOOP;
+
+  -- re-attaching replaces the triggers (and their column lists); a trigger
+  -- of one of their names that is not ours is left alone
+  SELECT t.tgname INTO foreign_trigger FROM pg_catalog.pg_trigger t
+   WHERE t.tgrelid = tbl AND NOT t.tgisinternal
+     AND ((t.tgname = 'tenant_guard'
+           AND t.tgfoid <> 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure)
+       OR (t.tgname = 'tenant_guard_created'
+           AND t.tgfoid <> 'tenant_guard.guard_created_trigger()'::pg_catalog.regprocedure))
+   LIMIT 1;
+  IF foreign_trigger IS NOT NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'duplicate_object',
+      MESSAGE = pg_catalog.format('table "%s" has a trigger named "%s" that tenant_guard did not install', tbl, foreign_trigger),
+      HINT = 'Rename or drop that trigger first.';
+  END IF;
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard' AND NOT t.tgisinternal) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard ON %s', tbl);
+  END IF;
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER tenant_guard BEFORE INSERT OR UPDATE ON %s '
+    'FOR EACH ROW EXECUTE FUNCTION tenant_guard.guard_trigger(%L, %L, %L)',
+    tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
+    coalesce(email_column, ''));
+  -- rows of INSERT ... ON CONFLICT count for the rate limits once inserted
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard_created' AND NOT t.tgisinternal) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard_created ON %s', tbl);
+  END IF;
+  EXECUTE pg_catalog.format(
+    'CREATE TRIGGER tenant_guard_created AFTER INSERT ON %s FOR EACH ROW '
+    'WHEN (tenant_guard.creation_deferred()) '
+    'EXECUTE FUNCTION tenant_guard.guard_created_trigger(%L, %L, %L)',
+    tbl, coalesce(name_column, ''), coalesce(subdomain_column, ''),
+    coalesce(email_column, ''));
+  -- protection triggers and the registry the purge reads (see the end of this file)
+  PERFORM tenant_guard.attach_protection(tbl, id_column, name_column, subdomain_column, email_column);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) IS
+  'Install the tenant_guard row triggers (tenant_guard BEFORE INSERT OR UPDATE, tenant_guard_created AFTER INSERT for the rate limits of INSERT ... ON CONFLICT) on a tenants table; NULL for a column the table lacks. Re-running replaces it. Also installs the protection triggers keyed on id_column (NULL: the single-column primary key, else "id") and registers the table for purge_test_tenants()';
+
+CREATE FUNCTION tenant_guard.detach(tbl regclass)
+RETURNS boolean
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.detach_protection(tbl);
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+              WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard_created'
+                AND t.tgfoid = 'tenant_guard.guard_created_trigger()'::pg_catalog.regprocedure
+                AND NOT t.tgisinternal) THEN
+    EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard_created ON %s', tbl);
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+                  WHERE t.tgrelid = tbl AND t.tgname = 'tenant_guard'
+                    AND t.tgfoid = 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure
+                    AND NOT t.tgisinternal) THEN
+    RAISE NOTICE 'tenant_guard is not attached to "%"', tbl;
+    RETURN false;
+  END IF;
+  EXECUTE pg_catalog.format('DROP TRIGGER tenant_guard ON %s', tbl);
+  RETURN true;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.detach(regclass) IS
+  'Remove the tenant_guard triggers (guard and protection) from a table and forget it in guarded_tables; false (with a NOTICE) when it was not attached';
+
+-- Installing or removing the guard is an administrator's decision.
+REVOKE ALL ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.detach(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.attach(regclass, name, name, name, name) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.detach(regclass) TO tenant_guard_admin;
+
+-- ==== protected tenants ====
+--
+-- Tenant ids are text in the API and compared in the key's text output
+-- form, so '31C06FC4-...' and '31c06fc4-...' name the same uuid tenant.
+--
+CREATE TABLE tenant_guard.protected_tenants (
+    tenant_id    text PRIMARY KEY CHECK (tenant_id <> ''),
+    note         text,
+    protected_by name NOT NULL,
+    protected_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+COMMENT ON TABLE tenant_guard.protected_tenants IS
+  'tenant_guard: tenants that no DELETE, key UPDATE, TRUNCATE or purge may remove; write it through protect() / unprotect()';
+COMMENT ON COLUMN tenant_guard.protected_tenants.tenant_id IS
+  'the key in its text output form (canonical: uuids lower case)';
+COMMENT ON COLUMN tenant_guard.protected_tenants.protected_by IS
+  'current_user of the protect() call';
+
+-- Configuration: pg_dump keeps it.  Admins read it; protect()/unprotect()
+-- write it as its owner (so protected_by cannot be forged and ids are
+-- always canonical).
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.protected_tenants', '');
+REVOKE ALL ON tenant_guard.protected_tenants FROM PUBLIC;
+GRANT SELECT ON tenant_guard.protected_tenants TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.protect_trigger()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'protect_trigger'
+LANGUAGE C;
+
+COMMENT ON FUNCTION tenant_guard.protect_trigger() IS
+  'Trigger installed by attach(): BEFORE DELETE OR UPDATE OF the key (row) refuses to remove a protected tenant, BEFORE TRUNCATE (statement) refuses while the table holds one; argument: the key column';
+
+-- Only attach() installs it (on a table of its own, a role could probe
+-- which tenant ids are protected).
+REVOKE ALL ON FUNCTION tenant_guard.protect_trigger() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.protect_trigger() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.protect(tenant_id text, note text DEFAULT NULL)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'protect_tenant'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
+
+COMMENT ON FUNCTION tenant_guard.protect(text, text) IS
+  'Protect a tenant (its key as text) from DELETE, key UPDATE, TRUNCATE and the purge; true if newly protected, false if it already was (a non-NULL note replaces the old one)';
+
+CREATE FUNCTION tenant_guard.unprotect(tenant_id text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unprotect_tenant'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
+
+COMMENT ON FUNCTION tenant_guard.unprotect(text) IS
+  'Lift the protection of a tenant; false (with a NOTICE) when it was not protected';
+
+-- Protection is an administrator's decision.
+REVOKE ALL ON FUNCTION tenant_guard.protect(text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.unprotect(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.protect(text, text) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.unprotect(text) TO tenant_guard_admin;
 
 -- TRUNCATE triggers are not cloned to new partitions as row triggers are:
 -- give each partition created or attached under a guarded table its own.
@@ -1216,9 +963,55 @@ CREATE EVENT TRIGGER tenant_guard_protect_new_partitions ON ddl_command_end
 COMMENT ON EVENT TRIGGER tenant_guard_protect_new_partitions IS
   'tenant_guard: partitions created or attached under a guarded table refuse TRUNCATE while they hold a protected tenant';
 
+REVOKE ALL ON FUNCTION tenant_guard.protect_partitions(pg_catalog.oid[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.protect_new_partitions() FROM PUBLIC;
+
+-- ==== tables holding a tenant key without a foreign key ====
 --
--- Tables holding a tenant key without a foreign key.
+-- add_tenant_table() registers them; the purge deletes their rows with the
+-- tenant.  An event trigger keeps both registries free of dropped tables.
 --
+CREATE TABLE tenant_guard.tenant_tables (
+    tbl         regclass NOT NULL,
+    column_name name NOT NULL,
+    tenants     regclass NOT NULL,
+    added_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (tbl, column_name)
+);
+
+COMMENT ON TABLE tenant_guard.tenant_tables IS
+  'tenant_guard: tables holding a tenant key without a declared foreign key; the purge deletes their rows as if the key were ON DELETE CASCADE';
+
+-- Configuration: pg_dump keeps it.  Admins read it;
+-- add_tenant_table()/remove_tenant_table() write it as its owner, after
+-- checking the caller's rights on the table.
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.tenant_tables', '');
+REVOKE ALL ON tenant_guard.tenant_tables FROM PUBLIC;
+GRANT SELECT ON tenant_guard.tenant_tables TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.register_tenant_table(tbl regclass, column_name name, tenants regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'register_tenant_table'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) IS
+  'Internal to add_tenant_table(): add or update a tenant_tables row; the caller needs SELECT and DELETE on the table';
+
+CREATE FUNCTION tenant_guard.unregister_tenant_table(tbl regclass, column_name name)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'unregister_tenant_table'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) IS
+  'Internal to remove_tenant_table(): remove a tenant_tables row; the caller needs SELECT and DELETE on the table; true if it was there';
+
+REVOKE ALL ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) TO tenant_guard_admin;
+
 CREATE FUNCTION tenant_guard.add_tenant_table(tbl regclass, column_name name, tenants regclass DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql
@@ -1298,9 +1091,91 @@ $$;
 COMMENT ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) IS
   'Forget a table registered with add_tenant_table(); false when it was not registered';
 
+REVOKE ALL ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) TO tenant_guard_admin;
+
+-- Forget dropped tables in the registries (a regclass holds no dependency).
+-- (registry.c: the rows go as the extension's own writes, whoever drops
+-- the table)
+CREATE FUNCTION tenant_guard.forget_dropped_tables()
+RETURNS event_trigger
+AS 'MODULE_PATHNAME', 'forget_dropped_tables'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.forget_dropped_tables() IS
+  'Event trigger: remove dropped tables from guarded_tables and tenant_tables';
+
+CREATE EVENT TRIGGER tenant_guard_forget_dropped_tables ON sql_drop
+  WHEN TAG IN ('DROP TABLE', 'DROP SCHEMA', 'DROP OWNED', 'DROP TYPE')
+  EXECUTE FUNCTION tenant_guard.forget_dropped_tables();
+
+COMMENT ON EVENT TRIGGER tenant_guard_forget_dropped_tables IS
+  'tenant_guard: keeps guarded_tables and tenant_tables free of dropped tables';
+
+REVOKE ALL ON FUNCTION tenant_guard.forget_dropped_tables() FROM PUBLIC;
+
+-- ==== the purge ====
 --
--- The purge.
+-- purge_test_tenants() removes test tenants and everything that depends on
+-- them; purge_journal records each one and is the outbox of the Redis
+-- clean-up.
 --
+CREATE SEQUENCE tenant_guard.purge_journal_id_seq;
+
+CREATE TABLE tenant_guard.purge_journal (
+    id               bigint NOT NULL
+                     DEFAULT pg_catalog.nextval('tenant_guard.purge_journal_id_seq'::pg_catalog.regclass)
+                     PRIMARY KEY,
+    purge_xid        xid8 NOT NULL,
+    tenant_table     text NOT NULL,
+    tenant_id        text NOT NULL,
+    tenant           jsonb NOT NULL,
+    reason           text,
+    deleted          jsonb NOT NULL,
+    updated          jsonb NOT NULL,
+    total_deleted    bigint NOT NULL,
+    purged_by        name NOT NULL,
+    application_name text,
+    purged_at        timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    redis_cleaned_at timestamptz,
+    redis_keys_deleted bigint
+);
+
+ALTER SEQUENCE tenant_guard.purge_journal_id_seq OWNED BY tenant_guard.purge_journal.id;
+COMMENT ON SEQUENCE tenant_guard.purge_journal_id_seq IS 'tenant_guard: ids of purge_journal';
+
+CREATE INDEX purge_journal_tenant_id_idx ON tenant_guard.purge_journal (tenant_id);
+-- the outbox: purged tenants whose Redis keys are still to be removed
+CREATE INDEX purge_journal_redis_pending_idx ON tenant_guard.purge_journal (id)
+  WHERE redis_cleaned_at IS NULL;
+
+COMMENT ON TABLE tenant_guard.purge_journal IS
+  'tenant_guard: one row per tenant removed by purge_test_tenants(); also the outbox of Redis clean-ups (redis_cleaned_at IS NULL)';
+COMMENT ON COLUMN tenant_guard.purge_journal.purge_xid IS 'transaction of the purge: rows of one call share it';
+COMMENT ON COLUMN tenant_guard.purge_journal.tenant_table IS 'the guarded table the tenant was removed from';
+COMMENT ON COLUMN tenant_guard.purge_journal.tenant_id IS 'the key, in its text output form';
+COMMENT ON COLUMN tenant_guard.purge_journal.tenant IS 'the whole tenant row as it was';
+COMMENT ON COLUMN tenant_guard.purge_journal.reason IS 'why it was purged: the checker''s reason, or requested by id';
+COMMENT ON COLUMN tenant_guard.purge_journal.deleted IS 'rows deleted per table, {"schema.table": n}, the tenant row included';
+COMMENT ON COLUMN tenant_guard.purge_journal.updated IS 'rows updated per table by ON DELETE SET NULL / SET DEFAULT';
+COMMENT ON COLUMN tenant_guard.purge_journal.total_deleted IS 'sum of deleted';
+COMMENT ON COLUMN tenant_guard.purge_journal.purged_by IS 'current_user of the purge';
+COMMENT ON COLUMN tenant_guard.purge_journal.application_name IS 'application_name of the purging session';
+COMMENT ON COLUMN tenant_guard.purge_journal.redis_cleaned_at IS 'when the tenant''s Redis keys were removed; NULL = still to do';
+COMMENT ON COLUMN tenant_guard.purge_journal.redis_keys_deleted IS 'Redis keys of the tenant deleted by the tenant_guard_redis run that marked it cleaned';
+
+-- Evidence: pg_dump keeps it.  Admins read it; the purge writes it as its
+-- owner; admins may only mark Redis clean-ups done.
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_journal_id_seq', '');
+REVOKE ALL ON tenant_guard.purge_journal FROM PUBLIC;
+REVOKE ALL ON SEQUENCE tenant_guard.purge_journal_id_seq FROM PUBLIC;
+GRANT SELECT ON tenant_guard.purge_journal TO tenant_guard_admin;
+GRANT UPDATE (redis_cleaned_at, redis_keys_deleted) ON tenant_guard.purge_journal TO tenant_guard_admin;
+
 CREATE FUNCTION tenant_guard.purge_test_tenants(
     dry_run boolean DEFAULT true,
     ids text[] DEFAULT NULL,
@@ -1404,34 +1279,182 @@ $$;
 COMMENT ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) IS
   'Purge the checker''s candidates batch_size tenants per transaction (CALL it outside a transaction block); see purge_journal for what went';
 
--- Removing data and protection are administrators' decisions.
-REVOKE ALL ON FUNCTION tenant_guard.protect(text, text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.unprotect(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.detach_protection(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.unregister_guarded_table(regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.forget_dropped_tables() FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.protect_new_partitions() FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.protect_partitions(pg_catalog.oid[]) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) FROM PUBLIC;
-REVOKE ALL ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) FROM PUBLIC;
+-- Removing data is an administrator's decision.
 REVOKE ALL ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.protect(text, text) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.unregister_guarded_table(regclass) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.unregister_tenant_table(regclass, name) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.unprotect(text) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.attach_protection(regclass, name, name, name, name) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.detach_protection(regclass) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.add_tenant_table(regclass, name, regclass) TO tenant_guard_admin;
-GRANT EXECUTE ON FUNCTION tenant_guard.remove_tenant_table(regclass, name) TO tenant_guard_admin;
 GRANT EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) TO tenant_guard_admin;
 GRANT EXECUTE ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) TO tenant_guard_admin;
+
+-- ==== the Redis clean-up ====
+--
+-- The Redis clean-up (tenant_guard_redis) keeps every key that names a
+-- live tenant: it reads their ids here.  The caller's rights (it needs
+-- SELECT on the key column of every guarded table, as the purge does), and
+-- row_security off so that a policy hiding rows is an error instead of a
+-- live tenant's keys deleted.  Ids in the key type's text output form, as
+-- protected_tenants and purge_journal hold them, under the same pinned
+-- output settings (bytea_output, TimeZone, DateStyle, ...).
+CREATE FUNCTION tenant_guard.live_tenant_ids(tenants regclass DEFAULT NULL)
+RETURNS TABLE (tenant_table regclass, tenant_id text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C'
+AS $$
+DECLARE
+  g record;
+BEGIN
+  FOR g IN SELECT t.tbl, t.id_column FROM tenant_guard.guarded_tables t
+            WHERE t.id_column IS NOT NULL
+              AND (live_tenant_ids.tenants IS NULL OR t.tbl OPERATOR(pg_catalog.=) live_tenant_ids.tenants)
+            ORDER BY t.tbl::pg_catalog.oid
+  LOOP
+    RETURN QUERY EXECUTE pg_catalog.format(
+      'SELECT $1, pg_catalog.format(''%%s'', k.%I) FROM %s k WHERE k.%I IS NOT NULL',
+      g.id_column, g.tbl, g.id_column) USING g.tbl;
+  END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.live_tenant_ids(regclass) IS
+  'Ids of the tenants in every guarded table, or in the one named (key text output form), for tenant_guard_redis; runs with the caller''s rights';
+
+-- Tenant ids are the admins' business.
+REVOKE ALL ON FUNCTION tenant_guard.live_tenant_ids(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.live_tenant_ids(regclass) TO tenant_guard_admin;
+
+-- ==== failed attempts ====
+--
+-- Failed tenant creations are log rows with action 'rejected': suspicious
+-- data refused in enforce mode, and rate-limit refusals (reason starting
+-- with 'rate limit: ').  The functions are SECURITY DEFINER so that a
+-- monitoring role can be given the counts without the log rows.
+
+-- the window every monitoring function takes
+CREATE FUNCTION tenant_guard.check_window(since interval)
+RETURNS void
+LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  IF since IS NULL OR since <= interval '0' THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('since must be a positive interval, not %s',
+                                  coalesce(since::text, 'NULL'));
+  END IF;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.check_window(interval) IS
+  'Raises invalid_parameter_value unless since is a positive interval: the window argument of the failed_attempts functions';
+
+CREATE FUNCTION tenant_guard.failed_attempts(since interval DEFAULT '1 hour')
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  RETURN (SELECT pg_catalog.count(*)
+            FROM tenant_guard.test_data_prevention_logs l
+           WHERE l.action = 'rejected'
+             AND l.created_at > pg_catalog.now() - since);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts(interval) IS
+  'Failed tenant creations (log rows with action rejected, rate-limit refusals included) in the last since, default 1 hour; alert when > 10';
+
+CREATE FUNCTION tenant_guard.failed_attempts(since interval, ip_address inet)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  IF ip_address IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'ip_address must not be null',
+      HINT = 'Use tenant_guard.failed_attempts_by_ip() for attempts without a known address.';
+  END IF;
+  RETURN (SELECT pg_catalog.count(*)
+            FROM tenant_guard.test_data_prevention_logs l
+           WHERE l.action = 'rejected'
+             AND l.ip_address OPERATOR(pg_catalog.=) failed_attempts.ip_address
+             AND l.created_at > pg_catalog.now() - since);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts(interval, inet) IS
+  'Failed tenant creations from one client address in the last since';
+
+CREATE FUNCTION tenant_guard.failed_attempts_by_ip(since interval DEFAULT '1 hour')
+RETURNS TABLE (ip_address inet, attempts bigint, rate_limited bigint,
+               first_attempt timestamptz, last_attempt timestamptz)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  RETURN QUERY
+    SELECT l.ip_address,
+           pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE l.reason LIKE 'rate limit: %'),
+           pg_catalog.min(l.created_at),
+           pg_catalog.max(l.created_at)
+      FROM tenant_guard.test_data_prevention_logs l
+     WHERE l.action = 'rejected'
+       AND l.created_at > pg_catalog.now() - since
+     GROUP BY l.ip_address
+     ORDER BY 2 DESC, 1 NULLS LAST;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) IS
+  'Failed tenant creations per client address in the last since (NULL address: unknown), most first; rate_limited counts the rate-limit refusals among them';
+
+CREATE FUNCTION tenant_guard.failed_attempts_hourly(since interval DEFAULT '24 hours')
+RETURNS TABLE (hour timestamptz, attempts bigint, rate_limited bigint,
+               addresses bigint)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  RETURN QUERY
+    SELECT pg_catalog.date_trunc('hour', l.created_at),
+           pg_catalog.count(*),
+           pg_catalog.count(*) FILTER (WHERE l.reason LIKE 'rate limit: %'),
+           pg_catalog.count(DISTINCT l.ip_address)
+      FROM tenant_guard.test_data_prevention_logs l
+     WHERE l.action = 'rejected'
+       AND l.created_at > pg_catalog.now() - since
+     GROUP BY 1
+     ORDER BY 1;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.failed_attempts_hourly(interval) IS
+  'Failed tenant creations per clock hour over the last since (default 24 hours), for dashboards: attempts, rate-limit refusals among them, distinct known addresses';
+
+-- They read the log: admins (and whoever they grant them to) only.
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts(interval, inet) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.failed_attempts_hourly(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts(interval) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts(interval, inet) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts_by_ip(interval) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.failed_attempts_hourly(interval) TO tenant_guard_admin;
 
 -- ==== alerts, check_alerts() and diagnose() ====
 --
