@@ -30,6 +30,13 @@ PG_CONFIG ?= pg_config
 PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
 PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
 
+# `make TG_ASSERTS=1` compiles in the extension's own assertions
+# (src/tg_assert.h); test/check.sh builds that way.  Without it they
+# compile to nothing.
+ifeq ($(TG_ASSERTS),1)
+PG_CPPFLAGS += -DTG_USE_ASSERT
+endif
+
 # The checker normalises text with ICU (NFKC, case folding, spoof checker).
 SHLIB_LINK += $(shell pkg-config --libs icu-uc icu-i18n 2>/dev/null || echo -licui18n -licuuc -licudata)
 

@@ -15,7 +15,8 @@ source "$(dirname "$0")/sqlsmith_tests.sh"
 
 ensure_packages $(sanitize_packages) $(sqlsmith_packages)
 make_workdir .testrun
-build_install
+build_install "$WORK/src" TG_ASSERTS=1
+check_asserts "$WORK/src"
 run_core_tests
 run_valgrind_unit
 fetch_disposable_list

@@ -82,6 +82,34 @@ build_install() {
 	install_pg_cron
 }
 
+# check_asserts DIR: the tree in DIR was built with TG_ASSERTS=1 (as
+# check.sh builds it): its library must carry the extension's assertions
+# (src/tg_assert.h), and the same sources built by a plain `make` (a copy
+# in DIR.plain; only the files that use them) must not.  One result.
+check_asserts() {
+	local dir=$1 plain="$1.plain" objs status=0
+	say "the test build checks TG_ASSERTs; a plain make compiles them out"
+	objs=$(cd "$dir" && grep -l 'TG_ASSERT(' src/*.c | sed 's/\.c$/.o/')
+	# (grep -c reads to the end: with pipefail, grep -q's early exit would
+	# fail strings)
+	if [ "$(strings "$dir/tenant_guard.so" | grep -c 'TG_ASSERT failed')" -eq 0 ]; then
+		echo "the test build's tenant_guard.so has no TG_ASSERT" >&2
+		status=1
+	fi
+	"${SUDO[@]}" rsync -a --delete "$dir/" "$plain/"
+	as_postgres make -C "$plain" -s clean >/dev/null
+	# shellcheck disable=SC2086
+	as_postgres make -C "$plain" -s WERROR=1 PG_CONFIG="$PG_CONFIG" $objs || status=1
+	for o in $objs; do
+		if [ "$(strings "$plain/$o" | grep -c 'TG_ASSERT failed')" -ne 0 ]; then
+			echo "a plain make left TG_ASSERT in $o" >&2
+			status=1
+		fi
+	done
+	echo "checked in:" $objs
+	result "$status" "assertions on in the test build, off in a plain make"
+}
+
 # pg_cron (Debian's postgresql-15-cron, for the alert tests) into the
 # installation PG_CONFIG names, when that is a private copy made before
 # the package was installed.

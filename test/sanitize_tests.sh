@@ -172,7 +172,7 @@ run_sanitize_suite() {
 	# final count still comes)
 	set +e
 	(set -e; PG_CONFIG=$ASAN_PG_CONFIG build_install "$ASAN_WORK/src" \
-		"COPT=-fsanitize=address,undefined -fno-omit-frame-pointer")
+		"COPT=-fsanitize=address,undefined -fno-omit-frame-pointer" TG_ASSERTS=1)
 	status=$?
 	set -e
 	if [ "$status" -ne 0 ]; then
