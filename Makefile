@@ -62,6 +62,11 @@ endif
 # The checker normalises text with ICU (NFKC, case folding, spoof checker).
 SHLIB_LINK += $(shell pkg-config --libs icu-uc icu-i18n 2>/dev/null || echo -licui18n -licuuc -licudata)
 
+# What the tests and tools leave in the tree besides what PGXS removes
+# itself (results/, regression.*, output_iso/, tmp_check/, log/): the work
+# directories of test/check.sh, test/demo.sh and bench/*.sh.
+EXTRA_CLEAN = .testrun/ .demo/ .benchrun/
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
