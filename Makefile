@@ -70,6 +70,10 @@ EXTRA_CLEAN = .testrun/ .demo/ .benchrun/
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The TAP tests share test/perl/TenantGuard/Test.pm (prove runs in the
+# top directory).  After PGXS, which sets PROVE_FLAGS for the user.
+PG_PROVE_FLAGS += -I test/perl
+
 # Before the tests: say which ones the server cannot run.
 installcheck: tg-preload-note
 tg-preload-note:
