@@ -83,4 +83,5 @@ SELECT count(*) FROM tenant_guard.test_data_prevention_logs l
 ROLLBACK;
 \unset ON_ERROR_ROLLBACK
 
-SELECT rolname FROM pg_roles WHERE rolname LIKE 'regress_%';
+-- the roles went with the transaction
+SELECT rolname FROM pg_roles WHERE rolname IN ('regress_nobody', 'regress_admin', 'regress_monitor');

@@ -152,7 +152,7 @@ SELECT * FROM tenant_guard.purge_test_tenants(ids => ARRAY['00000000-0000-4000-8
 SELECT * FROM tenant_guard.purge_test_tenants(dry_run => NULL);
 SELECT * FROM tenant_guard.purge_test_tenants(batch_size => 0);
 -- READ COMMITTED only: an older snapshot would miss protections and rows
--- committed since (test/specs/protect-snapshot.spec)
+-- committed since (test/specs/protect_snapshot.spec)
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT * FROM tenant_guard.purge_test_tenants();
 ROLLBACK;

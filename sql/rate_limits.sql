@@ -1,7 +1,8 @@
 -- Tenant-creation rate limits: per client IP (tenant_guard.client_addr) and
 -- per normalised e-mail, over a sliding hour of tenants actually created.
 -- The counts live in shared memory for the whole cluster and outlive
--- transactions: start from a clean slate and leave one behind.
+-- transactions: start from a clean slate in this database and leave one
+-- behind (other databases of the server may count creations of their own).
 SELECT tenant_guard.rate_limit_reset() >= 0 AS reset;
 CREATE TABLE tenants (
     id serial PRIMARY KEY,
@@ -369,5 +370,12 @@ DROP TABLE tenants;
 DROP ROLE regress_app, regress_admin;
 SELECT tenant_guard.log_queue_wait();
 DELETE FROM tenant_guard.test_data_prevention_logs;
-SELECT tenant_guard.rate_limit_reset() > 0 AS forgot_some;
-SELECT in_use FROM tenant_guard.rate_limit_status();
+-- the reset frees what it forgot (the memory is cluster-wide: compare
+-- with before), and leaves nothing of this database
+SELECT in_use AS in_use_before FROM tenant_guard.rate_limit_status() \gset
+SELECT tenant_guard.rate_limit_reset() AS forgot \gset
+SELECT :forgot > 0 AS forgot_some, :in_use_before - in_use = :forgot AS freed_them
+  FROM tenant_guard.rate_limit_status();
+SELECT tenant_guard.rate_limit_reset() AS forgot_again;
+SELECT * FROM tenant_guard.rate_limit_usage('ip', '198.51.100.1');
+SELECT * FROM tenant_guard.rate_limit_usage('email', 'mara@harbor-cafe.de');

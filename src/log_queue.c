@@ -40,6 +40,7 @@
 
 #include "tenant_guard.h"
 #include "log_queue.h"
+#include "tg_assert.h"
 
 StaticAssertDecl(TG_QUEUE_MAX_ENTRY <= TG_WRITER_BATCH_BYTES,
 				 "a batch must hold the largest entry");
@@ -159,6 +160,7 @@ tg_queue_ring_write(uint64 pos, const char *src, Size len)
 	Size		off = pos % tg_queue->size;
 	Size		first = Min(len, tg_queue->size - off);
 
+	TG_ASSERT(len <= tg_queue->size);
 	memcpy(tg_queue->ring + off, src, first);
 	if (len > first)
 		memcpy(tg_queue->ring, src + first, len - first);
@@ -171,6 +173,7 @@ tg_queue_ring_read(uint64 pos, char *dst, Size len)
 	Size		off = pos % tg_queue->size;
 	Size		first = Min(len, tg_queue->size - off);
 
+	TG_ASSERT(len <= tg_queue->size);
 	memcpy(dst, tg_queue->ring + off, first);
 	if (len > first)
 		memcpy(dst + first, tg_queue->ring, len - first);
@@ -235,7 +238,7 @@ tg_queue_push(const TgQueueEntry *entry, TgDropReason *why)
 	StringInfoData buf;
 	bool		queued;
 
-	Assert(tg_queue != NULL);
+	TG_ASSERT(tg_queue != NULL);
 
 	/* Build the entry in local memory, outside the lock. */
 	memset(&hdr, 0, sizeof(hdr));
@@ -252,7 +255,7 @@ tg_queue_push(const TgQueueEntry *entry, TgDropReason *why)
 	}
 	hdr.len = buf.len;
 	memcpy(buf.data, &hdr, sizeof(hdr));
-	Assert(hdr.len <= TG_QUEUE_MAX_ENTRY);
+	TG_ASSERT(hdr.len <= TG_QUEUE_MAX_ENTRY);
 
 	queued = tg_queue_append(buf.data, hdr.len, entry->dbid, entry->attempt_time, why);
 	pfree(buf.data);
@@ -282,6 +285,7 @@ tg_queue_append(const char *bytes, uint32 len, Oid dbid, TimestampTz now,
 	{
 		tg_queue_ring_write(tg_queue->head, bytes, len);
 		tg_queue->head += len;
+		TG_ASSERT(tg_queue->head - tg_queue->tail <= tg_queue->size);
 		tg_queue->queued++;
 		tg_queue->enqueued_total++;
 		if (slot->pending++ == 0)
@@ -323,6 +327,9 @@ tg_queue_take(Oid dbid, StringInfo out)
 		TgQueueEntryHdr hdr;
 
 		tg_queue_ring_read(tg_queue->tail, (char *) &hdr, sizeof(hdr));
+		/* an entry is whole: its header and strings, within head */
+		TG_ASSERT(hdr.len >= sizeof(hdr) && hdr.len <= TG_QUEUE_MAX_ENTRY &&
+				  hdr.len <= tg_queue->head - tg_queue->tail);
 		if (hdr.dbid != dbid)
 		{
 			TgQueueDb  *other = tg_queue_db_slot(hdr.dbid, false);
@@ -340,10 +347,12 @@ tg_queue_take(Oid dbid, StringInfo out)
 		bytes += hdr.len;
 		n++;
 	}
+	TG_ASSERT(tg_queue->tail <= tg_queue->head && tg_queue->queued >= (uint64) n);
 	tg_queue->queued -= n;
 	slot = tg_queue_db_slot(dbid, false);
 	if (slot && n > 0)
 	{
+		TG_ASSERT(slot->pending >= (uint64) n);
 		slot->pending -= n;
 		slot->progress_at = now;
 	}
@@ -397,6 +406,8 @@ tg_queue_finish(int written, int dropped, TgDropReason why)
 	tg_queue->written_total += written;
 	tg_queue->dropped[why] += dropped;
 	tg_queue->done_total += written + dropped;
+	/* entries finish once, after they left the ring */
+	TG_ASSERT(tg_queue->done_total + tg_queue->queued <= tg_queue->enqueued_total);
 	LWLockRelease(tg_queue->lock);
 }
 
@@ -586,7 +597,7 @@ log_queue_status(PG_FUNCTION_ARGS)
 	values[i++] = Int64GetDatum((int64) tg_queue->dropped[TG_DROP_INSERT_FAILED]);
 	values[i++] = TimestampTzGetDatum(tg_queue->stats_since);
 	LWLockRelease(tg_queue->lock);
-	Assert(i == lengthof(values));
+	TG_ASSERT(i == lengthof(values));
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -54,6 +54,7 @@
 #include "tenant_guard.h"
 #include "own_tables.h"
 #include "purge_int.h"
+#include "tg_assert.h"
 #include "safesql.h"
 
 double		tg_purge_max_share = 0.5;
@@ -412,6 +413,8 @@ tg_targets(TgPurge *p)
 		p->targets[ord].id = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
 		p->targets[ord].reason = SPI_getvalue(tup, SPI_tuptable->tupdesc, 3);
 	}
+	/* the ordinals are 1..n, each once */
+	TG_ASSERT(SPI_processed == (uint64) n);
 }
 
 /* Read what the root delete returned: the rows and the checked fields. */
@@ -431,6 +434,8 @@ tg_read_root_rows(TgPurge *p, const char *root_tmp)
 		int			ord = DatumGetInt32(SPI_getbinval(tup, desc, 1, &isnull));
 		TgTarget   *t = &p->targets[ord];
 
+		/* the root DELETE returned x.ord of a target */
+		TG_ASSERT(!isnull && ord >= 1 && ord <= p->ntargets);
 		t->row = SPI_getvalue(tup, desc, 2);
 		t->name = SPI_getvalue(tup, desc, 3);
 		t->subdomain = SPI_getvalue(tup, desc, 4);
@@ -604,6 +609,8 @@ tg_purge(TgPurge *p)
 			r->row = tg_keep(p, t->row);
 			r->deleted = tg_keep(p, tg_counts_json(p, ord, false, &r->total));
 			r->updated = tg_keep(p, tg_counts_json(p, ord, true, NULL));
+			/* the total counts the tenant's own row, once per table */
+			TG_ASSERT(root->deleted[ord] > 0 && r->total >= root->deleted[ord]);
 			old = MemoryContextSwitchTo(p->resultcxt);
 			results = lappend(results, r);
 			MemoryContextSwitchTo(old);

@@ -82,6 +82,7 @@
 
 #include "tenant_guard.h"
 #include "purge_int.h"
+#include "tg_assert.h"
 #include "safesql.h"
 
 /*
@@ -345,6 +346,7 @@ tg_exec_tallied(const char *sql, int64 *counts, int n)
 		tg_tally = saved;
 	}
 	PG_END_TRY();
+	TG_ASSERT(tally.counted <= tally.calls);
 	return tally.calls == deleted && tally.counted == deleted;
 }
 

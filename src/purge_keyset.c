@@ -45,6 +45,7 @@
 
 #include "tenant_guard.h"
 #include "purge.h"
+#include "tg_assert.h"
 
 /* A key, normalised: an integer in a, or a uuid's 16 bytes in a and b. */
 typedef struct TgKey
@@ -312,6 +313,7 @@ tg_keyset_add(TgKeySet *ks, Oid basetype, Datum value, int32 ord)
 		ks->ords = repalloc(ks->ords, sizeof(int32) * ks->maxkeys);
 	}
 	key = tg_key_of(ks->kind, basetype, value);
+	TG_ASSERT(ks->nkeys < ks->maxkeys);
 	ks->keys[ks->nkeys] = key;
 	ks->ords[ks->nkeys] = ord;
 	if (ks->hash != NULL)

@@ -98,6 +98,7 @@
 #include "ratekey.h"
 #include "ratelimit.h"
 #include "ratelimit_int.h"
+#include "tg_assert.h"
 #include "tenant_guard.h"
 
 /* A sweep for expired events runs at most this often when memory is full. */
@@ -338,6 +339,10 @@ tg_slot_find(int part, uint64 hash, Oid dbid, int *free_slot)
 	TgRateSlot *slots = tg_part_slots(part);
 	int			mask = tg_rate->slots_per_part - 1;
 
+	/* a key has an event: fewer keys than slots, so the probe ends */
+	TG_ASSERT(part >= 0 && part < TG_RATE_PARTITIONS);
+	TG_ASSERT(tg_rate->part[part].nkeys <= tg_rate->per_part &&
+			  tg_rate->part[part].nkeys < tg_rate->slots_per_part);
 	for (int i = tg_slot_home(hash);; i = (i + 1) & mask)
 	{
 		if (slots[i].head < 0)
@@ -362,6 +367,7 @@ tg_slot_delete(int part, int i)
 	int			mask = tg_rate->slots_per_part - 1;
 	int			j = i;
 
+	TG_ASSERT(i >= 0 && i < tg_rate->slots_per_part && tg_rate->part[part].nkeys > 0);
 	for (;;)
 	{
 		int			home;
@@ -390,6 +396,9 @@ tg_event_alloc(int part)
 
 	if (ev < 0)
 		return -1;
+	/* a partition's events are its own block of the pool */
+	TG_ASSERT(ev >= part * tg_rate->per_part && ev < (part + 1) * tg_rate->per_part);
+	TG_ASSERT(p->nfree > 0);
 	p->freelist = tg_events[ev].next;
 	p->nfree--;
 	return ev;
@@ -401,6 +410,8 @@ tg_event_free(int part, int32 ev)
 {
 	TgRatePart *p = &tg_rate->part[part];
 
+	TG_ASSERT(ev >= part * tg_rate->per_part && ev < (part + 1) * tg_rate->per_part);
+	TG_ASSERT(p->nfree < tg_rate->per_part);
 	tg_events[ev].xid = InvalidTransactionId;
 	tg_events[ev].ts = 0;
 	tg_events[ev].next = p->freelist;
@@ -417,6 +428,10 @@ tg_slot_add_event(int part, int idx, int free_slot, uint64 hash, Oid dbid, int32
 {
 	TgRateSlot *slots = tg_part_slots(part);
 
+	TG_ASSERT(ev >= part * tg_rate->per_part && ev < (part + 1) * tg_rate->per_part);
+	TG_ASSERT(idx < 0 ?
+			  free_slot >= 0 && free_slot < tg_rate->slots_per_part && slots[free_slot].head < 0 :
+			  idx < tg_rate->slots_per_part && slots[idx].head >= 0);
 	if (idx < 0)
 	{
 		idx = free_slot;
@@ -617,7 +632,7 @@ tg_mine_room(int part, int more)
 		l->items = repalloc(l->items, l->max * sizeof(TgRateMine));
 		tg_mine_grown = true;
 	}
-	Assert(l->n + more <= l->max);
+	TG_ASSERT(l->n + more <= l->max);
 }
 
 /*
@@ -830,7 +845,7 @@ tg_rate_take(TgRateReq *req, int idx, int free_slot, int32 ev,
 	tg_events[ev].xid = xid;
 	tg_events[ev].ts = 0;
 	tg_slot_add_event(req->part, idx, free_slot, req->hash, req->dbid, ev);
-	Assert(l->n < l->max);
+	TG_ASSERT(l->n < l->max);
 	m = &l->items[l->n++];
 	m->hash = req->hash;
 	m->dbid = req->dbid;
@@ -911,7 +926,7 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 		int			idx[2];
 		int			free_slot[2];
 
-		Assert(nreq <= 2);
+		TG_ASSERT(nreq >= 1 && nreq <= 2);
 		tg_rate_lock_parts(locked, true);
 		for (int i = 0; i < nreq; i++)
 		{

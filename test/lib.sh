@@ -82,6 +82,34 @@ build_install() {
 	install_pg_cron
 }
 
+# check_asserts DIR: the tree in DIR was built with TG_ASSERTS=1 (as
+# check.sh builds it): its library must carry the extension's assertions
+# (src/tg_assert.h), and the same sources built by a plain `make` (a copy
+# in DIR.plain; only the files that use them) must not.  One result.
+check_asserts() {
+	local dir=$1 plain="$1.plain" objs status=0
+	say "the test build checks TG_ASSERTs; a plain make compiles them out"
+	objs=$(cd "$dir" && grep -l 'TG_ASSERT(' src/*.c | sed 's/\.c$/.o/')
+	# (grep -c reads to the end: with pipefail, grep -q's early exit would
+	# fail strings)
+	if [ "$(strings "$dir/tenant_guard.so" | grep -c 'TG_ASSERT failed')" -eq 0 ]; then
+		echo "the test build's tenant_guard.so has no TG_ASSERT" >&2
+		status=1
+	fi
+	"${SUDO[@]}" rsync -a --delete "$dir/" "$plain/"
+	as_postgres make -C "$plain" -s clean >/dev/null
+	# shellcheck disable=SC2086
+	as_postgres make -C "$plain" -s WERROR=1 PG_CONFIG="$PG_CONFIG" $objs || status=1
+	for o in $objs; do
+		if [ "$(strings "$plain/$o" | grep -c 'TG_ASSERT failed')" -ne 0 ]; then
+			echo "a plain make left TG_ASSERT in $o" >&2
+			status=1
+		fi
+	done
+	echo "checked in:" $objs
+	result "$status" "assertions on in the test build, off in a plain make"
+}
+
 # pg_cron (Debian's postgresql-15-cron, for the alert tests) into the
 # installation PG_CONFIG names, when that is a private copy made before
 # the package was installed.
@@ -95,14 +123,15 @@ install_pg_cron() {
 	fi
 }
 
-# installcheck DIR LOG: `make installcheck` (pg_regress, isolation, TAP)
-# in the built tree DIR against the running cluster, as postgres, output
-# shown and kept in LOG.  Returns make's status.
+# installcheck DIR LOG [MAKEVAR=VALUE...]: `make installcheck` (pg_regress,
+# isolation, TAP) in the built tree DIR against the running cluster, as
+# postgres, output shown and kept in LOG.  Returns make's status.
 installcheck() {
 	local dir=$1 log=$2
+	shift 2
 	as_postgres env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
 		TG_DISPOSABLE_LIST="${TG_DISPOSABLE_LIST:-}" TG_DISPOSABLE_VERSION="${TG_DISPOSABLE_VERSION:-}" \
-		make -C "$dir" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$log"
+		make -C "$dir" installcheck PG_CONFIG="$PG_CONFIG" "$@" 2>&1 | tee "$log"
 	return "${PIPESTATUS[0]}"
 }
 
@@ -155,6 +184,37 @@ log_line_prefix = '%m [%p] %q%u@%d '
 CONF
 	as_postgres "$bindir/pg_ctl" -D "$WORK/cluster" -l "$WORK/cluster.log" -w start >/dev/null
 	trap stop_cluster EXIT
+}
+
+# neighbour_database: a database tg_neighbour in the running cluster that
+# uses tenant_guard as an application does -- tenants created (counted in
+# the cluster-wide rate-limit memory) and a rejection in its log -- so that
+# `make installcheck` runs on a server other databases use.  Fails unless
+# both show.
+neighbour_database() {
+	say "a neighbour database that uses tenant_guard (tg_neighbour)"
+	psql_pg -q -d postgres -c 'CREATE DATABASE tg_neighbour'
+	psql_pg -q -d tg_neighbour >/dev/null <<'SQL'
+CREATE EXTENSION tenant_guard;
+CREATE TABLE tenants (id serial PRIMARY KEY, name text, subdomain text UNIQUE, email text);
+SELECT tenant_guard.attach('tenants');
+SET tenant_guard.client_addr = '203.0.113.7';
+INSERT INTO tenants (name, subdomain, email)
+VALUES ('Acme Corporation', 'acme', 'contact@acme.com'), ('Globex', 'globex', 'it@globex.com');
+SET tenant_guard.client_addr = '198.51.100.1';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Initech', 'initech', 'it@initech.com');
+DO $$
+BEGIN
+  INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company', 'test-company-123', 'test@example.com');
+EXCEPTION WHEN SQLSTATE 'TG001' THEN
+  NULL;
+END $$;
+SELECT tenant_guard.log_queue_wait();
+SQL
+	[ "$(psql_pg -At -d tg_neighbour -c "SELECT
+		(SELECT in_use >= 3 FROM tenant_guard.rate_limit_status()) AND
+		(SELECT count(*) = 1 FROM tenant_guard.test_data_prevention_logs)")" = t ] ||
+		{ echo "tg_neighbour did not count its tenants or log its rejection" >&2; return 1; }
 }
 
 # Add the settings on stdin to the running cluster's postgresql.conf and

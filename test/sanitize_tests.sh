@@ -172,7 +172,7 @@ run_sanitize_suite() {
 	# final count still comes)
 	set +e
 	(set -e; PG_CONFIG=$ASAN_PG_CONFIG build_install "$ASAN_WORK/src" \
-		"COPT=-fsanitize=address,undefined -fno-omit-frame-pointer")
+		"COPT=-fsanitize=address,undefined -fno-omit-frame-pointer" TG_ASSERTS=1)
 	status=$?
 	set -e
 	if [ "$status" -ne 0 ]; then
@@ -182,11 +182,11 @@ run_sanitize_suite() {
 	stop_cluster
 	WORK=$ASAN_WORK PG_CONFIG=$ASAN_PG_CONFIG start_cluster
 	trap 'stop_cluster; stop_sanitize_cluster' EXIT
+	neighbour_database || status=1
 
 	log=$(mktemp "${TMPDIR:-/tmp}/tenant_guard-sanitize.XXXXXX")
 	set +e
-	PG_CONFIG=$ASAN_PG_CONFIG installcheck "$ASAN_WORK/src" "$log"
-	status=$?
+	PG_CONFIG=$ASAN_PG_CONFIG installcheck "$ASAN_WORK/src" "$log" || status=1
 	set -e
 	rm -f "$log"
 	[ "$status" -ne 0 ] && show_failures "$ASAN_WORK/src"

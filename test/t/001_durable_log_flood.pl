@@ -9,18 +9,13 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use IPC::Run;
 use Time::HiRes qw(time);
+use TenantGuard::Test;
 
-my $node = PostgreSQL::Test::Cluster->new('flood');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tenant_guard'
+my $node = tg_node('flood', conf => q{
 log_min_error_statement = panic
 # keep the writer connected between the parts of this test
 tenant_guard.log_writer_idle_time = '1h'
-});
-$node->start;
-
-$node->safe_psql('postgres', q{
+}, sql => q{
 CREATE EXTENSION tenant_guard;
 CREATE TABLE tenants (id serial, name text, subdomain text, email text);
 SELECT tenant_guard.attach('tenants');

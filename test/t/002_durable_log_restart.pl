@@ -9,16 +9,13 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TenantGuard::Test;
 
-my $node = PostgreSQL::Test::Cluster->new('restart');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tenant_guard'
+my $node = tg_node('restart', conf => qq{
 log_min_error_statement = panic
 tenant_guard.log_writer_idle_time = '1h'
 restart_after_crash = on
 });
-$node->start;
 
 $node->safe_psql('postgres', q{
 CREATE EXTENSION tenant_guard;

@@ -9,6 +9,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TenantGuard::Test;
 
 my $setup = q{
 CREATE TABLE tenants (name text, subdomain text, email text);
@@ -16,10 +17,7 @@ SELECT tenant_guard.attach('tenants');
 };
 
 # --- (e) not preloaded ---
-my $plain = PostgreSQL::Test::Cluster->new('plain');
-$plain->init;
-$plain->append_conf('postgresql.conf', "log_min_error_statement = panic\n");
-$plain->start;
+my $plain = tg_node('plain', preload => '', conf => "log_min_error_statement = panic\n");
 my ($ret, $out, $err) = $plain->psql('postgres', 'CREATE EXTENSION tenant_guard');
 is($ret, 0, 'CREATE EXTENSION works without shared_preload_libraries');
 like($err, qr/WARNING:  tenant_guard is not in shared_preload_libraries: rejected rows will reach only the server log/,
@@ -40,13 +38,9 @@ is($plain->safe_psql('postgres', 'SELECT tenant_guard.log_queue_wait(100)'), 'f'
 $plain->stop;
 
 # --- several databases, and one without the log table ---
-my $node = PostgreSQL::Test::Cluster->new('primary');
-$node->init(allows_streaming => 1);
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tenant_guard'
+my $node = tg_node('primary', conf => qq{
 log_min_error_statement = panic
-});
-$node->start;
+}, init => { allows_streaming => 1 });
 for my $db (qw(db1 db2))
 {
 	$node->safe_psql('postgres', "CREATE DATABASE $db");

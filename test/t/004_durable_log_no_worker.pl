@@ -11,22 +11,18 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TenantGuard::Test;
 
-my $node = PostgreSQL::Test::Cluster->new('starved');
-$node->init;
 # The tenant_guard log launcher (registered while preloading) takes the
 # first worker slot and the postmaster's logical replication launcher the
 # second: none is left for a log writer.  No parallel workers, so that
 # nothing else competes for slots.
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tenant_guard'
+my $node = tg_node('starved', conf => q{
 max_worker_processes = 2
 max_logical_replication_workers = 4
 max_parallel_workers = 0
 log_min_error_statement = panic
-});
-$node->start;
-$node->safe_psql('postgres', q{
+}, sql => q{
 CREATE EXTENSION tenant_guard;
 CREATE TABLE tenants (name text, subdomain text, email text);
 SELECT tenant_guard.attach('tenants');

@@ -8,19 +8,9 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use File::Basename;
+use TenantGuard::Test;
 
-my %install;
-if ($ENV{PG_CONFIG})
-{
-	my $bindir = `$ENV{PG_CONFIG} --bindir`;
-	chomp $bindir;
-	$install{install_path} = dirname($bindir);
-}
-my $node = PostgreSQL::Test::Cluster->new('upgrade', %install);
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tenant_guard'");
-$node->start;
+my $node = tg_node('upgrade');
 
 my $default = $node->safe_psql('postgres',
 	q{SELECT default_version FROM pg_available_extensions WHERE name = 'tenant_guard'});

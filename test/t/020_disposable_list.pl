@@ -8,6 +8,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TenantGuard::Test;
 
 my $list = $ENV{TG_DISPOSABLE_LIST};
 if (!defined $list || !-s $list)
@@ -17,10 +18,7 @@ if (!defined $list || !-s $list)
 	  . 'disposable-email-domains-js import NOT tested';
 }
 
-my $node = PostgreSQL::Test::Cluster->new('disposable');
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tenant_guard'");
-$node->start;
+my $node = tg_node('disposable');
 $node->safe_psql('postgres', 'CREATE EXTENSION tenant_guard');
 
 # the file is a JSON array of domains

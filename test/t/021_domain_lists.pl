@@ -12,14 +12,11 @@ use File::Temp qw(tempdir);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TenantGuard::Test;
 
-my $node = PostgreSQL::Test::Cluster->new('lists');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tenant_guard'
+my $node = tg_node('lists', conf => qq{
 log_min_messages = debug1
 });
-$node->start;
 $node->safe_psql('postgres', q{
   CREATE EXTENSION tenant_guard;
   CREATE ROLE regress_lists_admin LOGIN IN ROLE tenant_guard_admin});
@@ -106,9 +103,7 @@ cmp_ok($kb_list - $kb_none, '<', 1024,
 	"a backend's private memory with 30,000 domains: ${kb_list} kB, without: ${kb_none} kB");
 
 # --- without preloading: each backend compiles its own copy, and says so ---
-my $lazy = PostgreSQL::Test::Cluster->new('lists_lazy');
-$lazy->init;
-$lazy->start;
+my $lazy = tg_node('lists_lazy', preload => '');
 $lazy->safe_psql('postgres', q{
   CREATE EXTENSION tenant_guard;
   SELECT tenant_guard.import_email_domains(

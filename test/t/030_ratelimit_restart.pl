@@ -6,23 +6,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use File::Basename;
+use TenantGuard::Test;
 use IPC::Run;
 use Time::HiRes qw(sleep time);
 
-# the installation PG_CONFIG names (test/check.sh exports it)
-my %install;
-if ($ENV{PG_CONFIG})
-{
-	my $bindir = `$ENV{PG_CONFIG} --bindir`;
-	chomp $bindir;
-	$install{install_path} = dirname($bindir);
-}
-my $node = PostgreSQL::Test::Cluster->new('ratelimit', %install);
-$node->init;
-$node->append_conf('postgresql.conf', qq{shared_preload_libraries = 'tenant_guard'
-restart_after_crash = on});
-$node->start;
+my $node = tg_node('ratelimit', conf => qq{restart_after_crash = on});
 
 $node->safe_psql('postgres', q{
 CREATE EXTENSION tenant_guard;

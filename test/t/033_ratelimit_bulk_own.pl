@@ -13,22 +13,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use File::Basename;
+use TenantGuard::Test;
 
-my %install;
-if ($ENV{PG_CONFIG})
-{
-	my $bindir = `$ENV{PG_CONFIG} --bindir`;
-	chomp $bindir;
-	$install{install_path} = dirname($bindir);
-}
-my $node = PostgreSQL::Test::Cluster->new('bulk_own', %install);
-$node->init;
-$node->append_conf('postgresql.conf', q{
-shared_preload_libraries = 'tenant_guard'
+my $node = tg_node('bulk_own', conf => q{
 tenant_guard.rate_limit_capacity = 1024
 });
-$node->start;
 $node->safe_psql('postgres', q{
 CREATE EXTENSION tenant_guard;
 CREATE TABLE tenants (id serial PRIMARY KEY, name text, subdomain text, email text);

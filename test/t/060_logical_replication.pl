@@ -10,6 +10,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TenantGuard::Test;
 
 my $setup = q{
 CREATE EXTENSION tenant_guard;
@@ -17,16 +18,10 @@ CREATE TABLE tenants (id int PRIMARY KEY, name text, subdomain text, email text)
 SELECT tenant_guard.attach('tenants');
 };
 
-my $pub = PostgreSQL::Test::Cluster->new('publisher');
-$pub->init(allows_streaming => 'logical');
-$pub->append_conf('postgresql.conf', "shared_preload_libraries = 'tenant_guard'\n");
-$pub->start;
+my $pub = tg_node('publisher', init => { allows_streaming => 'logical' });
 $pub->safe_psql('postgres', $setup . 'CREATE PUBLICATION tg_pub FOR TABLE tenants;');
 
-my $sub = PostgreSQL::Test::Cluster->new('subscriber');
-$sub->init;
-$sub->append_conf('postgresql.conf', "shared_preload_libraries = 'tenant_guard'\n");
-$sub->start;
+my $sub = tg_node('subscriber');
 $sub->safe_psql('postgres', $setup);
 my $connstr = $pub->connstr . ' dbname=postgres';
 $sub->safe_psql('postgres',

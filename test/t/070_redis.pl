@@ -11,17 +11,15 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use File::Basename;
+use TenantGuard::Test;
 use IPC::Run;
 use Time::HiRes qw(usleep);
 
-my %install;
 my $tool = 'tenant_guard_redis';
 if ($ENV{PG_CONFIG})
 {
 	my $bindir = `$ENV{PG_CONFIG} --bindir`;
 	chomp $bindir;
-	$install{install_path} = dirname($bindir);
 	$tool = "$bindir/tenant_guard_redis";
 }
 foreach my $prog ('redis-server', 'redis-cli', 'openssl')
@@ -93,10 +91,7 @@ sub run_tool
 	return ($? >> 8, $out, $err);
 }
 
-my $node = PostgreSQL::Test::Cluster->new('redis', %install);
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tenant_guard'");
-$node->start;
+my $node = tg_node('redis');
 
 # tenants 1-10 (uuid); 1-3 are test tenants and get purged; one real
 # customer, protected

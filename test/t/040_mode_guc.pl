@@ -7,17 +7,13 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TenantGuard::Test;
 
 # Set up a node, its roles and an attached tenants table.
 sub setup_node
 {
 	my ($name, $preload) = @_;
-	my $node = PostgreSQL::Test::Cluster->new($name);
-	$node->init;
-	$node->append_conf('postgresql.conf',
-		"shared_preload_libraries = 'tenant_guard'") if $preload;
-	$node->start;
-	$node->safe_psql('postgres', q{
+	return tg_node($name, preload => $preload ? 'tenant_guard' : '', sql => q{
 		CREATE EXTENSION tenant_guard;
 		CREATE ROLE regress_app LOGIN;
 		CREATE ROLE regress_admin LOGIN IN ROLE tenant_guard_admin;
@@ -25,7 +21,6 @@ sub setup_node
 		SELECT tenant_guard.attach('tenants');
 		GRANT INSERT, SELECT ON tenants TO regress_app, regress_admin;
 	});
-	return $node;
 }
 
 my $bad = q{INSERT INTO tenants VALUES ('Test Company', 'test-company-123', 'test@example.com')};

@@ -8,17 +8,11 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use TenantGuard::Test;
 use File::Basename;
 use IPC::Run;
 use Time::HiRes qw(sleep);
 
-my %install;
-if ($ENV{PG_CONFIG})
-{
-	my $bindir = `$ENV{PG_CONFIG} --bindir`;
-	chomp $bindir;
-	$install{install_path} = dirname($bindir);
-}
 my $exporter = '/usr/bin/prometheus-postgres-exporter';
 plan skip_all => 'promtool and prometheus-postgres-exporter are not installed (Debian packages prometheus, prometheus-postgres-exporter)'
   unless -x '/usr/bin/promtool' && -x $exporter;
@@ -34,10 +28,7 @@ ok(IPC::Run::run([ 'promtool', 'check', 'rules', "$mon/alerts.yml" ], '>', \$out
 ok(IPC::Run::run([ 'promtool', 'test', 'rules', "$mon/alerts_test.yml" ], '>', \$out, '2>', \$err),
 	'promtool test rules monitoring/alerts_test.yml') or diag("$out$err");
 
-my $node = PostgreSQL::Test::Cluster->new('prometheus', %install);
-$node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'tenant_guard'");
-$node->start;
+my $node = tg_node('prometheus');
 
 # the monitoring role gets exactly what README's Monitoring chapter grants
 my $readme = slurp_file(dirname(__FILE__) . '/../../README.md');

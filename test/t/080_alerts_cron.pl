@@ -8,30 +8,22 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use File::Basename;
+use TenantGuard::Test;
 use Time::HiRes qw(sleep);
 
-my %install;
 my $pkglibdir = '/usr/lib/postgresql/15/lib';
 if ($ENV{PG_CONFIG})
 {
-	my $bindir = `$ENV{PG_CONFIG} --bindir`;
-	chomp $bindir;
-	$install{install_path} = dirname($bindir);
 	$pkglibdir = `$ENV{PG_CONFIG} --pkglibdir`;
 	chomp $pkglibdir;
 }
 plan skip_all => "pg_cron is not installed in $pkglibdir (Debian package postgresql-15-cron)"
   unless -e "$pkglibdir/pg_cron.so";
 
-my $node = PostgreSQL::Test::Cluster->new('alerts_cron', %install);
-$node->init;
-$node->append_conf('postgresql.conf', qq{shared_preload_libraries = 'tenant_guard,pg_cron'
-cron.database_name = 'postgres'
+my $node = tg_node('alerts_cron', preload => 'tenant_guard,pg_cron', conf => qq{cron.database_name = 'postgres'
 cron.use_background_workers = on
 max_worker_processes = 20
 restart_after_crash = on});
-$node->start;
 
 $node->safe_psql('postgres', q{
 CREATE EXTENSION pg_cron;
