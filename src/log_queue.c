@@ -105,7 +105,7 @@ tg_queue_shmem_startup(void)
 		tg_queue_load();
 }
 
-/* Define the queue's GUCs; with preloading, set up memory and workers. */
+/* Define the queue's GUCs; with preloading, set up its memory. */
 void
 tg_log_queue_init(void)
 {
@@ -148,8 +148,6 @@ tg_log_queue_init(void)
 	shmem_request_hook = tg_queue_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = tg_queue_shmem_startup;
-
-	tg_log_worker_register();
 }
 
 /* Copy len bytes into the ring at byte counter pos (may wrap). */

@@ -44,7 +44,7 @@ typedef struct TgGuarded
 	char	   *fieldcol[TG_NUM_FIELDS];	/* checked columns; NULL: none */
 } TgGuarded;
 
-/* protect.c */
+/* guarded.c */
 extern List *tg_guarded_with_keys(void);
 extern char *tg_abbrev_id(const char *id);
 extern bool tg_parse_tenant_id(const char *text, Oid typid, Datum *value,
@@ -105,9 +105,5 @@ extern uint64 tg_keyset_deactivate(void);
 
 /* purge.c */
 extern void tg_purge_init(void);
-
-/* registry.c */
-extern uint64 tg_exec_as_table_owner(const char *table, const char *sql, int nargs,
-									 Oid *argtypes, Datum *args, const char *nulls);
 
 #endif							/* TENANT_GUARD_PURGE_H */

@@ -1582,13 +1582,8 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 					 req[over].kind == TG_RATE_IP ? "IP" : "email",
 					 req[over].display);
 
-	if (tg_mode != TG_MODE_ENFORCE)
-	{
-		tg_log_kept(rel, tuple, reason.data);
+	if (tg_log_suspicious_row(rel, tuple, reason.data))
 		return;
-	}
-
-	tg_log_rejection(rel, tuple, reason.data);
 
 	if (req[over].kind == TG_RATE_IP)
 		ereport(ERROR,

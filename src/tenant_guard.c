@@ -32,9 +32,11 @@
  */
 #include "postgres.h"
 
+#include "miscadmin.h"
 #include "utils/guc.h"
 
 #include "creations.h"
+#include "log_queue.h"
 #include "purge.h"
 #include "ratelimit.h"
 #include "tenant_guard.h"
@@ -49,6 +51,8 @@ _PG_init(void)
 {
 	tg_guc_init();
 	tg_log_queue_init();
+	if (process_shared_preload_libraries_in_progress)
+		tg_log_worker_register();
 	tg_ratelimit_init();
 	tg_rules_init();
 	tg_purge_init();

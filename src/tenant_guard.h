@@ -70,7 +70,7 @@ extern void tg_guc_init(void);
 extern void tg_alerts_init(void);	/* alerts.c: alert thresholds */
 extern bool tg_is_admin(Oid roleid);
 
-/* check.c */
+/* row.c */
 extern void tg_text_field(Datum value, bool isnull, TgText *out);
 extern int	tg_text_convert;
 
@@ -104,14 +104,21 @@ extern const TgRules *tg_current_rules(void);
 #define TG_ACTION_LOGGED	"logged"	/* log mode kept the row */
 #define TG_ACTION_REPORTED	"reported"	/* the application reported it */
 
+/* The columns every writer of the log table fills, in this order. */
+#define TG_LOG_COLUMNS \
+	"endpoint, data, reason, ip_address, role_name, application_name, action"
+
 extern int64 tg_log_write(const char *action, Jsonb *data, const char *reason,
 						  Datum ip_address, bool ip_isnull,
 						  const char *endpoint);
 extern Datum tg_client_addr_datum(bool *isnull);
+
+/* lookup.c */
 extern Oid	tg_relation_owner(Oid relid);
 extern Oid	tg_extension_relid(const char *relname);
 extern Oid	tg_extension_relid_if_exists(const char *relname);
 extern void tg_log_kept(Relation rel, HeapTuple tuple, const char *reason);
+extern bool tg_log_suspicious_row(Relation rel, HeapTuple tuple, const char *reason);
 extern void tg_log_rejection(Relation rel, HeapTuple tuple, const char *reason);
 extern void tg_log_rejection_json(const char *relname, const char *data_json,
 								  const char *reason);
@@ -125,7 +132,7 @@ extern FILE *tg_statefile_create(const char *path);
 extern bool tg_statefile_commit(FILE *file, bool ok, const char *path);
 extern FILE *tg_statefile_open(const char *path);
 
-/* trigger.c */
+/* row.c */
 extern char *tg_row_json_text(HeapTuple tuple, TupleDesc tupdesc);
 extern Jsonb *tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc);
 
