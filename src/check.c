@@ -9,10 +9,11 @@
 
 #include "access/htup_details.h"
 #include "funcapi.h"
-#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "tenant_guard.h"
+#include "checker.h"
+#include "row.h"
+#include "rules.h"
 
 PG_FUNCTION_INFO_V1(check_tenant);
 

@@ -15,8 +15,8 @@
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
 
-#include "tenant_guard.h"
-#include "purge.h"
+#include "names.h"
+#include "guarded.h"
 
 /*
  * Parse text as a value of typid, without raising an error: false when it

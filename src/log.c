@@ -19,7 +19,6 @@
 #include "access/htup_details.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -29,12 +28,15 @@
 #include "utils/inet.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/syscache.h"
 
-#include "tenant_guard.h"
-#include "log_queue.h"
+#include "names.h"
+#include "guc.h"
+#include "lookup.h"
 #include "own_tables.h"
+#include "row.h"
 #include "safesql.h"
+#include "log_queue.h"
+#include "log.h"
 
 /* Longest reason accepted from log_suspicious_request(), in bytes. */
 #define TG_MAX_REASON_LEN 8192

@@ -38,7 +38,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "tenant_guard.h"
+#include "names.h"
 #include "log_queue.h"
 
 StaticAssertDecl(TG_QUEUE_MAX_ENTRY <= TG_WRITER_BATCH_BYTES,

@@ -52,10 +52,13 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "tenant_guard.h"
-#include "log_queue.h"
+#include "names.h"
+#include "lookup.h"
 #include "own_tables.h"
 #include "safesql.h"
+#include "log_queue.h"
+#include "log.h"
+#include "log_worker.h"
 
 /* Consecutive writers that must fail to connect before we give up. */
 #define TG_MAX_START_FAILURES	3

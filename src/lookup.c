@@ -14,7 +14,8 @@
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
-#include "tenant_guard.h"
+#include "names.h"
+#include "lookup.h"
 
 /* OID of a relation in schema tenant_guard, or InvalidOid if it is missing. */
 Oid

@@ -55,7 +55,8 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "tenant_guard.h"
+#include "names.h"
+#include "lookup.h"
 #include "own_tables.h"
 
 /* > 0 while the extension's own code writes one of its tables. */

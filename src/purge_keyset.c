@@ -43,7 +43,6 @@
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
-#include "tenant_guard.h"
 #include "purge.h"
 
 /* A key, normalised: an integer in a, or a uuid's 16 bytes in a and b. */

@@ -95,10 +95,13 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "names.h"
+#include "guc.h"
+#include "row.h"
+#include "log.h"
 #include "ratekey.h"
 #include "ratelimit.h"
 #include "ratelimit_int.h"
-#include "tenant_guard.h"
 
 /* A sweep for expired events runs at most this often when memory is full. */
 #define TG_RATE_SWEEP_INTERVAL	((TimestampTz) 1 * USECS_PER_SEC)

@@ -34,9 +34,8 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "tenant_guard.h"
+#include "names.h"
 #include "own_tables.h"
-#include "purge.h"
 
 /*
  * Refuse tables that are not the user's to register: system catalogs,

@@ -20,7 +20,7 @@
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
 
-#include "tenant_guard.h"
+#include "row.h"
 
 /* Must text be converted to UTF-8?  -1: not known yet (see below). */
 int			tg_text_convert = -1;

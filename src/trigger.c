@@ -26,24 +26,22 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
-#include "funcapi.h"
-#include "parser/parse_coerce.h"
 #include "replication/logicalworker.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/typcache.h"
 
-#include "creations.h"
+#include "names.h"
+#include "guc.h"
+#include "row.h"
+#include "rules.h"
+#include "log.h"
 #include "ratelimit.h"
-#include "tenant_guard.h"
+#include "creations.h"
 
 /* Resolved per statement and relation, kept in flinfo->fn_extra. */
 typedef struct TgTriggerCache
