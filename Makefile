@@ -1,9 +1,10 @@
 # tenant_guard/Makefile
 
 MODULE_big = tenant_guard
-# every src/*.c is part of the module (subdirectories hold stand-alone
-# harnesses: unit tests and fuzzers of the PostgreSQL-free core)
-OBJS := $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+# every src/*.c and src/core/*.c is part of the module: src/core/ is the
+# PostgreSQL-free deciding core (checker, rate-limit keys), the rest the
+# server side in layers (see src/tenant_guard.c and test/layers.sh)
+OBJS := $(patsubst %.c,%.o,$(sort $(wildcard src/*.c src/core/*.c)))
 
 EXTENSION = tenant_guard
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
@@ -28,13 +29,20 @@ PG_CONFIG ?= pg_config
 # Our code builds warning-free with -Wall -Wextra; the server headers are
 # included as system headers so their own -Wextra noise stays out.
 PG_CFLAGS = -Wall -Wextra $(if $(WERROR),-Werror)
-PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -Isrc/core
 
 # The checker normalises text with ICU (NFKC, case folding, spoof checker).
-SHLIB_LINK += $(shell pkg-config --libs icu-uc icu-i18n 2>/dev/null || echo -licui18n -licuuc -licudata)
+ICU_LIBS := $(shell pkg-config --libs icu-uc icu-i18n 2>/dev/null || echo -licui18n -licuuc -licudata)
+SHLIB_LINK += $(ICU_LIBS)
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The core is compiled without the server's include paths (PGXS puts them
+# into CPPFLAGS), so a PostgreSQL header included there fails the build;
+# only PGXS's -D options stay.
+CORE_CPPFLAGS := -Isrc/core $(filter -D%,$(CPPFLAGS))
+src/core/%.o src/core/%.bc: override CPPFLAGS := $(CORE_CPPFLAGS)
 
 # The Redis clean-up program (redis/) has its own Makefile: PGXS builds one
 # module per Makefile.  all, install and clean reach into it.

@@ -7,7 +7,7 @@
  * its own module and the modules listed above it, never one below
  * (test/layers.sh checks the #include lines).
  *
- *	core: no PostgreSQL headers, built without the server's include path
+ *	core (src/core/): no PostgreSQL headers, built without the server's include path
  *	  checker*.c  the deciding core (see checker.h)
  *	  ratekey*.c  normalised e-mail and IP keys of the rate limits
  *	base: names, configuration, catalog and row helpers

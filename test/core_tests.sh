@@ -2,8 +2,9 @@
 # core that need no server, and fetching the public disposable-domain list
 # the TAP test imports.
 #
-#   run_core_tests   unit test (the checker and the rate-limit keys of
-#                    src/ratekey*.c) + corpus score (fails below 700 cases,
+#   run_core_tests   test/layers.sh (the #include lines keep the layers),
+#                    then the unit test (the checker and the rate-limit keys of
+#                    src/core/ratekey*.c) + corpus score (fails below 700 cases,
 #                    precision 0.99 or recall 0.98) + every word of Debian's
 #                    wamerican dictionary, which must pass unless it is a
 #                    keyword itself (gcc -Werror), the unit test
@@ -32,8 +33,8 @@ core_unit() {
 	local name=$1 lines=$2 words=$3 status
 	shift 3
 	set +e
-	gcc -O2 -g -Wall -Wextra -Werror "$@" -I"$src/src" "$src"/src/checker*.c \
-		"$src"/src/ratekey*.c "$src/test/unit/test_checker.c" $icu -o "$out/test_checker_$name" &&
+	gcc -O2 -g -Wall -Wextra -Werror "$@" -I"$src/src/core" "$src"/src/core/checker*.c \
+		"$src"/src/core/ratekey*.c "$src/test/unit/test_checker.c" $icu -o "$out/test_checker_$name" &&
 		${UNIT_RUNNER:-} "$out/test_checker_$name" "$src/test/corpus/corpus.tsv" $words | tail -n "$lines"
 	status=${PIPESTATUS[0]}
 	set -e
@@ -45,6 +46,12 @@ run_core_tests() {
 	icu=$(pkg-config --libs icu-uc icu-i18n)
 	"${SUDO[@]}" mkdir -p "$out"
 	"${SUDO[@]}" chown "$(id -u)" "$out"
+
+	say "layering of the sources: includes go one way (test/layers.sh)"
+	set +e
+	bash "$src/test/layers.sh" "$src/src"
+	core_result $? layers
+	set -e
 
 	ensure_packages wamerican
 	say "unit test, corpus score and dictionary words of the checker core (no server)"
@@ -63,7 +70,7 @@ run_core_tests() {
 	say "fuzzing the checker core for ${TG_FUZZ_SECONDS:-60} s (libFuzzer, ASan, UBSan)"
 	set +e
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -DTG_VERIFY_FAST_PATH \
-		-I"$src/src" "$src"/src/checker*.c "$src"/src/ratekey*.c "$src/test/fuzz/fuzz_checker.c" $icu \
+		-I"$src/src/core" "$src"/src/core/checker*.c "$src"/src/core/ratekey*.c "$src/test/fuzz/fuzz_checker.c" $icu \
 		-o "$out/fuzz_checker" &&
 		mkdir -p "$out/fuzz-corpus" &&
 		(cd "$out" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
