@@ -58,3 +58,63 @@ redis-clean:
 	$(MAKE) -C redis PG_CONFIG=$(PG_CONFIG) clean
 
 .PHONY: redis-all redis-install redis-clean
+
+# make check-core: the tests of the PostgreSQL-free core (src/core/), no
+# server: the unit test with the corpus score and the dictionary words, built
+# three ways (with the fast path checked against the full scan, the same
+# without SSE2, and as the server builds the core), then TG_FUZZ_SECONDS
+# (default 60) of libFuzzer.  check-core-valgrind runs the unit test under
+# valgrind memcheck.  Each part is a target of its own (test/core_tests.sh
+# runs them one by one); everything is built in CORE_OUT.
+CORE_OUT ?= $(CURDIR)/test/core-build
+CORE_SRCS = $(sort $(wildcard src/core/*.c))
+CORE_DEPS = $(CORE_SRCS) $(wildcard src/core/*.h)
+CORE_CORPUS = test/corpus/corpus.tsv
+CORE_WORDS ?= $(wildcard /usr/share/dict/words)
+TG_FUZZ_SECONDS ?= 60
+VALGRIND ?= valgrind -q --error-exitcode=99 --leak-check=full \
+	--errors-for-leak-kinds=definite --show-leak-kinds=definite
+
+# the unit test's builds: TG_VERIFY_FAST_PATH checks every "clean" of the
+# fast path against the full scan; -U__SSE2__ takes the portable fast path;
+# -O1 for memcheck (at -O2 the compiler may read past a string's end in
+# ways memcheck reports)
+$(CORE_OUT)/test_checker_verify: CORE_VARIANT = -DTG_VERIFY_FAST_PATH
+$(CORE_OUT)/test_checker_portable: CORE_VARIANT = -U__SSE2__ -DTG_VERIFY_FAST_PATH
+$(CORE_OUT)/test_checker_production: CORE_VARIANT =
+$(CORE_OUT)/test_checker_valgrind: CORE_VARIANT = -O1 -DTG_VERIFY_FAST_PATH
+$(addprefix $(CORE_OUT)/test_checker_,verify portable production valgrind): $(CORE_DEPS) test/unit/test_checker.c
+	@mkdir -p $(CORE_OUT)
+	gcc -O2 -g -Wall -Wextra -Werror $(CORE_VARIANT) -Isrc/core $(CORE_SRCS) \
+		test/unit/test_checker.c $(ICU_LIBS) -o $@
+
+$(CORE_OUT)/fuzz_checker: $(CORE_DEPS) test/fuzz/fuzz_checker.c
+	@mkdir -p $(CORE_OUT)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-DTG_VERIFY_FAST_PATH -Isrc/core $(CORE_SRCS) test/fuzz/fuzz_checker.c $(ICU_LIBS) -o $@
+
+check-core-unit: $(CORE_OUT)/test_checker_verify
+	$< $(CORE_CORPUS) $(CORE_WORDS)
+check-core-portable: $(CORE_OUT)/test_checker_portable
+	$< $(CORE_CORPUS)
+check-core-production: $(CORE_OUT)/test_checker_production
+	$< $(CORE_CORPUS)
+check-core-valgrind: $(CORE_OUT)/test_checker_valgrind
+	$(VALGRIND) $< $(CORE_CORPUS)
+# fails on libFuzzer's status and on any crash, leak or timeout it saved
+check-core-fuzz: $(CORE_OUT)/fuzz_checker
+	@mkdir -p $(CORE_OUT)/fuzz-corpus
+	rm -f $(CORE_OUT)/crash-* $(CORE_OUT)/leak-* $(CORE_OUT)/timeout-*
+	cd $(CORE_OUT) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		./fuzz_checker -max_total_time=$(TG_FUZZ_SECONDS) -max_len=8192 -timeout=10 \
+		-rss_limit_mb=2048 -print_final_stats=1 fuzz-corpus $(CURDIR)/test/fuzz/seeds
+	@! ls $(CORE_OUT)/crash-* $(CORE_OUT)/leak-* $(CORE_OUT)/timeout-* 2>/dev/null
+
+check-core: check-core-unit check-core-portable check-core-production check-core-fuzz
+
+check-core-clean:
+	rm -rf $(CURDIR)/test/core-build
+clean: check-core-clean
+
+.PHONY: check-core check-core-unit check-core-portable check-core-production \
+	check-core-valgrind check-core-fuzz check-core-clean
