@@ -35,6 +35,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "checker.h"
 #include "names.h"
 #include "guc.h"
 #include "row.h"
