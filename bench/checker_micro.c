@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * checker_micro.c
- *	  Micro-benchmark of the deciding core (src/checker*.c), no server:
+ *	  Micro-benchmark of the deciding core (src/core/checker*.c), no server:
  *	  nanoseconds per tg_check() on the rows the SQL benchmarks use.
  *
  *	  Row sets (generated here with a fixed seed, shaped like the SQL):
@@ -11,7 +11,7 @@
  *	    row      one fixed row, the brief's example
  *
  *	  Built like test/unit (see bench/checker_micro.sh):
- *	    gcc -O2 -Isrc src/checker*.c bench/checker_micro.c $(icu libs)
+ *	    gcc -O2 -Isrc/core src/core/checker*.c bench/checker_micro.c $(icu libs)
  *	  usage: checker_micro [insert|checker|row] [rows] [rounds]
  *	  Prints the median of the rounds, in ns per check, and how many
  *	  rows were flagged (a check on the row set staying what it was).

@@ -10,7 +10,7 @@ ROWS=${1:-200000}
 ROUNDS=${2:-7}
 OUT=$(mktemp -d "${TMPDIR:-/tmp}/tg-micro.XXXXXX")
 trap 'rm -rf "$OUT"' EXIT
-gcc -O2 -g -Wall -Wextra -Werror -I"$PROJ/src" "$PROJ"/src/checker*.c \
+gcc -O2 -g -Wall -Wextra -Werror -I"$PROJ/src/core" "$PROJ"/src/core/checker*.c \
 	"$PROJ/bench/checker_micro.c" $(pkg-config --libs icu-uc icu-i18n) -o "$OUT/checker_micro"
 for set in row insert checker; do
 	"$OUT/checker_micro" "$set" "$ROWS" "$ROUNDS"

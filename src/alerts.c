@@ -15,7 +15,7 @@
 
 #include "utils/guc.h"
 
-#include "tenant_guard.h"
+#include "alerts.h"
 
 static int	tg_alert_creations = 5;
 static int	tg_alert_failed = 10;

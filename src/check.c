@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * check.c
- *	  SQL face of the checker: tenant_guard.check_tenant(), plus the
- *	  conversion of text Datums into the byte strings checker.c takes.
+ *	  SQL face of the checker: tenant_guard.check_tenant().
  *
  *-------------------------------------------------------------------------
  */
@@ -10,51 +9,11 @@
 
 #include "access/htup_details.h"
 #include "funcapi.h"
-#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "tenant_guard.h"
-
-/* Must text be converted to UTF-8?  -1: not known yet (see below). */
-int			tg_text_convert = -1;
-
-/*
- * Point *out at a text-like Datum's bytes (no copy unless it has to be
- * detoasted, or converted to UTF-8 in a database of another encoding).
- * A NULL becomes an absent field.  The checker treats any byte sequence
- * safely.  The rules in force are tg_current_rules() (rules.c).
- */
-void
-tg_text_field(Datum value, bool isnull, TgText *out)
-{
-	struct varlena *t;
-
-	if (isnull)
-	{
-		out->data = NULL;
-		out->len = 0;
-		return;
-	}
-	/* the database's encoding cannot change while the backend lives */
-	if (tg_text_convert < 0)
-		tg_text_convert = GetDatabaseEncoding() != PG_UTF8 &&
-			GetDatabaseEncoding() != PG_SQL_ASCII;
-
-	/* what pg_detoast_datum_packed() does, without a call for plain values */
-	t = (struct varlena *) DatumGetPointer(value);
-	if (VARATT_IS_COMPRESSED(t) || VARATT_IS_EXTERNAL(t))
-		t = pg_detoast_datum_packed(t);
-	out->data = VARDATA_ANY(t);
-	out->len = VARSIZE_ANY_EXHDR(t);
-	if (tg_text_convert && out->len > 0)
-	{
-		out->data = (const char *)
-			pg_do_encoding_conversion((unsigned char *) out->data, (int) out->len,
-									  GetDatabaseEncoding(), PG_UTF8);
-		if (out->data != VARDATA_ANY(t))
-			out->len = strlen(out->data);
-	}
-}
+#include "checker.h"
+#include "row.h"
+#include "rules.h"
 
 PG_FUNCTION_INFO_V1(check_tenant);
 

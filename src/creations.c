@@ -39,7 +39,7 @@
 #include "utils/timestamp.h"
 
 #include "creations.h"
-#include "tenant_guard.h"
+#include "statefile.h"
 
 #define TG_CREATION_TRANCHE "tenant_guard_creations"
 #define TG_CREATION_ENTRIES 1024

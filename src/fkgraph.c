@@ -27,7 +27,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "tenant_guard.h"
+#include "names.h"
 #include "purge.h"
 
 /* A text[] column of an SPI row as a C array; sets *n. */

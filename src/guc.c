@@ -29,7 +29,8 @@
 
 #include "utils/inet.h"
 
-#include "tenant_guard.h"
+#include "names.h"
+#include "guc.h"
 
 int			tg_mode = TG_MODE_ENFORCE;
 char	   *tg_client_addr = NULL;

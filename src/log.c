@@ -19,7 +19,6 @@
 #include "access/htup_details.h"
 #include "access/xlog.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -29,12 +28,15 @@
 #include "utils/inet.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/syscache.h"
 
-#include "tenant_guard.h"
-#include "log_queue.h"
+#include "names.h"
+#include "guc.h"
+#include "lookup.h"
 #include "own_tables.h"
+#include "row.h"
 #include "safesql.h"
+#include "log_queue.h"
+#include "log.h"
 
 /* Longest reason accepted from log_suspicious_request(), in bytes. */
 #define TG_MAX_REASON_LEN 8192
@@ -44,44 +46,6 @@
  * bytes: what a rejected row's data may take in the durable log too.
  */
 #define TG_MAX_DATA_LEN TG_QUEUE_MAX_DATA
-
-/* OID of a relation in schema tenant_guard, or InvalidOid if it is missing. */
-Oid
-tg_extension_relid_if_exists(const char *relname)
-{
-	Oid			nspid = get_namespace_oid(TG_SCHEMA, true);
-
-	return OidIsValid(nspid) ? get_relname_relid(relname, nspid) : InvalidOid;
-}
-
-/* OID of a relation in schema tenant_guard; ERROR if it is missing. */
-Oid
-tg_extension_relid(const char *relname)
-{
-	Oid			relid = tg_extension_relid_if_exists(relname);
-
-	if (!OidIsValid(relid))
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("table %s.%s does not exist", TG_SCHEMA, relname),
-				 errhint("Run CREATE EXTENSION tenant_guard in this database.")));
-	return relid;
-}
-
-/* Owner of a relation; ERROR if it vanished. */
-Oid
-tg_relation_owner(Oid relid)
-{
-	HeapTuple	tuple;
-	Oid			owner;
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
-	ReleaseSysCache(tuple);
-	return owner;
-}
 
 /* The current tenant_guard.client_addr as an inet Datum, or NULL. */
 Datum
@@ -106,7 +70,7 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 {
 	static const char *sql =
 		"INSERT INTO " TG_SCHEMA "." TG_LOG_TABLE
-		" (endpoint, data, reason, ip_address, role_name, application_name, action)"
+		" (" TG_LOG_COLUMNS ")"
 		" VALUES ($1, $2, $3, $4, $5, $6, $7)"
 		" ON CONFLICT (id) DO NOTHING RETURNING id";
 	Oid			argtypes[7] = {TEXTOID, JSONBOID, TEXTOID, INETOID, NAMEOID,
@@ -185,6 +149,24 @@ tg_log_kept(Relation rel, HeapTuple tuple, const char *reason)
 	ip = tg_client_addr_datum(&ip_isnull);
 	tg_log_write(TG_ACTION_LOGGED, tg_row_to_jsonb(tuple, RelationGetDescr(rel)),
 				 reason, ip, ip_isnull, NULL);
+}
+
+/*
+ * A row the checker or a rate limit found suspicious, recorded as the mode
+ * says: in log mode one 'logged' row (tg_log_kept) and true, keep the row;
+ * in enforce mode queued for the durable log (tg_log_rejection) and false:
+ * the caller raises its error next.
+ */
+bool
+tg_log_suspicious_row(Relation rel, HeapTuple tuple, const char *reason)
+{
+	if (tg_mode != TG_MODE_ENFORCE)
+	{
+		tg_log_kept(rel, tuple, reason);
+		return true;
+	}
+	tg_log_rejection(rel, tuple, reason);
+	return false;
 }
 
 PG_FUNCTION_INFO_V1(log_suspicious_request);

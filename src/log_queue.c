@@ -38,7 +38,7 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "tenant_guard.h"
+#include "names.h"
 #include "log_queue.h"
 #include "tg_assert.h"
 
@@ -106,7 +106,7 @@ tg_queue_shmem_startup(void)
 		tg_queue_load();
 }
 
-/* Define the queue's GUCs; with preloading, set up memory and workers. */
+/* Define the queue's GUCs; with preloading, set up its memory. */
 void
 tg_log_queue_init(void)
 {
@@ -149,8 +149,6 @@ tg_log_queue_init(void)
 	shmem_request_hook = tg_queue_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = tg_queue_shmem_startup;
-
-	tg_log_worker_register();
 }
 
 /* Copy len bytes into the ring at byte counter pos (may wrap). */

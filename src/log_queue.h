@@ -168,13 +168,12 @@ extern bool tg_queue_append(const char *bytes, uint32 len, Oid dbid,
 extern void tg_queue_stall(TimestampTz now, TgQueueStall *stall);
 extern char *tg_queue_stall_text(const TgQueueStall *stall);
 
+/* GUCs; with preloading, shared memory hooks.  Called from _PG_init. */
+extern void tg_log_queue_init(void);
+
 /* log_queue_file.c */
 extern void tg_queue_save(int code, Datum arg);
 extern void tg_queue_load(void);
 
-/* log_worker.c */
-extern void tg_log_worker_register(void);
-extern PGDLLEXPORT void tg_log_launcher_main(Datum main_arg) pg_attribute_noreturn();
-extern PGDLLEXPORT void tg_log_writer_main(Datum main_arg) pg_attribute_noreturn();
 
 #endif							/* TG_LOG_QUEUE_H */

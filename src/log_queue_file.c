@@ -30,7 +30,8 @@
 #include "storage/fd.h"
 #include "utils/timestamp.h"
 
-#include "tenant_guard.h"
+#include "names.h"
+#include "statefile.h"
 #include "log_queue.h"
 
 #define TG_QUEUE_FILE		PGSTAT_STAT_PERMANENT_DIRECTORY "/tenant_guard_queue"

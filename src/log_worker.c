@@ -52,10 +52,13 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
-#include "tenant_guard.h"
-#include "log_queue.h"
+#include "names.h"
+#include "lookup.h"
 #include "own_tables.h"
 #include "safesql.h"
+#include "log_queue.h"
+#include "log.h"
+#include "log_worker.h"
 
 /* Consecutive writers that must fail to connect before we give up. */
 #define TG_MAX_START_FAILURES	3
@@ -474,8 +477,7 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 				SPIPlanPtr	plan;
 
 				plan = SPI_prepare("INSERT INTO " TG_SCHEMA "." TG_LOG_TABLE
-								   " (endpoint, data, reason, ip_address, role_name,"
-								   "  application_name, action, created_at)"
+								   " (" TG_LOG_COLUMNS ", created_at)"
 								   " VALUES ($1, $2::pg_catalog.jsonb, $3, $4::pg_catalog.inet,"
 								   "  $5::pg_catalog.name, $6, '" TG_ACTION_REJECTED "', $7)"
 								   " ON CONFLICT (id) DO NOTHING",

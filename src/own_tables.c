@@ -55,7 +55,8 @@
 #include "utils/rel.h"
 #include "utils/syscache.h"
 
-#include "tenant_guard.h"
+#include "names.h"
+#include "lookup.h"
 #include "own_tables.h"
 
 /* > 0 while the extension's own code writes one of its tables. */
@@ -274,4 +275,28 @@ write_guard(PG_FUNCTION_ARGS)
 			 errdetail("Only tenant_guard's own functions may %s this table, so that its rows can be trusted.", verb),
 			 errhint("Use tenant_guard's functions (\\df tenant_guard.*). A superuser who must change the table anyway disables its trigger write_guard explicitly first.")));
 	PG_RETURN_NULL();			/* not reached */
+}
+
+/*
+ * Run a statement on one of the extension's tables as that table's owner
+ * (SPI connected); returns the rows hit: the writer of the registries
+ * (registry.c) and of protected_tenants (protect.c).
+ */
+uint64
+tg_exec_as_table_owner(const char *table, const char *sql, int nargs, Oid *argtypes,
+					   Datum *args, const char *nulls)
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			rc;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(table)),
+						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	rc = tg_own_write_spi(sql, nargs, argtypes, args, nulls, 0);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	return SPI_processed;
 }

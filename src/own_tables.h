@@ -37,6 +37,13 @@ extern void tg_own_id_taken(const char *table) pg_attribute_noreturn();
 /* The durable log's writer process: all its writes are the extension's. */
 extern void tg_own_writes_process(void);
 
+/*
+ * A statement on one of the extension's tables run as that table's owner,
+ * marked as the extension's own write (SPI connected); the rows hit.
+ */
+extern uint64 tg_exec_as_table_owner(const char *table, const char *sql, int nargs,
+									 Oid *argtypes, Datum *args, const char *nulls);
+
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop
 #endif

@@ -51,11 +51,14 @@
 #include "utils/syscache.h"
 #include "utils/typcache.h"
 
-#include "tenant_guard.h"
+#include "names.h"
+#include "guc.h"
+#include "lookup.h"
+#include "guarded.h"
 #include "own_tables.h"
-#include "purge_int.h"
 #include "tg_assert.h"
 #include "safesql.h"
+#include "purge_int.h"
 
 double		tg_purge_max_share = 0.5;
 

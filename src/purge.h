@@ -1,14 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * purge.h
- *	  Declarations shared by the protection (protect.c), the foreign-key
- *	  graph (fkgraph.c) and the purge (purge.c, purge_delete.c,
- *	  purge_keyset.c).
- *
- * Tenant ids are text in the SQL API.  Internally an id is parsed with the
- * input function of the guarded table's key column and compared in that
- * type; protected_tenants stores the key's text output, so uuids are
- * compared case-insensitively and '007' names the same bigint as '7'.
+ *	  Declarations shared by the foreign-key graph (fkgraph.c) and the
+ *	  purge (purge.c, purge_delete.c, purge_keyset.c); tg_purge_init() for
+ *	  _PG_init.  Tenant ids and the guarded tables: guarded.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,36 +14,11 @@
 
 #include "nodes/pg_list.h"
 
-#include "checker.h"
-
-#define TG_PROTECTED_TABLE	"protected_tenants"
-#define TG_GUARDED_TABLE	"guarded_tables"
-#define TG_JOURNAL_TABLE	"purge_journal"
-#define TG_TENANT_TABLES	"tenant_tables"
-
 /* GUC tenant_guard.purge_max_share */
 extern double tg_purge_max_share;
 
 /* GUC tenant_guard.purge_keyset_memory (kB) */
 extern int	tg_purge_keyset_memory;
-
-/* A guarded table with a key column (tenant_guard.guarded_tables). */
-typedef struct TgGuarded
-{
-	Oid			relid;
-	char		relkind;
-	char	   *relname;		/* qualified, for SQL and messages */
-	char	   *keycol;
-	Oid			keytype;
-	Oid			owner;
-	char	   *fieldcol[TG_NUM_FIELDS];	/* checked columns; NULL: none */
-} TgGuarded;
-
-/* protect.c */
-extern List *tg_guarded_with_keys(void);
-extern char *tg_abbrev_id(const char *id);
-extern bool tg_parse_tenant_id(const char *text, Oid typid, Datum *value,
-							   char **canonical);
 
 /*
  * fkgraph.c: one way rows of "child" depend on rows of the table a purge
@@ -105,9 +75,5 @@ extern uint64 tg_keyset_deactivate(void);
 
 /* purge.c */
 extern void tg_purge_init(void);
-
-/* registry.c */
-extern uint64 tg_exec_as_table_owner(const char *table, const char *sql, int nargs,
-									 Oid *argtypes, Datum *args, const char *nulls);
 
 #endif							/* TENANT_GUARD_PURGE_H */

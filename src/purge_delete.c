@@ -80,10 +80,10 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "tenant_guard.h"
-#include "purge_int.h"
+#include "names.h"
 #include "tg_assert.h"
 #include "safesql.h"
+#include "purge_int.h"
 
 /*
  * Memory a hash join takes per row of a temp table of keys (about 60

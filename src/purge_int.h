@@ -18,6 +18,7 @@
 #include "utils/array.h"
 #include "utils/rel.h"
 
+#include "checker.h"
 #include "purge.h"
 
 /* One tenant to purge. */

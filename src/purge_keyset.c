@@ -43,7 +43,6 @@
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
-#include "tenant_guard.h"
 #include "purge.h"
 #include "tg_assert.h"
 

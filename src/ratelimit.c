@@ -95,11 +95,14 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "names.h"
+#include "guc.h"
+#include "row.h"
+#include "log.h"
 #include "ratekey.h"
 #include "ratelimit.h"
 #include "ratelimit_int.h"
 #include "tg_assert.h"
-#include "tenant_guard.h"
 
 /* A sweep for expired events runs at most this often when memory is full. */
 #define TG_RATE_SWEEP_INTERVAL	((TimestampTz) 1 * USECS_PER_SEC)
@@ -1597,13 +1600,8 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 					 req[over].kind == TG_RATE_IP ? "IP" : "email",
 					 req[over].display);
 
-	if (tg_mode != TG_MODE_ENFORCE)
-	{
-		tg_log_kept(rel, tuple, reason.data);
+	if (tg_log_suspicious_row(rel, tuple, reason.data))
 		return;
-	}
-
-	tg_log_rejection(rel, tuple, reason.data);
 
 	if (req[over].kind == TG_RATE_IP)
 		ereport(ERROR,

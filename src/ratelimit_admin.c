@@ -20,8 +20,11 @@
 #include "utils/inet.h"
 #include "utils/timestamp.h"
 
+#include "names.h"
+#include "guc.h"
+#include "row.h"
+#include "statefile.h"
 #include "ratelimit_int.h"
-#include "tenant_guard.h"
 
 #define TG_RATE_DUMP_FILE	PGSTAT_STAT_PERMANENT_DIRECTORY "/tenant_guard_ratelimit.stat"
 /*

@@ -34,9 +34,8 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "tenant_guard.h"
+#include "names.h"
 #include "own_tables.h"
-#include "purge.h"
 
 /*
  * Refuse tables that are not the user's to register: system catalogs,
@@ -89,30 +88,6 @@ tg_registry_require_delete(Oid relid)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", get_rel_name(relid) ? get_rel_name(relid) : "?"),
 				 errdetail("Adding a table to or removing it from " TG_SCHEMA "." TG_TENANT_TABLES " needs SELECT and DELETE on it.")));
-}
-
-/*
- * Run a statement on one of the extension's tables as that table's owner
- * (SPI connected); returns the rows hit.  Also protect.c's writer of
- * protected_tenants.
- */
-uint64
-tg_exec_as_table_owner(const char *table, const char *sql, int nargs, Oid *argtypes,
-					   Datum *args, const char *nulls)
-{
-	Oid			save_userid;
-	int			save_sec;
-	int			rc;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(table)),
-						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	rc = tg_own_write_spi(sql, nargs, argtypes, args, nulls, 0);
-	SetUserIdAndSecContext(save_userid, save_sec);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	return SPI_processed;
 }
 
 /* Run a registry statement with SPI connected for it; returns rows hit. */

@@ -43,8 +43,10 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "names.h"
+#include "lookup.h"
 #include "rules_shmem.h"
-#include "tenant_guard.h"
+#include "rules.h"
 
 /* The rule tables, in the order they are loaded. */
 typedef enum TgRuleTable

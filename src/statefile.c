@@ -16,7 +16,7 @@
 #include "miscadmin.h"
 #include "storage/fd.h"
 
-#include "tenant_guard.h"
+#include "statefile.h"
 
 /*
  * Did the cluster shut down cleanly, so that shared memory can be saved?

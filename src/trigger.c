@@ -26,24 +26,23 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "access/transam.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
-#include "funcapi.h"
-#include "parser/parse_coerce.h"
 #include "replication/logicalworker.h"
 #include "utils/builtins.h"
-#include "utils/fmgrprotos.h"
-#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
-#include "utils/typcache.h"
 
-#include "creations.h"
+#include "checker.h"
+#include "names.h"
+#include "guc.h"
+#include "row.h"
+#include "rules.h"
+#include "log.h"
 #include "ratelimit.h"
-#include "tenant_guard.h"
+#include "creations.h"
 
 /* Resolved per statement and relation, kept in flinfo->fn_extra. */
 typedef struct TgTriggerCache
@@ -184,132 +183,6 @@ tg_changed_columns(TgTriggerCache *cache, TupleTableSlot *oldslot,
 }
 
 /*
- * Can a value of this type hold json (not jsonb): json itself, a domain over
- * it, an array or a composite with json inside, a type row_to_json writes
- * through its cast to json?  Deeper than a few levels it is taken to (a
- * text form is always safe).
- */
-static bool
-tg_type_holds_json(Oid typid, int depth)
-{
-	Oid			base;
-	Oid			elem;
-	bool		holds = false;
-
-	/* the usual column types of a tenants table, without a catalog lookup */
-	switch (typid)
-	{
-		case TEXTOID:
-		case VARCHAROID:
-		case BPCHAROID:
-		case NAMEOID:
-		case BOOLOID:
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-		case NUMERICOID:
-		case UUIDOID:
-		case DATEOID:
-		case TIMESTAMPOID:
-		case TIMESTAMPTZOID:
-		case INETOID:
-		case JSONBOID:
-		case BYTEAOID:
-			return false;
-		default:
-			break;
-	}
-	base = getBaseType(typid);
-	if (base == JSONOID || depth > 4)
-		return true;
-	elem = get_element_type(base);
-	if (OidIsValid(elem))
-		return tg_type_holds_json(elem, depth + 1);
-	/* row_to_json writes what a user-defined type's cast to json returns */
-	if (base >= FirstNormalObjectId)
-	{
-		Oid			castfunc;
-
-		if (find_coercion_pathway(JSONOID, base, COERCION_EXPLICIT, &castfunc) == COERCION_PATH_FUNC &&
-			OidIsValid(castfunc))
-			return true;
-	}
-	if (type_is_rowtype(base))
-	{
-		TupleDesc	desc = lookup_rowtype_tupdesc(base, -1);
-
-		for (int i = 0; i < desc->natts && !holds; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
-
-			holds = !att->attisdropped && tg_type_holds_json(att->atttypid, depth + 1);
-		}
-		ReleaseTupleDesc(desc);
-	}
-	return holds;
-}
-
-/*
- * The row as JSON text (row_to_json) that jsonb accepts.  A json value may
- * hold what jsonb refuses (\u0000, a number beyond numeric's range), and
- * the log stores jsonb: a column that can hold json (json, json[], a
- * composite with json inside) is written as a JSON string of its text
- * form.
- */
-char *
-tg_row_json_text(HeapTuple tuple, TupleDesc tupdesc)
-{
-	TupleDesc	rowdesc = tupdesc;
-	Datum	   *values = NULL;
-	bool	   *nulls = NULL;
-
-	for (int i = 0; i < tupdesc->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-		Oid			typoutput;
-		bool		varlena;
-
-		if (att->attisdropped || !tg_type_holds_json(att->atttypid, 0))
-			continue;
-		if (rowdesc == tupdesc)
-		{
-			rowdesc = CreateTupleDescCopy(tupdesc);
-			rowdesc->tdtypeid = RECORDOID;
-			rowdesc->tdtypmod = -1;
-			values = palloc(sizeof(Datum) * tupdesc->natts);
-			nulls = palloc(sizeof(bool) * tupdesc->natts);
-			heap_deform_tuple(tuple, tupdesc, values, nulls);
-		}
-		TupleDescAttr(rowdesc, i)->atttypid = TEXTOID;
-		TupleDescAttr(rowdesc, i)->atttypmod = -1;
-		TupleDescAttr(rowdesc, i)->attlen = -1;
-		TupleDescAttr(rowdesc, i)->attbyval = false;
-		TupleDescAttr(rowdesc, i)->attalign = TYPALIGN_INT;
-		TupleDescAttr(rowdesc, i)->attstorage = TYPSTORAGE_EXTENDED;
-		if (!nulls[i])
-		{
-			getTypeOutputInfo(att->atttypid, &typoutput, &varlena);
-			values[i] = CStringGetTextDatum(OidOutputFunctionCall(typoutput, values[i]));
-		}
-	}
-	if (rowdesc != tupdesc)
-	{
-		rowdesc = BlessTupleDesc(rowdesc);
-		tuple = heap_form_tuple(rowdesc, values, nulls);
-	}
-	return TextDatumGetCString(DirectFunctionCall1(row_to_json,
-												   heap_copy_tuple_as_datum(tuple, rowdesc)));
-}
-
-/* The row as jsonb, for the log. */
-Jsonb *
-tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc)
-{
-	return DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-											  CStringGetDatum(tg_row_json_text(tuple, tupdesc))));
-}
-
-/*
  * A row the guard keeps: an INSERTed one is a tenant created -- counted
  * here, or for INSERT ... ON CONFLICT by the AFTER INSERT trigger once it
  * was really inserted -- and goes through the rate limits.
@@ -340,16 +213,12 @@ tg_trigger_suspicious(TriggerData *trigdata, TgTriggerCache *cache,
 					  HeapTuple rettuple, const TgText *email,
 					  const TgVerdict *verdict)
 {
-	if (tg_mode == TG_MODE_LOG)
-	{
-		if (unlikely(tg_rate_on_conflict) && TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
-			tg_ratelimit_defer(trigdata->tg_relation))
-			return PointerGetDatum(rettuple);
-		tg_log_kept(trigdata->tg_relation, rettuple, verdict->reason);
+	if (tg_mode == TG_MODE_LOG && unlikely(tg_rate_on_conflict) &&
+		TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
+		tg_ratelimit_defer(trigdata->tg_relation))
+		return PointerGetDatum(rettuple);
+	if (tg_log_suspicious_row(trigdata->tg_relation, rettuple, verdict->reason))
 		return tg_row_kept(trigdata, cache, rettuple, email);
-	}
-
-	tg_log_rejection(trigdata->tg_relation, rettuple, verdict->reason);
 
 	ereport(ERROR,
 			(errcode(ERRCODE_TG_SUSPICIOUS_DATA),

@@ -2,8 +2,8 @@
 # behaviour checkers over the code the other passes run.
 #
 #   run_valgrind_unit    the checker core's unit test (with the corpus) under
-#                        valgrind memcheck; any error or definite leak fails
-#                        (TG_VALGRIND=0 skips)
+#                        valgrind memcheck (make check-core-valgrind); any
+#                        error or definite leak fails (TG_VALGRIND=0 skips)
 #   run_sanitize_suite   the extension built with -fsanitize=address,undefined
 #                        and installed into a private copy of the PostgreSQL
 #                        installation (the normal build stays where it is);
@@ -44,15 +44,11 @@ run_valgrind_unit() {
 		echo "SKIP: valgrind unit test (TG_VALGRIND=0)"
 		return 0
 	fi
-	local src="$WORK/src" out="$WORK/core" icu t0=$SECONDS
-	icu=$(pkg-config --libs icu-uc icu-i18n)
+	local src="$WORK/src" out="$WORK/core" t0=$SECONDS
 	say "unit test of the checker core under valgrind (memcheck)"
-	# -O1: memcheck's advice (at -O2 the compiler may read past a string's
-	# end in ways memcheck reports as errors); definite leaks only, ICU keeps
-	# its caches reachable until exit
-	UNIT_RUNNER="valgrind -q --error-exitcode=99 --leak-check=full
-		--errors-for-leak-kinds=definite --show-leak-kinds=definite" \
-		core_unit unit_valgrind 3 "" -O1 -DTG_VERIFY_FAST_PATH
+	# make check-core-valgrind: built at -O1 (memcheck's advice), definite
+	# leaks only, ICU keeps its caches reachable until exit
+	core_make unit_valgrind check-core-valgrind 3
 	echo "(valgrind unit test: $((SECONDS - t0)) s)"
 }
 

@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * fuzz_checker.c
- *	  libFuzzer harness for the deciding core (src/checker*.c):
+ *	  libFuzzer harness for the deciding core (src/core/checker*.c):
  *	  clang -fsanitize=fuzzer,address,undefined, run by test/check.sh.
  *
  * Input: one flag byte, then up to three fields separated by NUL bytes
@@ -10,7 +10,7 @@
  * domain and allowlist entries), so the builder is fuzzed too; 16 asks
  * for ASCII-only reasons.  Every verdict must come with a well-formed
  * reason: NUL-terminated, of the stated length, valid UTF-8.  The e-mail
- * field also gets its rate-limit key (src/ratekey*.c): asked for with
+ * field also gets its rate-limit key (src/core/ratekey*.c): asked for with
  * little room, then (if it did not fit) with the room it asked for, it
  * must fit that room, and be valid UTF-8 when the address is (with TG_VERIFY_FAST_PATH
  * the ASCII fast path is checked against the general path too).

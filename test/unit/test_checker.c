@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * test_checker.c
- *	  Stand-alone test of the deciding core (src/checker*.c, and the
- *	  rate-limit keys of src/ratekey*.c), no server: invariants on odd
+ *	  Stand-alone test of the deciding core (src/core/checker*.c, and the
+ *	  rate-limit keys of src/core/ratekey*.c), no server: invariants on odd
  *	  input, the rule builder, the fast path against the full scan on
  *	  generated text, the e-mail key's folding of look-alikes, and the
  *	  labelled corpus (test/corpus/corpus.tsv) scored for precision and
