@@ -492,8 +492,8 @@ tg_table(TgPurge *p, Oid relid, char relkind)
 	return t;
 }
 
-/* Add a column name to a list unless it is there. */
-static List *
+/* Add a column name to a list unless it is there (export.c too). */
+List *
 tg_add_column(List *cols, char *col)
 {
 	ListCell   *lc;
@@ -654,7 +654,7 @@ tg_parent_operand(TgFkEdge *e, int i, const char *parent_alias)
  * The join condition "child row references a row in the temp table",
  * for edge e into parent table t.
  */
-static void
+void
 tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
 				  const char *child_alias)
 {
@@ -1204,6 +1204,29 @@ tg_run(TgPurge *p)
 }
 
 /*
+ * Forget a run rolled back with its subtransaction (its temp tables went
+ * with it), to run again.
+ */
+void
+tg_run_reset(TgPurge *p)
+{
+	ListCell   *lc;
+
+	p->tally_missed = false;
+	p->work = NIL;
+	p->pending = NIL;
+	p->tmps = NIL;
+	p->root_tmp = NULL;
+	foreach(lc, p->tables)
+	{
+		TgTable    *t = lfirst(lc);
+
+		memset(t->deleted, 0, sizeof(int64) * (p->ntargets + 1));
+		memset(t->updated, 0, sizeof(int64) * (p->ntargets + 1));
+	}
+}
+
+/*
  * Steps 5-7 in a subtransaction, leaf rows counted by the tally; if a
  * tally missed (a concurrent transaction changed a row being deleted),
  * roll that back and run again counting with RETURNING, which is exact
@@ -1214,7 +1237,6 @@ tg_run_counted(TgPurge *p)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	ListCell   *lc;
 
 	p->tally = true;
 	p->tally_missed = false;
@@ -1250,20 +1272,8 @@ tg_run_counted(TgPurge *p)
 	CurrentResourceOwner = owner;
 	elog(DEBUG1, "tenant_guard purge: a tally did not match the rows deleted; counting again with RETURNING");
 
-	/* the temp tables went with the subtransaction */
+	tg_run_reset(p);
 	p->tally = false;
-	p->tally_missed = false;
-	p->work = NIL;
-	p->pending = NIL;
-	p->tmps = NIL;
-	p->root_tmp = NULL;
-	foreach(lc, p->tables)
-	{
-		TgTable    *t = lfirst(lc);
-
-		memset(t->deleted, 0, sizeof(int64) * (p->ntargets + 1));
-		memset(t->updated, 0, sizeof(int64) * (p->ntargets + 1));
-	}
 	tg_run(p);
 	if (p->tally_missed)
 		elog(ERROR, "purge stopped short without a tally");

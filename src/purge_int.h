@@ -3,7 +3,7 @@
  * purge_int.h
  *	  What the two halves of the purge share: purge.c (who may purge, which
  *	  tenants, the journal, the result rows) and purge_delete.c (the plan
- *	  and the deletes).  Not used elsewhere.
+ *	  and the deletes); export.c and archive.c walk the same graph.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,6 +14,7 @@
 
 #include "access/heapam.h"
 #include "executor/tuptable.h"
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/array.h"
 #include "utils/rel.h"
@@ -86,6 +87,7 @@ typedef struct TgPurge
 	/* arguments */
 	bool		dry_run;
 	bool		force;
+	bool		archive;		/* keep the rows in purge_archive */
 	int			batch_size;		/* 0: no limit */
 	ArrayType  *ids;			/* NULL: the checker's candidates */
 	Oid			root_arg;		/* InvalidOid: the only guarded table */
@@ -125,10 +127,18 @@ typedef struct TgPurge
 /* purge_delete.c: steps 4-7 */
 extern void tg_plan(TgPurge *p);
 extern void tg_run_counted(TgPurge *p);
+extern void tg_run_reset(TgPurge *p);
 
-/* purge_delete.c: helpers purge.c uses too */
+/* purge.c: the tenants table and the registered tables (export.c too) */
+extern void tg_resolve_root(TgPurge *p);
+extern void tg_resolve_registered(TgPurge *p);
+
+/* purge_delete.c: helpers purge.c (and export.c, import.c) use too */
 extern uint64 tg_exec(const char *sql);
+extern void tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
+							  const char *child_alias);
 extern void tg_rel_names(Oid relid, char **qualname, char **label);
+extern List *tg_add_column(List *cols, char *col);
 extern char *tg_eq_sql(Oid opoid, const char *lhs, const char *rhs);
 
 #endif							/* TENANT_GUARD_PURGE_INT_H */
