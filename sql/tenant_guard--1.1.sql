@@ -1363,17 +1363,9 @@ COMMENT ON FUNCTION tenant_guard.export_tenant_document(text, regclass) IS
 
 CREATE FUNCTION tenant_guard.export_tenant(tenant_id text, tenants regclass DEFAULT NULL)
 RETURNS TABLE (table_name regclass, row_data jsonb)
-LANGUAGE sql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-  SELECT (t.value OPERATOR(pg_catalog.->>) 'table')::pg_catalog.regclass, r.value
-    FROM pg_catalog.jsonb_array_elements(
-           tenant_guard.export_tenant_document(export_tenant.tenant_id, export_tenant.tenants)
-           OPERATOR(pg_catalog.->) 'tables') WITH ORDINALITY t
-   CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(t.value OPERATOR(pg_catalog.->) 'rows')
-         WITH ORDINALITY r
-   ORDER BY t.ordinality, r.ordinality
-$$;
+AS 'MODULE_PATHNAME', 'export_tenant'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION tenant_guard.export_tenant(text, regclass) IS
   'Every row of a tenant, one (table, row as jsonb) per row, parents before children; export_tenant_document() gives the same as one document';

@@ -41,6 +41,24 @@
 #define TG_ARCHIVE_TABLE	"purge_archive"
 #define TG_ARCHIVE_DOCS		"pg_temp.tg_purge_archive_docs"
 
+/* tg_export_documents() callback: one tenant's document to the temp table. */
+static void
+tg_archive_keep(int ord, Jsonb *doc, int64 nrows, void *arg)
+{
+	Oid			argtypes[2] = {JSONBOID, INT8OID};
+	Datum		args[2];
+	int			rc;
+
+	(void) ord;
+	(void) arg;
+	args[0] = JsonbPGetDatum(doc);
+	args[1] = Int64GetDatum(nrows);
+	rc = SPI_execute_with_args("INSERT INTO " TG_ARCHIVE_DOCS " VALUES ($1, $2)",
+							   2, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+}
+
 /* Collect the purge's targets' rows (before the deletes); rows found. */
 static uint64
 tg_archive_collect(TgPurge *p)
@@ -48,8 +66,11 @@ tg_archive_collect(TgPurge *p)
 	TgExport   *x = tg_export_walk(p, "pg_temp.tg_purge_targets", true);
 	uint64		rows = tg_export_rows(x);
 
-	tg_exec(psprintf("CREATE TEMP TABLE " TG_ARCHIVE_DOCS " ON COMMIT DROP AS %s",
-					 tg_export_docs_sql(x)));
+	/* kept uncompressed here: the archive compresses them once */
+	tg_exec("CREATE TEMP TABLE " TG_ARCHIVE_DOCS " (doc pg_catalog.jsonb, nrows pg_catalog.int8)"
+			" ON COMMIT DROP");
+	tg_exec("ALTER TABLE " TG_ARCHIVE_DOCS " ALTER doc SET STORAGE EXTERNAL");
+	tg_export_documents(x, tg_archive_keep, NULL);
 	tg_export_drop(x);
 	return rows;
 }

@@ -44,11 +44,15 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
 
 #include "tenant_guard.h"
 #include "export.h"
@@ -339,63 +343,220 @@ tg_export_rows(TgExport *x)
 	return x->rows;
 }
 
-/* {"column": "type", ...} of a table, as SQL text of a jsonb literal. */
-static char *
+/* {"column": "type", ...} of a table, as jsonb. */
+static Jsonb *
 tg_ex_columns(Oid relid)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
 	int			rc;
+	bool		isnull;
 
 	args[0] = ObjectIdGetDatum(relid);
 	rc = SPI_execute_with_args("SELECT pg_catalog.jsonb_object_agg(a.attname,"
-							   " pg_catalog.format_type(a.atttypid, a.atttypmod))::pg_catalog.text"
+							   " pg_catalog.format_type(a.atttypid, a.atttypmod))"
 							   " FROM pg_catalog.pg_attribute a"
 							   " WHERE a.attrelid OPERATOR(pg_catalog.=) $1"
 							   " AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped",
 							   1, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	return quote_literal_cstr(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	return DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
-char *
-tg_export_docs_sql(TgExport *x)
+/* A table's rows, read in tenant order through a cursor. */
+typedef struct TgExCursor
 {
-	StringInfoData sql;
-	ListCell   *lc;
-	bool		first = true;
+	TgExTable  *table;
+	Jsonb	   *columns;
+	Portal		portal;
+	SPITupleTable *batch;
+	uint64		pos;
+	bool		done;
+} TgExCursor;
 
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT u.ord, pg_catalog.jsonb_build_object('format', '" TG_EXPORT_FORMAT "',"
-					 " 'version', %d, 'tenants', %s, 'tenant_id', pg_catalog.format('%%s', x.key),"
-					 " 'tables', pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('table', u.tbl,"
-					 " 'columns', u.cols::pg_catalog.jsonb, 'rows', u.rows) ORDER BY u.pos)) AS doc,"
-					 " pg_catalog.sum(u.n)::pg_catalog.int8 AS nrows FROM (",
-					 TG_EXPORT_VERSION,
-					 quote_literal_cstr(((TgExTable *) linitial(x->tables))->qualname));
+#define TG_EX_FETCH 1000
+
+/* The tenant ordinal of the cursor's next row; INT_MAX at the end. */
+static int
+tg_ex_peek(TgExCursor *c)
+{
+	bool		isnull;
+
+	while (!c->done && (c->batch == NULL || c->pos >= c->batch->numvals))
+	{
+		if (c->batch)
+			SPI_freetuptable(c->batch);
+		SPI_cursor_fetch(c->portal, true, TG_EX_FETCH);
+		c->batch = SPI_tuptable;
+		c->pos = 0;
+		if (SPI_processed == 0)
+		{
+			c->done = true;
+			SPI_cursor_close(c->portal);
+		}
+	}
+	if (c->done)
+		return INT_MAX;
+	return DatumGetInt32(SPI_getbinval(c->batch->vals[c->pos], c->batch->tupdesc, 1, &isnull));
+}
+
+/* Push a string value (or key) onto a jsonb under construction. */
+static void
+tg_ex_push_string(JsonbParseState **st, JsonbIteratorToken tok, const char *s)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = unconstify(char *, s);
+	v.val.string.len = strlen(s);
+	(void) pushJsonbValue(st, tok, &v);
+}
+
+/* Push a jsonb datum as a value or element. */
+static void
+tg_ex_push_jsonb(JsonbParseState **st, JsonbIteratorToken tok, Jsonb *j)
+{
+	JsonbValue	v;
+
+	v.type = jbvBinary;
+	v.val.binary.data = &j->root;
+	v.val.binary.len = VARSIZE(j) - VARHDRSZ;
+	(void) pushJsonbValue(st, tok, &v);
+}
+
+/*
+ * Build each tenant's document in one pass (export.h), in tenant order,
+ * and hand it to fn with its row count: every table is read once through
+ * a cursor sorted by tenant, and each row is converted once (jsonb_agg
+ * and jsonb_build_object nested in SQL convert every row at each level).
+ */
+void
+tg_export_documents(TgExport *x, void (*fn) (int ord, Jsonb *doc, int64 nrows, void *arg),
+					void *arg)
+{
+	List	   *cursors = NIL;
+	ListCell   *lc;
+	char	  **ids;
+	int			nids;
+	MemoryContext doccxt;
+	MemoryContext old;
+	int			rc;
+
+	/* the tenants' ids, by ordinal */
+	rc = SPI_execute(psprintf("SELECT ord, pg_catalog.format('%%s', key) FROM %s", x->targets),
+					 false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+	nids = 0;
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		nids = Max(nids, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
+	}
+	ids = palloc0(sizeof(char *) * (nids + 1));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int			ord = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		ids[ord] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+	}
+
 	foreach(lc, x->tables)
 	{
 		TgExTable  *t = lfirst(lc);
+		TgExCursor *c;
+		SPIPlanPtr	plan;
 
 		if (t->rows == 0)
 			continue;
-		appendStringInfo(&sql, "%sSELECT ord, %d AS pos, %s::pg_catalog.text AS tbl,"
-						 " %s::pg_catalog.text AS cols, pg_catalog.count(*) AS n,"
-						 " pg_catalog.jsonb_agg(tg_row ORDER BY tg_round, tg_rel, tg_tid) AS rows"
-						 " FROM %s GROUP BY ord",
-						 first ? "" : " UNION ALL ", foreach_current_index(lc),
-						 quote_literal_cstr(t->qualname), tg_ex_columns(t->relid), t->tmp);
-		first = false;
+		c = palloc0(sizeof(TgExCursor));
+		c->table = t;
+		c->columns = tg_ex_columns(t->relid);
+		plan = SPI_prepare(psprintf("SELECT ord, tg_row FROM %s ORDER BY ord, tg_round, tg_rel, tg_tid",
+									t->tmp), 0, NULL);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		/* not read-only: it must see the rows this call just wrote */
+		c->portal = SPI_cursor_open(NULL, plan, NULL, NULL, false);
+		cursors = lappend(cursors, c);
 	}
-	if (first)
-		appendStringInfoString(&sql, "SELECT 0 AS ord, 0 AS pos, NULL::pg_catalog.text AS tbl,"
-							   " NULL::pg_catalog.text AS cols, 0::pg_catalog.int8 AS n,"
-							   " NULL::pg_catalog.jsonb AS rows WHERE false");
-	appendStringInfo(&sql, ") u JOIN %s x ON x.ord OPERATOR(pg_catalog.=) u.ord"
-					 " GROUP BY u.ord, x.key ORDER BY u.ord", x->targets);
-	return sql.data;
+
+	doccxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard export document",
+								   ALLOCSET_DEFAULT_SIZES);
+	for (;;)
+	{
+		int			ord = INT_MAX;
+		JsonbParseState *st = NULL;
+		JsonbValue	v;
+		JsonbValue *res;
+		int64		nrows = 0;
+
+		foreach(lc, cursors)
+			ord = Min(ord, tg_ex_peek(lfirst(lc)));
+		if (ord == INT_MAX)
+			break;
+		if (ord < 1 || ord > nids || ids[ord] == NULL)
+			elog(ERROR, "unexpected tenant ordinal %d", ord);
+
+		old = MemoryContextSwitchTo(doccxt);
+		(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+		tg_ex_push_string(&st, WJB_KEY, "format");
+		tg_ex_push_string(&st, WJB_VALUE, TG_EXPORT_FORMAT);
+		tg_ex_push_string(&st, WJB_KEY, "version");
+		v.type = jbvNumeric;
+		v.val.numeric = int64_to_numeric(TG_EXPORT_VERSION);
+		(void) pushJsonbValue(&st, WJB_VALUE, &v);
+		tg_ex_push_string(&st, WJB_KEY, "tenants");
+		tg_ex_push_string(&st, WJB_VALUE, ((TgExTable *) linitial(x->tables))->qualname);
+		tg_ex_push_string(&st, WJB_KEY, "tenant_id");
+		tg_ex_push_string(&st, WJB_VALUE, ids[ord]);
+		tg_ex_push_string(&st, WJB_KEY, "tables");
+		(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+		MemoryContextSwitchTo(old);
+		foreach(lc, cursors)
+		{
+			TgExCursor *c = lfirst(lc);
+
+			if (tg_ex_peek(c) != ord)
+				continue;
+			old = MemoryContextSwitchTo(doccxt);
+			(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
+			tg_ex_push_string(&st, WJB_KEY, "table");
+			tg_ex_push_string(&st, WJB_VALUE, c->table->qualname);
+			tg_ex_push_string(&st, WJB_KEY, "columns");
+			tg_ex_push_jsonb(&st, WJB_VALUE, c->columns);
+			tg_ex_push_string(&st, WJB_KEY, "rows");
+			(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
+			MemoryContextSwitchTo(old);
+			while (tg_ex_peek(c) == ord)
+			{
+				bool		isnull;
+				Datum		d = SPI_getbinval(c->batch->vals[c->pos], c->batch->tupdesc, 2, &isnull);
+
+				/* a copy: the tree points into it, and batches are freed */
+				old = MemoryContextSwitchTo(doccxt);
+				tg_ex_push_jsonb(&st, WJB_ELEM, DatumGetJsonbPCopy(d));
+				MemoryContextSwitchTo(old);
+				c->pos++;
+				nrows++;
+			}
+			old = MemoryContextSwitchTo(doccxt);
+			(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+			(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+			MemoryContextSwitchTo(old);
+		}
+		old = MemoryContextSwitchTo(doccxt);
+		(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
+		res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
+		MemoryContextSwitchTo(old);
+		fn(ord, JsonbValueToJsonb(res), nrows, arg);
+		MemoryContextReset(doccxt);
+		CHECK_FOR_INTERRUPTS();
+	}
+	MemoryContextDelete(doccxt);
 }
 
 void
@@ -447,6 +608,98 @@ tg_export_begin(FunctionCallInfo fcinfo, const char *what, TgPurge *p, Datum *ke
 						   format_type_be(p->keytype), p->keycol, p->root_label)));
 }
 
+/* tg_export_documents() callback: keep the one document, out of SPI. */
+static void
+tg_ex_keep_document(int ord, Jsonb *doc, int64 nrows, void *arg)
+{
+	(void) ord;
+	(void) nrows;
+	*(Datum *) arg = SPI_datumTransfer(JsonbPGetDatum(doc), false, -1);
+}
+
+/*
+ * The walk of one tenant named by a call's arguments (tenant_id, tenants):
+ * admin check, SPI connected, rows in temp tables.
+ */
+static TgExport *
+tg_export_one(FunctionCallInfo fcinfo, TgPurge *p, char **canon)
+{
+	Datum		key;
+	Oid			argtypes[1];
+	Datum		args[1];
+	int			rc;
+	TgExport   *x;
+
+	tg_export_begin(fcinfo, "export tenants", p, &key, canon);
+	tg_resolve_registered(p);
+	argtypes[0] = p->keytype;
+	args[0] = key;
+	rc = SPI_execute_with_args("CREATE TEMP TABLE pg_temp.tg_export_targets ON COMMIT DROP AS"
+							   " SELECT 1::pg_catalog.int4 AS ord, $1 AS key",
+							   1, argtypes, args, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	x = tg_export_walk(p, "pg_temp.tg_export_targets", false);
+	if (tg_export_rows(x) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("tenant \"%s\" does not exist in \"%s\"", tg_abbrev_id(*canon), p->root_label)));
+	return x;
+}
+
+/* Drop what tg_export_one() made and disconnect SPI. */
+static void
+tg_export_one_done(TgExport *x)
+{
+	tg_export_drop(x);
+	tg_exec("DROP TABLE pg_temp.tg_export_targets");
+	SPI_finish();
+}
+
+PG_FUNCTION_INFO_V1(export_tenant);
+
+/*
+ * export_tenant(tenant_id text, tenants regclass)
+ *	  RETURNS TABLE (table_name regclass, row_data jsonb)
+ * the rows of the walk, table after table in the order reached.
+ */
+Datum
+export_tenant(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TgPurge		p;
+	char	   *canon;
+	TgExport   *x;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	x = tg_export_one(fcinfo, &p, &canon);
+	foreach(lc, x->tables)
+	{
+		TgExTable  *t = lfirst(lc);
+		int			rc;
+
+		if (t->rows == 0)
+			continue;
+		rc = SPI_execute(psprintf("SELECT tg_row FROM %s ORDER BY tg_round, tg_rel, tg_tid", t->tmp),
+						 false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			Datum		values[2];
+			bool		nulls[2] = {false, false};
+
+			values[0] = ObjectIdGetDatum(t->relid);
+			values[1] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &nulls[1]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	tg_export_one_done(x);
+	return (Datum) 0;
+}
+
 PG_FUNCTION_INFO_V1(export_tenant_document);
 
 /*
@@ -457,39 +710,14 @@ Datum
 export_tenant_document(PG_FUNCTION_ARGS)
 {
 	TgPurge		p;
-	Datum		key;
 	char	   *canon;
 	TgExport   *x;
-	Oid			argtypes[1];
-	Datum		args[1];
-	int			rc;
-	bool		isnull;
-	Datum		result;
+	Datum		result = (Datum) 0;
 
-	tg_export_begin(fcinfo, "export tenants", &p, &key, &canon);
-	tg_resolve_registered(&p);
-
-	argtypes[0] = p.keytype;
-	args[0] = key;
-	rc = SPI_execute_with_args("CREATE TEMP TABLE pg_temp.tg_export_targets ON COMMIT DROP AS"
-							   " SELECT 1::pg_catalog.int4 AS ord, $1 AS key",
-							   1, argtypes, args, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-
-	x = tg_export_walk(&p, "pg_temp.tg_export_targets", false);
-	if (tg_export_rows(x) == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("tenant \"%s\" does not exist in \"%s\"", tg_abbrev_id(canon), p.root_label)));
-
-	rc = SPI_execute(tg_export_docs_sql(x), false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	result = SPI_datumTransfer(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull),
-							   false, -1);
-	tg_export_drop(x);
-	tg_exec("DROP TABLE pg_temp.tg_export_targets");
-	SPI_finish();
+	x = tg_export_one(fcinfo, &p, &canon);
+	tg_export_documents(x, tg_ex_keep_document, &result);
+	if (result == (Datum) 0)
+		elog(ERROR, "export of tenant \"%s\" produced no document", tg_abbrev_id(canon));
+	tg_export_one_done(x);
 	PG_RETURN_DATUM(result);
 }

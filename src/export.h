@@ -21,6 +21,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/jsonb.h"
 
 #include "purge_int.h"
 
@@ -47,8 +48,10 @@ extern void tg_require_admin(const char *what);
 extern void tg_export_begin(FunctionCallInfo fcinfo, const char *what, TgPurge *p,
 							Datum *key, char **canon);
 
-/* SQL giving (ord int4, doc jsonb, nrows int8) per tenant of the walk. */
-extern char *tg_export_docs_sql(TgExport *x);
+/* Each tenant's document of the walk, in tenant order, to fn. */
+extern void tg_export_documents(TgExport *x,
+								void (*fn) (int ord, Jsonb *doc, int64 nrows, void *arg),
+								void *arg);
 
 /* Drop the walk's temp tables. */
 extern void tg_export_drop(TgExport *x);
