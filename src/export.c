@@ -251,6 +251,7 @@ tg_ex_edge(TgExport *x, TgExTable *t, int r, TgFkEdge *e)
 	StringInfoData sql;
 	ListCell   *lc;
 	uint64		n;
+	int			nest;
 	bool		filter = !x->whole && c->tenantcols != NIL;
 
 	tg_ex_analyze(t);
@@ -276,7 +277,9 @@ tg_ex_edge(TgExport *x, TgExTable *t, int r, TgFkEdge *e)
 							 tg_eq_sql(k->eqopids[0], "x.key", col));
 		}
 	}
+	nest = tg_hash_room(t->rows);	/* the parent rows' hash fits */
 	n = tg_exec(sql.data);
+	AtEOXact_GUC(true, nest);
 	if (n > 0)
 	{
 		x->round++;
@@ -442,6 +445,7 @@ tg_export_documents(TgExport *x, void (*fn) (int ord, Jsonb *doc, int64 nrows, v
 	MemoryContext doccxt;
 	MemoryContext old;
 	int			rc;
+	int			nest;
 
 	/* the tenants' ids, by ordinal */
 	rc = SPI_execute(psprintf("SELECT ord, pg_catalog.format('%%s', key) FROM %s", x->targets),
@@ -484,6 +488,19 @@ tg_export_documents(TgExport *x, void (*fn) (int ord, Jsonb *doc, int64 nrows, v
 		cursors = lappend(cursors, c);
 	}
 
+	/* the cursors' sorts in memory: about 256 bytes a row, up to 1 GB */
+	nest = NewGUCNestLevel();
+	{
+		char		value[32];
+		double		kb = Min((double) x->rows * 256.0 / 1024.0, 1024.0 * 1024.0);
+
+		if (kb > (double) work_mem)
+		{
+			snprintf(value, sizeof(value), "%.0f", kb);
+			(void) set_config_option("work_mem", value, PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		}
+	}
 	doccxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard export document",
 								   ALLOCSET_DEFAULT_SIZES);
 	for (;;)
@@ -557,6 +574,7 @@ tg_export_documents(TgExport *x, void (*fn) (int ord, Jsonb *doc, int64 nrows, v
 		CHECK_FOR_INTERRUPTS();
 	}
 	MemoryContextDelete(doccxt);
+	AtEOXact_GUC(true, nest);
 }
 
 void

@@ -678,7 +678,7 @@ tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
  * benchmark's rows that doubles the purge's time.  Returns the GUC nest
  * level to pop after the statement.
  */
-static int
+int
 tg_hash_room(uint64 rows)
 {
 	int			nest = NewGUCNestLevel();
