@@ -220,7 +220,7 @@ tg_im_check_duplicates(TgImTable *t)
 						   OIDOID, ObjectIdGetDatum(t->relid)), "t") == 0)
 		return;					/* the index refuses duplicates itself */
 	n = tg_im_value(psprintf("SELECT pg_catalog.count(*) FROM %s%s t"
-							 " WHERE pg_catalog.to_jsonb(t) IN"
+							 " WHERE pg_catalog.to_jsonb(t) OPERATOR(pg_catalog.=) ANY"
 							 " (SELECT r FROM pg_catalog.jsonb_array_elements($1) r)",
 							 t->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ", t->qualname),
 					JSONBOID, t->rows);
@@ -287,21 +287,21 @@ tg_im_check_fks(TgImTable *t)
 	static const char *sql =
 		"SELECT c.conname::pg_catalog.text, c.conrelid, c.confrelid, c.confmatchtype,"
 		"  c.conrelid OPERATOR(pg_catalog.<>) $1"
-		"   AND c.conrelid IN (SELECT r.relid FROM pg_catalog.pg_partition_tree($1) r),"
+		"   AND c.conrelid OPERATOR(pg_catalog.=) ANY (SELECT r.relid FROM pg_catalog.pg_partition_tree($1) r),"
 		"  ARRAY(SELECT a.attname::pg_catalog.text"
 		"          FROM pg_catalog.unnest(c.conkey) WITH ORDINALITY k(n, i)"
-		"          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n"
+		"          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.conrelid AND a.attnum OPERATOR(pg_catalog.=) k.n"
 		"         ORDER BY k.i),"
 		"  ARRAY(SELECT a.attname::pg_catalog.text"
 		"          FROM pg_catalog.unnest(c.confkey) WITH ORDINALITY k(n, i)"
-		"          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n"
+		"          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) c.confrelid AND a.attnum OPERATOR(pg_catalog.=) k.n"
 		"         ORDER BY k.i),"
 		"  c.conpfeqop"
 		" FROM pg_catalog.pg_constraint c"
-		" WHERE c.contype = 'f' AND c.conparentid = 0"
+		" WHERE c.contype OPERATOR(pg_catalog.=) 'f' AND c.conparentid OPERATOR(pg_catalog.=) 0"
 		"   AND (c.conrelid OPERATOR(pg_catalog.=) $1"
-		"        OR c.conrelid IN (SELECT a.relid FROM pg_catalog.pg_partition_ancestors($1) a)"
-		"        OR c.conrelid IN (SELECT r.relid FROM pg_catalog.pg_partition_tree($1) r))"
+		"        OR c.conrelid OPERATOR(pg_catalog.=) ANY (SELECT a.relid FROM pg_catalog.pg_partition_ancestors($1) a)"
+		"        OR c.conrelid OPERATOR(pg_catalog.=) ANY (SELECT r.relid FROM pg_catalog.pg_partition_tree($1) r))"
 		" ORDER BY c.conname";
 	Oid			argtypes[1] = {REGCLASSOID};
 	Datum		args[1];
@@ -382,7 +382,7 @@ tg_im_check_fks(TgImTable *t)
 		appendStringInfoString(&q, ")");
 		/* a constraint of one partition: only the rows that went there */
 		if (partition)
-			appendStringInfo(&q, " AND i.tg_rel IN (SELECT r.relid FROM pg_catalog.pg_partition_tree(%u::pg_catalog.oid::pg_catalog.regclass) r)",
+			appendStringInfo(&q, " AND i.tg_rel OPERATOR(pg_catalog.=) ANY (SELECT r.relid FROM pg_catalog.pg_partition_tree(%u::pg_catalog.oid::pg_catalog.regclass) r)",
 							 conrel);
 		appendStringInfoString(&q, " LIMIT 1");
 		rc = SPI_execute(q.data, false, 1);
