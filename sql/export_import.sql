@@ -1,8 +1,9 @@
 -- export_tenant(), import_tenant(), the purge's archive, restore and prune:
 -- every shape of the graph, a round trip with row hashes, refusals, rights.
 CREATE SCHEMA xp;
+CREATE TYPE xp.kind AS ENUM ('customer', 'trial');
 CREATE TABLE xp.tenants (id bigint PRIMARY KEY, name text, subdomain text, email text,
-                         owner_id bigint);
+                         owner_id bigint, kind xp.kind DEFAULT 'trial');
 SELECT tenant_guard.attach('xp.tenants');
 CREATE TABLE xp.plans (id int PRIMARY KEY, name text);          -- shared parent, not the tenant's
 INSERT INTO xp.plans VALUES (1, 'free'), (2, 'pro');
@@ -111,8 +112,12 @@ SELECT tenant_guard.import_tenant(NULL);
 SELECT count(*) AS tables_differing FROM before b JOIN xp.hashes() a USING (tbl) WHERE a.h <> b.h;
 
 -- the archive: a real purge (archive => true by default) keeps every row it
--- deletes, tenant 2's item under tenant 1's project included
+-- deletes, tenant 2's item under tenant 1's project included; the column
+-- types are spelled as import_tenant() reads them whatever the search_path
+SET search_path = xp, public;
 SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}');
+RESET search_path;
+SELECT a.export->'tables'->0->'columns'->'kind' AS kind_type FROM tenant_guard.purge_archive a;
 SELECT j.tenant_id, a.tenant_table, a.row_count, a.row_count = j.total_deleted AS complete,
        a.export->'tenant_id' AS doc_tenant
   FROM tenant_guard.purge_archive a JOIN tenant_guard.purge_journal j ON j.id = a.journal_id;

@@ -354,7 +354,16 @@ tg_ex_columns(Oid relid)
 	Datum		args[1];
 	int			rc;
 	bool		isnull;
+	Jsonb	   *result;
+	int			nest = NewGUCNestLevel();
 
+	/*
+	 * Type names as import_tenant() (pinned search_path) spells them: the
+	 * purge's archive runs under the caller's search_path, which would
+	 * leave a type of one of its schemas unqualified.
+	 */
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
 	args[0] = ObjectIdGetDatum(relid);
 	rc = SPI_execute_with_args("SELECT pg_catalog.jsonb_object_agg(a.attname,"
 							   " pg_catalog.format_type(a.atttypid, a.atttypmod))"
@@ -364,7 +373,9 @@ tg_ex_columns(Oid relid)
 							   1, argtypes, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	return DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	result = DatumGetJsonbPCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	AtEOXact_GUC(true, nest);
+	return result;
 }
 
 /* A table's rows, read in tenant order through a cursor. */
