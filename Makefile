@@ -35,3 +35,18 @@ SHLIB_LINK += $(shell pkg-config --libs icu-uc icu-i18n 2>/dev/null || echo -lic
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# The Redis clean-up program (redis/) has its own Makefile: PGXS builds one
+# module per Makefile.  all, install and clean reach into it.
+all: redis-all
+install: redis-install
+clean: redis-clean
+
+redis-all:
+	$(MAKE) -C redis PG_CONFIG=$(PG_CONFIG) $(if $(WERROR),WERROR=1)
+redis-install: redis-all
+	$(MAKE) -C redis PG_CONFIG=$(PG_CONFIG) install
+redis-clean:
+	$(MAKE) -C redis PG_CONFIG=$(PG_CONFIG) clean
+
+.PHONY: redis-all redis-install redis-clean

@@ -29,8 +29,10 @@
 # sum of plain's.  Batches a few hundred milliseconds apart share the
 # machine's bursts of load, so the ratios scatter less; it measures the
 # same per-row cost, plus each batch's statement overhead on both sides.
+#   DOMAINS=new bash bench/insert.sh   # every row a new e-mail domain
 source "$(dirname "$0")/../test/lib.sh"
 
+DOMAINS=${DOMAINS:-recurring}
 ROWS=${ROWS:-200000}
 ROUNDS=${ROUNDS:-7}
 LOGROWS=${LOGROWS:-1000000}
@@ -55,7 +57,7 @@ q() { psql_pg -qAt -d postgres "$@"; }
 
 say "setting up: $ROWS source tenants, $LOGROWS log rows"
 q -c "CREATE EXTENSION tenant_guard"
-q -v rows="$ROWS" -v tables='{plain,nolimits,limits,plpgsql}' -f "$WORK/src/bench/tenants.sql"
+q -v rows="$ROWS" -v tables='{plain,nolimits,limits,plpgsql}' -v domains="$DOMAINS" -f "$WORK/src/bench/tenants.sql"
 q <<SQL
 SELECT count(*) AS source_rows FROM src;
 

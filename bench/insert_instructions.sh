@@ -20,8 +20,10 @@
 # next to bench/insert.sh, not instead of it.
 #
 #   bash bench/insert_instructions.sh        # ROWS=20000
+#   DOMAINS=new bash bench/insert_instructions.sh   # every row a new e-mail domain
 source "$(dirname "$0")/../test/lib.sh"
 
+DOMAINS=${DOMAINS:-recurring}
 ROWS=${ROWS:-20000}
 
 ensure_packages valgrind
@@ -33,7 +35,7 @@ q() { psql_pg -qAt -d postgres "$@"; }
 
 say "setting up: $ROWS source tenants"
 q -c "CREATE EXTENSION tenant_guard"
-q -v rows="$ROWS" -v tables='{plain,off,nolimits,limits}' -f "$WORK/src/bench/tenants.sql"
+q -v rows="$ROWS" -v tables='{plain,off,nolimits,limits}' -v domains="$DOMAINS" -f "$WORK/src/bench/tenants.sql"
 q <<SQL
 SELECT tenant_guard.attach('t_off');
 SELECT tenant_guard.attach('t_nolimits');

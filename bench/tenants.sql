@@ -5,6 +5,13 @@
 -- makes src, N real-looking tenants (fewer the few rows tenant_guard would
 -- refuse), and for each name in tables an empty t_<name> like a SaaS
 -- tenants table: uuid key, unique subdomain, e-mail index, created_at.
+-- With -v domains=new every row's e-mail domain is its own, as a
+-- company's is (ana.lima17@globexlogistics17.com): real sign-ups rarely
+-- repeat one.  Default (domains=recurring): seven shared mail domains.
+\if :{?domains}
+\else
+\set domains recurring
+\endif
 
 -- real-looking tenants: no word of them is a test marker
 SELECT setseed(0.42);
@@ -26,6 +33,9 @@ FROM generate_series(1, :rows) n;
 -- subdomain: the name as a slug plus letters that make it unique
 UPDATE src SET subdomain = lower(replace(name, ' ', '-')) || '-'
                            || translate(i::text, '0123456789', 'rstvwxyzkm');
+UPDATE src SET email = split_part(email, '@', 1) || '@'
+                       || lower(regexp_replace(name, '[^A-Za-z]', '', 'g')) || i || '.com'
+ WHERE :'domains' = 'new';
 -- a random suffix can spell a keyboard row ("asdf"): drop the few rows
 -- either guard would refuse, so every timed insert inserts every row
 DELETE FROM src WHERE (tenant_guard.check_tenant(name, subdomain, email)).is_suspicious;

@@ -75,6 +75,11 @@ CREATE TRIGGER misuse_args BEFORE INSERT ON misuse FOR EACH ROW
 INSERT INTO misuse VALUES ('x');
 SELECT tenant_guard.guard_trigger();
 
+-- an oid that names no table, and a system catalog
+SELECT tenant_guard.attach(0);
+SELECT tenant_guard.attach(2147483647::oid::regclass);
+SELECT tenant_guard.register_guarded_table('pg_catalog.pg_class', 'oid', 'relname', NULL, NULL);
+
 DROP TABLE tenants, bad_types, tenants_dom, misuse, tenants_gen, tenants_tmp, tenants_par CASCADE;
 DROP DOMAIN company_name;
 

@@ -1,5 +1,5 @@
 -- The labelled corpus (test/corpus/corpus.tsv): every case through
--- check_tenant(), scored.  Fails below precision 0.98 or recall 0.95;
+-- check_tenant(), scored.  Fails below precision 0.99 or recall 0.98;
 -- lists every misclassified case.
 CREATE TEMP TABLE corpus (label text, category text, name text, subdomain text, email text);
 \copy corpus FROM 'test/corpus/corpus.tsv'
@@ -18,12 +18,12 @@ WITH m AS (
     FROM scored)
 SELECT round(tp::numeric / nullif(tp + fp, 0), 3) AS precision,
        round(tp::numeric / nullif(tp + fn, 0), 3) AS recall,
-       tp::numeric / nullif(tp + fp, 0) >= 0.98 AS precision_ok,
-       tp::numeric / nullif(tp + fn, 0) >= 0.95 AS recall_ok
+       tp::numeric / nullif(tp + fp, 0) >= 0.99 AS precision_ok,
+       tp::numeric / nullif(tp + fn, 0) >= 0.98 AS recall_ok
   FROM m;
 
--- misclassified cases (known: a real restaurant called "The Test Kitchen",
--- which is what the allowlist is for)
+-- misclassified cases (known: real names of "Test" and two words, such as
+-- "Test Hill Vineyards", which is what the allowlist is for)
 SELECT label, category, name, subdomain, email, reason
   FROM scored
  WHERE (label = 'test') <> is_suspicious

@@ -73,6 +73,12 @@ SELECT tenant_guard.add_tenant_table('app.sessions', 'tenant_key');
 SELECT tenant_guard.add_tenant_table('app.sessions', 'token');
 SELECT tenant_guard.add_tenant_table('app.sessions', 'nope');
 SELECT tenant_guard.add_tenant_table('app.sessions', NULL);
+-- never a system catalog, the extension's own tables or another extension's
+-- (the registry's writer refuses them whatever the column's type)
+SELECT tenant_guard.register_tenant_table('pg_catalog.pg_class', 'oid', 'app.tenants');
+SELECT tenant_guard.register_tenant_table('information_schema.sql_features', 'feature_id', 'app.tenants');
+SELECT tenant_guard.register_tenant_table('tenant_guard.protected_tenants', 'tenant_id', 'app.tenants');
+SELECT tenant_guard.register_tenant_table(0, 'x', 'app.tenants');
 SELECT tbl, column_name, tenants FROM tenant_guard.tenant_tables;
 
 -- who the checker flags: three test tenants; the real customer and the

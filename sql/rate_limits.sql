@@ -280,6 +280,91 @@ SELECT enforced, capacity >= 1024 AS has_capacity, in_use > 0 AS in_use,
 RESET tenant_guard.max_tenants_per_hour_per_ip;
 RESET ROLE;
 
+-- look-alikes: the key folds what the checker folds (invisible characters,
+-- NFKC, case, letters of other scripts that look Latin), so every spelling
+-- of one address shares one count; different addresses keep their own
+SELECT label, tenant_guard.normalize_email(e) AS counted_as
+  FROM (VALUES ('plain', 'mara@harbor-cafe.de'),
+               ('zero-width space', U&'ma\200Bra@harbor-cafe.de'),
+               ('two zero-width spaces', U&'m\200Ba\200Bra@harbor-cafe.de'),
+               ('fullwidth m', U&'\FF4Dara@harbor-cafe.de'),
+               ('Cyrillic a', U&'m\0430ra@harbor-cafe.de'),
+               ('Cyrillic a in the domain', U&'mara@h\0430rbor-cafe.de'),
+               ('BOM, right-to-left override, soft hyphen', U&'\FEFF\202Ema\00ADra@harbor-cafe.de'),
+               ('fullwidth @, ideographic full stop', U&'mara\FF20harbor-cafe\3002de'),
+               ('Latin alpha, capitals', U&'M\0251RA@Harbor-Cafe.DE'),
+               ('fullwidth +tag', U&'mara\FF0Bnews@harbor-cafe.de'),
+               ('gmail with a Cyrillic a', U&'Ana.Lima+x@gm\0430il.com'),
+               ('accent', U&'ren\00E9@acme.fr'),
+               ('no accent', 'rene@acme.fr'),
+               ('sharp s', U&'stra\00DFe@stra\00DFe.de'),
+               ('ss', 'strasse@strasse.de'),
+               ('a Cyrillic word', U&'\0421\041E\0420@mail.ru'),
+               ('a Latin word', 'COP@mail.ru'),
+               ('a Greek word', U&'\03A3\039F\03A6\0399\0391@acme.gr'),
+               ('an IDN domain', U&'a@B\00DCCHER.de'),
+               ('its A-label', 'a@xn--bcher-kva.de'),
+               ('digit zero', 'j0hn@acme.com'),
+               ('letter o', 'john@acme.com'),
+               ('only invisible', U&'\200B\00AD')) v(label, e);
+-- three tenants for mara@harbor-cafe.de, then every look-alike is refused
+SET tenant_guard.max_tenants_per_hour_per_email = 3;
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-1', 'mara@harbor-cafe.de'),
+                                                    ('Harbor Cafe', 'harbor-cafe-2', 'Mara@Harbor-Cafe.de'),
+                                                    ('Harbor Cafe', 'harbor-cafe-3', 'mara+2@harbor-cafe.de');
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-4', U&'ma\200Bra@harbor-cafe.de');
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-5', U&'m\200Ba\200Bra@harbor-cafe.de');
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-6', U&'\FF4Dara@harbor-cafe.de');
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-7', U&'m\0430ra@harbor-cafe.de');
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-8', U&'mara@h\0430rbor-cafe\3002de');
+SELECT * FROM tenant_guard.rate_limit_usage('email', U&'\FF2D\0430RA@harbor-cafe.de');
+-- different addresses are not limited by it
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-9', 'rnara@harbor-cafe.de'),
+                                                    ('Harbor Cafe', 'harbor-cafe-10', U&'m\00E1ra@harbor-cafe.de');
+SELECT subdomain, email FROM tenants WHERE subdomain LIKE 'harbor-cafe-%' ORDER BY id;
+-- the per-IP key: every spelling of one address parses to the same bytes
+-- (and spellings that are not an address are refused)
+BEGIN;
+SET LOCAL tenant_guard.max_tenants_per_hour_per_email = -1;
+SET LOCAL tenant_guard.max_tenants_per_hour_per_ip = 3;
+SET LOCAL tenant_guard.client_addr = '203.0.113.99';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Spelling One', 'spelling-1', 'a@spelling.com');
+SET LOCAL tenant_guard.client_addr = '203.000.113.099';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Spelling Two', 'spelling-2', 'a@spelling.com');
+SET LOCAL tenant_guard.client_addr = '0:0:0:0:0:FFFF:CB00:7163';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Spelling Three', 'spelling-3', 'a@spelling.com');
+SET LOCAL tenant_guard.client_addr = '::ffff:203.0.113.99/96';
+INSERT INTO tenants (name, subdomain, email) VALUES ('Spelling Four', 'spelling-4', 'a@spelling.com');
+ROLLBACK;
+SET tenant_guard.client_addr = '0xcb.0.113.99';
+SET tenant_guard.client_addr = '3405803875';
+SET tenant_guard.client_addr = ' 203.0.113.99';
+RESET tenant_guard.max_tenants_per_hour_per_email;
+SELECT tenant_guard.log_queue_wait();
+SELECT action, reason FROM tenant_guard.test_data_prevention_logs
+ WHERE data->>'subdomain' LIKE 'harbor-cafe-%' OR data->>'subdomain' LIKE 'spelling-%' ORDER BY id;
+
+-- in a database that is not UTF-8, the key is made from the address as the
+-- checker sees it (converted to UTF-8) and shown in the database encoding;
+-- a refusal names the key in ASCII (<U+XXXX>), as reasons there are
+SELECT current_database() AS regress_db \gset
+CREATE DATABASE regress_tg_rate_latin1 TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C';
+\c regress_tg_rate_latin1
+CREATE EXTENSION tenant_guard;
+SELECT tenant_guard.normalize_email(U&'\00C4RGER+x@X.de') = U&'\00E4rger@x.de' AS folded;
+-- (NFKC makes the one-half sign "1/2" with a fraction slash, which LATIN1 lacks)
+SELECT tenant_guard.normalize_email(U&'\00BD@x.de');
+CREATE TABLE tenants (id serial PRIMARY KEY, name text NOT NULL, subdomain text UNIQUE, email text);
+SELECT tenant_guard.attach('tenants');
+SET tenant_guard.max_tenants_per_hour_per_email = 1;
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-1', U&'\00C4rger@x.de');
+INSERT INTO tenants (name, subdomain, email) VALUES ('Harbor Cafe', 'harbor-cafe-2', U&'\00E4rger@X.DE');
+SELECT * FROM tenant_guard.rate_limit_usage('email', U&'\00C4RGER@x.de');
+SELECT tenant_guard.log_queue_wait();
+SELECT tenant_guard.rate_limit_reset();
+\c :regress_db
+DROP DATABASE regress_tg_rate_latin1;
+
 DROP TABLE tenants;
 DROP ROLE regress_app, regress_admin;
 SELECT tenant_guard.log_queue_wait();

@@ -115,6 +115,49 @@ SELECT tenant_guard.log_queue_wait();
 SELECT action, reason, data->>'subdomain' AS subdomain FROM tenant_guard.test_data_prevention_logs
  ORDER BY action = 'logged', id;
 
+-- log mode, suspicious data: the checker's finding is logged for a row
+-- ON CONFLICT really inserts, once; a row DO NOTHING skips and a row that
+-- updates the one it conflicts with (DO UPDATE) write no log row
+DELETE FROM tenant_guard.test_data_prevention_logs;
+SET tenant_guard.mode = log;
+INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company', 'test-co', 'qa1@acme-corp.com')
+  ON CONFLICT DO NOTHING;
+INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company', 'test-co', 'qa1@acme-corp.com')
+  ON CONFLICT DO NOTHING;
+INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company', 'test-co', 'qa1@acme-corp.com')
+  ON CONFLICT (subdomain) DO UPDATE SET email = excluded.email;
+INSERT INTO tenants (name, subdomain, email)
+  VALUES ('Test Company', 'test-co', 'qa1@acme-corp.com'), ('Test Company 2', 'test-co-2', 'qa2@acme-corp.com')
+  ON CONFLICT DO NOTHING;
+WITH ins AS (
+  INSERT INTO tenants (name, subdomain, email)
+    VALUES ('Test Company 2', 'test-co-2', 'qa2@acme-corp.com'), ('Test Company 3', 'test-co-3', 'qa3@acme-corp.com')
+    ON CONFLICT DO NOTHING RETURNING subdomain)
+SELECT subdomain AS inserted FROM ins;
+-- without rate limits the same; a plain INSERT is logged as before
+SET tenant_guard.max_tenants_per_hour_per_ip = -1;
+SET tenant_guard.max_tenants_per_hour_per_email = -1;
+INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company 4', 'test-co-4', 'qa4@acme-corp.com')
+  ON CONFLICT DO NOTHING;
+INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company 4', 'test-co-4', 'qa4@acme-corp.com')
+  ON CONFLICT DO NOTHING;
+INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company 5', 'test-co-5', 'qa5@acme-corp.com');
+RESET tenant_guard.max_tenants_per_hour_per_ip;
+RESET tenant_guard.max_tenants_per_hour_per_email;
+SET tenant_guard.max_tenants_per_hour_per_ip = 3;
+SET tenant_guard.max_tenants_per_hour_per_email = 3;
+-- a DO UPDATE that writes the suspicious value is an UPDATE, checked as one
+INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company 6', 'test-co-5', 'qa5@acme-corp.com')
+  ON CONFLICT (subdomain) DO UPDATE SET name = excluded.name;
+RESET tenant_guard.mode;
+-- enforce mode still refuses the row before the conflict is known: it is test data
+INSERT INTO tenants (name, subdomain, email) VALUES ('Test Company', 'test-co', 'qa1@acme-corp.com')
+  ON CONFLICT DO NOTHING;
+SELECT tenant_guard.log_queue_wait();
+SELECT action, split_part(reason, ':', 1) AS reason, data->>'subdomain' AS subdomain, data->>'name' AS name
+  FROM tenant_guard.test_data_prevention_logs ORDER BY id;
+SELECT subdomain, name FROM tenants WHERE subdomain LIKE 'test-co%' ORDER BY subdomain;
+
 -- mode off: nothing is counted, ON CONFLICT or not
 SET tenant_guard.mode = off;
 INSERT INTO tenants (name, subdomain, email) VALUES ('Off One', 'off-1', 'off@acme.com')

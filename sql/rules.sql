@@ -20,11 +20,11 @@ SELECT n, (tenant_guard.check_tenant(n, NULL, NULL)).*
                     'not-for-production', 'NotForProduction', 'Production House']) AS n;
 
 -- 'ignore' switches a built-in keyword off, and back on when deleted
-SELECT is_suspicious FROM tenant_guard.check_tenant('QA Consulting', NULL, NULL);
+SELECT is_suspicious FROM tenant_guard.check_tenant('QA Harbor', NULL, NULL);
 INSERT INTO tenant_guard.keywords (keyword, strength) VALUES ('QA', 'ignore');
-SELECT is_suspicious FROM tenant_guard.check_tenant('QA Consulting', NULL, NULL);
+SELECT is_suspicious FROM tenant_guard.check_tenant('QA Harbor', NULL, NULL);
 DELETE FROM tenant_guard.keywords WHERE keyword = 'QA';
-SELECT is_suspicious FROM tenant_guard.check_tenant('QA Consulting', NULL, NULL);
+SELECT is_suspicious FROM tenant_guard.check_tenant('QA Harbor', NULL, NULL);
 
 -- bad rows are refused by the tables (terse: the rows hold timestamps)
 \set VERBOSITY terse
@@ -57,13 +57,13 @@ SELECT e, (tenant_guard.check_tenant(NULL, NULL, e)).*
 
 -- the allowlist: exact names and subdomains, domains with their subdomains
 INSERT INTO tenant_guard.allowlist (kind, value, note) VALUES
-  ('name', 'The Test Kitchen', 'a real restaurant'),
-  ('subdomain', 'test-kitchen', 'theirs'),
+  ('name', 'The Kitchen Test', 'a real restaurant'),
+  ('subdomain', 'kitchen-test', 'theirs'),
   ('domain', 'example.com', 'our own staff');
 SELECT n, s, e, (tenant_guard.check_tenant(n, s, e)).*
-  FROM (VALUES ('The Test Kitchen', 'test-kitchen', 'chef@testkitchen.co.za'),
-               ('the  test  KITCHEN', NULL, NULL),
-               ('The Test Kitchen 2', 'test-kitchen-2', NULL),
+  FROM (VALUES ('The Kitchen Test', 'kitchen-test', 'chef@kitchentest.co.za'),
+               ('the  kitchen  TEST', NULL, NULL),
+               ('The Kitchen Test 2', 'kitchen-test-2', NULL),
                (NULL, NULL, 'jane@example.com'),
                (NULL, NULL, 'test@mail.example.com'),
                (NULL, NULL, 'jane@example.org')) AS t(n, s, e);
@@ -77,7 +77,7 @@ CREATE ROLE regress_rules_admin IN ROLE tenant_guard_admin;
 GRANT INSERT, SELECT ON tenants TO regress_rules_app;
 SET ROLE regress_rules_app;
 INSERT INTO tenants VALUES ('Acme Widgets', 'acme', 'a@acme.com');
-INSERT INTO tenants VALUES ('The Test Kitchen', 'test-kitchen', 'chef@testkitchen.co.za');
+INSERT INTO tenants VALUES ('The Kitchen Test', 'kitchen-test', 'chef@kitchentest.co.za');
 SELECT count(*) FROM tenant_guard.keywords;
 INSERT INTO tenant_guard.keywords (keyword, strength) VALUES ('acme', 'ignore');
 SELECT tenant_guard.import_email_domains(ARRAY['gmail.com']);

@@ -155,6 +155,63 @@ DELETE FROM tenant_guard.purge_journal;
 ROLLBACK;
 SELECT count(*) AS journal FROM tenant_guard.purge_journal WHERE purged_by = 'regress_tamper_admin';
 
+-- The id sequences: no trigger guards a sequence, and pg_write_all_data
+-- may setval() them.  Set back so that the next id is taken, each writer
+-- of the extension moves its sequence past the highest id (a WARNING
+-- names the tampering) and still records its row.
+-- Three ids in a row are taken, so that the durable log's writer, which
+-- retries a failed batch row by row, meets a taken id twice.
+\set VERBOSITY terse
+SET ROLE regress_tamper_admin;
+SELECT count(tenant_guard.log_suspicious_request('/signup', NULL, 'taken ' || i, NULL))
+  FROM generate_series(1, 3) i;
+RESET ROLE;
+SELECT tenant_guard.log_queue_wait();
+SELECT dropped_insert_failed AS failed_before FROM tenant_guard.log_queue_status() \gset
+-- a rejection, written by the durable log's writer
+SET ROLE regress_tamper_writer;
+SELECT setval('tenant_guard.test_data_prevention_logs_id_seq', min(id), false) > 0 AS set_back
+  FROM tenant_guard.test_data_prevention_logs WHERE reason LIKE 'taken %';
+SET ROLE regress_tamper_app;
+INSERT INTO tenants VALUES (7, 'Test Company', 'test-company-7', 'seq-7@example.com');
+RESET ROLE;
+SELECT tenant_guard.log_queue_wait();
+SELECT dropped_insert_failed - :failed_before AS dropped
+  FROM tenant_guard.log_queue_status();
+-- a log-mode row
+SET ROLE regress_tamper_writer;
+SELECT setval('tenant_guard.test_data_prevention_logs_id_seq', min(id), false) > 0 AS set_back
+  FROM tenant_guard.test_data_prevention_logs WHERE reason LIKE 'taken %';
+SET ROLE regress_tamper_admin;
+SET tenant_guard.mode = log;
+INSERT INTO tenants VALUES (6, 'Test Company', 'test-company-6', 'seq-6@example.com');
+RESET tenant_guard.mode;
+-- log_suspicious_request()
+SET ROLE regress_tamper_writer;
+SELECT setval('tenant_guard.test_data_prevention_logs_id_seq', min(id), false) > 0 AS set_back
+  FROM tenant_guard.test_data_prevention_logs WHERE reason LIKE 'taken %';
+SET ROLE regress_tamper_admin;
+SELECT tenant_guard.log_suspicious_request('/signup', NULL, 'sequence set back', NULL) > 0 AS logged;
+-- the purge's journal
+SET ROLE regress_tamper_writer;
+SELECT setval('tenant_guard.purge_journal_id_seq', min(id), false) > 0 AS set_back
+  FROM tenant_guard.purge_journal;
+SET ROLE regress_tamper_admin;
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, tenants => 'tenants');
+RESET ROLE;
+\set VERBOSITY default
+SELECT action, reason LIKE 'name: test keyword%' AS test_name,
+       data->>'id' AS tenant, reason = 'sequence set back' AS reported
+  FROM tenant_guard.test_data_prevention_logs
+ WHERE data->>'id' IN ('6', '7') OR reason = 'sequence set back' ORDER BY id;
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_journal
+ WHERE purged_by = 'regress_tamper_admin' AND tenant_id = '6';
+-- both sequences continue after the highest id
+SELECT (SELECT last_value FROM tenant_guard.test_data_prevention_logs_id_seq)
+         >= (SELECT max(id) FROM tenant_guard.test_data_prevention_logs) AS log_seq_ahead,
+       (SELECT last_value FROM tenant_guard.purge_journal_id_seq)
+         >= (SELECT max(id) FROM tenant_guard.purge_journal) AS journal_seq_ahead;
+
 -- the extension's own deletes: detach, remove_tenant_table, and the event
 -- trigger that forgets a dropped table, for the admin that owns them
 SET ROLE regress_tamper_admin;

@@ -74,7 +74,8 @@ $schema$;
 CREATE OR REPLACE FUNCTION tenant_guard.forget_dropped_tables()
 RETURNS event_trigger
 AS 'MODULE_PATHNAME', 'forget_dropped_tables'
-LANGUAGE C;
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
 
 -- ==== rate limits: INSERT ... ON CONFLICT counts creations, not attempts ====
 --
@@ -87,7 +88,7 @@ AS 'MODULE_PATHNAME', 'guard_created_trigger'
 LANGUAGE C;
 
 COMMENT ON FUNCTION tenant_guard.guard_created_trigger() IS
-  'AFTER INSERT row trigger installed by tenant_guard.attach() as tenant_guard_created: counts the rows of INSERT ... ON CONFLICT that were really inserted against the rate limits; arguments as guard_trigger';
+  'AFTER INSERT row trigger installed by tenant_guard.attach() as tenant_guard_created: for the rows of INSERT ... ON CONFLICT that were really inserted, logs the suspicious ones (log mode) and counts them against the rate limits; arguments as guard_trigger';
 
 -- Only attach() installs it, for the reasons given for guard_trigger.
 REVOKE ALL ON FUNCTION tenant_guard.guard_created_trigger() FROM PUBLIC;
@@ -99,7 +100,7 @@ AS 'MODULE_PATHNAME', 'creation_deferred'
 LANGUAGE C VOLATILE;
 
 COMMENT ON FUNCTION tenant_guard.creation_deferred() IS
-  'WHEN clause of the tenant_guard_created trigger: true (once) for a row of INSERT ... ON CONFLICT whose rate-limit count the guard trigger left to that trigger';
+  'WHEN clause of the tenant_guard_created trigger: true (once) for a row of INSERT ... ON CONFLICT whose log row (log mode) and rate-limit count the guard trigger left to that trigger';
 
 -- Stays executable by PUBLIC: a trigger's WHEN clause runs with the
 -- privileges of the role that inserts.  It only reads and clears a flag
@@ -130,6 +131,10 @@ BEGIN
   END IF;
 
   SELECT c.relkind, c.relpersistence INTO kind, persistence FROM pg_catalog.pg_class c WHERE c.oid = tbl;
+  IF kind IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'undefined_table',
+      MESSAGE = pg_catalog.format('relation with OID %s does not exist', tbl::pg_catalog.oid);
+  END IF;
   IF kind NOT IN ('r', 'p') THEN
     RAISE EXCEPTION USING ERRCODE = 'wrong_object_type',
       MESSAGE = pg_catalog.format('"%s" is not a table', tbl),
@@ -276,6 +281,844 @@ BEGIN
 END
 $$;
 
+-- ==== rate-limit keys ====
+--
+-- Rate limits: normalize_email() (the same C function) now folds look-alike
+-- spellings of an address into one key.
+COMMENT ON FUNCTION tenant_guard.normalize_email(text) IS
+  'The key an e-mail address is counted under by the per-email rate limit: trimmed, case-folded, +tag cut, gmail dots removed, look-alike spellings folded (invisible characters dropped, NFKC, letters that look Latin read as Latin, the domain as IDNA maps it); NULL for an empty address';
+
+-- ==== search_path pinned ====
+--
+-- search_path pinned (issue 12): the C functions that run SQL, and those
+-- that may one day, run under search_path = pg_catalog, pg_temp, so that no
+-- operator or function a role put in the caller's path runs in them.  The
+-- per-row ones (check_tenant, the triggers, the purge's helpers) pin it in
+-- C around their SQL instead; sql/search_path.sql lists them all.
+ALTER FUNCTION tenant_guard.log_suspicious_request(text, jsonb, text, inet) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.log_queue_status() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.log_queue_wait(integer) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.rate_limit_usage(text, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.rate_limit_status() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.rate_limit_reset() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.builtin_rules() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.rules_changed() SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.protect(text, text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.unprotect(text) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.register_guarded_table(regclass, name, name, name, name) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.unregister_guarded_table(regclass) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.register_tenant_table(regclass, name, regclass) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.unregister_tenant_table(regclass, name) SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) SET search_path = pg_catalog, pg_temp;
+
+-- Key text is produced under pinned output settings, whatever the
+-- session's (bytea_output, TimeZone, DateStyle, ... change what a key
+-- type prints, and protection compares that text); protect_trigger pins
+-- the same list in C (safesql.c).
+ALTER FUNCTION tenant_guard.protect(text, text)
+  SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres' SET TimeZone = 'UTC' SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C';
+ALTER FUNCTION tenant_guard.unprotect(text)
+  SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres' SET TimeZone = 'UTC' SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C';
+ALTER FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass)
+  SET DateStyle = 'ISO, MDY' SET IntervalStyle = 'postgres' SET TimeZone = 'UTC' SET bytea_output = 'hex' SET extra_float_digits = 1 SET lc_monetary = 'C';
+
+-- operators named by schema: a procedure cannot SET search_path and COMMIT
+CREATE OR REPLACE PROCEDURE tenant_guard.purge_test_tenants_in_batches(
+    batch_size integer DEFAULT 100,
+    force boolean DEFAULT false,
+    tenants regclass DEFAULT NULL)
+LANGUAGE plpgsql
+AS $$
+-- No SET search_path: a procedure with one cannot COMMIT.  Every operator
+-- and function below is named by schema; purge_test_tenants() pins it.
+DECLARE
+  n bigint;
+  total bigint := 0;
+BEGIN
+  IF batch_size IS NULL OR batch_size OPERATOR(pg_catalog.<) 1 THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'batch_size must be at least 1';
+  END IF;
+  LOOP
+    SELECT pg_catalog.count(*) INTO n
+      FROM tenant_guard.purge_test_tenants(dry_run => false, force => force,
+                                           batch_size => batch_size, tenants => tenants);
+    total := total OPERATOR(pg_catalog.+) n;
+    COMMIT;
+    EXIT WHEN n OPERATOR(pg_catalog.<) batch_size;
+  END LOOP;
+  RAISE NOTICE 'tenant_guard purged % tenants', total;
+END
+$$;
+
+-- ==== the Redis clean-up (tenant_guard_redis) ====
+
+ALTER TABLE tenant_guard.purge_journal ADD COLUMN redis_keys_deleted bigint;
+COMMENT ON COLUMN tenant_guard.purge_journal.redis_keys_deleted IS 'Redis keys of the tenant deleted by the tenant_guard_redis run that marked it cleaned';
+GRANT UPDATE (redis_cleaned_at, redis_keys_deleted) ON tenant_guard.purge_journal TO tenant_guard_admin;
+
+-- The Redis clean-up (tenant_guard_redis) keeps every key that names a
+-- live tenant: it reads their ids here.  The caller's rights (it needs
+-- SELECT on the key column of every guarded table, as the purge does), and
+-- row_security off so that a policy hiding rows is an error instead of a
+-- live tenant's keys deleted.  Ids in the key type's text output form, as
+-- protected_tenants and purge_journal hold them, under the same pinned
+-- output settings (bytea_output, TimeZone, DateStyle, ...).
+CREATE FUNCTION tenant_guard.live_tenant_ids(tenants regclass DEFAULT NULL)
+RETURNS TABLE (tenant_table regclass, tenant_id text)
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+SET row_security = off
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C'
+AS $$
+DECLARE
+  g record;
+BEGIN
+  FOR g IN SELECT t.tbl, t.id_column FROM tenant_guard.guarded_tables t
+            WHERE t.id_column IS NOT NULL
+              AND (live_tenant_ids.tenants IS NULL OR t.tbl OPERATOR(pg_catalog.=) live_tenant_ids.tenants)
+            ORDER BY t.tbl::pg_catalog.oid
+  LOOP
+    RETURN QUERY EXECUTE pg_catalog.format(
+      'SELECT $1, pg_catalog.format(''%%s'', k.%I) FROM %s k WHERE k.%I IS NOT NULL',
+      g.id_column, g.tbl, g.id_column) USING g.tbl;
+  END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.live_tenant_ids(regclass) IS
+  'Ids of the tenants in every guarded table, or in the one named (key text output form), for tenant_guard_redis; runs with the caller''s rights';
+
+-- Tenant ids are the admins' business.
+REVOKE ALL ON FUNCTION tenant_guard.live_tenant_ids(regclass) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.live_tenant_ids(regclass) TO tenant_guard_admin;
+
+-- ==== alerts, check_alerts() and diagnose() ====
+--
+-- Tenant creations are counted by the guard trigger, committed only, in
+-- shared memory (src/creations.c; kept across a clean restart).  alerts()
+-- evaluates every rule, check_alerts() records and NOTIFYs the
+-- transitions (for pg_cron), diagnose() is the incident report.  The
+-- thresholds are GUCs only superusers set (src/alerts.c):
+-- tenant_guard.alert_creations_per_hour, tenant_guard.alert_failed_per_hour.
+
+CREATE FUNCTION tenant_guard.creation_counts(
+    OUT relid pg_catalog.oid, OUT kind text, OUT bucket_start timestamptz,
+    OUT created bigint)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'creation_counts'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.creation_counts() IS
+  'Committed tenant creations in this database per relation the guard counted (a partition under itself): kind minute (buckets of the last hour) and hour (buckets of the last 24 hours); empty without shared_preload_libraries';
+
+CREATE FUNCTION tenant_guard.creation_counts_lost()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'creation_counts_lost'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.creation_counts_lost() IS
+  'Tenant creations not counted since startup because the counters'' shared memory (1024 tables) was full';
+
+-- Raw counts of relations: admins (use creations() for monitoring).
+REVOKE ALL ON FUNCTION tenant_guard.creation_counts() FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.creation_counts_lost() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.creation_counts() TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.creation_counts_lost() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.creations(since interval DEFAULT '1 hour')
+RETURNS TABLE (tbl regclass, created bigint)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  IF since > interval '24 hours' THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('since must be at most 24 hours, not %s', since),
+      DETAIL = 'Creations are kept per minute for an hour and per hour for a day.';
+  END IF;
+  RETURN QUERY
+    SELECT g.tbl,
+           coalesce((SELECT pg_catalog.sum(c.created)::bigint
+                       FROM tenant_guard.creation_counts() c
+                      WHERE c.relid OPERATOR(pg_catalog.=) ANY
+                            (SELECT g.tbl::pg_catalog.oid UNION ALL SELECT p.relid::pg_catalog.oid FROM pg_catalog.pg_partition_tree(g.tbl) p)
+                        AND CASE WHEN since <= interval '1 hour'
+                                 THEN c.kind OPERATOR(pg_catalog.=) 'minute'
+                                      AND c.bucket_start > pg_catalog.now() - since - interval '1 minute'
+                                 ELSE c.kind OPERATOR(pg_catalog.=) 'hour'
+                                      AND c.bucket_start > pg_catalog.now() - since - interval '1 hour' END), 0)
+      FROM tenant_guard.guarded_tables g
+     ORDER BY g.tbl::text;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.creations(interval) IS
+  'Tenants created (committed) per guarded table in the last since (at most 24 hours; to the minute up to 1 hour, to the hour beyond), as the guard counted them: rows skipped by ON CONFLICT, rolled back, or inserted with tenant_guard.mode = off are not counted';
+
+CREATE FUNCTION tenant_guard.creations_hourly(since interval DEFAULT '24 hours')
+RETURNS TABLE (tbl regclass, hour timestamptz, created bigint)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+  PERFORM tenant_guard.check_window(since);
+  RETURN QUERY
+    SELECT g.tbl, c.bucket_start, pg_catalog.sum(c.created)::bigint
+      FROM tenant_guard.guarded_tables g
+      JOIN tenant_guard.creation_counts() c
+        ON c.relid OPERATOR(pg_catalog.=) ANY
+           (SELECT g.tbl::pg_catalog.oid UNION ALL SELECT p.relid::pg_catalog.oid FROM pg_catalog.pg_partition_tree(g.tbl) p)
+     WHERE c.kind OPERATOR(pg_catalog.=) 'hour'
+       AND c.bucket_start > pg_catalog.now() - since - interval '1 hour'
+     GROUP BY g.tbl, c.bucket_start
+     ORDER BY g.tbl::text, c.bucket_start;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.creations_hourly(interval) IS
+  'Tenants created (committed) per guarded table and clock hour over the last since (default and at most 24 hours); hours without creations are left out';
+
+-- The counts tell how many tenants sign up: admins, and the roles they
+-- grant them to (a monitoring role).
+REVOKE ALL ON FUNCTION tenant_guard.creations(interval) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.creations_hourly(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.creations(interval) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.creations_hourly(interval) TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.flagged_tenants(tbl regclass, sample_size integer DEFAULT 5)
+RETURNS TABLE (tenants bigint, flagged bigint, sample text[])
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  g tenant_guard.guarded_tables;
+BEGIN
+  SELECT * INTO g FROM tenant_guard.guarded_tables x WHERE x.tbl OPERATOR(pg_catalog.=) flagged_tenants.tbl;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = pg_catalog.format('table "%s" is not guarded by tenant_guard', tbl),
+      HINT = 'tenant_guard.guarded_tables lists the guarded tables.';
+  END IF;
+  IF sample_size IS NULL OR sample_size < 0 OR sample_size > 1000 THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'sample_size must be between 0 and 1000';
+  END IF;
+  RETURN QUERY EXECUTE pg_catalog.format(
+    'SELECT pg_catalog.count(*), pg_catalog.count(*) FILTER (WHERE c.is_suspicious),'
+    '       (pg_catalog.array_agg(%s::text OPERATOR(pg_catalog.||) '' ('' OPERATOR(pg_catalog.||) c.reason OPERATOR(pg_catalog.||) '')'')'
+    '          FILTER (WHERE c.is_suspicious))[1:%s]'
+    '  FROM %s t, LATERAL tenant_guard.check_tenant(%s::text, %s::text, %s::text) c',
+    CASE WHEN g.id_column IS NULL THEN 't.ctid' ELSE 't.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(g.id_column) END,
+    sample_size, g.tbl,
+    CASE WHEN g.name_column IS NULL THEN 'NULL' ELSE 't.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(g.name_column) END,
+    CASE WHEN g.subdomain_column IS NULL THEN 'NULL' ELSE 't.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(g.subdomain_column) END,
+    CASE WHEN g.email_column IS NULL THEN 'NULL' ELSE 't.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(g.email_column) END);
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.flagged_tenants(regclass, integer) IS
+  'Scan a guarded table with the checker: its tenants, how many the checker flags (they got in through log mode, mode off, a disabled trigger, or before attach()), and a sample "id (reason)"';
+
+REVOKE ALL ON FUNCTION tenant_guard.flagged_tenants(regclass, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.flagged_tenants(regclass, integer) TO tenant_guard_admin;
+
+-- guarded tables and partitions whose guard trigger is missing or will not fire
+CREATE FUNCTION tenant_guard.guard_trigger_problems()
+RETURNS TABLE (tbl regclass, rel regclass, problem text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT g.tbl, p.relid,
+         CASE WHEN t.tgenabled IS NULL THEN 'trigger tenant_guard missing'
+              ELSE 'trigger tenant_guard disabled' END
+    FROM tenant_guard.guarded_tables g
+    -- the table itself, or the leaves of a partitioned one
+    CROSS JOIN LATERAL (SELECT g.tbl AS relid
+                         WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_partition_tree(g.tbl))
+                        UNION ALL
+                        SELECT x.relid FROM pg_catalog.pg_partition_tree(g.tbl) x WHERE x.isleaf) p
+    LEFT JOIN pg_catalog.pg_trigger t
+      ON t.tgrelid OPERATOR(pg_catalog.=) p.relid
+     AND t.tgname OPERATOR(pg_catalog.=) 'tenant_guard'
+     AND t.tgfoid OPERATOR(pg_catalog.=) 'tenant_guard.guard_trigger()'::pg_catalog.regprocedure
+   WHERE t.tgenabled IS NULL OR t.tgenabled NOT IN ('O', 'A')
+   ORDER BY g.tbl::text, p.relid::text
+$$;
+
+COMMENT ON FUNCTION tenant_guard.guard_trigger_problems() IS
+  'Guarded tables (and their partitions) whose tenant_guard trigger is missing or disabled (ENABLE REPLICA counts as disabled)';
+
+REVOKE ALL ON FUNCTION tenant_guard.guard_trigger_problems() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.guard_trigger_problems() TO tenant_guard_admin;
+
+-- where tenant_guard.mode is set to something other than enforce
+CREATE FUNCTION tenant_guard.mode_settings()
+RETURNS TABLE (place text, mode text)
+LANGUAGE sql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+  SELECT 'server', s.reset_val
+    FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'tenant_guard.mode'
+  UNION ALL
+  SELECT CASE WHEN d.setrole OPERATOR(pg_catalog.=) 0 THEN 'database ' OPERATOR(pg_catalog.||) pg_catalog.current_database()
+              WHEN d.setdatabase OPERATOR(pg_catalog.=) 0 THEN 'role ' OPERATOR(pg_catalog.||) d.setrole::pg_catalog.regrole::text
+              ELSE 'role ' OPERATOR(pg_catalog.||) d.setrole::pg_catalog.regrole::text OPERATOR(pg_catalog.||) ' in this database' END,
+         pg_catalog.substr(c.conf, pg_catalog.length('tenant_guard.mode=') OPERATOR(pg_catalog.+) 1)
+    FROM pg_catalog.pg_db_role_setting d
+    CROSS JOIN LATERAL pg_catalog.unnest(d.setconfig) c(conf)
+   WHERE d.setdatabase IN (0, (SELECT x.oid FROM pg_catalog.pg_database x
+                                WHERE x.datname OPERATOR(pg_catalog.=) pg_catalog.current_database()))
+     AND c.conf LIKE 'tenant_guard.mode=%'
+$$;
+
+COMMENT ON FUNCTION tenant_guard.mode_settings() IS
+  'tenant_guard.mode as the server sets it and every ALTER DATABASE / ALTER ROLE ... SET of it that applies in this database';
+
+REVOKE ALL ON FUNCTION tenant_guard.mode_settings() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.mode_settings() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.protected_missing()
+RETURNS TABLE (tenant_id text)
+LANGUAGE plpgsql STABLE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C'
+AS $$
+DECLARE
+  g record;
+  ids text[];
+  present text[] := '{}';
+  found_ids text[];
+  one text;
+BEGIN
+  SELECT pg_catalog.array_agg(p.tenant_id) INTO ids FROM tenant_guard.protected_tenants p;
+  IF ids IS NULL THEN
+    RETURN;
+  END IF;
+  -- look the ids up by the key's type (its index); an id that is not a
+  -- value of that type is in no row of the table.  A domain is cast to its
+  -- base type: its CHECK constraints (the table owner's code) must not run
+  -- as this function's owner.
+  FOR g IN SELECT x.tbl, x.id_column,
+                  (WITH RECURSIVE b AS (
+                     SELECT t.oid, t.typbasetype, 0 AS depth FROM pg_catalog.pg_type t
+                      WHERE t.oid OPERATOR(pg_catalog.=) a.atttypid
+                     UNION ALL
+                     SELECT t.oid, t.typbasetype, b.depth OPERATOR(pg_catalog.+) 1
+                       FROM pg_catalog.pg_type t JOIN b ON t.oid OPERATOR(pg_catalog.=) b.typbasetype)
+                   SELECT pg_catalog.format_type(b.oid, NULL) FROM b
+                    WHERE b.typbasetype OPERATOR(pg_catalog.=) 0) AS typ
+             FROM tenant_guard.guarded_tables x
+             JOIN pg_catalog.pg_attribute a
+               ON a.attrelid OPERATOR(pg_catalog.=) x.tbl
+              AND a.attname OPERATOR(pg_catalog.=) x.id_column AND NOT a.attisdropped
+            ORDER BY x.tbl::text LOOP
+    BEGIN
+      EXECUTE pg_catalog.format(
+        'SELECT pg_catalog.array_agg(t.%1$I::text) FROM %2$s t WHERE t.%1$I OPERATOR(pg_catalog.=) ANY ($1::%3$s[])',
+        g.id_column, g.tbl, g.typ) INTO found_ids USING ids;
+    EXCEPTION WHEN data_exception THEN
+      found_ids := '{}';
+      FOREACH one IN ARRAY ids LOOP
+        BEGIN
+          EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.array_agg(t.%1$I::text) FROM %2$s t WHERE t.%1$I OPERATOR(pg_catalog.=) $1::%3$s',
+            g.id_column, g.tbl, g.typ) INTO found_ids USING one;
+          present := present OPERATOR(pg_catalog.||) coalesce(found_ids, '{}');
+        EXCEPTION WHEN data_exception THEN NULL;
+        END;
+      END LOOP;
+      found_ids := NULL;
+    END;
+    present := present OPERATOR(pg_catalog.||) coalesce(found_ids, '{}');
+  END LOOP;
+  RETURN QUERY SELECT i FROM pg_catalog.unnest(ids) i
+                WHERE NOT i OPERATOR(pg_catalog.=) ANY (present)
+                ORDER BY 1;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.protected_missing() IS
+  'Protected tenant ids that no guarded table holds any more (deleted with the trigger disabled, or the registration changed)';
+
+REVOKE ALL ON FUNCTION tenant_guard.protected_missing() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.protected_missing() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.alerts()
+RETURNS TABLE (alert text, firing boolean, value numeric, threshold numeric, detail text)
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  creations_max numeric := coalesce(pg_catalog.current_setting('tenant_guard.alert_creations_per_hour', true), '5')::numeric;
+  failed_max numeric := coalesce(pg_catalog.current_setting('tenant_guard.alert_failed_per_hour', true), '10')::numeric;
+  q record;
+  r record;
+  n numeric;
+  d text;
+BEGIN
+  -- tenant_creation_rate: the busiest guarded table of the last hour
+  SELECT pg_catalog.max(c.created),
+         pg_catalog.string_agg(pg_catalog.format('%s: %s', c.tbl, c.created), ', ' ORDER BY c.created DESC, c.tbl::text)
+           FILTER (WHERE c.created > creations_max)
+    INTO n, d FROM tenant_guard.creations('1 hour') c;
+  alert := 'tenant_creation_rate'; value := coalesce(n, 0); threshold := creations_max;
+  firing := value > threshold;
+  detail := CASE WHEN firing THEN 'created in the last hour: ' OPERATOR(pg_catalog.||) d
+                 ELSE pg_catalog.format('at most %s tenants created in one guarded table in the last hour', value) END;
+  RETURN NEXT;
+
+  -- failed_creations
+  SELECT pg_catalog.count(*) AS rejected, pg_catalog.count(*) FILTER (WHERE l.reason LIKE 'rate limit: %') AS rate_limited
+    INTO q FROM tenant_guard.test_data_prevention_logs l
+   WHERE l.action OPERATOR(pg_catalog.=) 'rejected' AND l.created_at > pg_catalog.now() - interval '1 hour';
+  alert := 'failed_creations'; value := q.rejected; threshold := failed_max;
+  firing := value > threshold;
+  detail := pg_catalog.format('%s rejected in the last hour, %s of them by the rate limits', q.rejected, q.rate_limited);
+  RETURN NEXT;
+
+  -- test_tenants: live rows the checker flags
+  n := 0; d := NULL;
+  FOR r IN SELECT g.tbl, f.flagged, f.sample FROM tenant_guard.guarded_tables g
+             CROSS JOIN LATERAL tenant_guard.flagged_tenants(g.tbl, 3) f
+            ORDER BY g.tbl::text LOOP
+    CONTINUE WHEN r.flagged OPERATOR(pg_catalog.=) 0;
+    n := n + r.flagged;
+    d := pg_catalog.concat_ws('; ', d, pg_catalog.format('%s: %s, e.g. %s', r.tbl, r.flagged,
+                                                        pg_catalog.array_to_string(r.sample, ', ')));
+  END LOOP;
+  alert := 'test_tenants'; value := n; threshold := 0; firing := n > 0;
+  detail := coalesce(d, 'no live tenant is flagged by the checker');
+  RETURN NEXT;
+
+  -- guard_disabled
+  SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('%s: %s', p.rel, p.problem), ', ')
+    INTO n, d FROM tenant_guard.guard_trigger_problems() p;
+  alert := 'guard_disabled'; value := n; threshold := 0; firing := n > 0;
+  detail := coalesce(d, 'every guarded table has its tenant_guard trigger enabled');
+  RETURN NEXT;
+
+  -- mode_not_enforce: this session's mode and every setting that applies
+  SELECT pg_catalog.count(*), pg_catalog.string_agg(pg_catalog.format('%s: %s', m.place, m.mode), ', ')
+    INTO n, d
+    FROM (SELECT 'this session' AS place, pg_catalog.current_setting('tenant_guard.mode') AS mode
+          UNION ALL SELECT s.place, s.mode FROM tenant_guard.mode_settings() s) m
+   WHERE m.mode OPERATOR(pg_catalog.<>) 'enforce';
+  alert := 'mode_not_enforce'; value := n; threshold := 0; firing := n > 0;
+  detail := coalesce('tenant_guard.mode is not enforce in ' OPERATOR(pg_catalog.||) d, 'tenant_guard.mode is enforce');
+  RETURN NEXT;
+
+  SELECT * INTO q FROM tenant_guard.log_queue_status();
+  alert := 'not_preloaded'; value := CASE WHEN q.preloaded THEN 0 ELSE 1 END; threshold := 0;
+  firing := NOT q.preloaded;
+  detail := CASE WHEN q.preloaded THEN 'tenant_guard is in shared_preload_libraries'
+                 ELSE 'tenant_guard is not in shared_preload_libraries: no durable rejection log, no rate limits, no creation counts' END;
+  RETURN NEXT;
+
+  alert := 'log_drops'; value := q.dropped_total; threshold := 0; firing := q.dropped_total > 0;
+  detail := pg_catalog.format('%s rejections not written to the log since %s (queue full %s, insert failed %s); log status: %s',
+                              q.dropped_total, q.stats_since, q.dropped_queue_full, q.dropped_insert_failed, q.status);
+  RETURN NEXT;
+
+  SELECT * INTO q FROM tenant_guard.rate_limit_status();
+  alert := 'rate_limit_memory_full'; threshold := 90;
+  IF q.enforced AND q.capacity > 0 THEN
+    value := pg_catalog.round(100.0 * q.in_use / q.capacity, 1);
+    firing := value >= threshold;
+    detail := pg_catalog.format('%s of %s creations remembered (%s%%); %s not counted since startup',
+                                q.in_use, q.capacity, value, q.not_counted);
+  ELSE
+    value := NULL; firing := false;
+    detail := 'no rate-limit memory: tenant_guard is not in shared_preload_libraries';
+  END IF;
+  RETURN NEXT;
+
+  SELECT pg_catalog.count(*), pg_catalog.string_agg(m.tenant_id, ', ')
+    INTO n, d FROM (SELECT x.tenant_id FROM tenant_guard.protected_missing() x LIMIT 10) m;
+  IF n > 0 THEN
+    SELECT pg_catalog.count(*) INTO n FROM tenant_guard.protected_missing();
+  END IF;
+  alert := 'protected_missing'; value := n; threshold := 0; firing := n > 0;
+  detail := coalesce('protected tenants no guarded table holds: ' OPERATOR(pg_catalog.||) d,
+                     'every protected tenant is present');
+  RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.alerts() IS
+  'One row per alert rule, firing or not: tenant_creation_rate, failed_creations, test_tenants, guard_disabled, mode_not_enforce, not_preloaded, log_drops, rate_limit_memory_full, protected_missing';
+
+-- It reads the log and names tenants: admins, and the roles they grant it to.
+REVOKE ALL ON FUNCTION tenant_guard.alerts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.alerts() TO tenant_guard_admin;
+
+CREATE SEQUENCE tenant_guard.alert_transitions_id_seq;
+
+CREATE TABLE tenant_guard.alert_transitions (
+    id        bigint NOT NULL
+              DEFAULT pg_catalog.nextval('tenant_guard.alert_transitions_id_seq'::pg_catalog.regclass)
+              PRIMARY KEY,
+    alert     text NOT NULL,
+    state     text NOT NULL CHECK (state IN ('firing', 'resolved')),
+    value     numeric,
+    threshold numeric,
+    detail    text,
+    at        timestamptz NOT NULL DEFAULT pg_catalog.now()
+);
+
+ALTER SEQUENCE tenant_guard.alert_transitions_id_seq OWNED BY tenant_guard.alert_transitions.id;
+COMMENT ON SEQUENCE tenant_guard.alert_transitions_id_seq IS 'tenant_guard: ids of alert_transitions';
+
+CREATE INDEX alert_transitions_alert_idx ON tenant_guard.alert_transitions (alert, id);
+
+COMMENT ON TABLE tenant_guard.alert_transitions IS
+  'tenant_guard: each time an alert started (firing) or stopped (resolved) firing, as check_alerts() saw it';
+
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.alert_transitions', '');
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.alert_transitions_id_seq', '');
+
+-- Written by check_alerts() only (as its owner); admins read and prune it.
+REVOKE ALL ON tenant_guard.alert_transitions FROM PUBLIC;
+REVOKE ALL ON SEQUENCE tenant_guard.alert_transitions_id_seq FROM PUBLIC;
+GRANT SELECT, DELETE ON tenant_guard.alert_transitions TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.check_alerts()
+RETURNS SETOF tenant_guard.alert_transitions
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  r record;
+  t tenant_guard.alert_transitions;
+BEGIN
+  -- one evaluation at a time, so that a transition is recorded once
+  LOCK TABLE tenant_guard.alert_transitions IN SHARE ROW EXCLUSIVE MODE;
+  FOR r IN SELECT a.alert, coalesce(a.firing, false) AS firing, a.value, a.threshold, a.detail,
+                  (SELECT x.state FROM tenant_guard.alert_transitions x
+                    WHERE x.alert OPERATOR(pg_catalog.=) a.alert ORDER BY x.id DESC LIMIT 1) AS last_state
+             FROM tenant_guard.alerts() a LOOP
+    CONTINUE WHEN r.firing = (r.last_state IS NOT DISTINCT FROM 'firing');
+    INSERT INTO tenant_guard.alert_transitions (alert, state, value, threshold, detail)
+      VALUES (r.alert, CASE WHEN r.firing THEN 'firing' ELSE 'resolved' END, r.value, r.threshold, r.detail)
+      RETURNING * INTO t;
+    PERFORM pg_catalog.pg_notify('tenant_guard_alerts',
+      pg_catalog.jsonb_build_object('alert', t.alert, 'state', t.state, 'value', t.value,
+                                    'threshold', t.threshold, 'detail', pg_catalog.left(t.detail, 2000),
+                                    'at', t.at, 'database', pg_catalog.current_database())::text);
+    RETURN NEXT t;
+  END LOOP;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.check_alerts() IS
+  'Evaluate alerts(); record each alert that started or stopped firing in alert_transitions and NOTIFY tenant_guard_alerts with a JSON payload per transition (nothing while an alert keeps firing); returns the transitions. Schedule it every minute with pg_cron';
+
+REVOKE ALL ON FUNCTION tenant_guard.check_alerts() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.check_alerts() TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.diagnose()
+RETURNS TABLE (section text, item text, value text, status text)
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  g record;
+  f record;
+  q record;
+  s text;
+  n bigint;
+  k bigint;
+BEGIN
+  -- the mode and the preloaded library
+  section := 'configuration';
+  FOR q IN SELECT 'this session' AS place, pg_catalog.current_setting('tenant_guard.mode') AS mode
+           UNION ALL SELECT m.place, m.mode FROM tenant_guard.mode_settings() m LOOP
+    item := 'tenant_guard.mode (' OPERATOR(pg_catalog.||) q.place OPERATOR(pg_catalog.||) ')';
+    value := q.mode;
+    status := CASE q.mode WHEN 'enforce' THEN 'ok' WHEN 'log' THEN 'warning' ELSE 'critical' END;
+    RETURN NEXT;
+  END LOOP;
+  SELECT * INTO q FROM tenant_guard.log_queue_status();
+  item := 'shared_preload_libraries'; value := CASE WHEN q.preloaded THEN 'tenant_guard loaded' ELSE 'tenant_guard missing' END;
+  status := CASE WHEN q.preloaded THEN 'ok' ELSE 'critical' END;
+  RETURN NEXT;
+
+  -- per guarded table
+  FOR g IN SELECT x.* FROM tenant_guard.guarded_tables x ORDER BY x.tbl::text LOOP
+    section := 'table ' OPERATOR(pg_catalog.||) g.tbl::text;
+    SELECT * INTO f FROM tenant_guard.flagged_tenants(g.tbl, 10);
+    item := 'tenants'; value := f.tenants::text; status := 'ok'; RETURN NEXT;
+    item := 'flagged by the checker'; value := f.flagged::text;
+    status := CASE WHEN f.flagged > 0 THEN 'critical' ELSE 'ok' END; RETURN NEXT;
+    FOR s IN SELECT u FROM pg_catalog.unnest(f.sample) u LOOP
+      item := 'flagged tenant'; value := s; status := 'critical'; RETURN NEXT;
+    END LOOP;
+    SELECT pg_catalog.string_agg(pg_catalog.format('%s: %s', p.rel, p.problem), ', ')
+      INTO s FROM tenant_guard.guard_trigger_problems() p WHERE p.tbl OPERATOR(pg_catalog.=) g.tbl;
+    item := 'guard trigger'; value := coalesce(s, 'enabled');
+    status := CASE WHEN s IS NULL THEN 'ok' ELSE 'critical' END; RETURN NEXT;
+    SELECT c.created INTO n FROM tenant_guard.creations('1 hour') c WHERE c.tbl OPERATOR(pg_catalog.=) g.tbl;
+    item := 'created in the last hour'; value := coalesce(n, 0)::text;
+    status := CASE WHEN coalesce(n, 0) > coalesce(pg_catalog.current_setting('tenant_guard.alert_creations_per_hour', true), '5')::bigint
+                   THEN 'warning' ELSE 'ok' END;
+    RETURN NEXT;
+    FOR q IN SELECT h.hour, h.created FROM tenant_guard.creations_hourly('24 hours') h
+              WHERE h.tbl OPERATOR(pg_catalog.=) g.tbl ORDER BY h.hour LOOP
+      item := 'created ' OPERATOR(pg_catalog.||) pg_catalog.to_char(q.hour, 'YYYY-MM-DD HH24:00');
+      value := q.created::text; status := 'ok'; RETURN NEXT;
+    END LOOP;
+  END LOOP;
+  IF NOT FOUND THEN
+    section := 'tables'; item := 'guarded tables'; value := '0'; status := 'warning'; RETURN NEXT;
+  END IF;
+
+  -- protected tenants
+  section := 'protected tenants';
+  SELECT pg_catalog.count(*) INTO n FROM tenant_guard.protected_tenants;
+  SELECT pg_catalog.count(*) INTO k FROM tenant_guard.protected_missing();
+  item := 'present'; value := (n - k)::text; status := 'ok'; RETURN NEXT;
+  item := 'missing'; value := k::text; status := CASE WHEN k > 0 THEN 'critical' ELSE 'ok' END; RETURN NEXT;
+  FOR s IN SELECT m.tenant_id FROM tenant_guard.protected_missing() m LIMIT 20 LOOP
+    item := 'missing tenant'; value := s; status := 'critical'; RETURN NEXT;
+  END LOOP;
+
+  -- failed attempts
+  section := 'failed attempts';
+  item := 'last hour'; n := tenant_guard.failed_attempts('1 hour'); value := n::text;
+  status := CASE WHEN n > coalesce(pg_catalog.current_setting('tenant_guard.alert_failed_per_hour', true), '10')::bigint
+                 THEN 'warning' ELSE 'ok' END;
+  RETURN NEXT;
+  item := 'last 24 hours'; value := tenant_guard.failed_attempts('24 hours')::text; status := 'ok'; RETURN NEXT;
+  FOR q IN SELECT b.ip_address, b.attempts FROM tenant_guard.failed_attempts_by_ip('24 hours') b LIMIT 5 LOOP
+    item := 'from ' OPERATOR(pg_catalog.||) coalesce(pg_catalog.host(q.ip_address), 'unknown address') OPERATOR(pg_catalog.||) ' (24 hours)';
+    value := q.attempts::text; status := 'ok'; RETURN NEXT;
+  END LOOP;
+
+  -- purges and Redis
+  section := 'purges';
+  SELECT pg_catalog.count(*) FILTER (WHERE j.purged_at > pg_catalog.now() - interval '24 hours'),
+         pg_catalog.count(*) FILTER (WHERE j.redis_cleaned_at IS NULL)
+    INTO n, k FROM tenant_guard.purge_journal j;
+  item := 'tenants purged in the last 24 hours'; value := n::text; status := 'ok'; RETURN NEXT;
+  item := 'Redis clean-ups pending'; value := k::text;
+  status := CASE WHEN k > 0 THEN 'warning' ELSE 'ok' END; RETURN NEXT;
+
+  -- the durable log and the rate limits
+  section := 'durable log';
+  SELECT * INTO q FROM tenant_guard.log_queue_status();
+  item := 'status'; value := q.status;
+  status := CASE WHEN q.status = 'ok' THEN 'ok' WHEN NOT q.preloaded THEN 'critical' ELSE 'warning' END;
+  RETURN NEXT;
+  item := 'queued now'; value := coalesce(q.queued_now, 0)::text; status := 'ok'; RETURN NEXT;
+  item := 'rejections dropped'; value := coalesce(q.dropped_total, 0)::text;
+  status := CASE WHEN q.dropped_total > 0 THEN 'critical' ELSE 'ok' END; RETURN NEXT;
+
+  section := 'rate limits';
+  SELECT * INTO q FROM tenant_guard.rate_limit_status();
+  item := 'memory in use';
+  value := CASE WHEN q.enforced THEN pg_catalog.format('%s of %s', q.in_use, q.capacity) ELSE 'not enforced (not preloaded)' END;
+  status := CASE WHEN NOT q.enforced THEN 'critical'
+                 WHEN q.capacity > 0 AND q.in_use * 10 >= q.capacity * 9 THEN 'warning' ELSE 'ok' END;
+  RETURN NEXT;
+  item := 'refused since startup'; value := coalesce(q.refused, 0)::text; status := 'ok'; RETURN NEXT;
+  item := 'not counted (memory full)'; value := coalesce(q.not_counted, 0)::text;
+  status := CASE WHEN q.not_counted > 0 THEN 'warning' ELSE 'ok' END; RETURN NEXT;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.diagnose() IS
+  'The incident report as rows (section, item, value, status ok / warning / critical): the mode, per guarded table its tenants, flagged tenants with reasons, guard trigger and creations per hour, protected tenants present or missing, failed attempts, purges and pending Redis clean-ups, the durable log and the rate-limit memory';
+
+REVOKE ALL ON FUNCTION tenant_guard.diagnose() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.diagnose() TO tenant_guard_admin;
+
+-- ==== importing big domain lists ====
+--
+-- import_email_domains() gains replace => true: a new version of a list
+-- replaces that source's rows in one transaction.  A new argument is a new
+-- signature: drop and create (grants and comment as in a fresh install).
+DROP FUNCTION tenant_guard.import_email_domains(text[], text, text);
+
+CREATE FUNCTION tenant_guard.import_email_domains(
+    domains text[], source text DEFAULT NULL, kind text DEFAULT 'disposable',
+    replace boolean DEFAULT false)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+  nfs text[];
+  added integer;
+  removed integer;
+  unusable integer;
+BEGIN
+  IF kind IS NULL OR kind NOT IN ('disposable', 'test') THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = format('invalid domain kind "%s"', kind),
+      HINT = 'Use ''disposable'' or ''test''.';
+  END IF;
+  IF replace IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'replace must be true or false';
+  END IF;
+  IF replace AND source IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'invalid_parameter_value',
+      MESSAGE = 'replace needs a source',
+      HINT = 'Name the list being replaced: import_email_domains(domains, ''its source'', replace => true).';
+  END IF;
+  -- a missing list must not empty the one it would replace
+  IF replace AND domains IS NULL THEN
+    RAISE EXCEPTION USING ERRCODE = 'null_value_not_allowed',
+      MESSAGE = 'the list of domains is NULL',
+      HINT = 'To empty a source, pass an empty array or DELETE its rows.';
+  END IF;
+  -- blank lines and "#" comments (plain-text lists) are skipped
+  WITH raw AS (
+    SELECT btrim(d, E' \t\r\n') AS d FROM unnest(domains) AS d
+  ), candidates AS (
+    SELECT tenant_guard.normal_form(d, 'domain') AS nf
+      FROM raw WHERE d IS NOT NULL AND d OPERATOR(pg_catalog.<>) '' AND d NOT LIKE '#%'
+  )
+  SELECT array_agg(DISTINCT nf) FILTER (WHERE nf IS NOT NULL),
+         count(*) FILTER (WHERE nf IS NULL)
+    INTO nfs, unusable
+    FROM candidates;
+  IF unusable > 0 THEN
+    RAISE NOTICE '% entries skipped: not domains', unusable;
+  END IF;
+  -- a new version of a list replaces the old one: its rows that are gone
+  -- from the list go (rows of other sources stay), in this one statement's
+  -- transaction
+  IF replace THEN
+    DELETE FROM tenant_guard.email_domains e
+     WHERE e.source OPERATOR(pg_catalog.=) import_email_domains.source
+       AND NOT EXISTS (SELECT FROM unnest(nfs) AS n(d)
+                        WHERE n.d OPERATOR(pg_catalog.=) e.domain);
+    GET DIAGNOSTICS removed = ROW_COUNT;
+    IF removed > 0 THEN
+      RAISE NOTICE '% domains of "%" removed: no longer on the list', removed, source;
+    END IF;
+  END IF;
+  INSERT INTO tenant_guard.email_domains (domain, kind, source)
+  SELECT n.d, import_email_domains.kind, import_email_domains.source
+    FROM unnest(nfs) AS n(d)
+  ON CONFLICT (domain) DO NOTHING;
+  GET DIAGNOSTICS added = ROW_COUNT;
+  RETURN added;
+END
+$$;
+
+COMMENT ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) IS
+  'Load a maintained list of e-mail domains (e.g. the disposable-email-domains lists) into tenant_guard.email_domains; returns how many were new. Blank lines and # comments are skipped. With replace => true, the rows of that source that are no longer on the list are deleted in the same transaction';
+
+-- Changes the rules: admins only.
+REVOKE ALL ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.import_email_domains(text[], text, text, boolean) TO tenant_guard_admin;
+
+-- 1.0 stored protected tenant ids as key text under the protecting
+-- session's settings (bytea_output = escape, another TimeZone, ...).  Put
+-- each one in the canonical form: read it with the key type's input under
+-- the settings this update runs with (those of the database, most likely
+-- what protect() ran with), find its row as protect() did (the first
+-- guarded table, oldest attachment first, that holds it), and store that
+-- row's key text under the pinned settings.  Ids that name no row are left
+-- as they are.  purge_journal rows are history and keep their text.
+DO $canonical_keys$
+DECLARE
+  g record;
+  p record;
+  found_ctid tid;
+  saved text[];
+  found_oid pg_catalog.oid;
+  todo_oid pg_catalog.oid[] := '{}';
+  todo_tbl regclass[] := '{}';
+  todo_col name[] := '{}';
+  todo_id text[] := '{}';
+  todo_ctid tid[] := '{}';
+  canon text;
+BEGIN
+  FOR p IN SELECT pt.tenant_id FROM tenant_guard.protected_tenants pt LOOP
+    FOR g IN SELECT t.tbl, t.id_column, a.atttypid::pg_catalog.regtype AS keytype
+               FROM tenant_guard.guarded_tables t
+               JOIN pg_catalog.pg_attribute a
+                 ON a.attrelid OPERATOR(pg_catalog.=) t.tbl::pg_catalog.oid
+                AND a.attname OPERATOR(pg_catalog.=) t.id_column AND NOT a.attisdropped
+              WHERE t.id_column IS NOT NULL
+              ORDER BY t.attached_at, t.tbl::pg_catalog.oid
+    LOOP
+      BEGIN
+        EXECUTE pg_catalog.format('SELECT k.tableoid, k.ctid FROM %s k WHERE k.%I OPERATOR(pg_catalog.=) $1::%s LIMIT 1 FOR KEY SHARE',
+                                  g.tbl, g.id_column, g.keytype)
+          INTO found_oid, found_ctid USING p.tenant_id;
+      EXCEPTION WHEN OTHERS THEN
+        found_ctid := NULL;     -- not a valid id of this key type
+      END;
+      IF found_ctid IS NOT NULL THEN
+        todo_tbl := todo_tbl OPERATOR(pg_catalog.||) g.tbl;
+        todo_col := todo_col OPERATOR(pg_catalog.||) g.id_column;
+        todo_id := todo_id OPERATOR(pg_catalog.||) p.tenant_id;
+        todo_ctid := todo_ctid OPERATOR(pg_catalog.||) found_ctid;
+        todo_oid := todo_oid OPERATOR(pg_catalog.||) found_oid;
+        EXIT;
+      END IF;
+    END LOOP;
+  END LOOP;
+  -- the rows' key text under the settings protect() now pins
+  saved := ARRAY[pg_catalog.current_setting('DateStyle'), pg_catalog.current_setting('IntervalStyle'),
+                 pg_catalog.current_setting('TimeZone'), pg_catalog.current_setting('bytea_output'),
+                 pg_catalog.current_setting('extra_float_digits'), pg_catalog.current_setting('lc_monetary')];
+  SET LOCAL DateStyle = 'ISO, MDY';
+  SET LOCAL IntervalStyle = 'postgres';
+  SET LOCAL TimeZone = 'UTC';
+  SET LOCAL bytea_output = 'hex';
+  SET LOCAL extra_float_digits = 1;
+  SET LOCAL lc_monetary = 'C';
+  FOR i IN 1 .. COALESCE(pg_catalog.array_length(todo_id, 1), 0) LOOP
+    EXECUTE pg_catalog.format('SELECT pg_catalog.format(''%%s'', k.%I) FROM %s k'
+                              ' WHERE k.tableoid OPERATOR(pg_catalog.=) $2 AND k.ctid OPERATOR(pg_catalog.=) $1',
+                              todo_col[i], todo_tbl[i])
+      INTO canon USING todo_ctid[i], todo_oid[i];
+    CONTINUE WHEN canon IS NULL OR canon OPERATOR(pg_catalog.=) todo_id[i];
+    IF EXISTS (SELECT FROM tenant_guard.protected_tenants pt
+                WHERE pt.tenant_id OPERATOR(pg_catalog.=) canon) THEN
+      DELETE FROM tenant_guard.protected_tenants pt
+       WHERE pt.tenant_id OPERATOR(pg_catalog.=) todo_id[i];
+    ELSE
+      UPDATE tenant_guard.protected_tenants pt SET tenant_id = canon
+       WHERE pt.tenant_id OPERATOR(pg_catalog.=) todo_id[i];
+    END IF;
+  END LOOP;
+  PERFORM pg_catalog.set_config('DateStyle', saved[1], true),
+          pg_catalog.set_config('IntervalStyle', saved[2], true),
+          pg_catalog.set_config('TimeZone', saved[3], true),
+          pg_catalog.set_config('bytea_output', saved[4], true),
+          pg_catalog.set_config('extra_float_digits', saved[5], true),
+          pg_catalog.set_config('lc_monetary', saved[6], true);
+END
+$canonical_keys$;
+
 --
 -- purge_test_tenants() gains archive (its signature changes: drop and
 -- create; purge_test_tenants_in_batches() calls it by named arguments).
@@ -299,7 +1142,14 @@ RETURNS TABLE (
     updated jsonb,
     total_deleted bigint)
 AS 'MODULE_PATHNAME', 'purge_test_tenants'
-LANGUAGE C VOLATILE;
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
 
 COMMENT ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass, boolean) IS
   'Remove test tenants and everything that depends on them (foreign keys and add_tenant_table() tables), one row per tenant with rows deleted per table. dry_run (default) reports exactly what a real run would do and rolls it back; ids NULL = the tenants the checker flags, minus protected ones; archive (default) keeps each purged tenant''s rows in purge_archive for restore_purged_tenant()';

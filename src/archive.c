@@ -36,6 +36,7 @@
 #include "tenant_guard.h"
 #include "own_tables.h"
 #include "export.h"
+#include "safesql.h"
 #include "archive.h"
 
 #define TG_ARCHIVE_TABLE	"purge_archive"

@@ -206,6 +206,7 @@ typedef struct TgWeakSeen
 {
 	TgPiece		what;			/* 'weak keyword "demo" (leetspeak)' */
 	char		norm[TG_WORD_MAX + 1];
+	bool		ordinary;		/* TG_KW_ORDINARY: a number is no second signal */
 } TgWeakSeen;
 
 /* Everything a field's words have shown so far. */
@@ -226,7 +227,19 @@ typedef struct TgScan
 	int			ntimestamps;
 	int			nhex;
 	int			nletterwords;
+	int			nsignal;		/* TG_KW_SIGNAL words: run, build, team */
+	int			ngeneric_signal;	/* generic ones: tenant, org, account */
+	int			ncontext;		/* business phrases: "test kitchen" */
+	int			nepochs;		/* Unix times of 2015-2029 */
+	int			hits0;			/* out->nhits when the field began */
+	bool		deferred;		/* an ordinary strong keyword waits in defer */
+	int			defer_other;	/* nother when it was found */
+	int			ndistinct;		/* different real-looking words, up to 3 */
 	TgWeakSeen	weak[3];
+	TgWeakSeen	defer;			/* its strong piece, and its normal form */
+	char		signal1[TG_WORD_MAX + 1];
+	char		other[2][TG_WORD_MAX + 1];	/* the first two real-looking words */
+	char		epoch1[TG_WORD_MAX + 1];
 	char		generic1[TG_WORD_MAX + 1];
 	char		number1[TG_WORD_MAX + 1];
 	char		timestamp1[TG_WORD_MAX + 1];
@@ -297,10 +310,28 @@ tg_piece_notes(TgPiece *piece, unsigned notes)
 #define TG_DISGUISE_NOTES (TG_NOTE_INVISIBLE | TG_NOTE_COMPAT | TG_NOTE_CONFUSABLE | \
 						   TG_NOTE_MARKS | TG_NOTE_RTL | TG_NOTE_LEET | TG_NOTE_SPACED)
 
+static void tg_scan_emit(TgScan *sc, TgPiece *piece);
+
+/*
+ * An ordinary strong keyword ("test") waits until the field ends: a
+ * business phrase or enough distinctive words may make it weak.  Any
+ * other rule firing first says it as strong, in its place.
+ */
+static void
+tg_scan_flush_deferred(TgScan *sc)
+{
+	if (sc->deferred)
+	{
+		sc->deferred = false;
+		tg_scan_emit(sc, &sc->defer.what);
+	}
+}
+
 /* Emit a piece for this scan (with its "where" suffix). */
 static void
 tg_scan_emit(TgScan *sc, TgPiece *piece)
 {
+	tg_scan_flush_deferred(sc);
 	if (sc->where != NULL)
 	{
 		tg_piece_str(piece, sc->where->label);
@@ -324,6 +355,7 @@ tg_scan_record(TgScan *sc, int strength, const char *kw, size_t kwlen,
 {
 	TgPiece		piece;
 	bool		disguised = (notes & TG_DISGUISE_NOTES) != 0;
+	uint16_t	v = tg_set_get(&sc->rules->keywords, kw, kwlen);
 
 	switch (strength)
 	{
@@ -345,7 +377,17 @@ tg_scan_record(TgScan *sc, int strength, const char *kw, size_t kwlen,
 			if (strength == TG_STRENGTH_STRONG)
 			{
 				sc->nstrong++;
-				tg_scan_emit(sc, &piece);
+				if ((v & TG_KW_ORDINARY) && compound == NULL && !disguised &&
+					sc->mode != TG_SCAN_TAG)
+				{
+					tg_scan_flush_deferred(sc);
+					sc->defer.what = piece;
+					tg_copy(sc->defer.norm, TG_WORD_MAX + 1, kw, kwlen);
+					sc->defer_other = sc->nother;
+					sc->deferred = true;
+				}
+				else
+					tg_scan_emit(sc, &piece);
 			}
 			else
 			{
@@ -358,11 +400,15 @@ tg_scan_record(TgScan *sc, int strength, const char *kw, size_t kwlen,
 				{
 					sc->weak[sc->nweak].what = piece;
 					tg_copy(sc->weak[sc->nweak].norm, TG_WORD_MAX + 1, kw, kwlen);
+					sc->weak[sc->nweak].ordinary = (v & TG_KW_ORDINARY) != 0;
 				}
 				sc->nweak++;
 			}
 			break;
 		case TG_STRENGTH_GENERIC:
+			if (v & TG_KW_LEGAL)
+				break;			/* legal forms are no signal of anything */
+			sc->ngeneric_signal += (v & TG_KW_SIGNAL) != 0;
 			if (sc->ngeneric++ == 0)
 				tg_copy(sc->generic1, sizeof(sc->generic1), kw, kwlen);
 			break;
@@ -406,10 +452,29 @@ tg_is_timestamp(const char *s, size_t n)
 	return false;
 }
 
+/*
+ * Is a run of digits a Unix time of 2015-2029, in seconds (10 digits) or
+ * milliseconds (13)?  What CI runs put in names: "acme-1718000000".
+ */
+static bool
+tg_is_epoch(const char *s, size_t n)
+{
+	long long	t = 0;
+
+	if (n != 10 && n != 13)
+		return false;
+	for (size_t i = 0; i < 10; i++)
+		t = t * 10 + (s[i] - '0');
+	/* milliseconds: the first 10 digits are the seconds */
+	return t >= 1420070400LL && t < 1893456000LL;
+}
+
 /* A run of digits: a number or a timestamp. */
 static void
 tg_scan_number(TgScan *sc, const char *s, size_t n)
 {
+	if (tg_is_epoch(s, n) && sc->nepochs++ == 0)
+		tg_copy(sc->epoch1, sizeof(sc->epoch1), s, n);
 	if (tg_is_timestamp(s, n))
 	{
 		if (sc->ntimestamps++ == 0)
@@ -520,6 +585,65 @@ tg_is_keyboard(const char *s, int n)
 		i += k;
 	}
 	return strong_start || n >= 6;
+}
+
+/*
+ * Keyboard regions: the three letter rows, and the keys of each hand.
+ * Mashing hits keys near each other, whatever their row: "sdkjfhsdkjf".
+ */
+static const char *const keyboard_regions[] = {
+	"qwertyuiop", "asdfghjkl", "zxcvbnm", "qwertasdfgzxcvb", "yuiophjklnm"
+};
+
+/*
+ * Is a part (lower-case ASCII letters) keyboard mashing of the locality
+ * kind?  Six letters or more with at most one vowel (tg_mash_maybe), at
+ * least four different letters, every letter from one region (a row, or
+ * the keys of one hand) and either no vowel or five consonants in a row
+ * ("asdkjh"); or, from eight letters on, no vowel at all, whatever the
+ * keys.  Real words of one region keep a vowel and shorter clusters
+ * ("stress", "flasks", "drafts").
+ */
+bool
+tg_is_mash(const char *s, int n)
+{
+	uint32_t	seen = 0;
+	bool		vowel = false;
+	int			run = 0;
+	int			longest = 0;
+
+	if (!tg_mash_maybe(s, n))
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		unsigned	k = (unsigned) (s[i] - 'a');
+		bool		v;
+
+		if (k >= 26)
+			return false;
+		seen |= 1u << k;
+		v = (0x1104111u >> k) & 1;
+		vowel |= v;
+		run = v ? 0 : run + 1;
+		if (run > longest)
+			longest = run;
+	}
+	if (__builtin_popcount(seen) < 4)
+		return false;
+	if (n >= 8 && !vowel)
+		return true;
+	if (vowel && longest < 5)
+		return false;
+	for (int r = 0; r < (int) (sizeof(keyboard_regions) / sizeof(keyboard_regions[0])); r++)
+	{
+		uint32_t	region = 0;
+
+		for (const char *c = keyboard_regions[r]; *c; c++)
+			region |= 1u << (*c - 'a');
+		if ((seen & ~region) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Is a word's normal form a hex string (uuid piece, hash suffix)? */
@@ -703,6 +827,54 @@ tg_reverse_utf8(const char *s, int n, char *out)
 	out[n] = '\0';
 }
 
+/*
+ * Scripts written without spaces: a keyword of the built-in list
+ * (tg_builtin_run_keyword) inside a longer run of Han, kana or Hangul
+ * ("测试公司", "テストカンパニー"), unless the run holds one of the words
+ * that merely contain it (コンテスト, contest).  The run was counted as a
+ * real-looking word; when the rest of it is a keyword too ("公司") or
+ * nothing, it is not.
+ */
+static void
+tg_scan_runs(TgScan *sc, const TgWord *w, const char *s, int n)
+{
+	const char *kw;
+	int			strength;
+
+	/* kana, Han, Hangul (syllables, or the jamo the normal form keeps) */
+	if ((unsigned char) s[0] < 0xE1 || (unsigned char) s[0] > 0xED)
+		return;
+	for (int i = 0; tg_builtin_run_keyword(i, &kw, &strength); i++)
+	{
+		int			kl = (int) strlen(kw);
+
+		for (int at = 0; kl > 0 && at + kl <= n; at++)
+		{
+			int			before;
+			int			after;
+
+			if (memcmp(s + at, kw, (size_t) kl) != 0 || tg_builtin_run_excused(s, n, at, kw))
+				continue;
+			tg_scan_record(sc, strength, kw, (size_t) kl, w->orig, w->orig_len,
+						   w->notes | TG_NOTE_COMPOUND, w->orig, w->orig_len);
+			before = at > 0 ? tg_kw(sc, s, (size_t) at, NULL) : -2;
+			after = at + kl < n ? tg_kw(sc, s + at + kl, (size_t) (n - at - kl), NULL) : -2;
+			if (before != -1 && after != -1)
+			{
+				sc->nother--;
+				if (before >= 0)
+					tg_scan_record(sc, before, s, (size_t) at, w->orig, w->orig_len,
+								   w->notes | TG_NOTE_COMPOUND, w->orig, w->orig_len);
+				if (after >= 0)
+					tg_scan_record(sc, after, s + at + kl, (size_t) (n - at - kl),
+								   w->orig, w->orig_len, w->notes | TG_NOTE_COMPOUND,
+								   w->orig, w->orig_len);
+			}
+			return;
+		}
+	}
+}
+
 /* Look at one word's parts: keywords, numbers, compounds, mashing. */
 static void
 tg_scan_word_parts(TgScan *sc, const TgWord *w, uint16_t whole_flags)
@@ -737,8 +909,27 @@ tg_scan_word_parts(TgScan *sc, const TgWord *w, uint16_t whole_flags)
 			continue;
 		else if (w->ascii && !w->repeated && tg_is_keyboard(s, p->len))
 			tg_scan_strong(sc, "keyboard pattern", w->orig, w->orig_len);
+		else if (w->ascii && !w->repeated && tg_is_mash(s, p->len))
+			tg_scan_strong(sc, "keyboard mashing", w->orig, w->orig_len);
 		else
+		{
+			bool		seen = false;
+
+			for (int k = 0; k < sc->ndistinct && k < 2 && !seen; k++)
+				seen = strlen(sc->other[k]) == p->len &&
+					memcmp(sc->other[k], s, p->len) == 0;
+			if (!seen && sc->ndistinct < 3)
+			{
+				if (sc->ndistinct < 2)
+					tg_copy(sc->other[sc->ndistinct], TG_WORD_MAX + 1, s, p->len);
+				sc->ndistinct++;
+			}
 			sc->nother++;
+			if ((flags & TG_KW_SIGNAL) && sc->nsignal++ == 0)
+				tg_copy(sc->signal1, sizeof(sc->signal1), s, p->len);
+			if (!w->ascii)
+				tg_scan_runs(sc, w, s, p->len);
+		}
 	}
 	if (w->repeated && w->nletters > 0 && sc->nstrong == strong_before)
 		tg_scan_strong(sc, "repeated characters", w->orig, w->orig_len);
@@ -825,6 +1016,7 @@ tg_scan_phrases(TgScan *sc, const TgWord *w, uint16_t wflags)
 	char		key[3 * (TG_WORD_MAX + 1)];
 	size_t		n = 0;
 	int			s = -1;
+	uint16_t	v;
 
 	if (sc->nwin >= 1 && (sc->winflags[1] & TG_KW_PHRASE1))
 	{
@@ -833,7 +1025,9 @@ tg_scan_phrases(TgScan *sc, const TgWord *w, uint16_t wflags)
 		key[n++] = ' ';
 		memcpy(key + n, w->norm, (size_t) w->norm_len);
 		n += (size_t) w->norm_len;
-		s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, n));
+		v = tg_set_get(&sc->rules->phrases, key, n);
+		s = tg_kw_strength(v);
+		sc->ncontext += (v == TG_PHRASE_CONTEXT);
 	}
 	if (s < 0 && sc->nwin >= 2 && (sc->winflags[0] & TG_KW_PHRASE1))
 	{
@@ -849,7 +1043,9 @@ tg_scan_phrases(TgScan *sc, const TgWord *w, uint16_t wflags)
 		key[n++] = ' ';
 		memcpy(key + n, w->norm, (size_t) w->norm_len);
 		n += (size_t) w->norm_len;
-		s = tg_kw_strength(tg_set_get(&sc->rules->phrases, key, n));
+		v = tg_set_get(&sc->rules->phrases, key, n);
+		s = tg_kw_strength(v);
+		sc->ncontext += (v == TG_PHRASE_CONTEXT);
 	}
 	if (s == TG_STRENGTH_STRONG)
 	{
@@ -934,6 +1130,36 @@ tg_scan_finish(TgScan *sc)
 	bool		alone;
 
 	tg_scan_spaced_flush(sc);
+
+	/*
+	 * An ordinary strong keyword inside a business phrase ("Test Kitchen",
+	 * "crash test"), or first and followed by three different distinctive
+	 * words ("Test River Fishing Lodge"), counts as weak; else it is said
+	 * now ("Acme Test", "Test Before Kill", "Test harbor harbor harbor").
+	 */
+	if (sc->deferred)
+	{
+		if (sc->ncontext > 0 || (sc->defer_other == 0 && sc->ndistinct >= 3))
+		{
+			int			before = sc->nweak;
+
+			sc->deferred = false;
+			sc->nstrong--;
+			tg_scan_record(sc, TG_STRENGTH_WEAK, sc->defer.norm,
+						   strlen(sc->defer.norm), sc->defer.norm,
+						   strlen(sc->defer.norm), 0, NULL, 0);
+			/*
+			 * beside distinctive words a number is a second signal for it
+			 * ("Test Valley Farms 2"); in a business phrase it is not
+			 * ("Emissions Test Station 4")
+			 */
+			if (sc->nweak > before && sc->nweak <= 3)
+				sc->weak[sc->nweak - 1].ordinary = sc->ncontext > 0;
+		}
+		else
+			tg_scan_flush_deferred(sc);
+	}
+
 	nweak = sc->nweak < 3 ? sc->nweak : 3;
 	alone = (sc->nother == 0 && sc->nstrong == 0 &&
 			 sc->ngeneric == 0 && sc->nplaceholder == 0 &&
@@ -944,17 +1170,29 @@ tg_scan_finish(TgScan *sc)
 		const char *label = NULL;
 		const char *value = NULL;
 
+		bool		ordinary = sc->weak[i].ordinary;
+		int			other = -1;
+
+		/* another weak keyword: one that is not an ordinary word, for an ordinary one */
+		for (int k = 0; k < nweak && other < 0; k++)
+			if (k != i && (!ordinary || !sc->weak[k].ordinary))
+				other = k;
+
 		if (sc->ntimestamps > 0)
 			label = " with timestamp ", value = sc->timestamp1;
 		else if (sc->nhex > 0)
 			label = " with hex string ", value = sc->hex1;
-		else if (sc->ngeneric > 0 || sc->nplaceholder > 0)
+		else if ((sc->ngeneric > 0 || sc->nplaceholder > 0) &&
+				 (!ordinary || sc->nother == sc->nsignal || sc->ngeneric_signal > 0))
 			label = " with generic word ", value = sc->generic1;
-		else if (sc->nnumbers > 0 && sc->mode != TG_SCAN_TAG)
+		else if (sc->nsignal > 0)
+			label = " with word ", value = sc->signal1;
+		else if (sc->nnumbers > 0 && sc->mode != TG_SCAN_TAG && !ordinary)
 			label = " with number ", value = sc->number1;
-		else if (nweak > 1)
-			label = " with weak keyword ", value = sc->weak[i == 0 ? 1 : 0].norm;
-		else if (alone && sc->mode != TG_SCAN_DOMAIN && sc->mode != TG_SCAN_TAG)
+		else if (other >= 0)
+			label = " with weak keyword ", value = sc->weak[other].norm;
+		else if (alone && sc->mode != TG_SCAN_DOMAIN && sc->mode != TG_SCAN_TAG &&
+				 !ordinary)
 			label = " alone";
 
 		if (label == NULL || sc->mode == TG_SCAN_TAG)
@@ -992,6 +1230,15 @@ tg_scan_finish(TgScan *sc)
 			tg_scan_emit(sc, &piece);
 		}
 	}
+
+	/* a Unix time of these years, when nothing else in the field said so */
+	if (sc->nepochs > 0 && sc->out->nhits == sc->hits0 && sc->mode != TG_SCAN_DOMAIN)
+	{
+		tg_piece_init(&piece, sc->rules);
+		tg_piece_str(&piece, "unix time ");
+		tg_piece_quote(&piece, sc->epoch1, strlen(sc->epoch1));
+		tg_scan_emit(sc, &piece);
+	}
 }
 
 /* Run the word rules over one piece of text, word by word. */
@@ -1021,6 +1268,8 @@ tg_scan_text_full(const TgRules *rules, TgVerdict *out, TgField field,
 	sc.joined_len = 0;
 	sc.joined_overflow = false;
 	sc.generic1[0] = sc.number1[0] = sc.timestamp1[0] = sc.hex1[0] = '\0';
+	sc.signal1[0] = sc.epoch1[0] = '\0';
+	sc.hits0 = out->nhits;
 
 	tg_words_begin(&it, data, len, stop);
 	while (tg_words_next(&it, &w))
@@ -1107,6 +1356,40 @@ tg_verify_clean(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 #endif
 
 /*
+ * A person's own address: the only rule that fired on the row is a weak
+ * keyword alone as the local part ("dev@"), and that word is a word of a
+ * clean name of three words or more ("Dev Patel Photography"): a first
+ * name, not a test account.  Only then, so the cost is off the usual path.
+ */
+static TG_COLD bool
+tg_local_is_name_word(const TgVerdict *out, size_t from, const TgText *name)
+{
+	static const char head[] = "email: weak keyword \"";
+	static const char tail[] = "\" alone in local part";
+	const char *r = out->reason + from;
+	const char *q;
+	char		norm[512];
+	int			nwords;
+	size_t		n;
+	size_t		kl;
+
+	if (name->data == NULL || strncmp(r, head, sizeof(head) - 1) != 0)
+		return false;
+	r += sizeof(head) - 1;
+	q = strchr(r, '"');
+	if (q == NULL || strncmp(q, tail, sizeof(tail) - 1) != 0)
+		return false;
+	kl = (size_t) (q - r);
+	n = tg_normal_form(TG_NORMAL_TEXT, name->data, name->len, norm, sizeof(norm), &nwords);
+	if (n == 0 || nwords < 3 || kl == 0)
+		return false;
+	for (const char *w = norm; w != NULL && *w; w = strchr(w, ' '), w = w ? w + 1 : NULL)
+		if (strncmp(w, r, kl) == 0 && (w[kl] == ' ' || w[kl] == '\0'))
+			return true;
+	return false;
+}
+
+/*
  * Check one triple against the rules.  The usual row (short ASCII name
  * and subdomain, an address with a domain seen clean before) is screened
  * in one tg_screen_texts() call: name, subdomain and local part.  Each
@@ -1139,7 +1422,8 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 	texts[TG_FIELD_EMAIL].data = NULL;
 	if (fields[TG_FIELD_EMAIL].data != NULL)
 		shape = tg_email_shape_of(rules, &fields[TG_FIELD_EMAIL], &llen);
-	if (shape == TG_EMAIL_CACHED)
+	/* the local part of a usual address is screened in the same pass */
+	if (shape != TG_EMAIL_OTHER)
 	{
 		texts[TG_FIELD_EMAIL].data = fields[TG_FIELD_EMAIL].data;
 		texts[TG_FIELD_EMAIL].len = llen;
@@ -1166,10 +1450,21 @@ tg_check(const TgRules *rules, const TgText fields[TG_NUM_FIELDS],
 		tg_verify_clean(rules, fields, TG_FIELD_EMAIL);
 #endif
 	}
-	else if (shape != TG_EMAIL_OTHER)
-		tg_check_email_plain(rules, &fields[TG_FIELD_EMAIL], llen, llen, out);
-	else if (fields[TG_FIELD_EMAIL].data != NULL)
-		tg_check_email(rules, &fields[TG_FIELD_EMAIL], out);
+	else if (shape == TG_EMAIL_USUAL && (clean & (1u << TG_FIELD_EMAIL)))
+		tg_check_email_domain(rules, &fields[TG_FIELD_EMAIL], llen, out);
+	else
+	{
+		int			hits = out->nhits;
+		size_t		from = out->reason_len;
+
+		if (shape != TG_EMAIL_OTHER)
+			tg_check_email_plain(rules, &fields[TG_FIELD_EMAIL], llen, llen, out);
+		else if (fields[TG_FIELD_EMAIL].data != NULL)
+			tg_check_email(rules, &fields[TG_FIELD_EMAIL], out);
+		if (hits == 0 && out->nhits == 1 &&
+			tg_local_is_name_word(out, from, &fields[TG_FIELD_NAME]))
+			tg_verdict_clear(out);
+	}
 
 	return out->suspicious;
 }

@@ -130,6 +130,20 @@ extern bool tg_rules_add_allow(TgRules *rules, TgAllowKind kind,
 extern void tg_rules_free(TgRules *rules);
 
 /*
+ * The rules' e-mail domain list (built-in and added) as one block of bytes
+ * that can be copied anywhere, e.g. into shared memory: its size (0 when
+ * empty), writing it, and making other rules read their list from such a
+ * block in place (the block must outlive them; false when it is not an
+ * image).  checker_image.c.
+ */
+extern size_t tg_rules_domains_image_size(const TgRules *rules);
+extern bool tg_rules_domains_image_write(const TgRules *rules, void *dst,
+										 size_t size);
+extern bool tg_rules_use_domains_image(TgRules *rules, const void *img,
+									   size_t size);
+extern size_t tg_rules_domain_count(const TgRules *rules);
+
+/*
  * Write reasons in ASCII only (other characters as <U+XXXX>), for
  * databases whose encoding is not UTF-8.  Default: UTF-8 reasons.
  */

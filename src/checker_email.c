@@ -311,17 +311,21 @@ tg_domain_listed(const TgRules *rules, TgVerdict *out, const char *d, size_t n)
 		;
 	if (last == 0)
 		return false;
-	for (size_t i = 0; i < last; i++)
+	/* from each label's start, the top-level one left out */
+	for (size_t i = 0; i < last;)
 	{
-		uint16_t	v;
+		uint16_t	v = tg_set_get_fast(&rules->domains, d + i, n - i);
+		const char *dot;
 
-		if (i > 0 && d[i - 1] != '.')
-			continue;
-		v = tg_set_get_fast(&rules->domains, d + i, n - i);
-		if (v == 0)
-			continue;
-		tg_domain_listed_report(rules, out, d, n, i, v);
-		return true;
+		if (v != 0)
+		{
+			tg_domain_listed_report(rules, out, d, n, i, v);
+			return true;
+		}
+		dot = memchr(d + i, '.', last - i);
+		if (dot == NULL)
+			break;
+		i = (size_t) (dot - d) + 1;
 	}
 	return false;
 }
@@ -428,7 +432,7 @@ tg_email_plain_local(const char *s, size_t n, size_t *llen, size_t *plus)
 }
 
 static bool
-tg_email_plain_domain(const char *d, size_t n, char *folded, size_t *flen)
+tg_email_plain_domain_scalar(const char *d, size_t n, char *folded, size_t *flen)
 {
 	const unsigned char *q = (const unsigned char *) d;
 	const unsigned char *end = q + n;
@@ -476,6 +480,92 @@ tg_email_plain_domain(const char *d, size_t n, char *folded, size_t *flen)
 	*f = '\0';
 	*flen = (size_t) (f - folded);
 	return true;
+}
+
+#ifdef __SSE2__
+/*
+ * tg_email_plain_domain_scalar() for a domain of at most 64 bytes, 16
+ * bytes at a time: masks of its label bytes, dots, hyphens and digits say
+ * the same (every label 1-62 bytes, no hyphen first or last in one, a
+ * top-level domain of 2+ bytes not all digits), and OR 0x20 folds every
+ * such byte as the byte loop does.  The miss path of the domain cache
+ * runs it for every new domain.
+ */
+static inline bool
+tg_email_plain_domain_simd(const char *d, size_t n, char *folded, size_t *flen)
+{
+	uint64_t	label = 0;
+	uint64_t	dot = 0;
+	uint64_t	hyph = 0;
+	uint64_t	digit = 0;
+	uint64_t	all = n == 64 ? ~UINT64_C(0) : (UINT64_C(1) << n) - 1;
+	uint64_t	edges;
+	int			last;
+	uint64_t	tld;
+
+	for (int k = 0, at; k < (int) n; k = at + 16)
+	{
+		__m128i		x;
+		__m128i		lc;
+		__m128i		dg;
+		__m128i		hy;
+
+		at = k;
+		x = tg_screen_load(d, (int) n, &at);	/* sets at: first, then used */
+		lc = _mm_or_si128(x, _mm_set1_epi8(0x20));
+		dg = tg_screen_range(x, '0', '9');
+		hy = _mm_cmpeq_epi8(x, _mm_set1_epi8('-'));
+		_mm_storeu_si128((__m128i *) (folded + at), lc);
+		label |= (uint64_t) (uint16_t) _mm_movemask_epi8(
+			_mm_or_si128(tg_screen_range(lc, 'a', 'z'), _mm_or_si128(dg, hy))) << at;
+		dot |= (uint64_t) (uint16_t) _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_set1_epi8('.'))) << at;
+		hyph |= (uint64_t) (uint16_t) _mm_movemask_epi8(hy) << at;
+		digit |= (uint64_t) (uint16_t) _mm_movemask_epi8(dg) << at;
+	}
+	label &= all;
+	dot &= all;
+	hyph &= all;
+	digit &= all;
+	/* the edges of the labels: first and last byte, and around each dot */
+	edges = UINT64_C(1) | (UINT64_C(1) << (n - 1)) | (dot << 1) | (dot >> 1);
+	if ((label | dot) != all || dot == 0 || (dot & edges) != 0 || (hyph & edges) != 0)
+		return false;
+	last = 63 - __builtin_clzll(dot);
+	if ((int) n - last - 1 < 2)
+		return false;			/* a one-byte top-level domain */
+	tld = all & ~((UINT64_C(2) << last) - 1);
+	if ((digit & tld) == tld)
+		return false;			/* numeric top-level domain */
+	folded[n] = '\0';
+	*flen = n;
+	return true;
+}
+#endif
+
+/* See tg_email_plain_local(): the domain half. */
+static inline bool
+tg_email_plain_domain(const char *d, size_t n, char *folded, size_t *flen)
+{
+#ifdef __SSE2__
+	if (n > 0 && n <= 64)
+	{
+		bool		ok = tg_email_plain_domain_simd(d, n, folded, flen);
+
+#ifdef TG_VERIFY_FAST_PATH
+		char		f2[TG_DOMAIN_MAX + 1];
+		size_t		l2;
+
+		if (tg_email_plain_domain_scalar(d, n, f2, &l2) != ok ||
+			(ok && (l2 != *flen || memcmp(f2, folded, l2 + 1) != 0)))
+		{
+			fprintf(stderr, "tenant_guard domain fold wrong on \"%.*s\"\n", (int) n, d);
+			abort();
+		}
+#endif
+		return ok;
+	}
+#endif
+	return tg_email_plain_domain_scalar(d, n, folded, flen);
 }
 
 /*
@@ -843,6 +933,46 @@ tg_check_email_plain(const TgRules *rules, const TgText *text, size_t llen,
 		return;
 	}
 	tg_check_email_general(rules, text->data, text->len, out);
+}
+
+/*
+ * tg_check_email_plain() for a usual address (TG_EMAIL_USUAL, no "+")
+ * whose local part tg_screen_texts() found clean: only the domain's rules
+ * are left -- the miss path of a domain seen for the first time, which
+ * most sign-ups' company domains are.
+ */
+void
+tg_check_email_domain(const TgRules *rules, const TgText *text, size_t llen,
+					  TgVerdict *out)
+{
+	char		folded[TG_DOMAIN_MAX + 1];
+	size_t		flen;
+	const char *dom = text->data + llen + 1;
+	size_t		dlen = text->len - llen - 1;	/* >= 1 */
+	int			hits = out->nhits;
+
+	if (!tg_email_plain_domain(dom, dlen, folded, &flen))
+	{
+		tg_check_email_general(rules, text->data, text->len, out);
+		return;
+	}
+	if (tg_email_domain_rules(rules, out, folded, flen))
+		return;					/* allowlisted */
+	if (out->nhits == hits && dlen <= TG_DCACHE_LEN)
+		tg_dcache_remember(rules, tg_dcache_slot(dom, dlen), dom, dlen);
+#ifdef TG_VERIFY_FAST_PATH
+	{
+		TgVerdict	full = *out;
+
+		tg_email_local_rules(rules, &full, text->data, llen, llen);
+		if (full.nhits != out->nhits)
+		{
+			fprintf(stderr, "tenant_guard local part screen wrong on \"%.*s\"\n",
+					(int) llen, text->data);
+			abort();
+		}
+	}
+#endif
 }
 
 /* The e-mail rules. */

@@ -92,6 +92,8 @@ tg_screen_plain(const TgRules *rules, const char *s, int n)
 		return false;
 	if (tg_keyboard_maybe(s, n) && tg_is_keyboard(s, n))
 		return false;
+	if (tg_is_mash(s, n))
+		return false;
 	return true;
 }
 
@@ -194,7 +196,8 @@ tg_screen_part(const TgRules *rules, const char *s, int n, int *nother)
 	{
 		uint32_t	bit = tg_wm_len(n);
 
-		if (!(tg_words_mask(rules, s[0], s[1]) & ((bit << 16) | bit | TG_WM_KEYBOARD)))
+		if (!(tg_words_mask(rules, s[0], s[1]) & ((bit << 16) | bit | TG_WM_KEYBOARD)) &&
+			!tg_mash_maybe(s, n))
 		{
 			(*nother)++;
 			return true;
@@ -307,6 +310,8 @@ typedef struct TgScreenMasks
 	uint64_t	upper;
 	uint64_t	digit;
 	uint64_t	high;			/* non-ASCII */
+	uint64_t	vowel;			/* a e i o u y, either case, as tg_mash_maybe
+								 * counts them */
 } TgScreenMasks;
 
 #ifdef __SSE2__
@@ -320,9 +325,19 @@ tg_screen_chunk(__m128i x, TgScreenMasks *c)
 {
 	const __m128i c20 = _mm_set1_epi8(0x20);
 	__m128i		u = tg_screen_range(x, 'A', 'Z');
+	__m128i		l = _mm_or_si128(x, c20);
+
+	/* a and i (0x61, 0x69: one compare without bit 3), e, o, u, y */
+	c->vowel = (uint16_t) _mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(_mm_and_si128(l, _mm_set1_epi8((char) 0xF7)),
+												 _mm_set1_epi8('a')),
+								  _mm_cmpeq_epi8(l, _mm_set1_epi8('e'))),
+					 _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(l, _mm_set1_epi8('o')),
+											   _mm_cmpeq_epi8(l, _mm_set1_epi8('u'))),
+								  _mm_cmpeq_epi8(l, _mm_set1_epi8('y')))));
 
 	/* bytes >= 0x80 are negative: outside every range */
-	c->letter = (uint16_t) _mm_movemask_epi8(tg_screen_range(_mm_or_si128(x, c20), 'a', 'z'));
+	c->letter = (uint16_t) _mm_movemask_epi8(tg_screen_range(l, 'a', 'z'));
 	c->upper = (uint16_t) _mm_movemask_epi8(u);
 	c->digit = (uint16_t) _mm_movemask_epi8(tg_screen_range(x, '0', '9'));
 	c->high = (uint16_t) _mm_movemask_epi8(x);
@@ -339,6 +354,7 @@ tg_screen_add(TgScreenMasks *m, const TgScreenMasks *c, int k)
 	m->upper |= c->upper << k;
 	m->digit |= c->digit << k;
 	m->high |= c->high << k;
+	m->vowel |= c->vowel << k;
 }
 #endif
 
@@ -360,7 +376,7 @@ tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 						tg_screen_chunk(tg_screen_load_short(data, n), m));
 		return;
 	}
-	m->letter = m->upper = m->digit = m->high = 0;
+	m->letter = m->upper = m->digit = m->high = m->vowel = 0;
 	for (int k = 0, at; k < n; k = at + 16)
 	{
 		__m128i		x;
@@ -371,13 +387,17 @@ tg_screen_classify(const char *data, int n, char *lc, TgScreenMasks *m)
 		tg_screen_add(m, &c, at);
 	}
 #else
-	m->letter = m->upper = m->digit = m->high = 0;
+	m->letter = m->upper = m->digit = m->high = m->vowel = 0;
 	for (int i = 0; i < n; i++)
 	{
 		uint8_t		cl = tg_cclass[(unsigned char) data[i]];
 		uint64_t	bit = UINT64_C(1) << i;
+		unsigned	k;
 
 		lc[i] = (char) ((cl & TG_C_UPPER) ? data[i] | 0x20 : data[i]);
+		k = (unsigned) (lc[i] - 'a');
+		if ((cl & TG_C_LETTER) && ((0x1104111u >> k) & 1))
+			m->vowel |= bit;
 		if (cl & TG_C_LETTER)
 			m->letter |= bit;
 		if (cl & TG_C_UPPER)
@@ -444,8 +464,11 @@ tg_screen_word(TgScreen *sc, int start, int wl, uint64_t wbits)
 	{
 		uint32_t	m = tg_words_mask(rules, w[0], w[1]);
 		uint32_t	bit = tg_wm_len(wl);
+		uint64_t	vowels = sc->cls.vowel & wbits;
 
 		splits = m & (bit | TG_WM_KEYBOARD | TG_WM_SAME);
+		if (wl >= 6 && (vowels & (vowels - 1)) == 0)
+			splits |= TG_WM_KEYBOARD;	/* maybe mashing (tg_is_mash) */
 		plain = splits == 0 && (m & (bit << 16)) == 0;
 	}
 	if (plain)
@@ -514,9 +537,9 @@ tg_screen_word(TgScreen *sc, int start, int wl, uint64_t wbits)
  * (tg_compound_maybe); the keyboard bit unless its third letter leaves
  * the row (tg_keyboard_maybe); the repeat bit.  0: a real-looking word.
  */
-static inline uint32_t
+static inline TG_ALWAYS_INLINE uint32_t
 tg_screen_rule_out(const TgRules *rules, const char *s, int n, uint32_t m,
-				   uint32_t bit)
+				   uint32_t bit, uint64_t vowels)
 {
 	uint32_t	any = m & ((bit << 16) | bit | TG_WM_KEYBOARD | TG_WM_SAME);
 
@@ -524,6 +547,9 @@ tg_screen_rule_out(const TgRules *rules, const char *s, int n, uint32_t m,
 		any &= ~bit;
 	if ((any & TG_WM_KEYBOARD) && !tg_keyboard_maybe(s, n))
 		any &= ~TG_WM_KEYBOARD;
+	/* six letters or more, at most one vowel: maybe mashing (tg_is_mash) */
+	if (n >= 6 && (vowels & (vowels - 1)) == 0)
+		any |= TG_WM_KEYBOARD;
 	return any;
 }
 
@@ -548,6 +574,16 @@ tg_screen_one(const TgRules *rules, TgScanMode mode, const char *data,
 	tg_screen_classify(data, (int) len, lc, &sc.cls);
 	if (sc.cls.high != 0)
 		return false;			/* non-ASCII: the full scan */
+	if (sc.cls.digit != 0)
+	{
+		/* a run of 10 digits or more: maybe a Unix time, for the full scan */
+		uint64_t	d2 = sc.cls.digit & (sc.cls.digit >> 1);
+		uint64_t	d4 = d2 & (d2 >> 2);
+		uint64_t	d8 = d4 & (d4 >> 4);
+
+		if ((d8 & (d2 >> 8)) != 0)
+			return false;
+	}
 	sc.rules = rules;
 	sc.s = (const unsigned char *) data;
 	sc.lc = lc;
@@ -580,7 +616,8 @@ tg_screen_one(const TgRules *rules, TgScanMode mode, const char *data,
 		{
 			uint32_t	m = tg_words_mask(rules, lc[start], lc[start + 1]);
 			uint32_t	bit = tg_wm_len(wl);
-			uint32_t	any = tg_screen_rule_out(rules, lc + start, wl, m, bit);
+			uint32_t	any = tg_screen_rule_out(rules, lc + start, wl, m, bit,
+												 sc.cls.vowel & wbits);
 
 			if (any == 0)
 			{
@@ -601,8 +638,9 @@ tg_screen_one(const TgRules *rules, TgScanMode mode, const char *data,
 				unsigned	v = tg_set_get_fast(&rules->keywords, lc + start, (size_t) wl);
 				int			strength = tg_kw_strength(v);
 
-				if (v == 0)
+				if ((v & ~TG_KW_SIGNAL) == 0)
 				{
+					/* signal words (run, team) matter only beside a weak keyword */
 					sc.nother++;
 					continue;
 				}
@@ -632,7 +670,8 @@ tg_screen_one(const TgRules *rules, TgScanMode mode, const char *data,
 				bool		hex = wl >= 4;
 
 				/* the letters as in the common case above, the word's own bits as they are */
-				uint32_t	any = tg_screen_rule_out(rules, lc + start, k, m, tg_wm_len(k)) |
+				uint32_t	any = tg_screen_rule_out(rules, lc + start, k, m, tg_wm_len(k),
+													 sc.cls.vowel & wbits) |
 					(m & ((wbit << 16) | wbit));
 
 				for (int i = 0; hex && i < k; i++)

@@ -67,6 +67,8 @@ typedef struct TgSet
 	char	   *arena;
 	size_t		arena_len;
 	size_t		arena_cap;
+	bool		borrowed;		/* a view of an image (checker_image.c): not ours to
+								 * free, never added to */
 } TgSet;
 
 extern uint16_t tg_set_get(const TgSet *set, const char *key, size_t len);
@@ -117,6 +119,42 @@ extern bool tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value);
 #define TG_KW_CPREFIX		0x0020	/* may prefix a keyword: "loadtest" */
 #define TG_KW_CSUFFIX		0x0040	/* may follow a keyword: "testco" */
 #define TG_KW_PHRASE1		0x0080	/* first word of a phrase */
+#define TG_KW_LEGAL			0x0100	/* legal form (inc, gmbh): no signal at all */
+#define TG_KW_SIGNAL		0x0200	/* a real word, but a weak keyword's second
+									 * signal: run, build, team */
+#define TG_KW_ORDINARY		0x0400	/* keyword that is also an ordinary word or
+									 * surname: strong ones turn weak in
+									 * context, weak ones need a word signal */
+
+/* Phrase set value of a business phrase ("test kitchen"): not a strength. */
+#define TG_PHRASE_CONTEXT	0x0100
+
+/*
+ * Could a run of n lower-case ASCII letters be keyboard mashing of the
+ * locality kind (tg_is_mash)?  Six letters or more with at most one vowel
+ * (a, e, i, o, u, y): the fast path's cheap pre-filter.
+ */
+static inline bool
+tg_mash_maybe(const char *s, int n)
+{
+	int			v = 0;
+
+	if (n < 6)
+		return false;
+	for (int i = 0; i < n; i++)
+	{
+		unsigned	k = (unsigned) (s[i] - 'a');
+
+		if (k < 26 && ((0x1104111u >> k) & 1) && ++v > 1)
+			return false;
+	}
+	return true;
+}
+extern bool tg_is_mash(const char *s, int n);
+
+/* Keywords found inside runs of Han, kana and Hangul (checker_rules.c). */
+extern bool tg_builtin_run_keyword(int i, const char **kw, int *strength);
+extern bool tg_builtin_run_excused(const char *s, int n, int at, const char *kw);
 
 /* Domain set values: kind + 1. */
 
@@ -276,6 +314,13 @@ extern size_t tg_fold_domain(const char *in, size_t inlen, char *out,
 
 /* Is this code point invisible/format, or a control (for escaping)? */
 extern bool tg_is_invisible(int32_t c);
+
+/*
+ * The Latin look-alike the word rules read a case-folded non-ASCII letter
+ * as (Cyrillic "а" -> "a", Greek "ο" -> "o"), as lower-case ASCII; "" when
+ * it has none (accented letters have none: "é" is not "e" here).
+ */
+extern const char *tg_lookalike_ascii(int32_t folded);
 
 /* ---- reasons and field scanning (checker.c) ---- */
 
@@ -450,6 +495,8 @@ extern void tg_check_email(const TgRules *rules, const TgText *text,
 						   TgVerdict *out);
 extern void tg_check_email_plain(const TgRules *rules, const TgText *text,
 								 size_t llen, size_t plus, TgVerdict *out);
+extern void tg_check_email_domain(const TgRules *rules, const TgText *text,
+								  size_t llen, TgVerdict *out);
 
 /*
  * The usual address, for tg_check()'s one screening pass over a row: at

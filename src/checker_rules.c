@@ -14,8 +14,11 @@
  */
 #include "checker_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define lengthof_(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
 /* ---- the built-in data ---- */
 
@@ -31,13 +34,20 @@ typedef struct TgBuiltinWord
 #define G TG_STRENGTH_GENERIC
 #define P TG_STRENGTH_PLACEHOLDER
 
+#define O TG_KW_ORDINARY
+#define L TG_KW_LEGAL
+#define Sg TG_KW_SIGNAL
+
 static const TgBuiltinWord builtin_words[] = {
 	/* strong: test data on their own */
-	{"test", S, 0}, {"tst", S, 0}, {"e2e", S, TG_KW_CPREFIX}, {"qa", S, 0},
+	{"test", S, O}, {"tst", S, 0}, {"e2e", S, TG_KW_CPREFIX}, {"qa", S, O},
 	{"dummy", S, 0}, {"fake", S, 0}, {"lorem", S, 0}, {"ipsum", S, 0},
 	{"asdf", S, 0}, {"qwerty", S, 0}, {"qwertz", S, 0}, {"azerty", S, 0},
 	{"qazwsx", S, 0}, {"foobar", S, 0}, {"xyzzy", S, 0}, {"bogus", S, 0},
-	{"テスト", S, 0}, {"тест", S, 0},
+	{"テスト", S, 0}, {"тест", S, 0}, {"musterfirma", S, 0},
+	{"testowa", S, 0}, {"testowy", S, 0}, {"testowe", S, 0}, {"testowej", S, 0},
+	{"testovaci", S, 0}, {"testbedrijf", S, 0}, {"testfirma", S, 0},
+	{"테스트", S, 0}, {"测试", S, 0}, {"測試", S, 0},
 	/* weak: need a second signal */
 	{"demo", W, 0}, {"demos", W, 0}, {"sample", W, 0}, {"samples", W, 0},
 	{"sandbox", W, 0}, {"staging", W, 0}, {"stg", W, 0}, {"tmp", W, 0},
@@ -47,26 +57,181 @@ static const TgBuiltinWord builtin_words[] = {
 	{"fixture", W, 0}, {"junk", W, 0}, {"throwaway", W, 0}, {"testing", W, 0},
 	{"tester", W, 0}, {"tests", W, 0}, {"uat", W, 0}, {"prueba", W, 0},
 	{"демо", W, 0}, {"デモ", W, 0}, {"サンプル", W, 0},
+	/* weak: CI pipelines and test tools */
+	{"ci", W, 0}, {"cicd", W, 0}, {"k6", W, 0}, {"pytest", W, 0},
+	{"jest", W, O}, {"junit", W, 0}, {"rspec", W, 0},
+	{"cypress", W, O}, {"playwright", W, O}, {"jenkins", W, O},
+	{"selenium", W, O}, {"puppeteer", W, O}, {"webdriver", W, 0},
+	{"gha", W, 0}, {"circleci", W, 0}, {"buildkite", W, 0},
+	{"smoke", W, O}, {"synthetic", W, O}, {"synthetics", W, O},
+	{"automation", W, O}, {"automated", W, O}, {"regression", W, O},
+	{"canary", W, O}, {"nightly", W, O},
+	/* weak: test and example in other languages */
+	{"prova", W, 0}, {"esempio", W, 0}, {"collaudo", W, 0}, {"teste", W, 0},
+	{"exemplo", W, 0}, {"essai", W, O}, {"exemple", W, 0}, {"ejemplo", W, 0},
+	{"ensayo", W, O}, {"prufung", W, 0}, {"pruefung", W, 0}, {"beispiel", W, 0},
+	{"voorbeeld", W, 0}, {"proef", W, O}, {"przyklad", W, 0}, {"proba", W, O},
+	{"exempel", W, 0}, {"prov", W, O}, {"deneme", W, 0}, {"ornek", W, 0},
+	{"zkouska", W, 0}, {"priklad", W, 0}, {"mustermann", W, 0},
+	{"пример", W, 0}, {"образец", W, 0}, {"試験", W, 0}, {"示例", W, 0},
+	{"演示", W, 0}, {"샘플", W, 0}, {"데모", W, 0},
 	/* generic: what made-up names are built from */
-	{"company", G, TG_KW_CSUFFIX}, {"companies", G, 0}, {"co", G, TG_KW_CSUFFIX},
-	{"corp", G, TG_KW_CSUFFIX}, {"corporation", G, TG_KW_CSUFFIX},
-	{"inc", G, TG_KW_CSUFFIX}, {"incorporated", G, 0}, {"llc", G, TG_KW_CSUFFIX},
-	{"ltd", G, TG_KW_CSUFFIX}, {"limited", G, 0}, {"plc", G, 0}, {"gmbh", G, 0},
-	{"ag", G, 0}, {"sa", G, 0}, {"sas", G, 0}, {"sarl", G, 0}, {"srl", G, 0},
-	{"bv", G, 0}, {"nv", G, 0}, {"pty", G, 0}, {"oy", G, 0}, {"kk", G, 0},
-	{"org", G, TG_KW_CSUFFIX}, {"organisation", G, 0}, {"organization", G, 0},
-	{"tenant", G, TG_KW_CSUFFIX}, {"tenants", G, 0}, {"account", G, TG_KW_CSUFFIX},
-	{"customer", G, TG_KW_CSUFFIX}, {"client", G, TG_KW_CSUFFIX},
-	{"user", G, TG_KW_CSUFFIX}, {"business", G, TG_KW_CSUFFIX},
-	{"enterprise", G, 0}, {"firm", G, 0}, {"workspace", G, 0}, {"project", G, 0},
+	{"company", G, TG_KW_CSUFFIX}, {"companies", G, 0}, {"co", G, TG_KW_CSUFFIX | L},
+	{"corp", G, TG_KW_CSUFFIX | L}, {"corporation", G, TG_KW_CSUFFIX | L},
+	{"inc", G, TG_KW_CSUFFIX | L}, {"incorporated", G, L}, {"llc", G, TG_KW_CSUFFIX | L},
+	{"ltd", G, TG_KW_CSUFFIX | L}, {"limited", G, L}, {"plc", G, L}, {"gmbh", G, L},
+	{"ag", G, L}, {"sa", G, L}, {"sas", G, L}, {"sarl", G, L}, {"srl", G, L},
+	{"bv", G, L}, {"nv", G, L}, {"pty", G, L}, {"oy", G, L}, {"kk", G, L},
+	{"kg", G, L}, {"spa", G, L}, {"ltda", G, L}, {"llp", G, L}, {"oyj", G, L},
+	{"aps", G, L}, {"sro", G, L}, {"kft", G, L}, {"ooo", G, L}, {"ооо", G, L},
+	{"ab", G, L}, {"as", G, L},
+	/* (a signal even beside real words: the words of a tenant, not a firm) */
+	{"org", G, TG_KW_CSUFFIX | Sg}, {"organisation", G, 0}, {"organization", G, 0},
+	{"tenant", G, TG_KW_CSUFFIX | Sg}, {"tenants", G, Sg},
+	{"account", G, TG_KW_CSUFFIX | Sg}, {"customer", G, TG_KW_CSUFFIX | Sg},
+	{"client", G, TG_KW_CSUFFIX | Sg}, {"user", G, TG_KW_CSUFFIX | Sg},
+	{"business", G, TG_KW_CSUFFIX}, {"enterprise", G, 0}, {"firm", G, 0},
+	{"workspace", G, Sg}, {"project", G, 0}, {"mandant", G, TG_KW_CSUFFIX | Sg},
 	{"name", G, 0}, {"new", G, TG_KW_CPREFIX}, {"my", G, TG_KW_CPREFIX},
 	{"your", G, 0}, {"our", G, 0}, {"app", G, TG_KW_CSUFFIX}, {"site", G, 0},
-	{"株式会社", G, 0}, {"有限会社", G, 0},
+	{"株式会社", G, 0}, {"有限会社", G, 0}, {"公司", G, 0}, {"有限公司", G, 0},
+	{"회사", G, 0}, {"주식회사", G, 0},
+	{"societe", G, 0}, {"entreprise", G, 0}, {"azienda", G, 0}, {"empresa", G, 0},
+	{"compania", G, 0}, {"firma", G, TG_KW_CSUFFIX},
+	{"kunde", G, TG_KW_CSUFFIX}, {"cliente", G, 0}, {"bedrijf", G, 0},
+	{"компания", G, 0}, {"компании", G, 0}, {"фирма", G, 0}, {"фирмы", G, 0},
+	{"организация", G, 0}, {"организации", G, 0}, {"foretag", G, 0}, {"sirket", G, 0},
 	/* placeholders: a name nobody chooses */
 	{"untitled", P, 0}, {"unnamed", P, 0}, {"undefined", P, 0}, {"null", P, 0},
 	{"none", P, 0}, {"nil", P, 0}, {"na", P, 0}, {"tbd", P, 0}, {"todo", P, 0},
 	{"changeme", P, 0}, {"placeholder", P, 0}, {"blah", P, 0}, {"abc", P, 0},
 	{"xyz", P, 0}, {"xxx", P, 0}, {"yyy", P, 0}, {"zzz", P, 0},
+};
+
+#undef O
+#undef L
+#undef Sg
+
+/*
+ * Inflected test words (Slavic adjectives and nouns): each stem with each
+ * ending of its list is a keyword of the stem's strength, so "Тестовая
+ * компания" and "тестового" are caught as "тест" is.
+ */
+typedef struct TgBuiltinStem
+{
+	const char *stem;
+	const char *const *endings;
+	TgStrength	strength;
+} TgBuiltinStem;
+
+static const char *const ru_adjective[] = {
+	"ая", "ый", "ое", "ые", "ого", "ой", "ую", "ых", "ым", "ыми", "ому", "ом",
+	"ий", "а", "е", "і", NULL
+};
+/*
+ * Not "а", "е", "у", "ам", "ах", "ом": "теста", "тесте", "тестам" are
+ * written only with letters that look Latin, and read as Latin words
+ * ("tecta"), which real names are spelled with.
+ */
+static const char *const ru_noun[] = {
+	"ы", "ов", "ами", "ирование", "ирования", "ированию", "ировщик",
+	"ировщики", NULL
+};
+static const char *const ru_example[] = {
+	"ы", "а", "ов", "у", "ом", "е", NULL
+};
+
+static const TgBuiltinStem builtin_stems[] = {
+	{"тестов", ru_adjective, S}, {"тест", ru_noun, S},
+	{"пример", ru_example, W},
+};
+
+/*
+ * Keywords found inside a run of a script written without spaces
+ * ("测试公司"), and the words that merely contain one (contest, protest,
+ * attest in katakana and Hangul).
+ */
+typedef struct TgBuiltinRunWord
+{
+	const char *word;
+	TgStrength	strength;
+} TgBuiltinRunWord;
+
+static const TgBuiltinRunWord builtin_run_words[] = {
+	{"测试", S}, {"測試", S}, {"テスト", S}, {"테스트", S},
+	{"試験", W}, {"示例", W}, {"演示", W},
+};
+
+static const char *const builtin_run_excuses[] = {
+	"コンテスト", "プロテスト", "アテスト", "レイテスト", "콘테스트", "프로테스트",
+};
+
+/* The run words and excuses in the checker's normal form (Hangul as jamo). */
+static char run_words_norm[lengthof_(builtin_run_words)][64];
+static char run_excuses_norm[lengthof_(builtin_run_excuses)][64];
+static bool run_norm_ready;
+
+static size_t tg_normalise_phrase(const char *text, size_t len, char *out,
+								  size_t outcap, int *nwords);
+
+/* Fill run_words_norm and run_excuses_norm on first use. */
+static void
+tg_run_norm_init(void)
+{
+	int			nwords;
+
+	for (int i = 0; i < lengthof_(builtin_run_words); i++)
+		(void) tg_normalise_phrase(builtin_run_words[i].word, strlen(builtin_run_words[i].word),
+								   run_words_norm[i], sizeof(run_words_norm[i]), &nwords);
+	for (int i = 0; i < lengthof_(builtin_run_excuses); i++)
+		(void) tg_normalise_phrase(builtin_run_excuses[i], strlen(builtin_run_excuses[i]),
+								   run_excuses_norm[i], sizeof(run_excuses_norm[i]), &nwords);
+	run_norm_ready = true;
+}
+
+/* The i-th keyword found inside runs (normal form); false past the end. */
+bool
+tg_builtin_run_keyword(int i, const char **kw, int *strength)
+{
+	if (i < 0 || i >= lengthof_(builtin_run_words))
+		return false;
+	if (!run_norm_ready)
+		tg_run_norm_init();
+	*kw = run_words_norm[i];
+	*strength = builtin_run_words[i].strength;
+	return true;
+}
+
+/* Is kw at s[at] part of a word that merely contains it (コンテスト)? */
+bool
+tg_builtin_run_excused(const char *s, int n, int at, const char *kw)
+{
+	if (!run_norm_ready)
+		tg_run_norm_init();
+	for (int i = 0; i < lengthof_(builtin_run_excuses); i++)
+	{
+		const char *e = run_excuses_norm[i];
+		const char *in = strstr(e, kw);
+		int			k;
+		int			el = (int) strlen(e);
+
+		if (in == NULL || el == 0)
+			continue;
+		k = (int) (in - e);
+		if (at - k >= 0 && at - k + el <= n && memcmp(s + at - k, e, (size_t) el) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Signal words: real words (they count as such), but beside a weak
+ * keyword they are its second signal: "Cypress Run 42", "QA Team".
+ */
+static const char *const builtin_signal_words[] = {
+	"run", "runs", "build", "builds", "job", "jobs", "pipeline", "monitor",
+	"probe", "suite", "env", "instance", "worker", "agent", "bot", "team",
+	"load"
 };
 
 /* Prefixes that make a compound with a keyword: "loadtest", "mytest". */
@@ -84,13 +249,41 @@ typedef struct TgBuiltinPhrase
 {
 	const char *phrase;
 	TgStrength	strength;
+	uint16_t	flags;			/* TG_KW_ORDINARY: not also as one word */
 } TgBuiltinPhrase;
 
+#define C ((TgStrength) -1)		/* a business phrase: TG_PHRASE_CONTEXT */
+
 static const TgBuiltinPhrase builtin_phrases[] = {
-	{"do not use", S}, {"dont use", S}, {"delete me", S}, {"foo bar", S},
-	{"hello world", S}, {"john doe", S}, {"jane doe", S}, {"not real", S},
-	{"not a real", S},
+	{"do not use", S, 0}, {"dont use", S, 0}, {"delete me", S, 0}, {"foo bar", S, 0},
+	{"hello world", S, 0}, {"john doe", S, 0}, {"jane doe", S, 0}, {"not real", S, 0},
+	{"not a real", S, 0},
+	/* placeholder people */
+	{"mickey mouse", S, 0}, {"minnie mouse", S, 0}, {"donald duck", S, 0},
+	{"bugs bunny", S, 0}, {"homer simpson", S, 0}, {"joe bloggs", S, 0},
+	{"fred bloggs", S, 0}, {"john q public", S, 0}, {"richard roe", S, 0},
+	{"max mustermann", S, 0}, {"erika mustermann", S, 0},
+	{"jean dupont", W, TG_KW_ORDINARY}, {"mario rossi", W, TG_KW_ORDINARY},
+	{"juan perez", W, TG_KW_ORDINARY}, {"jan kowalski", W, TG_KW_ORDINARY},
+	{"ivan ivanov", W, TG_KW_ORDINARY}, {"иван иванов", W, TG_KW_ORDINARY},
+	/* CI */
+	{"github actions", W, 0}, {"gitlab ci", W, 0},
+	/* business phrases: a strong keyword in them counts as weak */
+	{"test kitchen", C, 0}, {"test kitchens", C, 0}, {"test equipment", C, 0},
+	{"test instruments", C, 0}, {"test drive", C, 0}, {"test prep", C, 0},
+	{"test preparation", C, 0}, {"crash test", C, 0}, {"test valley", C, 0},
+	{"test track", C, 0}, {"test pilot", C, 0}, {"test pilots", C, 0},
+	{"test match", C, 0}, {"test tube", C, 0}, {"test flight", C, 0},
+	{"test and measurement", C, 0}, {"test center", C, 0}, {"test centre", C, 0},
+	{"drug test", C, 0}, {"blood test", C, 0}, {"dna test", C, 0}, {"smog test", C, 0},
+	{"emissions test", C, 0}, {"road test", C, 0}, {"taste test", C, 0},
+	{"screen test", C, 0}, {"acid test", C, 0}, {"litmus test", C, 0},
+	{"test engineering", C, 0}, {"test labs", C, 0}, {"test laboratories", C, 0},
+	{"test laboratory", C, 0}, {"qa consulting", C, 0}, {"qa consultants", C, 0},
+	{"testing services", C, 0},
 };
+
+#undef C
 
 #undef S
 #undef W
@@ -169,7 +362,6 @@ static const char *const domain_kind_names[] = {
 	"disposable", "test"
 };
 
-#define lengthof_(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
 /* Field name as used in reasons. */
 const char *
@@ -275,7 +467,7 @@ tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value)
 	uint32_t	h;
 	uint32_t	i;
 
-	if (len == 0 || len > 0xFFFF)
+	if (len == 0 || len > 0xFFFF || set->borrowed)
 		return false;
 	if (set->filter == NULL &&
 		(set->filter = calloc(TG_SET_FILTER_BITS / 8, 1)) == NULL)
@@ -331,6 +523,11 @@ tg_set_put(TgSet *set, const char *key, size_t len, uint16_t value)
 static void
 tg_set_free(TgSet *set)
 {
+	if (set->borrowed)
+	{
+		memset(set, 0, sizeof(*set));
+		return;
+	}
 	free(set->filter);
 	free(set->slots);
 	free(set->arena);
@@ -442,7 +639,8 @@ tg_rules_add_word(TgRules *rules, const char *word, size_t len,
 
 		if (nwords > 3)
 			return false;		/* phrases are matched over 3 words at most */
-		if (!tg_set_put(&rules->phrases, norm, n, (uint16_t) (strength + 1)))
+		if (!tg_set_put(&rules->phrases, norm, n,
+						(int) strength < 0 ? TG_PHRASE_CONTEXT : (uint16_t) (strength + 1)))
 			return false;
 		/* mark the first word, so phrases are only looked up after it */
 		(void) tg_kw_put(rules, norm, first,
@@ -451,14 +649,15 @@ tg_rules_add_word(TgRules *rules, const char *word, size_t len,
 		for (size_t i = 0; i < n; i++)
 			if (norm[i] != ' ')
 				joined[j++] = norm[i];
-		if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK ||
-			strength == TG_STRENGTH_IGNORE)
+		if ((strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK ||
+			 strength == TG_STRENGTH_IGNORE) && !(flags & TG_KW_ORDINARY))
 			(void) tg_kw_put(rules, joined, j, (uint16_t) (strength + 1));
 		return true;
 	}
 	/* an operator's row keeps the built-in flags of the word */
 	value |= tg_set_get(&rules->keywords, norm, n) &
-		(TG_KW_STOP | TG_KW_CPREFIX | TG_KW_CSUFFIX | TG_KW_PHRASE1);
+		(TG_KW_STOP | TG_KW_CPREFIX | TG_KW_CSUFFIX | TG_KW_PHRASE1 |
+		 TG_KW_LEGAL | TG_KW_SIGNAL | TG_KW_ORDINARY);
 	if (!tg_kw_put(rules, norm, n, value))
 		return false;
 	if (strength == TG_STRENGTH_STRONG || strength == TG_STRENGTH_WEAK)
@@ -613,10 +812,26 @@ tg_rules_load_builtin(TgRules *rules)
 								strlen(builtin_words[i].word),
 								builtin_words[i].strength,
 								builtin_words[i].flags);
+	for (int i = 0; i < lengthof_(builtin_signal_words); i++)
+		ok &= tg_kw_put(rules, builtin_signal_words[i],
+						 strlen(builtin_signal_words[i]),
+						 tg_set_get(&rules->keywords, builtin_signal_words[i],
+									strlen(builtin_signal_words[i])) | TG_KW_SIGNAL);
+	for (int i = 0; i < lengthof_(builtin_stems); i++)
+		for (int k = 0; builtin_stems[i].endings[k] != NULL; k++)
+		{
+			char		word[64];
+
+			snprintf(word, sizeof(word), "%s%s", builtin_stems[i].stem,
+					 builtin_stems[i].endings[k]);
+			ok &= tg_rules_add_word(rules, word, strlen(word),
+									builtin_stems[i].strength, 0);
+		}
 	for (int i = 0; i < lengthof_(builtin_phrases); i++)
 		ok &= tg_rules_add_word(rules, builtin_phrases[i].phrase,
 								strlen(builtin_phrases[i].phrase),
-								builtin_phrases[i].strength, 0);
+								builtin_phrases[i].strength,
+								builtin_phrases[i].flags);
 	for (int i = 0; i < lengthof_(builtin_disposable); i++)
 		ok &= tg_set_put(&rules->domains, builtin_disposable[i],
 						 strlen(builtin_disposable[i]),
@@ -701,11 +916,44 @@ tg_rules_builtin_visit(TgRuleVisitor fn, void *arg)
 	};
 
 	for (int i = 0; i < lengthof_(builtin_words); i++)
-		fn("keyword", builtin_words[i].word,
-		   tg_strength_name(builtin_words[i].strength), arg);
+	{
+		/* legal forms and ordinary words are weighed apart: say so */
+		uint16_t	f = builtin_words[i].flags;
+		TgStrength	st = builtin_words[i].strength;
+		const char *strength = (f & TG_KW_LEGAL) ? "legal form (no signal)" :
+			(f & TG_KW_ORDINARY) && st == TG_STRENGTH_STRONG ? "strong (ordinary word)" :
+			(f & TG_KW_ORDINARY) ? "weak (ordinary word)" :
+			(f & TG_KW_SIGNAL) ? "generic (tenant word)" : tg_strength_name(st);
+
+		fn("keyword", builtin_words[i].word, strength, arg);
+	}
+	for (int i = 0; i < lengthof_(builtin_stems); i++)
+	{
+		/* "тестов + ая, ый, ...": each ending makes a keyword */
+		static char patterns[lengthof_(builtin_stems)][512];
+		size_t		n = (size_t) snprintf(patterns[i], sizeof(patterns[i]), "%s +",
+										  builtin_stems[i].stem);
+
+		for (int k = 0; builtin_stems[i].endings[k] != NULL && n < sizeof(patterns[i]); k++)
+			n += (size_t) snprintf(patterns[i] + n, sizeof(patterns[i]) - n, "%s %s",
+								   k > 0 ? "," : "", builtin_stems[i].endings[k]);
+		fn("keyword stem", patterns[i], tg_strength_name(builtin_stems[i].strength), arg);
+	}
 	for (int i = 0; i < lengthof_(builtin_phrases); i++)
-		fn("phrase", builtin_phrases[i].phrase,
+		fn(builtin_phrases[i].strength == (TgStrength) -1 ? "business phrase" : "phrase",
+		   builtin_phrases[i].phrase,
+		   builtin_phrases[i].strength == (TgStrength) -1 ? "weakens" :
 		   tg_strength_name(builtin_phrases[i].strength), arg);
+	for (int i = 0; i < lengthof_(builtin_signal_words); i++)
+		fn("signal word", builtin_signal_words[i], "", arg);
+	for (int i = 0; i < lengthof_(builtin_run_words); i++)
+		fn("keyword inside runs", builtin_run_words[i].word,
+		   tg_strength_name(builtin_run_words[i].strength), arg);
+	for (int i = 0; i < lengthof_(builtin_run_excuses); i++)
+		fn("run excuse", builtin_run_excuses[i], "", arg);
+	fn("keyboard mashing", "6+ letters, at most one vowel, all keys of one region "
+	   "(a row, or one hand)", "strong", arg);
+	fn("unix time", "10 or 13 digits, 2015-2029", "strong", arg);
 	for (int i = 0; i < lengthof_(builtin_cprefixes); i++)
 		fn("compound prefix", builtin_cprefixes[i], "", arg);
 	for (int i = 0; i < lengthof_(builtin_stopwords); i++)

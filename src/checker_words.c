@@ -363,6 +363,14 @@ tg_lookalike(UChar32 folded)
 	return repl;
 }
 
+/* See checker_int.h: tg_lookalike() for the e-mail key (ratekey_unicode.c). */
+const char *
+tg_lookalike_ascii(int32_t folded)
+{
+	tg_icu_init();
+	return tg_lookalike((UChar32) folded);
+}
+
 /*
  * Fold one non-ASCII letter into w->norm: case folding, decomposition
  * with the combining marks dropped, and then every remaining non-ASCII

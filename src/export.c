@@ -56,6 +56,7 @@
 
 #include "tenant_guard.h"
 #include "export.h"
+#include "safesql.h"
 
 /* A table the walk collects rows from. */
 typedef struct TgExTable

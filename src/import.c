@@ -43,6 +43,7 @@
 
 #include "tenant_guard.h"
 #include "export.h"
+#include "safesql.h"
 
 /* One table of the document. */
 typedef struct TgImTable

@@ -34,6 +34,7 @@
 #include "tenant_guard.h"
 #include "log_queue.h"
 #include "own_tables.h"
+#include "safesql.h"
 
 /* Longest reason accepted from log_suspicious_request(), in bytes. */
 #define TG_MAX_REASON_LEN 8192
@@ -106,7 +107,8 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 	static const char *sql =
 		"INSERT INTO " TG_SCHEMA "." TG_LOG_TABLE
 		" (endpoint, data, reason, ip_address, role_name, application_name, action)"
-		" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+		" VALUES ($1, $2, $3, $4, $5, $6, $7)"
+		" ON CONFLICT (id) DO NOTHING RETURNING id";
 	Oid			argtypes[7] = {TEXTOID, JSONBOID, TEXTOID, INETOID, NAMEOID,
 	TEXTOID, TEXTOID};
 	Datum		values[7];
@@ -145,17 +147,44 @@ tg_log_write(const char *action, Jsonb *data, const char *reason,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
 
+	/* the trigger calls us: pin search_path here, not per row */
+	tg_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (tg_own_write_spi(sql, 7, argtypes, values, nulls, 1) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
+	if (tg_own_write_spi(sql, 7, argtypes, values, nulls, 1) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not insert into %s.%s", TG_SCHEMA, TG_LOG_TABLE);
+	/* the id was taken: the sequence was set back (see own_tables.c) */
+	if (SPI_processed == 0)
+	{
+		tg_own_id_seq_repair(TG_LOG_TABLE);
+		if (tg_own_write_spi(sql, 7, argtypes, values, nulls, 1) != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not insert into %s.%s", TG_SCHEMA, TG_LOG_TABLE);
+	}
+	if (SPI_processed != 1)
+		tg_own_id_taken(TG_LOG_TABLE);
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 									 SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
+	tg_unpin_search_path();
 
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return id;
+}
+
+/*
+ * A row log mode keeps although the checker or a rate limit found it
+ * suspicious: one 'logged' row with the row itself and the caller's
+ * client address.
+ */
+void
+tg_log_kept(Relation rel, HeapTuple tuple, const char *reason)
+{
+	Datum		ip;
+	bool		ip_isnull;
+
+	ip = tg_client_addr_datum(&ip_isnull);
+	tg_log_write(TG_ACTION_LOGGED, tg_row_to_jsonb(tuple, RelationGetDescr(rel)),
+				 reason, ip, ip_isnull, NULL);
 }
 
 PG_FUNCTION_INFO_V1(log_suspicious_request);

@@ -19,7 +19,8 @@
  *	  without the log table does not make it loop: its entries are counted
  *	  as dropped and written to the server log.  An INSERT that fails is
  *	  retried row by row; rows that still fail are dropped (counted, and
- *	  in the server log).
+ *	  in the server log).  A row whose id is taken (the id sequence was set
+ *	  back) moves the sequence on and goes in (own_tables.c).
  *
  * Both start only once recovery has finished: on a standby nothing runs
  * and nothing is attempted.  At a clean shutdown (SIGTERM) writers drain
@@ -54,6 +55,7 @@
 #include "tenant_guard.h"
 #include "log_queue.h"
 #include "own_tables.h"
+#include "safesql.h"
 
 /* Consecutive writers that must fail to connect before we give up. */
 #define TG_MAX_START_FAILURES	3
@@ -454,6 +456,8 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 	StartTransactionCommand();
 	PG_TRY();
 	{
+		/* the database's or role's default search_path is not ours to trust */
+		tg_pin_search_path();
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -473,7 +477,8 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 								   " (endpoint, data, reason, ip_address, role_name,"
 								   "  application_name, action, created_at)"
 								   " VALUES ($1, $2::pg_catalog.jsonb, $3, $4::pg_catalog.inet,"
-								   "  $5::pg_catalog.name, $6, '" TG_ACTION_REJECTED "', $7)",
+								   "  $5::pg_catalog.name, $6, '" TG_ACTION_REJECTED "', $7)"
+								   " ON CONFLICT (id) DO NOTHING",
 								   7, argtypes);
 				if (plan == NULL || SPI_keepplan(plan) != 0)
 					elog(ERROR, "could not prepare the tenant_guard log insert: %s",
@@ -495,10 +500,19 @@ tg_writer_insert(TgQueueEntry *entries, int count)
 				nulls[6] = ' ';
 				if (SPI_execute_plan(tg_insert_plan, values, nulls, false, 0) != SPI_OK_INSERT)
 					elog(ERROR, "could not insert into %s.%s", TG_SCHEMA, TG_LOG_TABLE);
+				/* the id was taken: the sequence was set back (see own_tables.c) */
+				if (SPI_processed == 0)
+				{
+					tg_own_id_seq_repair(TG_LOG_TABLE);
+					if (SPI_execute_plan(tg_insert_plan, values, nulls, false, 0) != SPI_OK_INSERT ||
+						SPI_processed != 1)
+						tg_own_id_taken(TG_LOG_TABLE);
+				}
 			}
 		}
 		SPI_finish();
 		PopActiveSnapshot();
+		tg_unpin_search_path();
 		CommitTransactionCommand();
 	}
 	PG_CATCH();

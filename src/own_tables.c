@@ -28,6 +28,15 @@
  * The trigger fires once per statement, never per row, and the extension's
  * own writes return at the first test.  User tables are not involved.
  *
+ * No trigger guards a sequence: a role with UPDATE on the id sequence of
+ * the log or the journal (pg_write_all_data has it) can setval() it back,
+ * and new rows would then collide with old ids.  The extension's inserts
+ * into those tables say ON CONFLICT (id) DO NOTHING; when a row does not go
+ * in, the writer moves the sequence past the highest id with
+ * tg_own_id_seq_repair() (a WARNING names the tampering) and inserts it
+ * again -- so nothing is dropped, no transaction aborts, and the ordinary
+ * path runs no extra statement.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -78,6 +87,48 @@ void
 tg_own_writes_process(void)
 {
 	tg_own_writes = 1;
+}
+
+/* See own_tables.h. */
+void
+tg_own_id_seq_repair(const char *table)
+{
+	char	   *sql;
+	bool		isnull;
+	int64		was;
+	int64		now;
+
+	/* SPI connected, search_path pinned, as the table's owner: the caller's */
+	sql = psprintf("SELECT s.last_value,"
+				   " pg_catalog.setval('%s.%s_id_seq'::pg_catalog.regclass,"
+				   "  GREATEST(s.last_value, (SELECT pg_catalog.max(t.id) FROM %s.%s t)))"
+				   " FROM %s.%s_id_seq s",
+				   TG_SCHEMA, table, TG_SCHEMA, table, TG_SCHEMA, table);
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not move the sequence %s.%s_id_seq on", TG_SCHEMA, table);
+	was = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	now = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	pfree(sql);
+
+	ereport(WARNING,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("sequence %s.%s_id_seq was set back", TG_SCHEMA, table),
+			 errdetail("Its last value was " INT64_FORMAT ", but %s.%s holds ids up to " INT64_FORMAT "; it now continues from there.",
+					   was, TG_SCHEMA, table, now),
+			 errhint("A role with UPDATE on the sequence (pg_write_all_data, for one) called setval(): find out who.")));
+}
+
+/* See own_tables.h. */
+void
+tg_own_id_taken(const char *table)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNIQUE_VIOLATION),
+			 errmsg("could not insert into %s.%s: the next id of its sequence is taken",
+					TG_SCHEMA, table),
+			 errdetail("The sequence %s.%s_id_seq was set back, and moving it on did not help.",
+					   TG_SCHEMA, table)));
+	pg_unreachable();
 }
 
 /* Does acl grant roleid (directly or through its roles) any of mode? */

@@ -23,6 +23,17 @@
 extern int	tg_own_write_spi(const char *sql, int nargs, Oid *argtypes,
 							 Datum *args, const char *nulls, long tcount);
 
+/*
+ * An insert into table (the log or the journal) found the next id of its
+ * sequence taken: setval() set it back.  Move it past the table's highest
+ * id and say so with a WARNING.  SPI connected, search_path pinned, as the
+ * table's owner.
+ */
+extern void tg_own_id_seq_repair(const char *table);
+
+/* ERROR: the row's id was still taken after tg_own_id_seq_repair(). */
+extern void tg_own_id_taken(const char *table) pg_attribute_noreturn();
+
 /* The durable log's writer process: all its writes are the extension's. */
 extern void tg_own_writes_process(void);
 

@@ -6,7 +6,9 @@
  *
  * protected_tenants holds tenant ids as the text output of the row's own
  * key (equal keys may print differently: char(n), numeric, nondeterministic
- * collations).  protect() parses the id with the key column's input
+ * collations), always produced under the same output settings
+ * (bytea_output, TimeZone, DateStyle, ...: see safesql.c), so that no
+ * session can make a protected key print differently.  protect() parses the id with the key column's input
  * function (an id that does not parse is an error), finds the row with the
  * key type's "=", stores its key text and locks the
  * row FOR KEY SHARE, so a protect() racing with a DELETE either waits for
@@ -58,6 +60,7 @@
 
 #include "tenant_guard.h"
 #include "purge.h"
+#include "safesql.h"
 
 /*
  * Parse text as a value of typid, without raising an error: false when it
@@ -251,6 +254,13 @@ tg_protect_truncate(Relation rel, const char *keycol)
 				 errhint("Lift the protection with tenant_guard.unprotect() first, or delete the other rows.")));
 }
 
+/* What protect_trigger keeps per statement (in fn_extra). */
+typedef struct TgProtectCache
+{
+	Oid			typid;			/* the key column's type */
+	bool		pin;			/* its text output depends on settings */
+} TgProtectCache;
+
 PG_FUNCTION_INFO_V1(protect_trigger);
 
 /* BEFORE DELETE / UPDATE OF key (row) and BEFORE TRUNCATE (statement). */
@@ -263,6 +273,8 @@ protect_trigger(PG_FUNCTION_ARGS)
 	const char *keycol;
 	int			attnum;
 	Oid			typid;
+	TgProtectCache *cache;
+	int			nest = 0;
 	char	   *oldkey;
 	char	   *note;
 	HeapTuple	rettuple;
@@ -286,10 +298,14 @@ protect_trigger(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
 	{
+		tg_pin_search_path();
+		nest = tg_pin_key_output();
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		tg_protect_truncate(rel, keycol);
 		SPI_finish();
+		tg_unpin_key_output(nest);
+		tg_unpin_search_path();
 		return PointerGetDatum(NULL);
 	}
 
@@ -311,19 +327,35 @@ protect_trigger(PG_FUNCTION_ARGS)
 				 errhint("Run tenant_guard.attach() again with the current column names.")));
 	typid = TupleDescAttr(RelationGetDescr(rel), attnum - 1)->atttypid;
 
-	oldkey = tg_key_text(trigdata->tg_trigslot, attnum, typid);
-	if (oldkey == NULL)
-		return PointerGetDatum(rettuple);
+	/* decided once per statement: does the key's text depend on settings? */
+	cache = fcinfo->flinfo->fn_extra;
+	if (cache == NULL || cache->typid != typid)
+	{
+		if (cache == NULL)
+			cache = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(TgProtectCache));
+		cache->typid = typid;
+		cache->pin = tg_key_output_needs_pin(typid);
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->pin)
+		nest = tg_pin_key_output();
 
+	oldkey = tg_key_text(trigdata->tg_trigslot, attnum, typid);
 	/* an UPDATE that keeps the key is no concern of ours */
-	if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+	if (oldkey != NULL && TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
 	{
 		char	   *newkey = tg_key_text(trigdata->tg_newslot, attnum, typid);
 
 		if (newkey != NULL && strcmp(oldkey, newkey) == 0)
-			return PointerGetDatum(rettuple);
+			oldkey = NULL;
 	}
+	if (cache->pin)
+		tg_unpin_key_output(nest);
+	if (oldkey == NULL)
+		return PointerGetDatum(rettuple);
 
+	/* no SET search_path in its definition: that would cost every row */
+	tg_pin_search_path();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	note = tg_lookup_protected(oldkey);
@@ -336,6 +368,7 @@ protect_trigger(PG_FUNCTION_ARGS)
 		note = copy;
 	}
 	SPI_finish();
+	tg_unpin_search_path();
 
 	if (note == NULL)
 		return PointerGetDatum(rettuple);
@@ -376,9 +409,11 @@ tg_guarded_with_keys(void)
 					 " a.atttypid, c.relowner, c.relkind, g.name_column::pg_catalog.text,"
 					 " g.subdomain_column::pg_catalog.text, g.email_column::pg_catalog.text"
 					 " FROM " TG_SCHEMA "." TG_GUARDED_TABLE " g"
-					 " JOIN pg_catalog.pg_class c ON c.oid = g.tbl"
-					 " JOIN pg_catalog.pg_attribute a ON a.attrelid = g.tbl"
-					 "  AND a.attname = g.id_column AND NOT a.attisdropped"
+					 " JOIN pg_catalog.pg_class c"
+					 "  ON c.oid OPERATOR(pg_catalog.=) g.tbl::pg_catalog.oid"
+					 " JOIN pg_catalog.pg_attribute a"
+					 "  ON a.attrelid OPERATOR(pg_catalog.=) g.tbl::pg_catalog.oid"
+					 "  AND a.attname OPERATOR(pg_catalog.=) g.id_column AND NOT a.attisdropped"
 					 " WHERE g.id_column IS NOT NULL ORDER BY g.attached_at, 1",
 					 false, 0);
 	if (rc != SPI_OK_SELECT)
@@ -421,11 +456,13 @@ tg_tenant_keys(TgGuarded *g, Datum key, bool lock)
 	Oid			argtypes[1];
 	StringInfoData sql;
 	List	   *keys = NIL;
+	/* the key type's own "=", pinned to its input types (as the purge) */
+	Oid			eqop = tg_key_eq_operator(g->keytype, g->relname);
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT pg_catalog.format('%%s', t.%s) FROM %s t"
-					 " WHERE t.%s OPERATOR(pg_catalog.=) $1%s",
-					 quote_identifier(g->keycol), g->relname, quote_identifier(g->keycol),
+	appendStringInfo(&sql, "SELECT pg_catalog.format('%%s', t.%s) FROM %s t WHERE %s%s",
+					 quote_identifier(g->keycol), g->relname,
+					 tg_eq_sql(eqop, psprintf("t.%s", quote_identifier(g->keycol)), "$1"),
 					 lock ? " FOR KEY SHARE" : "");
 	argtypes[0] = g->keytype;
 	GetUserIdAndSecContext(&save_userid, &save_sec);

@@ -56,6 +56,7 @@
 #include "own_tables.h"
 #include "purge_int.h"
 #include "archive.h"
+#include "safesql.h"
 
 double		tg_purge_max_share = 0.5;
 
@@ -83,7 +84,6 @@ tg_resolve_root(TgPurge *p)
 	List	   *guarded;
 	ListCell   *lc;
 	int			nfound = 0;
-	TypeCacheEntry *tce;
 
 	guarded = tg_guarded_with_keys();
 	foreach(lc, guarded)
@@ -119,20 +119,14 @@ tg_resolve_root(TgPurge *p)
 				 errhint("Name the one to purge: tenants => 'my_tenants'.")));
 
 	tg_rel_names(p->root, &p->root_name, &p->root_label);
-	tce = lookup_type_cache(p->keytype, TYPECACHE_EQ_OPR);
-	if (!OidIsValid(tce->eq_opr))
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_FUNCTION),
-				 errmsg("the key type %s of \"%s\" has no equality operator",
-						format_type_be(p->keytype), p->root_label)));
-	p->keyeqop = tce->eq_opr;
+	p->keyeqop = tg_key_eq_operator(p->keytype, p->root_label);
 }
 
 /* The tables registered with add_tenant_table() for the root, as edges. */
 void
 tg_resolve_registered(TgPurge *p)
 {
-	Oid			argtypes[1] = {REGCLASSOID};
+	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
 	int			rc;
 
@@ -140,10 +134,12 @@ tg_resolve_registered(TgPurge *p)
 	rc = SPI_execute_with_args("SELECT t.tbl::pg_catalog.oid, c.relkind,"
 							   " t.column_name::pg_catalog.text, a.atttypid"
 							   " FROM " TG_SCHEMA ".tenant_tables t"
-							   " JOIN pg_catalog.pg_class c ON c.oid = t.tbl"
-							   " JOIN pg_catalog.pg_attribute a ON a.attrelid = t.tbl"
-							   "  AND a.attname = t.column_name AND NOT a.attisdropped"
-							   " WHERE t.tenants = $1 ORDER BY 1, 3",
+							   " JOIN pg_catalog.pg_class c"
+							   "  ON c.oid OPERATOR(pg_catalog.=) t.tbl::pg_catalog.oid"
+							   " JOIN pg_catalog.pg_attribute a"
+							   "  ON a.attrelid OPERATOR(pg_catalog.=) t.tbl::pg_catalog.oid"
+							   "  AND a.attname OPERATOR(pg_catalog.=) t.column_name AND NOT a.attisdropped"
+							   " WHERE t.tenants::pg_catalog.oid OPERATOR(pg_catalog.=) $1 ORDER BY 1, 3",
 							   1, argtypes, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
@@ -156,7 +152,6 @@ tg_resolve_registered(TgPurge *p)
 		Oid			coltype;
 		Operator	op;
 		Oid			eqop;
-		int			nest;
 
 		e->conoid = InvalidOid;
 		e->child = DatumGetObjectId(SPI_getbinval(tup, desc, 1, &isnull));
@@ -178,16 +173,14 @@ tg_resolve_registered(TgPurge *p)
 		 * default equality (the same type, a domain over it, varchar and
 		 * text), that one is used, as for the key itself (citext keys
 		 * compare as citext); otherwise "=" as add_tenant_table() checked
-		 * it, with search_path = pg_catalog.
+		 * it, with search_path pinned.
 		 */
 		eqop = lookup_type_cache(coltype, TYPECACHE_EQ_OPR)->eq_opr;
 		if (!OidIsValid(eqop) || eqop != lookup_type_cache(p->keytype, TYPECACHE_EQ_OPR)->eq_opr)
 		{
-			nest = NewGUCNestLevel();
-			(void) set_config_option("search_path", "pg_catalog", PGC_USERSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
+			tg_pin_search_path();
 			op = oper(NULL, list_make1(makeString("=")), p->keytype, coltype, false, -1);
-			AtEOXact_GUC(true, nest);
+			tg_unpin_search_path();
 			eqop = oprid(op);
 			ReleaseSysCache(op);
 		}
@@ -378,7 +371,15 @@ tg_targets(TgPurge *p)
 	n = tg_count_of("SELECT pg_catalog.count(*) FROM pg_temp.tg_purge_targets");
 	total = tg_count_of(psprintf("SELECT pg_catalog.count(*) FROM %s%s",
 								 p->root_kind == 'p' ? "" : "ONLY ", p->root_name));
-	if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total)
+	/* a dry run deletes nothing: it lists them and says what a real run needs */
+	if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total && p->dry_run)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("a real purge would be refused: it would remove " INT64_FORMAT " of " INT64_FORMAT " tenants (%.1f%%)",
+						n, total, 100.0 * (double) n / (double) total),
+				 errdetail("tenant_guard.purge_max_share is %g.", tg_purge_max_share),
+				 errhint("Check the list; if that many must go, run it with dry_run => false, force => true.")));
+	else if (n > 0 && !p->force && (double) n > tg_purge_max_share * (double) total)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("purge refused: it would remove " INT64_FORMAT " of " INT64_FORMAT " tenants (%.1f%%)",
@@ -388,7 +389,7 @@ tg_targets(TgPurge *p)
 
 	if (p->batch_size > 0 && n > p->batch_size)
 	{
-		tg_exec(psprintf("DELETE FROM pg_temp.tg_purge_targets WHERE ord > %d", p->batch_size));
+		tg_exec(psprintf("DELETE FROM pg_temp.tg_purge_targets WHERE ord OPERATOR(pg_catalog.>) %d", p->batch_size));
 		n = p->batch_size;
 	}
 	p->ntargets = (int) n;
@@ -468,6 +469,37 @@ tg_counts_json(TgPurge *p, int ord, bool updated, int64 *total)
 	return buf.data;
 }
 
+/*
+ * The journal's INSERT of the rows in $3..$8 (but the tenants in $9): ON
+ * CONFLICT (id), since the id sequence may have been set back (see
+ * own_tables.c).  Returns how many went in; their tenant ids are in
+ * SPI_tuptable.
+ */
+static uint64
+tg_journal_insert(Oid *argtypes, Datum *args, const char *nulls, bool retry)
+{
+	char	   *sql;
+	int			rc;
+
+	sql = psprintf("INSERT INTO " TG_SCHEMA "." TG_JOURNAL_TABLE
+				   " (purge_xid, tenant_table, tenant_id, tenant, reason, deleted, updated,"
+				   "  total_deleted, purged_by, application_name)"
+				   " SELECT pg_catalog.pg_current_xact_id(), $1, u.id, u.t::pg_catalog.jsonb,"
+				   "  CASE WHEN u.reason OPERATOR(pg_catalog.<>) '' THEN u.reason END, u.del::pg_catalog.jsonb, u.upd::pg_catalog.jsonb,"
+				   "  u.total, $2, pg_catalog.current_setting('application_name')"
+				   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
+				   "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
+				   "  AS u(id, t, reason, del, upd, total)"
+				   "%s"
+				   " ON CONFLICT (id) DO NOTHING RETURNING tenant_id",
+				   retry ? " WHERE u.id OPERATOR(pg_catalog.<>) ALL ($9)" : "");
+	rc = tg_own_write_spi(sql, retry ? 9 : 8, argtypes, args, nulls, 0);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	pfree(sql);
+	return SPI_processed;
+}
+
 /* Step 8: one journal row per purged tenant, written as the journal's owner. */
 static void
 tg_write_journal(TgPurge *p, List *results)
@@ -475,13 +507,13 @@ tg_write_journal(TgPurge *p, List *results)
 	int			n = list_length(results);
 	Datum	   *cols[5];
 	Datum	   *totals;
-	Datum		args[8];
-	Oid			argtypes[8] = {TEXTOID, NAMEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID};
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		args[9];
+	Oid			argtypes[9] = {TEXTOID, NAMEOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
+	TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, TEXTARRAYOID};
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	Oid			save_userid;
 	int			save_sec;
-	int			rc;
+	uint64		done;
 	int			i = 0;
 	ListCell   *lc;
 
@@ -512,19 +544,21 @@ tg_write_journal(TgPurge *p, List *results)
 	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_JOURNAL_TABLE)),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	rc = tg_own_write_spi("INSERT INTO " TG_SCHEMA "." TG_JOURNAL_TABLE
-							   " (purge_xid, tenant_table, tenant_id, tenant, reason, deleted, updated,"
-							   "  total_deleted, purged_by, application_name)"
-							   " SELECT pg_catalog.pg_current_xact_id(), $1, u.id, u.t::pg_catalog.jsonb,"
-							   "  NULLIF(u.reason, ''), u.del::pg_catalog.jsonb, u.upd::pg_catalog.jsonb,"
-							   "  u.total, $2, pg_catalog.current_setting('application_name')"
-							   " FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5),"
-							   "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
-							   "  AS u(id, t, reason, del, upd, total)",
-							   8, argtypes, args, nulls, 0);
+	done = tg_journal_insert(argtypes, args, nulls, false);
+	if (done < (uint64) n)
+	{
+		/* some ids were taken: move the sequence on, insert the others */
+		Datum	   *ids = palloc(sizeof(Datum) * (done + 1));
+		bool		isnull;
+
+		for (uint64 j = 0; j < done; j++)
+			ids[j] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1, &isnull);
+		args[8] = PointerGetDatum(construct_array(ids, (int) done, TEXTOID, -1, false, TYPALIGN_INT));
+		tg_own_id_seq_repair(TG_JOURNAL_TABLE);
+		if (done + tg_journal_insert(argtypes, args, nulls, true) != (uint64) n)
+			tg_own_id_taken(TG_JOURNAL_TABLE);
+	}
 	SetUserIdAndSecContext(save_userid, save_sec);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 }
 
 /* Copy a string into the result context (NULL stays NULL). */

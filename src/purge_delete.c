@@ -82,6 +82,7 @@
 
 #include "tenant_guard.h"
 #include "purge_int.h"
+#include "safesql.h"
 
 /*
  * Memory a hash join takes per row of a temp table of keys (about 60
@@ -400,44 +401,6 @@ tg_rel_names(Oid relid, char **qualname, char **label)
 }
 
 /*
- * A type for a cast that keeps every value whole: schema-qualified and
- * without a length (plain "character" or "bit" would mean char(1) and
- * bit(1), and cut keys down to their first character or bit).
- */
-static char *
-tg_cast_type_sql(Oid typid)
-{
-	return format_type_extended(typid, -1,
-								FORMAT_TYPE_FORCE_QUALIFY | FORMAT_TYPE_TYPEMOD_GIVEN);
-}
-
-/*
- * SQL comparing lhs with rhs by operator opoid, pinned to it: the operator
- * is named by schema and both operands are cast to its own input types.
- * The name alone is looked up again against the operands' types, and a
- * role with CREATE on that schema could add an operator matching them
- * better (for a domain, say) and have the purge run it.
- */
-char *
-tg_eq_sql(Oid opoid, const char *lhs, const char *rhs)
-{
-	HeapTuple	tup = SearchSysCache1(OPEROID, ObjectIdGetDatum(opoid));
-	Form_pg_operator form;
-	char	   *result;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for operator %u", opoid);
-	form = (Form_pg_operator) GETSTRUCT(tup);
-	result = psprintf("(%s)::%s OPERATOR(%s.%s) (%s)::%s",
-					  lhs, tg_cast_type_sql(form->oprleft),
-					  quote_identifier(get_namespace_name(form->oprnamespace)),
-					  NameStr(form->oprname),
-					  rhs, tg_cast_type_sql(form->oprright));
-	ReleaseSysCache(tup);
-	return result;
-}
-
-/*
  * The key column whose values must not be protected tenants when rows of
  * relid go, or NULL.  A partition of a guarded table holds that table's
  * tenants, whichever foreign key reaches it; a partitioned table reached
@@ -666,7 +629,8 @@ tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
 								   psprintf("%s.%s", child_alias, quote_identifier(e->child_cols[i]))));
 	if (e->referenced_is_partition)
 		appendStringInfo(buf,
-						 " AND %s.tg_rel IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(%u::pg_catalog.oid::pg_catalog.regclass) t)",
+						 " AND %s.tg_rel OPERATOR(pg_catalog.=) ANY (SELECT t.relid::pg_catalog.oid"
+						 " FROM pg_catalog.pg_partition_tree(%u::pg_catalog.oid::pg_catalog.regclass) t)",
 						 parent_alias, e->referenced);
 }
 

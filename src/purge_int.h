@@ -140,6 +140,5 @@ extern void tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_al
 extern void tg_rel_names(Oid relid, char **qualname, char **label);
 extern List *tg_add_column(List *cols, char *col);
 extern int	tg_hash_room(uint64 rows);
-extern char *tg_eq_sql(Oid opoid, const char *lhs, const char *rhs);
 
 #endif							/* TENANT_GUARD_PURGE_INT_H */

@@ -1,8 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * ratekey.c
- *	  Normalisation of the values rate limits count by (see ratekey.h).
- *	  No PostgreSQL headers: the rules stay testable on their own.
+ *	  Normalisation of the values rate limits count by (see ratekey.h):
+ *	  the e-mail key's ASCII fast path (other text: ratekey_unicode.c), the
+ *	  key hash and the IP key.  No PostgreSQL headers: the rules stay
+ *	  testable on their own.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,6 +13,10 @@
 #endif
 #include <stdint.h>
 #include <string.h>
+#ifdef TG_VERIFY_FAST_PATH
+#include <stdio.h>
+#include <stdlib.h>
+#endif
 
 #include "ratekey.h"
 
@@ -85,18 +91,103 @@ rk_domain_is(const char *d, size_t n, const char *lit)
 	return true;
 }
 
+/* What rk_scan() found in a text. */
+#define RK_NON_ASCII	1		/* a byte with its top bit set */
+#define RK_DASH			2		/* maybe a "-" (no: none) */
+
+/*
+ * Scan s[0..n) 8 bytes at a time for bytes outside ASCII and for dashes
+ * (which an IDNA "xn--" label needs): RK_* bits.  The zero-byte test may
+ * take a "," after a "-" for one more dash: harmless.
+ */
+static inline int
+rk_scan(const char *s, size_t n)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	uint64_t	high = 0;
+	uint64_t	dash = 0;
+	uint64_t	w;
+	uint64_t	x;
+	size_t		i = 0;
+
+	if (n < 8)
+	{
+		int			found = 0;
+
+		for (; i < n; i++)
+			found |= ((unsigned char) s[i] >= 0x80 ? RK_NON_ASCII : 0) |
+				(s[i] == '-' ? RK_DASH : 0);
+		return found;
+	}
+	for (; i + 8 <= n; i += 8)
+	{
+		memcpy(&w, s + i, 8);
+		x = w ^ (0x2d * ones);	/* zero bytes where "-" */
+		high |= w;
+		dash |= (x - ones) & ~x;
+	}
+	memcpy(&w, s + n - 8, 8);	/* the last 8 bytes (may overlap) */
+	x = w ^ (0x2d * ones);
+	high |= w;
+	dash |= (x - ones) & ~x;
+	return ((high & (0x80 * ones)) != 0 ? RK_NON_ASCII : 0) |
+		((dash & (0x80 * ones)) != 0 ? RK_DASH : 0);
+}
+
+/*
+ * Does the ASCII domain d[0..n) hold an IDNA A-label ("xn--" starting a
+ * label, any case)?  Then IDNA decodes it and the general path keys it.
+ */
+static bool
+rk_has_alabel(const char *d, size_t n)
+{
+	for (const char *p = memchr(d, '-', n); p != NULL && p + 1 < d + n;
+		 p = memchr(p + 1, '-', (size_t) (d + n - p - 1)))
+	{
+		size_t		at = (size_t) (p - d);
+
+		if (p[1] == '-' && at >= 2 && (at == 2 || d[at - 3] == '.') &&
+			rk_lower(d[at - 2]) == 'x' && rk_lower(d[at - 1]) == 'n')
+			return true;
+	}
+	return false;
+}
+
+/* rk_email_key_ascii(): leave this address to the general path. */
+#define RK_NOT_PLAIN	(SIZE_MAX - 1)
+
+static size_t rk_email_key_ascii(const char *email, size_t start, size_t end,
+								 bool dashes, char *out);
+
+#ifdef TG_VERIFY_FAST_PATH
+/* Test builds: the fast path's key must be the general path's. */
+static void
+rk_verify(const char *email, size_t len, const char *key, size_t klen)
+{
+	char	   *other = malloc(len + 1);
+	size_t		olen;
+
+	if (other == NULL)
+		return;
+	olen = tg_email_key_unicode(email, len, other, len + 1);
+	if (olen != klen || memcmp(other, key, klen) != 0)
+	{
+		fprintf(stderr, "tenant_guard e-mail key fast path wrong on \"%.*s\": \"%.*s\", not \"%.*s\"\n",
+				(int) (len > 200 ? 200 : len), email, (int) klen, key,
+				(int) (olen > len ? 0 : olen), other);
+		abort();
+	}
+	free(other);
+}
+#endif
+
 size_t
-tg_email_key(const char *email, size_t len, char *out)
+tg_email_key(const char *email, size_t len, char *out, size_t outcap)
 {
 	size_t		start = 0;
 	size_t		end = len;
-	size_t		at;
-	size_t		local_len;
-	size_t		domain_len;
-	const char *plus;
-	const char *domain;
-	const char *last_at;
-	size_t		o;
+	size_t		klen;
+	int			found;
 
 	while (start < end && rk_space((unsigned char) email[start]))
 		start++;
@@ -104,6 +195,45 @@ tg_email_key(const char *email, size_t len, char *out)
 		end--;
 	if (start == end)
 		return 0;
+	found = rk_scan(email + start, end - start);
+	if (found & RK_NON_ASCII)
+		return tg_email_key_unicode(email, len, out, outcap);
+	if (end - start > outcap)
+	{
+		/*
+		 * Without a dash the key is at most this long; with one the domain
+		 * may hold an A-label, whose U-label can take more bytes: ask the
+		 * general path, which says exactly.
+		 */
+		if (found & RK_DASH)
+			return tg_email_key_unicode(email, len, out, outcap);
+		return end - start;
+	}
+	klen = rk_email_key_ascii(email, start, end, (found & RK_DASH) != 0, out);
+	if (klen == RK_NOT_PLAIN)
+		return tg_email_key_unicode(email, len, out, outcap);
+#ifdef TG_VERIFY_FAST_PATH
+	rk_verify(email, len, out, klen);
+#endif
+	return klen;
+}
+
+/*
+ * The key of ASCII email[start..end) (trimmed, not empty), into out (room
+ * for end - start bytes); RK_NOT_PLAIN when its domain holds an A-label
+ * (only looked for when dashes: the address may have a "-").
+ */
+static size_t
+rk_email_key_ascii(const char *email, size_t start, size_t end, bool dashes,
+				   char *out)
+{
+	size_t		at;
+	size_t		local_len;
+	size_t		domain_len;
+	const char *plus;
+	const char *domain;
+	const char *last_at;
+	size_t		o;
 
 	/* the domain follows the last "@" (a quoted local part may hold one) */
 	last_at = memrchr(email + start, '@', end - start);
@@ -119,6 +249,8 @@ tg_email_key(const char *email, size_t len, char *out)
 	domain_len = end - (at + 1);
 	if (domain_len > 0 && email[end - 1] == '.')
 		domain_len--;
+	if (dashes && domain_len >= 4 && rk_has_alabel(domain, domain_len))
+		return RK_NOT_PLAIN;
 
 	/* local part: cut at the first "+" that is not its first byte */
 	local_len = at - start;

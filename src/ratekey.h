@@ -4,8 +4,11 @@
  *	  The keys tenant-creation rate limits count by: the normalised e-mail
  *	  address and the client address prefix.
  *
- * Like checker.h this uses only the C standard library, so the rules can
- * be unit-tested on their own; ratelimit.c is the PostgreSQL glue.
+ * Like checker.h this uses only the C standard library and ICU, so the
+ * rules can be unit-tested on their own; ratelimit.c is the PostgreSQL
+ * glue.  ratekey.c holds the ASCII fast path, the hash and the IP key;
+ * ratekey_unicode.c the e-mail key of any other text, with the checker's
+ * look-alike folding (checker_words.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -26,18 +29,36 @@
 #endif
 
 /*
- * Normalise an e-mail address for counting: surrounding ASCII white space
- * removed, ASCII letters lower-cased, a "+tag" cut from the local part
- * (the part before the last "@"), one trailing dot of the domain dropped,
- * googlemail.com read as gmail.com, and for gmail.com the dots of the
- * local part removed.  A value without "@" is only trimmed and
- * lower-cased.
+ * Normalise an e-mail address for counting, so that every spelling of one
+ * address gives one key and two different addresses never do:
+ *	- surrounding white space removed, letters case-folded;
+ *	- a "+tag" cut from the local part (the part before the last "@", from
+ *	  its first "+" that is not its first character);
+ *	- one trailing dot of the domain dropped, googlemail.com read as
+ *	  gmail.com, and for gmail.com the dots of the local part removed;
+ *	- look-alike spellings folded as the checker folds them (beyond ASCII,
+ *	  see ratekey_unicode.c): invisible characters dropped, NFKC (fullwidth
+ *	  "ｍ" is "m"), IDNA's mapping of a valid domain ("xn--" labels are
+ *	  their Unicode form), and in a part not written in one non-Latin
+ *	  script, letters with a Latin look-alike read as it (Cyrillic "а").
+ * A value without "@" is normalised as one local part, without the +tag
+ * rule.  Invalid UTF-8 bytes stay as they are.  Plain ASCII without "--"
+ * (so without "xn--" labels) takes a fast path that gives the same key.
  *
- * out must have room for len bytes (the key is never longer than the
- * input); no terminator is written.  Returns the key length; 0 means the
- * value is empty (or white space only) and is not counted.
+ * Writes the key to out[0..outcap) (no terminator) and returns its length:
+ * 0 when the value is empty (or blank, or invisible) and is not counted;
+ * more than outcap when it did not fit, and then out holds nothing
+ * useful: call again with that much room (the key may then be shorter).
+ * An ASCII key is never longer than the input; for other input, a key may
+ * be (NFKC expands some characters).  TG_EMAIL_KEY_NOMEM when memory for
+ * the Unicode work could not be had.
  */
-extern size_t tg_email_key(const char *email, size_t len, char *out);
+#define TG_EMAIL_KEY_NOMEM	SIZE_MAX
+extern size_t tg_email_key(const char *email, size_t len, char *out, size_t outcap);
+
+/* tg_email_key() without the ASCII fast path (ratekey_unicode.c). */
+extern size_t tg_email_key_unicode(const char *email, size_t len, char *out,
+								   size_t outcap);
 
 /*
  * The bytes of an IP address that a per-IP limit counts by: an IPv4

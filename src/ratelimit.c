@@ -48,10 +48,15 @@
  *
  * A transaction's share of memory: its first TG_RATE_TXN_FLOOR events of a
  * partition are taken while any is free, further ones only while more
- * than half of the partition is free.  Beyond that its tenants are checked
- * but not counted (a WARNING, not_counted), so a bulk load never takes the
- * room other sessions' creations need.  This backend's lists of pending
- * events live in a context reset after a transaction that grew them.
+ * than half of the partition is free.  Beyond that (and when the memory is
+ * full) its tenants are not counted for other sessions (a WARNING,
+ * not_counted), so a bulk load never takes the room other sessions'
+ * creations need -- but the transaction still counts them for itself, in
+ * backend memory (tg_over: key hash -> count, at most
+ * tenant_guard.rate_limit_bulk_memory), so that no key passes its limit
+ * within one transaction.  This backend's lists of pending events live in
+ * a context reset after a transaction that grew them; tg_over's context
+ * is deleted at the end of every transaction that made it.
  *
  * Persistence (ratelimit_admin.c, with the SQL functions): the postmaster
  * writes the confirmed events to pg_stat/tenant_guard_ratelimit.stat at a
@@ -115,6 +120,39 @@
  */
 #define TG_RATE_TXN_FLOOR	8
 
+/*
+ * A key (hash; the database is always MyDatabaseId) and how many of this
+ * transaction's tenants were counted under it only in backend memory.
+ */
+typedef struct TgOverEntry
+{
+	uint64		hash;
+	int32		count;
+	char		status;			/* simplehash's */
+} TgOverEntry;
+
+#define SH_PREFIX			tg_overtab
+#define SH_ELEMENT_TYPE		TgOverEntry
+#define SH_KEY_TYPE			uint64
+#define SH_KEY				hash
+#define SH_HASH_KEY(tb, key)	((uint32) ((key) >> 32))
+#define SH_EQUAL(tb, a, b)	((a) == (b))
+#define SH_SCOPE			static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/*
+ * One tenant counted in tg_over inside a subtransaction, so that a
+ * ROLLBACK TO SAVEPOINT can take it back (as tg_mine's subid does for
+ * shared events).  Tenants of the top transaction need no entry.
+ */
+typedef struct TgOverSub
+{
+	uint64		hash;
+	SubTransactionId subid;
+} TgOverSub;
+
 /* One event this backend reserved and has not seen end yet. */
 typedef struct TgRateMine
 {
@@ -136,6 +174,7 @@ int			tg_max_per_ip = TG_RATE_DEFAULT_MAX;
 int			tg_max_per_email = TG_RATE_DEFAULT_MAX;
 int			tg_rate_capacity = 262144;
 int			tg_rate_window = 3600;
+static int	tg_rate_bulk_memory = 65536;	/* kB */
 
 TgRateShared *tg_rate = NULL;
 TgRateEvent *tg_events = NULL;	/* per_part * TG_RATE_PARTITIONS */
@@ -148,6 +187,13 @@ static bool tg_mine_grown = false;	/* a list outgrew its first size */
 static TimestampTz tg_full_warned_at = 0;	/* last "memory is full" WARNING */
 static bool tg_share_warned = false;	/* "share used up" said in this xact */
 static bool tg_unloaded_warned = false; /* in this session */
+
+/* This transaction's tenants counted only here (see the file header). */
+static MemoryContext tg_over_cxt = NULL;
+static tg_overtab_hash *tg_over = NULL;	/* NULL: none in this transaction */
+static TgOverSub *tg_over_sub = NULL;
+static int	tg_over_nsub = 0;
+static int	tg_over_maxsub = 0;
 
 /* The e-mail key prepared for the row the trigger is working on. */
 static struct
@@ -163,7 +209,7 @@ static struct
 
 /*
  * ON CONFLICT statements count in the AFTER INSERT trigger (see
- * tg_ratelimit_kept): is the plan the executor is running one with an
+ * tg_ratelimit_defer): is the plan the executor is running one with an
  * INSERT ... ON CONFLICT, and did the guard trigger just leave the current
  * row to the AFTER trigger?
  */
@@ -640,14 +686,121 @@ tg_event_take(int part)
 	return tg_event_alloc(part);
 }
 
+/* How many of this transaction's tenants tg_over counts under a key. */
+static inline int
+tg_over_count(uint64 hash)
+{
+	TgOverEntry *e = tg_overtab_lookup(tg_over, hash);
+
+	return e != NULL ? e->count : 0;
+}
+
+/*
+ * Count a tenant of this transaction under the key of req in backend
+ * memory only (it got no shared event).  Past tenant_guard.rate_limit_
+ * bulk_memory the row is refused rather than let through uncounted.
+ * Called with no partition lock held.
+ */
+static pg_noinline void
+tg_over_add(TgRateReq *req)
+{
+	SubTransactionId subid = GetCurrentSubTransactionId();
+	TgOverEntry *e;
+	bool		found;
+	Size		need = 0;
+
+	if (tg_over == NULL)
+	{
+		if (tg_over_cxt == NULL)
+			tg_over_cxt = AllocSetContextCreate(TopMemoryContext,
+												"tenant_guard rate-limit bulk counts",
+												ALLOCSET_DEFAULT_SIZES);
+		tg_over = tg_overtab_create(tg_over_cxt, 1024, NULL);
+	}
+	e = tg_overtab_lookup(tg_over, req->hash);
+	if (e == NULL || subid != TopSubTransactionId)
+	{
+		/* what it takes now, and while a new key doubles the table */
+		need = MemoryContextMemAllocated(tg_over_cxt, true);
+		if (e == NULL && tg_over->members >= tg_over->grow_threshold)
+			need += 2 * (Size) tg_over->size * sizeof(TgOverEntry);
+	}
+	if (need > (Size) tg_rate_bulk_memory * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("tenant_guard cannot count more tenant creations in this transaction"),
+				 errdetail("Beyond its share of the rate-limit memory, a transaction counts its own tenant creations in backend memory, which has reached tenant_guard.rate_limit_bulk_memory (%d kB).",
+						   tg_rate_bulk_memory),
+				 errhint("For a bulk load, a superuser or a member of role \"%s\" can SET LOCAL tenant_guard.max_tenants_per_hour_per_email and tenant_guard.max_tenants_per_hour_per_ip to -1; or load in smaller transactions.",
+						 TG_ADMIN_ROLE)));
+	if (subid != TopSubTransactionId)
+	{
+		if (tg_over_nsub >= tg_over_maxsub)
+		{
+			tg_over_maxsub = Max(64, tg_over_maxsub * 2);
+			tg_over_sub = tg_over_sub == NULL
+				? MemoryContextAlloc(tg_over_cxt, tg_over_maxsub * sizeof(TgOverSub))
+				: repalloc(tg_over_sub, tg_over_maxsub * sizeof(TgOverSub));
+		}
+		tg_over_sub[tg_over_nsub].hash = req->hash;
+		tg_over_sub[tg_over_nsub].subid = subid;
+		tg_over_nsub++;
+	}
+	e = tg_overtab_insert(tg_over, req->hash, &found);
+	e->count = found ? e->count + 1 : 1;
+}
+
+/*
+ * A subtransaction ends: at commit its entries of tg_over_sub pass to its
+ * parent (or are no longer needed: the top transaction); at abort their
+ * tenants are taken back.  They are the tail of the list.
+ */
+static void
+tg_over_subxact_end(bool commit, SubTransactionId mySubid,
+					SubTransactionId parentSubid)
+{
+	while (tg_over_nsub > 0 && tg_over_sub[tg_over_nsub - 1].subid >= mySubid)
+	{
+		TgOverSub  *s = &tg_over_sub[tg_over_nsub - 1];
+
+		if (commit && parentSubid != TopSubTransactionId)
+		{
+			for (int i = tg_over_nsub - 1; i >= 0 && tg_over_sub[i].subid >= mySubid; i--)
+				tg_over_sub[i].subid = parentSubid;
+			return;
+		}
+		if (!commit)
+		{
+			TgOverEntry *e = tg_overtab_lookup(tg_over, s->hash);
+
+			if (e != NULL && --e->count <= 0)
+				tg_overtab_delete_item(tg_over, e);
+		}
+		tg_over_nsub--;
+	}
+}
+
+/* The transaction has ended: forget what tg_over counted. */
+static void
+tg_over_reset(void)
+{
+	MemoryContextDelete(tg_over_cxt);
+	tg_over_cxt = NULL;
+	tg_over = NULL;
+	tg_over_sub = NULL;
+	tg_over_nsub = 0;
+	tg_over_maxsub = 0;
+}
+
 /*
  * A tenant of a transaction that has used up its share of the memory: it
- * was checked against everyone's counts, but is not counted itself.  Said
- * once per transaction.
+ * was checked against everyone's counts and this transaction's own, and
+ * is counted for this transaction only.  Said once per transaction.
  */
 static pg_noinline void
 tg_rate_over_share(TgRateReq *req)
 {
+	tg_over_add(req);
 	req->done = true;
 	pg_atomic_fetch_add_u64(&tg_rate->not_counted, 1);
 	if (tg_share_warned)
@@ -656,7 +809,7 @@ tg_rate_over_share(TgRateReq *req)
 	ereport(WARNING,
 			(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 			 errmsg("tenant_guard does not count this transaction's further tenant creations"),
-			 errdetail("Beyond its first %d tenants per partition, a transaction takes rate-limit memory only while more than half of it (tenant_guard.rate_limit_capacity = %d) is free; its further tenants are still refused when their address has reached a limit, but are not counted themselves.",
+			 errdetail("Beyond its first %d tenants per partition, a transaction takes rate-limit memory only while more than half of it (tenant_guard.rate_limit_capacity = %d) is free; its further tenants are still refused when their address has reached a limit, counting this transaction's own, but do not count for other sessions.",
 					   TG_RATE_TXN_FLOOR, tg_rate_capacity),
 			 errhint("For a bulk load, SET LOCAL tenant_guard.max_tenants_per_hour_per_email = -1 and leave tenant_guard.client_addr unset.")));
 }
@@ -713,15 +866,22 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 			more += (req[j].part == req[i].part);
 		tg_mine_room(req[i].part, more);
 	}
+	/* tenants this transaction counted only in backend memory */
+	if (unlikely(tg_over != NULL))
+	{
+		for (int i = 0; i < nreq; i++)
+			req[i].local = tg_over_count(req[i].hash);
+	}
 
 	/*
 	 * One key that nothing counts yet -- a new address in a bulk load, the
 	 * usual case -- is under any limit of one or more and waits for
-	 * nobody: its slot and event are taken under one lock, with no count.
-	 * Anything else (the key has events, the pool is empty, two keys)
-	 * takes the general loop below.
+	 * nobody: its slot and event are taken under one lock, with no count
+	 * but this transaction's own in backend memory (req->local).  Anything
+	 * else (the key has events, the pool is empty, two keys) takes the
+	 * general loop below.
 	 */
-	if (nreq == 1 && req[0].limit > 0)
+	if (nreq == 1 && req[0].limit > req[0].local)
 	{
 		int			free_slot;
 		int32		ev;
@@ -735,7 +895,7 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 			LWLockRelease(tg_rate_lock(req[0].part));
 			if (ev == -2)
 				tg_rate_over_share(&req[0]);
-			req[0].counted = 0;
+			req[0].counted = req[0].local;
 			return -1;
 		}
 		LWLockRelease(tg_rate_lock(req[0].part));
@@ -766,7 +926,7 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 				tg_slot_delete(req[i].part, idx[i]);
 				idx[i] = tg_slot_find(req[i].part, req[i].hash, req[i].dbid, &free_slot[i]);
 			}
-			req[i].counted = cnt.confirmed + cnt.mine;
+			req[i].counted = cnt.confirmed + cnt.mine + req[i].local;
 			if (req[i].counted >= req[i].limit)
 			{
 				if (over < 0)
@@ -830,6 +990,7 @@ tg_rate_reserve(TgRateReq *req, int nreq, bool enforce)
 		{
 			if (req[i].done)
 				continue;
+			tg_over_add(&req[i]);
 			req[i].done = true;
 			req[i].not_counted = true;
 			pg_atomic_fetch_add_u64(&tg_rate->not_counted, 1);
@@ -882,7 +1043,7 @@ tg_mine_finish(bool commit)
 static void
 tg_rate_xact_end(void)
 {
-	bool		bulk = tg_mine_grown || tg_share_warned;
+	bool		bulk = tg_mine_grown || tg_share_warned || tg_over_cxt != NULL;
 
 	if (tg_mine_grown)
 	{
@@ -891,6 +1052,8 @@ tg_rate_xact_end(void)
 		tg_mine_grown = false;
 	}
 	tg_share_warned = false;
+	if (tg_over_cxt != NULL)
+		tg_over_reset();
 #ifdef __GLIBC__
 	if (bulk)
 		malloc_trim(0);
@@ -937,9 +1100,11 @@ tg_rate_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
 	(void) arg;
-	if (tg_mine_total == 0)
-		return;
 	if (event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	if (unlikely(tg_over_nsub > 0))
+		tg_over_subxact_end(event == SUBXACT_EVENT_COMMIT_SUB, mySubid, parentSubid);
+	if (tg_mine_total == 0)
 		return;
 
 	for (int p = 0; p < TG_RATE_PARTITIONS; p++)
@@ -1073,6 +1238,36 @@ tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX])
 	if (pg_inet_net_pton(v6 ? PGSQL_AF_INET6 : PGSQL_AF_INET, s, addr, -1) < 0)
 		return 0;
 	return tg_ip_key(v6 ? 6 : 4, addr, key);
+}
+
+/*
+ * tg_rate_email_key() for a key longer than bufsize (klen from the first
+ * try), or when memory for the Unicode work ran out.
+ */
+size_t
+tg_rate_email_key_long(const char *email, size_t len, size_t klen, char **key)
+{
+	/* (a key never needs more room than it said; if it did, ask again) */
+	for (int tries = 0; klen != TG_EMAIL_KEY_NOMEM && tries < 2; tries++)
+	{
+		size_t		room = klen;
+
+		*key = palloc(room);
+		klen = tg_email_key(email, len, *key, room);
+		if (klen <= room)
+			break;
+		pfree(*key);
+		*key = NULL;
+	}
+	if (*key == NULL && klen != TG_EMAIL_KEY_NOMEM)
+		elog(ERROR, "e-mail key of %zu bytes does not fit the room it asked for", len);
+	if (klen == TG_EMAIL_KEY_NOMEM)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed while normalising an e-mail address of %zu bytes for the rate limits.",
+						   len)));
+	return klen;
 }
 
 /* ---------------------------------------------------------------------
@@ -1267,8 +1462,8 @@ tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email)
 		tg_max_per_email < 0 || tg_mode == TG_MODE_OFF ||
 		email->data == NULL || email->len == 0)
 		return;
-	tg_prep.key = email->len <= sizeof(tg_prep.buf) ? tg_prep.buf : palloc(email->len);
-	tg_prep.klen = tg_email_key(email->data, email->len, tg_prep.key);
+	tg_prep.klen = tg_rate_email_key(email->data, email->len, tg_prep.buf,
+									 sizeof(tg_prep.buf), &tg_prep.key);
 	if (tg_prep.klen > 0)
 		tg_rate_req(&tg_prep.req, TG_RATE_EMAIL, tg_prep.key, tg_prep.klen,
 					tg_max_per_email);
@@ -1319,8 +1514,8 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 		}
 		else
 		{
-			ekey = email->len <= sizeof(buf) ? buf : palloc(email->len);
-			eklen = tg_email_key(email->data, email->len, ekey);
+			eklen = tg_rate_email_key(email->data, email->len, buf, sizeof(buf),
+									  &ekey);
 			if (eklen > 0)
 			{
 				tg_rate_req(&req[nreq], TG_RATE_EMAIL, ekey, eklen, tg_max_per_email);
@@ -1366,7 +1561,15 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 		return;
 
 	/* name the key; a long address is cut (the row itself is logged whole) */
-	if (req[over].kind == TG_RATE_EMAIL)
+	if (req[over].kind == TG_RATE_EMAIL && tg_text_convert)
+	{
+		/* a key is UTF-8: in a database of another encoding, say it in ASCII */
+		char		shown[TG_RATE_DISPLAY_MAX + 4];
+
+		req[over].display = pnstrdup(shown, tg_ascii_escaped(ekey, eklen, shown,
+															 sizeof(shown)));
+	}
+	else if (req[over].kind == TG_RATE_EMAIL)
 	{
 		int			cut = pg_mbcliplen(ekey, (int) Min(eklen, INT_MAX), TG_RATE_DISPLAY_MAX);
 
@@ -1381,13 +1584,7 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 
 	if (tg_mode != TG_MODE_ENFORCE)
 	{
-		Datum		ip;
-		bool		ip_isnull;
-
-		ip = tg_client_addr_datum(&ip_isnull);
-		tg_log_write(TG_ACTION_LOGGED,
-					 tg_row_to_jsonb(tuple, RelationGetDescr(rel)),
-					 reason.data, ip, ip_isnull, NULL);
+		tg_log_kept(rel, tuple, reason.data);
 		return;
 	}
 
@@ -1409,12 +1606,9 @@ tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *email)
 								  req[over].limit, req[over].limit, req[over].display)));
 }
 
-Datum
-tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row, const TgText *email)
+bool
+tg_ratelimit_defer(Relation rel)
 {
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		return PointerGetDatum(row);
-
 	/*
 	 * INSERT ... ON CONFLICT: the row may yet be skipped (DO NOTHING) or
 	 * update the row it conflicts with (DO UPDATE), which creates no
@@ -1422,14 +1616,12 @@ tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row, const TgText *email)
 	 * the counting to it (its WHEN clause, tenant_guard.creation_deferred(),
 	 * reads tg_rate_row_deferred).
 	 */
-	if (unlikely(tg_rate_on_conflict) && tg_rate != NULL &&
-		tg_rel_counts_after(trigdata->tg_relation))
+	if (tg_rate_on_conflict && tg_rate != NULL && tg_rel_counts_after(rel))
 	{
 		tg_rate_row_deferred = true;
-		return PointerGetDatum(row);
+		return true;
 	}
-	tg_ratelimit_check(trigdata->tg_relation, row, email);
-	return PointerGetDatum(row);
+	return false;
 }
 
 PG_FUNCTION_INFO_V1(creation_deferred);
@@ -1494,6 +1686,14 @@ tg_ratelimit_init(void)
 							&tg_rate_window,
 							3600, 1, 3600,
 							PGC_POSTMASTER, GUC_UNIT_S | GUC_NOT_IN_SAMPLE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("tenant_guard.rate_limit_bulk_memory",
+							"Most backend memory a transaction uses to count its own tenant creations beyond its share of the rate-limit memory.",
+							"Further creations in the transaction are refused with an error; bulk loads that need more run with the limits set to -1.",
+							&tg_rate_bulk_memory,
+							65536, 64, MAX_KILOBYTES,
+							PGC_USERSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
 	prev_ExecutorStart = ExecutorStart_hook;

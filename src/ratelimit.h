@@ -40,7 +40,7 @@
 /*
  * The AFTER INSERT row trigger attach() installs next to the guard
  * trigger: it counts the rows of INSERT ... ON CONFLICT statements that
- * were really inserted (tg_ratelimit_kept leaves them to it).
+ * were really inserted (tg_ratelimit_defer leaves them to it).
  */
 #define TG_CREATED_TRIGGER "tenant_guard_created"
 
@@ -79,12 +79,12 @@ extern void tg_ratelimit_check(Relation rel, HeapTuple tuple, const TgText *emai
 extern void tg_ratelimit_prepare(TriggerData *trigdata, const TgText *email);
 
 /*
- * The guard trigger's exit for a row it keeps: an INSERTed row is counted
- * (tg_ratelimit_check), or in an INSERT ... ON CONFLICT left to the AFTER
- * trigger, then the row is returned to the executor.
+ * For a row the guard trigger keeps in an INSERT ... ON CONFLICT (call only
+ * while tg_rate_on_conflict): leave its counting (creations and rate
+ * limits) to the AFTER INSERT trigger, which runs only if the row is
+ * really inserted?  True when it did so.
  */
-extern Datum tg_ratelimit_kept(TriggerData *trigdata, HeapTuple row,
-							   const TgText *email);
+extern bool tg_ratelimit_defer(Relation rel);
 
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop

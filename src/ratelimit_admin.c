@@ -12,6 +12,7 @@
 
 #include "access/transam.h"
 #include "funcapi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/fd.h"
@@ -23,7 +24,14 @@
 #include "tenant_guard.h"
 
 #define TG_RATE_DUMP_FILE	PGSTAT_STAT_PERMANENT_DIRECTORY "/tenant_guard_ratelimit.stat"
-#define TG_RATE_DUMP_MAGIC	0x54475232	/* "TGR2": keys hashed by tg_key_hash() */
+/*
+ * "TGR2": keys hashed by tg_key_hash().  Not changed when 1.1 began folding
+ * look-alike e-mail spellings: plain ASCII addresses keep their 1.0 keys,
+ * so a 1.0 file still counts them; only the creations of addresses the new
+ * rules fold differently stay under their old key, for the rest of their
+ * hour.  A new magic number would forget every address's count instead.
+ */
+#define TG_RATE_DUMP_MAGIC	0x54475232
 
 /* One confirmed event in the dump file. */
 typedef struct TgRateDumpRecord
@@ -146,20 +154,39 @@ done:
  * ---------------------------------------------------------------------
  */
 
+/*
+ * The rate-limit key of a text argument, made from the text as the trigger
+ * sees it (UTF-8): see tg_rate_email_key().
+ */
+static size_t
+tg_rate_email_key_arg(Datum value, char *buf, size_t bufsize, char **key)
+{
+	TgText		email;
+
+	tg_text_field(value, false, &email);
+	return tg_rate_email_key(email.data, email.len, buf, bufsize, key);
+}
+
 PG_FUNCTION_INFO_V1(normalize_email);
 
-/* normalize_email(email text) RETURNS text: the key an address counts under. */
+/*
+ * normalize_email(email text) RETURNS text: the key an address counts
+ * under, shown in the database encoding.
+ */
 Datum
 normalize_email(PG_FUNCTION_ARGS)
 {
-	text	   *t = PG_GETARG_TEXT_PP(0);
-	size_t		len = VARSIZE_ANY_EXHDR(t);
-	char	   *out = palloc(len + 1);
-	size_t		klen = tg_email_key(VARDATA_ANY(t), len, out);
+	char		buf[256];
+	char	   *key;
+	size_t		klen = tg_rate_email_key_arg(PG_GETARG_DATUM(0), buf, sizeof(buf), &key);
 
 	if (klen == 0)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text_with_len(out, (int) klen));
+	if (tg_text_convert)
+		key = pg_any_to_server(key, (int) klen, PG_UTF8);
+	else
+		key = pnstrdup(key, klen);
+	PG_RETURN_TEXT_P(cstring_to_text(key));
 }
 
 /* ERROR unless the shared structure exists. */
@@ -223,9 +250,9 @@ rate_limit_usage(PG_FUNCTION_ARGS)
 	}
 	else if (strcmp(kind, "email") == 0)
 	{
-		size_t		len = strlen(value);
-		char	   *k = palloc(len + 1);
-		size_t		klen = tg_email_key(value, len, k);
+		char		buf[256];
+		char	   *k;
+		size_t		klen = tg_rate_email_key_arg(PG_GETARG_DATUM(1), buf, sizeof(buf), &k);
 
 		if (klen == 0)
 			ereport(ERROR,

@@ -81,6 +81,7 @@ typedef struct TgRateReq
 	int			limit;
 	bool		done;			/* reserved (or given up: memory full) */
 	bool		not_counted;	/* memory was full */
+	int			local;			/* this transaction's, in backend memory only */
 	int			counted;		/* out: confirmed + this transaction's */
 	const char *display;		/* the value, for messages */
 } TgRateReq;
@@ -139,6 +140,25 @@ extern int64 tg_part_prune(int part, Oid dbid, bool forget_confirmed,
 extern void tg_rate_req(TgRateReq *req, TgRateKind kind, const void *bytes,
 						size_t len, int limit);
 extern size_t tg_rate_ip_key(const char *s, unsigned char key[TG_IP_KEY_MAX]);
+extern size_t tg_rate_email_key_long(const char *email, size_t len, size_t klen,
+									 char **key);
+
+/*
+ * The key of an e-mail address (UTF-8, as the trigger sees it) in buf, or
+ * in palloc'd memory when it is longer than bufsize: sets *key, returns
+ * the length (0: not counted).
+ */
+static inline size_t
+tg_rate_email_key(const char *email, size_t len, char *buf, size_t bufsize,
+				  char **key)
+{
+	size_t		klen = tg_email_key(email, len, buf, bufsize);
+
+	*key = buf;
+	if (unlikely(klen > bufsize))
+		klen = tg_rate_email_key_long(email, len, klen, key);
+	return klen;
+}
 
 /* ratelimit_admin.c: the counts across clean restarts */
 extern void tg_rate_dump(int code, Datum arg);

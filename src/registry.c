@@ -22,9 +22,12 @@
  */
 #include "postgres.h"
 
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
 #include "commands/event_trigger.h"
+#include "commands/extension.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -34,6 +37,36 @@
 #include "tenant_guard.h"
 #include "own_tables.h"
 #include "purge.h"
+
+/*
+ * Refuse tables that are not the user's to register: system catalogs,
+ * TOAST tables, tables of this or any other extension (a purge would delete
+ * their rows), and oids that name no table.
+ */
+static void
+tg_registry_require_user_table(Oid relid)
+{
+	Oid			nsp = get_rel_namespace(relid);
+	Oid			ext;
+
+	if (!OidIsValid(nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
+		nsp == get_namespace_oid("information_schema", true))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table %s is a system table", get_rel_name(relid)),
+				 errdetail("tenant_guard registers only tables of your own schemas.")));
+	ext = getExtensionOfObject(RelationRelationId, relid);
+	if (OidIsValid(ext) || nsp == get_namespace_oid(TG_SCHEMA, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("table %s belongs to extension \"%s\"", get_rel_name(relid),
+						OidIsValid(ext) ? get_extension_name(ext) : TG_SCHEMA),
+				 errdetail("tenant_guard registers only tables of your own schemas.")));
+}
 
 /* Refuse unless the current role owns relid (or is a member of its owner). */
 static void
@@ -118,6 +151,7 @@ register_guarded_table(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table must not be null")));
+	tg_registry_require_user_table(PG_GETARG_OID(0));
 	tg_registry_require_owner(PG_GETARG_OID(0));
 	args[0] = PG_GETARG_DATUM(0);
 	for (int i = 1; i < 5; i++)
@@ -162,6 +196,7 @@ register_tenant_table(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("table, column and tenants table must not be null")));
+	tg_registry_require_user_table(PG_GETARG_OID(0));
 	tg_registry_require_delete(PG_GETARG_OID(0));
 	for (int i = 0; i < 3; i++)
 		args[i] = PG_GETARG_DATUM(i);

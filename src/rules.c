@@ -13,6 +13,11 @@
  * to every backend at commit, and seen by our own at the next command).
  * No table is read per checked row.
  *
+ * The e-mail domain list can be long (a maintained disposable-domain list
+ * has over 100,000 entries): with preloading, it is compiled once per
+ * change into shared memory and mapped, not copied (rules_shmem.c); the
+ * keywords and the allowlist, short, are compiled here per backend.
+ *
  * The built-in rules live in C (checker_rules.c); the tables hold only
  * the operator's additions, so dump and restore cannot duplicate them.
  * The tables are read directly, not through SQL, so the rules apply
@@ -31,12 +36,14 @@
 #include "commands/trigger.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 
+#include "rules_shmem.h"
 #include "tenant_guard.h"
 
 /* The rule tables, in the order they are loaded. */
@@ -56,6 +63,11 @@ static const char *const tg_rule_table_names[TG_NUM_RULE_TABLES] = {
 static TgRules *tg_rules_cache = NULL;
 static bool tg_rules_valid = false;
 static Oid	tg_rule_relids[TG_NUM_RULE_TABLES];
+/* the shared domain list tg_rules_cache reads, if any */
+static dsm_segment *tg_rules_segment = NULL;
+
+/* Imported domains past which loading them per backend gets a WARNING. */
+#define TG_PRIVATE_DOMAINS_WARN 20000
 
 /* Relcache callback: a rule table (or everything) changed. */
 static void
@@ -77,6 +89,15 @@ void
 tg_rules_init(void)
 {
 	CacheRegisterRelcacheCallback(tg_rules_relcache_cb, (Datum) 0);
+	tg_rules_shmem_init();
+
+	/*
+	 * Preloading: compile the built-in rules (and open the Unicode tables
+	 * they need) once in the postmaster.  Every backend inherits them
+	 * without copying, instead of spending its first check on them.
+	 */
+	if (process_shared_preload_libraries_in_progress)
+		(void) tg_rules_builtin();
 }
 
 /* Attribute number of a column by name; elog when missing (our own table). */
@@ -186,6 +207,40 @@ tg_rules_load_table(TgRules *rules, TgRuleTable which, Oid relid)
 	table_close(rel, AccessShareLock);
 }
 
+/* Add the rows of the domain table relid (TgDomainsLoader). */
+static void
+tg_rules_load_domains(TgRules *rules, Oid relid)
+{
+	tg_rules_load_table(rules, TG_TABLE_DOMAINS, relid);
+}
+
+/*
+ * The domain list for rules: the shared copy when there is one (mapped,
+ * returned), else this backend's own, loaded from the table (NULL).
+ */
+static dsm_segment *
+tg_rules_domains(TgRules *rules, Oid relid)
+{
+	static bool warned = false;
+	dsm_segment *seg = tg_rules_shmem_attach(relid, rules, tg_rules_load_domains);
+
+	if (seg != NULL)
+		return seg;
+	tg_rules_load_domains(rules, relid);
+	if (!tg_rules_shmem_preloaded() && !warned &&
+		tg_rules_domain_count(rules) > TG_PRIVATE_DOMAINS_WARN)
+	{
+		warned = true;
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("tenant_guard compiles its %zu e-mail domains in every backend",
+						tg_rules_domain_count(rules)),
+				 errdetail("Without preloading, each new connection reads the whole domain list and keeps its own copy."),
+				 errhint("Add tenant_guard to shared_preload_libraries and restart: the list is then compiled once into shared memory.")));
+	}
+	return NULL;
+}
+
 /*
  * Compile the rules: the built-in ones plus the rule tables' rows.
  * Without the tables (the extension is being created or dropped) the
@@ -198,6 +253,7 @@ tg_rules_reload(void)
 	TgRules    *rules;
 	MemoryContext oldcxt;
 	MemoryContext loadcxt;
+	dsm_segment *volatile seg = NULL;
 
 	for (int i = 0; i < TG_NUM_RULE_TABLES; i++)
 	{
@@ -228,13 +284,20 @@ tg_rules_reload(void)
 	PG_TRY();
 	{
 		for (int i = 0; i < TG_NUM_RULE_TABLES; i++)
-			tg_rules_load_table(rules, (TgRuleTable) i, relids[i]);
+		{
+			if (i == TG_TABLE_DOMAINS)
+				seg = tg_rules_domains(rules, relids[i]);
+			else
+				tg_rules_load_table(rules, (TgRuleTable) i, relids[i]);
+		}
 	}
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(oldcxt);
 		tg_rules_valid = false;
 		tg_rules_free(rules);
+		if (seg != NULL && seg != tg_rules_segment)
+			dsm_detach(seg);
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
@@ -243,6 +306,10 @@ tg_rules_reload(void)
 
 	tg_rules_free(tg_rules_cache);
 	tg_rules_cache = rules;
+	/* the old rules are gone: their shared list may go too */
+	if (tg_rules_segment != NULL && tg_rules_segment != seg)
+		dsm_detach(tg_rules_segment);
+	tg_rules_segment = seg;
 	return rules;
 }
 
@@ -269,6 +336,9 @@ rules_changed(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "rules_changed: not called by trigger manager");
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
+	if (strcmp(RelationGetRelationName(trigdata->tg_relation),
+			   tg_rule_table_names[TG_TABLE_DOMAINS]) == 0)
+		tg_rules_shmem_domains_changed();
 	return PointerGetDatum(NULL);
 }
 

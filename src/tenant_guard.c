@@ -7,6 +7,7 @@
  *	  checker*.c  the deciding core (no PostgreSQL headers; see checker.h)
  *	  check.c     check_tenant() and the field conversions
  *	  rules.c     the rule tables, compiled and cached per backend
+ *	  rules_shmem.c the e-mail domain list compiled once into shared memory
  *	  guc.c       configuration variables and who may change them
  *	  trigger.c   the row trigger installed by attach()
  *	  log.c       writing test_data_prevention_logs rows
@@ -24,6 +25,8 @@
  *	  ratelimit.c tenant-creation rate limits (shared memory, callbacks)
  *	  ratelimit_admin.c their SQL functions and their file across restarts
  *	  ratekey.c   normalised e-mail and IP keys (no PostgreSQL headers)
+ *	  creations.c committed tenant creations per table (alerts, diagnose)
+ *	  alerts.c    the alert thresholds
  *
  *-------------------------------------------------------------------------
  */
@@ -31,6 +34,7 @@
 
 #include "utils/guc.h"
 
+#include "creations.h"
 #include "purge.h"
 #include "ratelimit.h"
 #include "tenant_guard.h"
@@ -48,6 +52,8 @@ _PG_init(void)
 	tg_ratelimit_init();
 	tg_rules_init();
 	tg_purge_init();
+	tg_creations_init();
+	tg_alerts_init();
 
 	/*
 	 * Last: every module has defined its GUCs, so placeholders left under

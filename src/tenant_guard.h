@@ -67,6 +67,7 @@ extern char *tg_endpoint;
 
 /* guc.c */
 extern void tg_guc_init(void);
+extern void tg_alerts_init(void);	/* alerts.c: alert thresholds */
 extern bool tg_is_admin(Oid roleid);
 
 /* check.c */
@@ -110,6 +111,7 @@ extern Datum tg_client_addr_datum(bool *isnull);
 extern Oid	tg_relation_owner(Oid relid);
 extern Oid	tg_extension_relid(const char *relname);
 extern Oid	tg_extension_relid_if_exists(const char *relname);
+extern void tg_log_kept(Relation rel, HeapTuple tuple, const char *reason);
 extern void tg_log_rejection(Relation rel, HeapTuple tuple, const char *reason);
 extern void tg_log_rejection_json(const char *relname, const char *data_json,
 								  const char *reason);

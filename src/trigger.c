@@ -11,7 +11,8 @@
  * columns whose value changed are checked.  An INSERTed row that is kept
  * then goes through the creation rate limits (ratelimit.c); in an
  * INSERT ... ON CONFLICT the AFTER INSERT trigger guard_created_trigger
- * (also installed by attach()) counts the rows really inserted.  Column
+ * (also installed by attach()) counts the rows really inserted, and in log
+ * mode logs those the checker finds suspicious.  Column
  * numbers are resolved once per statement and partition (fn_extra), since
  * a partition may number its columns differently from its parent.
  *
@@ -40,6 +41,7 @@
 #include "utils/rel.h"
 #include "utils/typcache.h"
 
+#include "creations.h"
 #include "ratelimit.h"
 #include "tenant_guard.h"
 
@@ -51,6 +53,7 @@ typedef struct TgTriggerCache
 	AttrNumber	attnum[TG_NUM_FIELDS];	/* InvalidAttrNumber: not guarded */
 	AttrNumber	maxattnum;		/* the highest of them; 0 if none */
 	bool		replicated;		/* a subscriber applying rows: pass them */
+	int			creation_slot;	/* creations.c counter; -1: none */
 } TgTriggerCache;
 
 /* Is this type (after domains) a varlena text type we can read as text? */
@@ -122,6 +125,7 @@ tg_trigger_cache_fill(FunctionCallInfo fcinfo, TriggerData *trigdata)
 	cache->relid = RelationGetRelid(rel);
 	cache->tgoid = trigger->tgoid;
 	cache->replicated = IsLogicalWorker();
+	cache->creation_slot = tg_creation_slot(cache->relid);
 	fcinfo->flinfo->fn_extra = cache;
 	return cache;
 }
@@ -306,23 +310,43 @@ tg_row_to_jsonb(HeapTuple tuple, TupleDesc tupdesc)
 }
 
 /*
+ * A row the guard keeps: an INSERTed one is a tenant created -- counted
+ * here, or for INSERT ... ON CONFLICT by the AFTER INSERT trigger once it
+ * was really inserted -- and goes through the rate limits.
+ */
+static inline Datum
+tg_row_kept(TriggerData *trigdata, TgTriggerCache *cache, HeapTuple row,
+			const TgText *email)
+{
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		return PointerGetDatum(row);
+	if (unlikely(tg_rate_on_conflict) && tg_ratelimit_defer(trigdata->tg_relation))
+		return PointerGetDatum(row);
+	tg_creation_add(cache->creation_slot);
+	if (tg_ratelimit_on())
+		tg_ratelimit_check(trigdata->tg_relation, row, email);
+	return PointerGetDatum(row);
+}
+
+/*
  * A row the checker found suspicious: logged and kept (log mode), or
- * recorded where the rollback cannot undo it and refused (enforce).
+ * recorded where the rollback cannot undo it and refused (enforce).  In
+ * log mode a row of INSERT ... ON CONFLICT is logged by the AFTER trigger
+ * once it is really inserted: a row DO NOTHING skips, or one that updates
+ * the row it conflicts with, wrote nothing suspicious into the table.
  */
 static pg_noinline pg_attribute_cold Datum
-tg_trigger_suspicious(TriggerData *trigdata, HeapTuple rettuple,
-					  const TgText *email, const TgVerdict *verdict)
+tg_trigger_suspicious(TriggerData *trigdata, TgTriggerCache *cache,
+					  HeapTuple rettuple, const TgText *email,
+					  const TgVerdict *verdict)
 {
 	if (tg_mode == TG_MODE_LOG)
 	{
-		Datum		ip;
-		bool		ip_isnull;
-
-		ip = tg_client_addr_datum(&ip_isnull);
-		tg_log_write(TG_ACTION_LOGGED,
-					 tg_row_to_jsonb(rettuple, RelationGetDescr(trigdata->tg_relation)),
-					 verdict->reason, ip, ip_isnull, NULL);
-		return tg_ratelimit_kept(trigdata, rettuple, email);
+		if (unlikely(tg_rate_on_conflict) && TRIGGER_FIRED_BY_INSERT(trigdata->tg_event) &&
+			tg_ratelimit_defer(trigdata->tg_relation))
+			return PointerGetDatum(rettuple);
+		tg_log_kept(trigdata->tg_relation, rettuple, verdict->reason);
+		return tg_row_kept(trigdata, cache, rettuple, email);
 	}
 
 	tg_log_rejection(trigdata->tg_relation, rettuple, verdict->reason);
@@ -408,29 +432,30 @@ guard_trigger(PG_FUNCTION_ARGS)
 	if (tg_ratelimit_on())
 		tg_ratelimit_prepare(trigdata, &fields[TG_FIELD_EMAIL]);
 	if (likely(!tg_check(tg_current_rules(), fields, &verdict)))
-		return tg_ratelimit_on() ?
-			tg_ratelimit_kept(trigdata, rettuple, &fields[TG_FIELD_EMAIL]) :
-			PointerGetDatum(rettuple);
-	return tg_trigger_suspicious(trigdata, rettuple, &fields[TG_FIELD_EMAIL],
+		return tg_row_kept(trigdata, cache, rettuple, &fields[TG_FIELD_EMAIL]);
+	return tg_trigger_suspicious(trigdata, cache, rettuple, &fields[TG_FIELD_EMAIL],
 								 &verdict);
 }
 
 PG_FUNCTION_INFO_V1(guard_created_trigger);
 
 /*
- * The AFTER INSERT row trigger: counts a row of an INSERT ... ON CONFLICT
+ * The AFTER INSERT row trigger: handles a row of an INSERT ... ON CONFLICT
  * statement that was really inserted, which the guard trigger left to it.
  * Its WHEN clause (tenant_guard.creation_deferred()) queues it for those
- * rows only.  Over a limit, the statement fails with TG002 (enforce) or the
- * row is logged (log mode), as the guard trigger would have done.
+ * rows only.  In log mode the checker runs again and a suspicious row is
+ * logged; then the row is counted.  Over a limit, the statement fails with
+ * TG002 (enforce) or the row is logged (log mode), as the guard trigger
+ * would have done.
  */
 Datum
 guard_created_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleTableSlot *slot;
 	TgTriggerCache *cache;
-	AttrNumber	attnum;
-	TgText		email;
+	TgText		fields[TG_NUM_FIELDS];
+	TgVerdict	verdict;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "guard_created_trigger: not called by trigger manager");
@@ -439,20 +464,38 @@ guard_created_trigger(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 		elog(ERROR, "guard_created_trigger: must be fired after insert, for each row");
 
-	if (tg_mode == TG_MODE_OFF || !tg_ratelimit_on())
+	if (tg_mode == TG_MODE_OFF)
 		return PointerGetDatum(NULL);
 
 	cache = tg_trigger_cache(fcinfo, trigdata);
-	attnum = cache->attnum[TG_FIELD_EMAIL];
-	if (attnum != InvalidAttrNumber)
+	tg_creation_add(cache->creation_slot);
+	if (tg_mode != TG_MODE_LOG && !tg_ratelimit_on())
+		return PointerGetDatum(NULL);
+	slot = trigdata->tg_trigslot;
+	if (cache->maxattnum > 0)
+		slot_getsomeattrs(slot, cache->maxattnum);
+	for (int i = 0; i < TG_NUM_FIELDS; i++)
 	{
-		bool		isnull;
-		Datum		value = slot_getattr(trigdata->tg_trigslot, attnum, &isnull);
+		AttrNumber	attnum = cache->attnum[i];
 
-		tg_text_field(value, isnull, &email);
+		/* enforce mode needs the e-mail only */
+		if (attnum != InvalidAttrNumber && (tg_mode == TG_MODE_LOG || i == TG_FIELD_EMAIL))
+			tg_text_field(slot->tts_values[attnum - 1], slot->tts_isnull[attnum - 1],
+						  &fields[i]);
+		else
+			tg_text_field((Datum) 0, true, &fields[i]);
 	}
-	else
-		tg_text_field((Datum) 0, true, &email);
-	tg_ratelimit_check(trigdata->tg_relation, trigdata->tg_trigtuple, &email);
+
+	/*
+	 * Log mode: a row left here is suspicious (the guard trigger left its
+	 * log row here too) or needs its count only; the checker tells which.
+	 * In enforce mode a suspicious row never got this far.
+	 */
+	if (tg_mode == TG_MODE_LOG &&
+		tg_check(tg_current_rules(), fields, &verdict))
+		tg_log_kept(trigdata->tg_relation, trigdata->tg_trigtuple, verdict.reason);
+	if (tg_ratelimit_on())
+		tg_ratelimit_check(trigdata->tg_relation, trigdata->tg_trigtuple,
+						   &fields[TG_FIELD_EMAIL]);
 	return PointerGetDatum(NULL);
 }

@@ -4,24 +4,28 @@
 # Installs missing Debian packages, builds with -Werror, installs, starts a
 # throwaway cluster (shared_preload_libraries = tenant_guard) as the
 # postgres OS user and runs `make installcheck`: pg_regress files,
-# isolation specs and TAP tests.  Ends with "N passed, N failed".
+# isolation specs and TAP tests; then the unit test under valgrind, the
+# whole installcheck again against an ASan/UBSan build (sanitize_tests.sh)
+# and a sqlsmith run (sqlsmith_tests.sh); TG_VALGRIND=0, TG_SANITIZE=0,
+# TG_SQLSMITH=0 skip those.  Ends with "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/core_tests.sh"
+source "$(dirname "$0")/sanitize_tests.sh"
+source "$(dirname "$0")/sqlsmith_tests.sh"
 
-ensure_packages
+ensure_packages $(sanitize_packages) $(sqlsmith_packages)
 make_workdir .testrun
 build_install
 run_core_tests
+run_valgrind_unit
 fetch_disposable_list
 start_cluster
 
 say "make installcheck"
 log=$(mktemp "${TMPDIR:-/tmp}/tenant_guard-check.XXXXXX")
 set +e
-as_postgres env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
-	TG_DISPOSABLE_LIST="${TG_DISPOSABLE_LIST:-}" TG_DISPOSABLE_VERSION="${TG_DISPOSABLE_VERSION:-}" \
-	make -C "$WORK/src" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$log"
-status=${PIPESTATUS[0]}
+installcheck "$WORK/src" "$log"
+status=$?
 set -e
 
 # pg_regress and isolation print "test x ... ok" / "... FAILED";
@@ -31,17 +35,19 @@ failed=$(grep -cE '\.\.\. +FAILED|\.\. Failed|\.\. Dubious' "$log" || true)
 rm -f "$log"
 
 if [ "$status" -ne 0 ]; then
-	for f in "$WORK"/src/regression.diffs "$WORK"/src/output_iso/regression.diffs; do
-		[ -f "$f" ] && { echo "---- $f"; head -c 60000 "$f"; }
-	done
-	for f in "$WORK"/src/tmp_check/log/regress_log_*; do
-		[ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
-	done
+	show_failures "$WORK/src"
 	[ "$failed" -eq 0 ] && failed=1
 fi
-passed=$((passed + CORE_PASSED))
-failed=$((failed + CORE_FAILED))
-[ "$status" -eq 0 ] && [ "$CORE_FAILED" -ne 0 ] && status=1
+
+# the whole suite again against the extension built with ASan and UBSan
+# (its own cluster: the plain one stops first), then sqlsmith against
+# whichever cluster runs now
+run_sanitize_suite
+run_sqlsmith
+
+passed=$((passed + RESULTS_PASSED))
+failed=$((failed + RESULTS_FAILED))
+[ "$status" -eq 0 ] && [ "$RESULTS_FAILED" -ne 0 ] && status=1
 echo
 echo "$passed passed, $failed failed"
 exit "$status"

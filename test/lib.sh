@@ -27,9 +27,13 @@ as_postgres() {
 	fi
 }
 
-# Debian packages the build, the tests and the demo need.
+# Debian packages the build, the tests and the demo need (the last line:
+# tenant_guard_redis and its tests against real Redis servers; then pg_cron,
+# Prometheus and its exporter for the alert tests).
 TG_PACKAGES=(make gcc rsync postgresql-15 postgresql-server-dev-15 libipc-run-perl
-	libicu-dev pkg-config clang libclang-rt-14-dev)
+	libicu-dev pkg-config clang libclang-rt-14-dev
+	libpq-dev libhiredis-dev libssl-dev openssl redis-server redis-tools
+	postgresql-15-cron prometheus prometheus-postgres-exporter curl jq)
 
 ensure_packages() {
 	local missing=()
@@ -62,23 +66,80 @@ make_workdir() {
 	"${SUDO[@]}" chown postgres: "$WORK"
 }
 
-# Copy the tree into $WORK/src and build it there as postgres; install.
+# build_install [DIR [MAKEVAR=VALUE...]]: copy the tree into DIR (default
+# $WORK/src), build it there as postgres with the make variables given
+# (say COPT=...) and install it into $PG_CONFIG's installation.
 build_install() {
-	say "building and installing tenant_guard ($PG_CONFIG)"
+	local dir=${1:-$WORK/src}
+	[ $# -gt 0 ] && shift
+	say "building and installing tenant_guard ($PG_CONFIG${*:+; $*})"
 	"${SUDO[@]}" rsync -a --delete --exclude .git --exclude '.testrun' \
-		--exclude '.demo' --exclude '.benchrun' "$PROJ/" "$WORK/src/"
-	"${SUDO[@]}" chown -R postgres: "$WORK/src"
-	as_postgres make -C "$WORK/src" -s clean >/dev/null
-	as_postgres make -C "$WORK/src" -s WERROR=1 PG_CONFIG="$PG_CONFIG"
-	"${SUDO[@]}" make -C "$WORK/src" -s install PG_CONFIG="$PG_CONFIG" >/dev/null
+		--exclude '.demo' --exclude '.benchrun' "$PROJ/" "$dir/"
+	"${SUDO[@]}" chown -R postgres: "$dir"
+	as_postgres make -C "$dir" -s clean >/dev/null
+	as_postgres make -C "$dir" -s WERROR=1 PG_CONFIG="$PG_CONFIG" "$@"
+	"${SUDO[@]}" make -C "$dir" -s install PG_CONFIG="$PG_CONFIG" "$@" >/dev/null
+	install_pg_cron
+}
+
+# pg_cron (Debian's postgresql-15-cron, for the alert tests) into the
+# installation PG_CONFIG names, when that is a private copy made before
+# the package was installed.
+install_pg_cron() {
+	local lib share
+	lib=$("$PG_CONFIG" --pkglibdir)
+	share=$("$PG_CONFIG" --sharedir)/extension
+	if [ ! -e "$lib/pg_cron.so" ] && [ -e /usr/lib/postgresql/15/lib/pg_cron.so ]; then
+		"${SUDO[@]}" cp /usr/lib/postgresql/15/lib/pg_cron.so "$lib/"
+		"${SUDO[@]}" cp /usr/share/postgresql/15/extension/pg_cron* "$share/"
+	fi
+}
+
+# installcheck DIR LOG: `make installcheck` (pg_regress, isolation, TAP)
+# in the built tree DIR against the running cluster, as postgres, output
+# shown and kept in LOG.  Returns make's status.
+installcheck() {
+	local dir=$1 log=$2
+	as_postgres env PGHOST="$PGHOST" PGPORT="$PGPORT" PGUSER="$PGUSER" \
+		TG_DISPOSABLE_LIST="${TG_DISPOSABLE_LIST:-}" TG_DISPOSABLE_VERSION="${TG_DISPOSABLE_VERSION:-}" \
+		make -C "$dir" installcheck PG_CONFIG="$PG_CONFIG" 2>&1 | tee "$log"
+	return "${PIPESTATUS[0]}"
+}
+
+# show_failures DIR: the diffs and TAP logs of a failed installcheck in DIR.
+show_failures() {
+	local f
+	for f in "$1"/regression.diffs "$1"/output_iso/regression.diffs; do
+		[ -f "$f" ] && { echo "---- $f"; head -c 60000 "$f"; }
+	done
+	for f in "$1"/tmp_check/log/regress_log_*; do
+		[ -f "$f" ] && { echo "---- $f"; tail -n 80 "$f"; }
+	done
+	return 0
+}
+
+# Named results outside make installcheck's own ("NAME ... ok"), counted
+# into check.sh's final line.
+RESULTS_PASSED=0
+RESULTS_FAILED=0
+
+# result STATUS NAME: print and count one named result.
+result() {
+	if [ "$1" -eq 0 ]; then
+		RESULTS_PASSED=$((RESULTS_PASSED + 1)); echo "$2 ... ok"
+	else
+		RESULTS_FAILED=$((RESULTS_FAILED + 1)); echo "$2 ... FAILED"
+	fi
 }
 
 # Start a throwaway cluster in $WORK/cluster, Unix socket only.
-# Sets PGHOST, PGPORT, PGUSER, PGDATABASE for the rest of the script.
+# Sets PGHOST, PGPORT, PGUSER, PGDATABASE and CLUSTER_LOG (its server log)
+# for the rest of the script.
 start_cluster() {
 	local bindir
 	bindir=$("$PG_CONFIG" --bindir)
 	export PGHOST="$WORK/sock" PGPORT=${TG_PORT:-54329} PGUSER=postgres PGDATABASE=postgres
+	CLUSTER_LOG="$WORK/cluster.log"
 	as_postgres mkdir -p "$PGHOST"
 	say "starting a throwaway cluster in $WORK/cluster"
 	as_postgres "$bindir/initdb" -D "$WORK/cluster" -U postgres --auth=trust \

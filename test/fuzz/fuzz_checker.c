@@ -9,7 +9,11 @@
  * NULL); 8 compiles operator rules from the fields first (keyword,
  * domain and allowlist entries), so the builder is fuzzed too; 16 asks
  * for ASCII-only reasons.  Every verdict must come with a well-formed
- * reason: NUL-terminated, of the stated length, valid UTF-8.
+ * reason: NUL-terminated, of the stated length, valid UTF-8.  The e-mail
+ * field also gets its rate-limit key (src/ratekey*.c): asked for with
+ * little room, then (if it did not fit) with the room it asked for, it
+ * must fit that room, and be valid UTF-8 when the address is (with TG_VERIFY_FAST_PATH
+ * the ASCII fast path is checked against the general path too).
  *
  *-------------------------------------------------------------------------
  */
@@ -18,6 +22,7 @@
 #include <string.h>
 
 #include "checker.h"
+#include "ratekey.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -118,5 +123,30 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 
 	tg_rules_free(rules);
+
+	if (f[TG_FIELD_EMAIL].data != NULL)
+	{
+		char		small[8];
+		size_t		need = tg_email_key(f[TG_FIELD_EMAIL].data, f[TG_FIELD_EMAIL].len,
+										small, sizeof(small));
+		char	   *key;
+		size_t		klen;
+
+		if (need == TG_EMAIL_KEY_NOMEM)
+			abort();
+		key = malloc(need + 1);
+		if (key == NULL)
+			abort();
+		if (need <= sizeof(small))
+			memcpy(key, small, need);
+		klen = need <= sizeof(small) ? need :
+			tg_email_key(f[TG_FIELD_EMAIL].data, f[TG_FIELD_EMAIL].len, key, need);
+		if (klen > need)
+			abort();
+		if (valid_utf8((const unsigned char *) f[TG_FIELD_EMAIL].data, f[TG_FIELD_EMAIL].len) &&
+			!valid_utf8((const unsigned char *) key, klen))
+			abort();
+		free(key);
+	}
 	return 0;
 }

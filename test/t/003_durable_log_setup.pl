@@ -126,17 +126,20 @@ $node->safe_psql('db2', q{
 ALTER DATABASE db2 SET default_transaction_read_only = on;
 ALTER DATABASE db2 SET statement_timeout = '1ms';});
 $node->restart;
+# our own sessions override both as connection options: a SET would itself
+# run under the 1 ms timeout (and be cancelled on a slow machine, say under
+# the sanitizers)
+my $db2_unlimited = $node->connstr('db2')
+  . q{ options='-c statement_timeout=0 -c default_transaction_read_only=off'};
 $node->psql('db2', q{
-SET default_transaction_read_only = off; SET statement_timeout = 0;
-INSERT INTO tenants VALUES ('Test Stored Settings', 's', 'a@acme.com');});
+INSERT INTO tenants VALUES ('Test Stored Settings', 's', 'a@acme.com');},
+	connstr => $db2_unlimited);
 ok($node->poll_query_until('db1', 'SELECT tenant_guard.log_queue_wait(1000)'), 'the queue drains');
 is( $node->safe_psql('db2', q{
-	SET statement_timeout = 0;
-	SELECT count(*) FROM tenant_guard.test_data_prevention_logs WHERE data->>'subdomain' = 's'}),
+	SELECT count(*) FROM tenant_guard.test_data_prevention_logs WHERE data->>'subdomain' = 's'},
+		connstr => $db2_unlimited),
 	'1', "the database's stored settings do not stop its writer");
-$node->safe_psql('db2', q{
-SET default_transaction_read_only = off; SET statement_timeout = 0;
-ALTER DATABASE db2 RESET ALL;});
+$node->safe_psql('db2', 'ALTER DATABASE db2 RESET ALL', connstr => $db2_unlimited);
 
 # an idle writer leaves its database soon enough for DROP DATABASE (which
 # waits 5 s for other sessions); db3's writer has just been busy

@@ -197,5 +197,52 @@ is($node->safe_psql('updated',
 	q{SELECT count(*) FROM tenant_guard.purge_test_tenants(tenants => 'tenants')}),
 	'0', 'the updated purge finds nothing left to purge');
 
+# 1.0 stored protected ids as key text under the protecting session's
+# settings; the update puts them in the canonical form (pinned settings),
+# reading them under the settings the update runs with, and restores those
+$node->safe_psql('postgres', 'CREATE DATABASE canon');
+$node->safe_psql('canon', q{
+CREATE EXTENSION tenant_guard VERSION '1.0';
+SET tenant_guard.mode = off;
+CREATE TABLE btenants (id bytea PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('btenants', id_column => 'id');
+CREATE TABLE ttenants (id timestamptz PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('ttenants', id_column => 'id');
+CREATE TABLE xtenants (id text PRIMARY KEY, name text, subdomain text, email text);
+SELECT tenant_guard.attach('xtenants', id_column => 'id');
+INSERT INTO btenants VALUES ('\x0102', 'Harbor Cafe', 'harbor', 'x@harbor-cafe.de'),
+  ('\x0304', 'Quay Bakery', 'quay', 'x@quay-bakery.de');
+INSERT INTO ttenants VALUES ('2026-01-31 19:00:00-05', 'Harbor Hotel', 'hotel', 'x@harbor-hotel.de');
+INSERT INTO xtenants VALUES ('plain', 'Pier Books', 'pier', 'x@pier-books.de');
+SET bytea_output = 'escape';
+SELECT tenant_guard.protect('\x0102');
+SELECT tenant_guard.protect('\x0304');
+RESET bytea_output;
+SELECT tenant_guard.protect('\x0304');
+SET TimeZone = 'America/New_York';
+SET DateStyle = 'SQL, DMY';
+SELECT tenant_guard.protect('2026-01-31 19:00:00-05');
+RESET TimeZone;
+RESET DateStyle;
+SELECT tenant_guard.protect('plain');
+});
+is($node->safe_psql('canon', q{
+SET TimeZone = 'America/New_York';
+SET DateStyle = 'SQL, DMY';
+SET bytea_output = 'escape';
+ALTER EXTENSION tenant_guard UPDATE;
+SELECT current_setting('TimeZone') || ' ' || current_setting('DateStyle') || ' ' || current_setting('bytea_output');
+RESET ALL;
+SELECT string_agg(tenant_id, ' ' ORDER BY tenant_id COLLATE "C") FROM tenant_guard.protected_tenants;
+}),
+	"America/New_York SQL, DMY escape\n2026-02-01 00:00:00+00 \\x0102 \\x0304 plain",
+	'the update re-canonicalises protected ids and keeps the session\'s settings');
+for my $t ('btenants', 'ttenants')
+{
+	($ret, $out, $err) = $node->psql('canon',
+		"SET bytea_output = 'escape'; SET TimeZone = 'Asia/Tokyo'; DELETE FROM $t");
+	like($err, qr/is protected/, "the re-canonicalised ids of $t stay protected under any settings");
+}
+
 $node->stop;
 done_testing();

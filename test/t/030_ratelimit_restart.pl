@@ -8,7 +8,7 @@ use PostgreSQL::Test::Utils;
 use Test::More;
 use File::Basename;
 use IPC::Run;
-use Time::HiRes qw(sleep);
+use Time::HiRes qw(sleep time);
 
 # the installation PG_CONFIG names (test/check.sh exports it)
 my %install;
@@ -29,6 +29,15 @@ CREATE EXTENSION tenant_guard;
 CREATE TABLE tenants (id serial PRIMARY KEY, name text, subdomain text UNIQUE, email text);
 SELECT tenant_guard.attach('tenants');
 });
+
+# Sleep until the given time (seconds since the epoch, fractions allowed).
+sub sleep_until
+{
+	my ($when) = @_;
+	my $left = $when - time;
+	sleep($left) if $left > 0;
+	return;
+}
 
 # one tenant from 203.0.113.7 with a fresh e-mail; returns psql's stderr
 sub create
@@ -102,24 +111,28 @@ my @warnings = ($err =~ /WARNING:  tenant_guard rate limits are not enforced/g);
 is(scalar(@warnings), 1, 'one WARNING per session');
 
 # a full structure fails open: creations are not counted, one WARNING;
-# and the window slides (shortened to 4 seconds, a testing aid)
+# and the window slides (shortened to 10 seconds, a testing aid)
 $node->stop;
 $node->adjust_conf('postgresql.conf', 'shared_preload_libraries', "'tenant_guard'");
 $node->append_conf('postgresql.conf', qq{tenant_guard.rate_limit_capacity = 1024
-tenant_guard.rate_limit_window = '4s'});
+tenant_guard.rate_limit_window = '10s'});
 $node->start;
 
+# Waits count from the creations' own times (taken around each create()),
+# so that a slow server (the sanitize pass: an ASan build) keeps the
+# premises: each create() may take up to ~2 s.
 $node->safe_psql('postgres', 'TRUNCATE tenants; SELECT tenant_guard.rate_limit_reset()');
 is(create(11), '', 'window: first tenant');
-sleep 2.5;
-is(create(12), '', 'window: second tenant, 2.5 s later');
+my $first_made = time;    # the first creation's event is older than this
+sleep 3;
+is(create(12), '', 'window: second tenant, 3 s later');
 is(create(13), '', 'window: third tenant');
 like(create(14), qr/Too many tenants created recently/, 'window: 4th refused');
-sleep 2;
-# the first has left the window, the other two have not
-is(create(15), '', 'window: one slot free again once the oldest is 4 s old');
+sleep_until($first_made + 10.5);
+# the first has left the window, the other two (3 s younger) have not
+is(create(15), '', 'window: one slot free again once the oldest is 10 s old');
 like(create(16), qr/Too many tenants created recently/, 'window: and only one');
-sleep 4.5;
+sleep_until(time + 10.5);
 is($node->safe_psql('postgres', q{SELECT created FROM tenant_guard.rate_limit_usage('ip', '203.0.113.7')}),
 	'0', 'window: all expired');
 

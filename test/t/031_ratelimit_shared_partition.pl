@@ -28,11 +28,13 @@ SELECT tenant_guard.attach('tenants');
 });
 
 # e-mail addresses in the partition of the address, computed with the
-# extension's own key code (src/ratekey.c)
+# extension's own key code (src/ratekey*.c)
 my $ip = '198.51.100.60';
 my $helper = PostgreSQL::Test::Utils::tempdir() . '/rate_partition';
+# (the e-mail key folds look-alikes with the checker's ICU code)
+my @icu = split ' ', `pkg-config --libs icu-uc icu-i18n`;
 system($ENV{CC} // 'cc', '-O2', '-Isrc', '-o', $helper,
-	'test/t/rate_partition.c', 'src/ratekey.c') == 0
+	'test/t/rate_partition.c', glob('src/ratekey*.c'), glob('src/checker*.c'), @icu) == 0
   or die 'could not build test/t/rate_partition.c';
 my $dboid = $node->safe_psql('postgres',
 	q{SELECT oid FROM pg_database WHERE datname = 'postgres'});

@@ -55,6 +55,13 @@ COMMIT;});
 # resident anonymous memory in kB (/proc).
 my $bulk = $node->background_psql('postgres', timeout => 600);
 my $pid = $bulk->query_safe('SELECT pg_backend_pid()');
+# Under AddressSanitizer (the sanitize pass of test/check.sh) freed memory
+# goes to ASan's quarantine, not back to the system: resident memory says
+# nothing there, the memory contexts still do.
+my $asan = do {
+	open my $maps, '<', "/proc/$pid/maps" or die "/proc/$pid/maps: $!";
+	scalar grep { /libasan/ } <$maps>;
+};
 sub memory
 {
 	my $contexts = $bulk->query_safe(
@@ -119,7 +126,11 @@ for my $end ('COMMIT', 'ROLLBACK')
 	my ($ctx, $rss) = memory();
 	note "after $end: contexts $ctx bytes, RssAnon $rss kB: ", contexts();
 	cmp_ok($ctx - $ctx0, '<', 128 * 1024, "$end: the bulk backend's memory contexts are back to the baseline");
-	cmp_ok($rss - $rss0, '<', 1024, "$end: the bulk backend's resident memory is back to the baseline");
+	SKIP:
+	{
+		skip "$end: resident memory under AddressSanitizer (its quarantine keeps freed memory)", 1 if $asan;
+		cmp_ok($rss - $rss0, '<', 1024, "$end: the bulk backend's resident memory is back to the baseline");
+	}
 }
 $node->safe_psql('postgres', 'SELECT tenant_guard.log_queue_wait()');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM tenant_guard.test_data_prevention_logs

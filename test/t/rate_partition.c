@@ -47,7 +47,7 @@ main(int argc, char **argv)
 		size_t		len;
 
 		snprintf(email, sizeof(email), "buyer%ld@northwind.com", i);
-		len = tg_email_key(email, strlen(email), norm);
+		len = tg_email_key(email, strlen(email), norm, sizeof(norm));
 		if (partition_of(2, dbid, norm, len) == want)
 		{
 			printf("%s\n", email);
