@@ -190,6 +190,58 @@ DELETE FROM tenant_guard.purge_archive;
 SELECT tenant_guard.prune_purge_archive('0');                         -- the only way
 SELECT count(*) FROM tenant_guard.purge_archive;
 
+-- the archive writes each row as to_jsonb() does (the purge writes the
+-- columns of the types it knows itself, to_jsonb() the others): every type
+-- side by side, special values and NULLs; the archived document equals the
+-- export taken before, whatever the session's output settings (both pin
+-- them), and the restore gives that export back
+CREATE SCHEMA xt;
+CREATE TYPE xt.mood AS ENUM ('ok', 'sad');
+CREATE DOMAIN xt.posint AS integer CHECK (VALUE > 0);
+CREATE TABLE xt.tenants (id bigint PRIMARY KEY, name text NOT NULL, subdomain text, email text);
+CREATE TABLE xt.kinds (id serial PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES xt.tenants ON DELETE CASCADE,
+  b boolean, i2 smallint, i4 integer, i8 bigint, f4 real, f8 double precision, n numeric(12,3), nn numeric,
+  d date, ts timestamp, tz timestamptz, t text, vc varchar(5), bp char(4), u uuid, by bytea, ip inet,
+  iv interval, m money, p xt.posint, "a much longer name" text, "é" text, dropme int);
+ALTER TABLE xt.kinds DROP COLUMN dropme;
+CREATE TABLE xt.odd (id int PRIMARY KEY, tenant_id bigint NOT NULL REFERENCES xt.tenants ON DELETE CASCADE,
+  j jsonb, js json, arr int[], mood xt.mood);
+INSERT INTO xt.tenants VALUES (1, 'Test Tenant', 'test', 'qa@example.com'), (2, 'Acme', 'acme', 'it@acme.com');
+INSERT INTO xt.kinds (tenant_id, b, i2, i4, i8, f4, f8, n, nn, d, ts, tz, t, vc, bp, u, by, ip, iv, m, p,
+                      "a much longer name", "é") VALUES
+  (1, true, -32768, 2147483647, -9223372036854775808, 1.5, 'NaN', 123456789.125, 'NaN', '2026-02-28',
+   '2026-02-28 12:34:56.789', '2026-02-28 12:34:56+05', 'line"1' || chr(10) || '\', 'abc', 'ab',
+   'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '\x00ff', '10.0.0.1/8', '1 day 2 hours', 12.34, 7, 'x', 'ü'),
+  (1, false, 0, 0, 0, '-Infinity', 'Infinity', 0, 1e-20, 'infinity', '-infinity', 'infinity', '', '', '',
+   NULL, '', '::1', '-1 year', -0.5, 1, NULL, NULL),
+  (2, true, 1, 1, 1, 1, 1, 1, 1, '2026-01-01', '2026-01-01', '2026-01-01', 'other', 'o', 'o', NULL, NULL,
+   NULL, NULL, 1, 1, NULL, NULL);
+INSERT INTO xt.kinds (tenant_id) VALUES (1);
+INSERT INTO xt.odd VALUES (1, 1, '{"a": [1, {"b": null}], "c": 1.50}', '{"x": 1, "x": 2}', '{1,NULL,3}', 'sad'),
+  (2, 1, NULL, NULL, NULL, NULL);
+SELECT tenant_guard.attach('xt.tenants');
+SET TimeZone = 'Asia/Kolkata';
+SET DateStyle = 'SQL, DMY';
+SET bytea_output = 'escape';
+SET extra_float_digits = 0;
+CREATE TEMP TABLE xt_before AS SELECT tenant_guard.export_tenant_document('1', 'xt.tenants') AS d;
+SELECT d->'tables'->1->'rows'->0 FROM xt_before;
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', tenants => 'xt.tenants');
+SELECT a.export = b.d AS same_document, a.export::text = b.d::text AS same_text, a.row_count
+  FROM tenant_guard.purge_archive a, xt_before b WHERE a.tenant_table = 'xt.tenants';
+SELECT tenant_guard.restore_purged_tenant('1', 'xt.tenants');
+SELECT d = tenant_guard.export_tenant_document('1', 'xt.tenants') AS restored_as_exported FROM xt_before;
+RESET TimeZone;
+RESET DateStyle;
+RESET bytea_output;
+RESET extra_float_digits;
+SELECT tenant_guard.detach('xt.tenants');
+DROP SCHEMA xt CASCADE;
+SELECT tenant_guard.prune_purge_archive('0');
+ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
+DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xt.tenants';
+ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
+
 DROP ROLE regress_xp_writer;
 REVOKE ALL ON piece FROM regress_xp_admin;
 REVOKE ALL ON ALL TABLES IN SCHEMA xp FROM regress_xp_admin;

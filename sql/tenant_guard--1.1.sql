@@ -1470,7 +1470,13 @@ CREATE FUNCTION tenant_guard.export_tenant_document(tenant_id text, tenants regc
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'export_tenant_document'
 LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
 
 COMMENT ON FUNCTION tenant_guard.export_tenant_document(text, regclass) IS
   'Every row of a tenant (the tenant row and what a purge of it would delete, other tenants'' rows excluded) as one jsonb document for import_tenant()';
@@ -1479,7 +1485,13 @@ CREATE FUNCTION tenant_guard.export_tenant(tenant_id text, tenants regclass DEFA
 RETURNS TABLE (table_name regclass, row_data jsonb)
 AS 'MODULE_PATHNAME', 'export_tenant'
 LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
 
 COMMENT ON FUNCTION tenant_guard.export_tenant(text, regclass) IS
   'Every row of a tenant, one (table, row as jsonb) per row, parents before children; export_tenant_document() gives the same as one document';
@@ -1488,7 +1500,13 @@ CREATE FUNCTION tenant_guard.import_tenant(export jsonb)
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'import_tenant'
 LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
 
 COMMENT ON FUNCTION tenant_guard.import_tenant(jsonb) IS
   'Restore an export_tenant_document() all or nothing, ids kept, triggers off, foreign keys checked; rows restored per table';
@@ -1497,7 +1515,13 @@ CREATE FUNCTION tenant_guard.restore_purged_tenant(tenant_id text, tenants regcl
 RETURNS jsonb
 AS 'MODULE_PATHNAME', 'restore_purged_tenant'
 LANGUAGE C VOLATILE
-SET search_path = pg_catalog, pg_temp;
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
 
 COMMENT ON FUNCTION tenant_guard.restore_purged_tenant(text, regclass) IS
   'Undo the purge of a tenant: import its latest purge_archive row (refused when the tenant exists again or a row collides); rows restored per table';
@@ -1512,7 +1536,10 @@ COMMENT ON FUNCTION tenant_guard.prune_purge_archive(interval) IS
   'Drop purge_archive rows archived more than older_than ago; how many';
 
 -- Reading every row of a tenant and writing rows back are administrators'
--- decisions; they run with the caller's rights on the tables.
+-- decisions; they run with the caller's rights on the tables.  Like the
+-- purge, they name tenants by key text and write rows as text under pinned
+-- output settings: an export, an archive and a restore agree whatever the
+-- session's TimeZone, DateStyle or bytea_output.
 REVOKE ALL ON FUNCTION tenant_guard.export_tenant_document(text, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.export_tenant(text, regclass) FROM PUBLIC;
 REVOKE ALL ON FUNCTION tenant_guard.import_tenant(jsonb) FROM PUBLIC;

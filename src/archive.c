@@ -5,15 +5,15 @@
  *	  tenant_guard.purge_archive (one export document per tenant, linked to
  *	  its journal row), restore_purged_tenant() and prune_purge_archive().
  *
- * A real purge with archive => true walks the graph before it deletes
- * (export.c, in "whole" mode: every row the purge deletes, other tenants
- * reached through a cycle included, each row once), keeps the documents
- * in a temp table, and after the journal writes one archive row per
- * tenant as the archive's owner.  Rows inserted by others between the
- * walk and the deletes would be deleted without being archived: the purge
- * compares the rows archived with the rows deleted and, when they differ,
- * rolls back and goes again (tg_archive_run), failing with 40001 (nothing
- * purged) after three attempts.
+ * A real purge with archive => true captures the rows as it deletes
+ * them: each of its DELETEs returns the tenant's ordinal and the row as
+ * jsonb (purge_delete.c), kept per tenant and table in memory
+ * (export_doc.c).  So the archive holds exactly the rows deleted (other
+ * tenants' rows a cycle reached included), whatever other transactions
+ * do meanwhile, and the graph is walked once.  After the journal, each
+ * tenant's document is written in jsonb's binary form from those rows,
+ * and one archive row per tenant is inserted as the archive's owner,
+ * TOAST-compressed (LZ4 where the server has it).
  *
  * The archive is evidence: nobody updates it (write_guard), rows go only
  * through prune_purge_archive(); admins read it.
@@ -27,7 +27,9 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
@@ -40,160 +42,129 @@
 #include "archive.h"
 
 #define TG_ARCHIVE_TABLE	"purge_archive"
-#define TG_ARCHIVE_DOCS		"pg_temp.tg_purge_archive_docs"
 
-/* tg_export_documents() callback: one tenant's document to the temp table. */
-static void
-tg_archive_keep(int ord, Jsonb *doc, int64 nrows, void *arg)
+/*
+ * Steps 4-7 of the purge, each DELETE also returning its rows as jsonb
+ * into p->capture (purge_delete.c): the archive holds exactly the rows
+ * deleted, whatever other transactions do meanwhile.
+ */
+void
+tg_archive_run(TgPurge *p)
 {
-	Oid			argtypes[2] = {JSONBOID, INT8OID};
-	Datum		args[2];
-	int			rc;
-
-	(void) ord;
-	(void) arg;
-	args[0] = JsonbPGetDatum(doc);
-	args[1] = Int64GetDatum(nrows);
-	rc = SPI_execute_with_args("INSERT INTO " TG_ARCHIVE_DOCS " VALUES ($1, $2)",
-							   2, argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	tg_plan(p);
+	p->capture = tg_capture_create(p->ntargets, list_length(p->tables));
+	tg_run_counted(p);
 }
 
-/* Collect the purge's targets' rows (before the deletes); rows found. */
-static uint64
-tg_archive_collect(TgPurge *p)
+/*
+ * After the journal: one archive row per purged tenant, its document
+ * written from the rows captured, linked to the tenant's journal row of
+ * this transaction.
+ */
+void
+tg_archive_write(TgPurge *p)
 {
+	TgCapture  *c = p->capture;
+	int			ntables = list_length(p->tables);
+	TgDocTable *tables = palloc0(sizeof(TgDocTable) * ntables);
+	int64	   *journal = palloc0(sizeof(int64) * (p->ntargets + 1));
 	TimestampTz start = GetCurrentTimestamp();
-	TgExport   *x = tg_export_walk(p, "pg_temp.tg_purge_targets", true);
-	uint64		rows = tg_export_rows(x);
-	TimestampTz walked = GetCurrentTimestamp();
-
-	/* kept uncompressed here: the archive compresses them once */
-	tg_exec("CREATE TEMP TABLE " TG_ARCHIVE_DOCS " (doc pg_catalog.jsonb, nrows pg_catalog.int8)"
-			" ON COMMIT DROP");
-	tg_exec("ALTER TABLE " TG_ARCHIVE_DOCS " ALTER doc SET STORAGE EXTERNAL");
-	tg_export_documents(x, tg_archive_keep, NULL);
-	tg_export_drop(x);
-	elog(DEBUG1, "tenant_guard purge archive: " UINT64_FORMAT " rows, walk %.1f ms, documents %.1f ms",
-		 rows, (double) (walked - start) / 1000.0,
-		 (double) (GetCurrentTimestamp() - walked) / 1000.0);
-	return rows;
-}
-
-/* Rows the purge deleted, all tenants and tables together. */
-static uint64
-tg_archive_deleted(TgPurge *p)
-{
-	uint64		deleted = 0;
 	ListCell   *lc;
+	Oid			argtypes[5] = {TEXTOID, INT8OID, TEXTOID, INT8OID, JSONBOID};
+	Datum		args[5];
+	SPIPlanPtr	insert;
+	int			rc;
+	uint64		archived = 0;
+	Oid			save_userid;
+	int			save_sec;
+	int			nest;
 
+	if (c == NULL)
+		elog(ERROR, "purge archive: no rows were captured");
 	foreach(lc, p->tables)
 	{
 		TgTable    *t = lfirst(lc);
 
-		for (int ord = 1; ord <= p->ntargets; ord++)
-			deleted += t->deleted[ord];
+		tables[t->index].qualname = t->qualname;
+		if (tg_capture_table_used(c, t->index))
+			tables[t->index].columns = tg_export_columns(t->relid);
 	}
-	return deleted;
-}
 
-/*
- * Steps 4-7 with the rows collected first, in a subtransaction; when the
- * rows deleted are not the rows collected (a concurrent transaction
- * committed rows under a purged tenant, or deleted some, between the walk
- * and the deletes), roll back and go again, up to TG_ARCHIVE_ATTEMPTS
- * times: each walk sees what committed before it.
- */
-#define TG_ARCHIVE_ATTEMPTS 3
-
-void
-tg_archive_run(TgPurge *p)
-{
-	MemoryContext cxt = CurrentMemoryContext;
-	ResourceOwner owner = CurrentResourceOwner;
-
-	tg_plan(p);
-	for (int attempt = 1;; attempt++)
-	{
-		uint64		collected = 0;
-		uint64		deleted;
-
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(cxt);
-		PG_TRY();
-		{
-			collected = tg_archive_collect(p);
-			tg_run_counted(p);
-		}
-		PG_CATCH();
-		{
-			ErrorData  *edata;
-
-			MemoryContextSwitchTo(cxt);
-			edata = CopyErrorData();
-			FlushErrorState();
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-			ReThrowError(edata);
-		}
-		PG_END_TRY();
-		deleted = tg_archive_deleted(p);
-		if (deleted == collected)
-		{
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(cxt);
-			CurrentResourceOwner = owner;
-			return;
-		}
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(cxt);
-		CurrentResourceOwner = owner;
-		if (attempt == TG_ARCHIVE_ATTEMPTS)
-			ereport(ERROR,
-					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-					 errmsg("purge archive incomplete: " UINT64_FORMAT " rows archived, " UINT64_FORMAT " deleted",
-							collected, deleted),
-					 errdetail("Rows under the purged tenants kept changing while the purge ran (%d attempts). Nothing was purged.",
-							   attempt),
-					 errhint("Run the purge again, or with archive => false.")));
-		elog(DEBUG1, "tenant_guard purge: " UINT64_FORMAT " rows archived, " UINT64_FORMAT " deleted; again",
-			 collected, deleted);
-		tg_run_reset(p);
-	}
-}
-
-/* After the journal: one archive row per purged tenant. */
-void
-tg_archive_write(TgPurge *p)
-{
-	int			rc;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	Oid			save_userid;
-	int			save_sec;
-
+	/* the journal rows this purge wrote, by tenant ordinal (the newest) */
 	args[0] = CStringGetTextDatum(p->root_label);
+	rc = SPI_execute_with_args("SELECT DISTINCT ON (x.ord) x.ord, j.id"
+							   " FROM " TG_SCHEMA "." TG_JOURNAL_TABLE " j"
+							   " JOIN pg_temp.tg_purge_targets x"
+							   "   ON j.tenant_id OPERATOR(pg_catalog.=) pg_catalog.format('%s', x.key)"
+							   " WHERE j.purge_xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id()"
+							   "   AND j.tenant_table OPERATOR(pg_catalog.=) $1"
+							   " ORDER BY x.ord, j.id DESC",
+							   1, argtypes, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		int			ord = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+
+		if (ord >= 1 && ord <= p->ntargets)
+			journal[ord] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	/*
+	 * One INSERT per tenant, as the archive's owner past its write guard;
+	 * TOAST compresses each document: with LZ4 (where the server has it)
+	 * several times faster than with pglz.
+	 */
+	insert = SPI_prepare("INSERT INTO " TG_SCHEMA "." TG_ARCHIVE_TABLE
+						 " (tenant_table, journal_id, tenant_id, row_count, export)"
+						 " VALUES ($1, $2, $3, $4, $5)", 5, argtypes);
+	if (insert == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	nest = NewGUCNestLevel();
+#ifdef USE_LZ4
+	(void) set_config_option("default_toast_compression", "lz4",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+#endif
 	GetUserIdAndSecContext(&save_userid, &save_sec);
 	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_ARCHIVE_TABLE)),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	rc = tg_own_write_spi("INSERT INTO " TG_SCHEMA "." TG_ARCHIVE_TABLE
-						  " (journal_id, tenant_table, tenant_id, row_count, export)"
-						  " SELECT j.id, j.tenant_table, j.tenant_id, d.nrows, d.doc"
-						  " FROM " TG_ARCHIVE_DOCS " d"
-						  " CROSS JOIN LATERAL (SELECT j.id, j.tenant_table, j.tenant_id"
-						  "  FROM " TG_SCHEMA "." TG_JOURNAL_TABLE " j"
-						  "  WHERE j.purge_xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id()"
-						  "    AND j.tenant_table OPERATOR(pg_catalog.=) $1"
-						  "    AND j.tenant_id OPERATOR(pg_catalog.=)"
-						  "        (d.doc OPERATOR(pg_catalog.->>) 'tenant_id')"
-						  "  ORDER BY j.id DESC LIMIT 1) j",
-						  1, argtypes, args, NULL, 0);
+	for (int ord = 1; ord <= p->ntargets; ord++)
+	{
+		int64		nrows = 0;
+		Jsonb	   *doc;
+
+		for (int i = 0; i < ntables; i++)
+		{
+			tables[i].rows = tg_capture_rows(c, ord, i);
+			if (tables[i].rows)
+				nrows += tables[i].rows->nrows;
+		}
+		if (nrows == 0)
+			continue;			/* gone meanwhile: not purged */
+		if (journal[ord] == 0)
+			elog(ERROR, "purge archive: tenant \"%s\" has no journal row", p->targets[ord].id);
+		doc = tg_doc_build(p->root_name, p->targets[ord].id, tables, ntables);
+		args[0] = CStringGetTextDatum(p->root_label);
+		args[1] = Int64GetDatum(journal[ord]);
+		args[2] = CStringGetTextDatum(p->targets[ord].id);
+		args[3] = Int64GetDatum(nrows);
+		args[4] = JsonbPGetDatum(doc);
+		rc = tg_own_write_plan(insert, args, NULL);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+		pfree(doc);
+		archived++;
+		CHECK_FOR_INTERRUPTS();
+	}
 	SetUserIdAndSecContext(save_userid, save_sec);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	tg_exec("DROP TABLE " TG_ARCHIVE_DOCS);
+	AtEOXact_GUC(true, nest);
+	SPI_freeplan(insert);
+	elog(DEBUG1, "tenant_guard purge archive: " UINT64_FORMAT " tenants, %zu bytes of rows, written in %.1f ms",
+		 archived, tg_capture_bytes(c), (double) (GetCurrentTimestamp() - start) / 1000.0);
+	tg_capture_free(c);
+	p->capture = NULL;
 }
 
 PG_FUNCTION_INFO_V1(restore_purged_tenant);

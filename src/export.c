@@ -3,8 +3,9 @@
  * export.c
  *	  tenant_guard.export_tenant_document(): every row of a tenant as one
  *	  jsonb document, found along the foreign-key graph the purge uses
- *	  (fkgraph.c, registered tenant tables); and the walk behind it, which
- *	  the purge's archive (archive.c) shares.
+ *	  (fkgraph.c, registered tenant tables), and export_tenant(), the same
+ *	  rows one by one.  (The purge's archive does not walk: it keeps the
+ *	  rows its DELETEs return, archive.c.)
  *
  * The walk is the purge's, reading instead of deleting: the tenant rows
  * first, then for each foreign key into a table rows were found in, the
@@ -17,7 +18,7 @@
  * ON DELETE SET NULL / SET DEFAULT are not followed: a purge keeps those
  * rows.
  *
- * Which rows belong to the tenant (the export's rule; the archive takes
+ * Which rows belong to the tenant (the export's rule; the archive holds
  * every row the purge deletes):
  *	  - rows of the tenants table other than the tenant itself are other
  *		tenants: the walk stops there (a cycle through the tenants table,
@@ -71,6 +72,7 @@ typedef struct TgExTable
 	char	   *tmp;			/* pg_temp table of its rows */
 	uint64		rows;
 	uint64		analyzed;		/* rows when tmp was last ANALYZEd */
+	int			nin;			/* edges into it the walk follows */
 } TgExTable;
 
 /* Rows of one table found by one statement, waiting for their children. */
@@ -84,7 +86,6 @@ struct TgExport
 {
 	TgPurge    *p;
 	const char *targets;		/* pg_temp table (ord int4, key) */
-	bool		whole;
 	List	   *tables;			/* TgExTable, in the order reached */
 	int			round;
 	uint64		rows;
@@ -154,12 +155,13 @@ tg_ex_plan(TgExport *x)
 
 			if (e->action == 'n' || e->action == 'd')
 				continue;		/* a purge keeps those rows */
-			if (!x->whole && tg_is_tenants_table(p, e->child))
+			if (tg_is_tenants_table(p, e->child))
 				continue;		/* other tenants */
 			c = tg_ex_table(x, e->child, e->child_kind);
 			if (t == root && e->nkeys == 1 && strcmp(e->parent_cols[0], p->keycol) == 0)
 				c->tenantcols = lappend(c->tenantcols, e);
 			t->edges = lappend(t->edges, e);
+			c->nin++;
 			for (int i = 0; i < e->nkeys; i++)
 				t->needed = tg_add_column(t->needed, e->parent_cols[i]);
 			if (e->referenced_is_partition)
@@ -253,7 +255,14 @@ tg_ex_edge(TgExport *x, TgExTable *t, int r, TgFkEdge *e)
 	ListCell   *lc;
 	uint64		n;
 	int			nest;
-	bool		filter = !x->whole && c->tenantcols != NIL;
+	bool		filter = c->tenantcols != NIL;
+
+	/*
+	 * A row can be found twice only through two edges or a self-reference;
+	 * through one edge from another table, each row of c references one
+	 * parent row, found once.
+	 */
+	bool		dedupe = c->nin > 1 || c == t;
 
 	tg_ex_analyze(t);
 	initStringInfo(&sql);
@@ -264,9 +273,11 @@ tg_ex_edge(TgExport *x, TgExTable *t, int r, TgFkEdge *e)
 	tg_edge_condition(&sql, e, "p", "c");
 	if (filter)
 		appendStringInfo(&sql, " JOIN %s x ON x.ord OPERATOR(pg_catalog.=) p.ord", x->targets);
-	appendStringInfo(&sql, " WHERE NOT EXISTS (SELECT FROM %s a"
-					 " WHERE a.tg_rel OPERATOR(pg_catalog.=) c.tableoid"
-					 " AND a.tg_tid OPERATOR(pg_catalog.=) c.ctid)", c->tmp);
+	appendStringInfoString(&sql, " WHERE true");
+	if (dedupe)
+		appendStringInfo(&sql, " AND NOT EXISTS (SELECT FROM %s a"
+						 " WHERE a.tg_rel OPERATOR(pg_catalog.=) c.tableoid"
+						 " AND a.tg_tid OPERATOR(pg_catalog.=) c.ctid)", c->tmp);
 	if (filter)
 	{
 		foreach(lc, c->tenantcols)
@@ -291,7 +302,7 @@ tg_ex_edge(TgExport *x, TgExTable *t, int r, TgFkEdge *e)
 }
 
 TgExport *
-tg_export_walk(TgPurge *p, const char *targets, bool whole)
+tg_export_walk(TgPurge *p, const char *targets)
 {
 	TgExport   *x = palloc0(sizeof(TgExport));
 	List	   *work;
@@ -299,7 +310,6 @@ tg_export_walk(TgPurge *p, const char *targets, bool whole)
 
 	x->p = p;
 	x->targets = targets;
-	x->whole = whole;
 	tg_ex_plan(x);
 	tg_ex_create(x);
 
@@ -347,9 +357,9 @@ tg_export_rows(TgExport *x)
 	return x->rows;
 }
 
-/* {"column": "type", ...} of a table, as jsonb. */
-static Jsonb *
-tg_ex_columns(Oid relid)
+/* {"column": "type", ...} of a table, as jsonb (export.h). */
+Jsonb *
+tg_export_columns(Oid relid)
 {
 	Oid			argtypes[1] = {OIDOID};
 	Datum		args[1];
@@ -359,9 +369,8 @@ tg_ex_columns(Oid relid)
 	int			nest = NewGUCNestLevel();
 
 	/*
-	 * Type names as import_tenant() (pinned search_path) spells them: the
-	 * purge's archive runs under the caller's search_path, which would
-	 * leave a type of one of its schemas unqualified.
+	 * Type names as import_tenant() (pinned search_path) spells them,
+	 * whatever search_path the caller runs under.
 	 */
 	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
@@ -379,214 +388,44 @@ tg_ex_columns(Oid relid)
 	return result;
 }
 
-/* A table's rows, read in tenant order through a cursor. */
-typedef struct TgExCursor
-{
-	TgExTable  *table;
-	Jsonb	   *columns;
-	Portal		portal;
-	SPITupleTable *batch;
-	uint64		pos;
-	bool		done;
-} TgExCursor;
-
-#define TG_EX_FETCH 1000
-
-/* The tenant ordinal of the cursor's next row; INT_MAX at the end. */
-static int
-tg_ex_peek(TgExCursor *c)
-{
-	bool		isnull;
-
-	while (!c->done && (c->batch == NULL || c->pos >= c->batch->numvals))
-	{
-		if (c->batch)
-			SPI_freetuptable(c->batch);
-		SPI_cursor_fetch(c->portal, true, TG_EX_FETCH);
-		c->batch = SPI_tuptable;
-		c->pos = 0;
-		if (SPI_processed == 0)
-		{
-			c->done = true;
-			SPI_cursor_close(c->portal);
-		}
-	}
-	if (c->done)
-		return INT_MAX;
-	return DatumGetInt32(SPI_getbinval(c->batch->vals[c->pos], c->batch->tupdesc, 1, &isnull));
-}
-
-/* Push a string value (or key) onto a jsonb under construction. */
-static void
-tg_ex_push_string(JsonbParseState **st, JsonbIteratorToken tok, const char *s)
-{
-	JsonbValue	v;
-
-	v.type = jbvString;
-	v.val.string.val = unconstify(char *, s);
-	v.val.string.len = strlen(s);
-	(void) pushJsonbValue(st, tok, &v);
-}
-
-/* Push a jsonb datum as a value or element. */
-static void
-tg_ex_push_jsonb(JsonbParseState **st, JsonbIteratorToken tok, Jsonb *j)
-{
-	JsonbValue	v;
-
-	v.type = jbvBinary;
-	v.val.binary.data = &j->root;
-	v.val.binary.len = VARSIZE(j) - VARHDRSZ;
-	(void) pushJsonbValue(st, tok, &v);
-}
-
 /*
- * Build each tenant's document in one pass (export.h), in tenant order,
- * and hand it to fn with its row count: every table is read once through
- * a cursor sorted by tenant, and each row is converted once (jsonb_agg
- * and jsonb_build_object nested in SQL convert every row at each level).
+ * The walk's rows as one document (export.h): each table's rows read in
+ * the order found and copied as they are (export_doc.c).
  */
-void
-tg_export_documents(TgExport *x, void (*fn) (int ord, Jsonb *doc, int64 nrows, void *arg),
-					void *arg)
+static Jsonb *
+tg_export_document(TgExport *x, const char *tenant_id)
 {
-	List	   *cursors = NIL;
+	int			ntables = list_length(x->tables);
+	TgDocTable *tables = palloc0(sizeof(TgDocTable) * ntables);
 	ListCell   *lc;
-	char	  **ids;
-	int			nids;
-	MemoryContext doccxt;
-	MemoryContext old;
-	int			rc;
-	int			nest;
-
-	/* the tenants' ids, by ordinal */
-	rc = SPI_execute(psprintf("SELECT ord, pg_catalog.format('%%s', key) FROM %s", x->targets),
-					 false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
-	nids = 0;
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-
-		nids = Max(nids, DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull)));
-	}
-	ids = palloc0(sizeof(char *) * (nids + 1));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		int			ord = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-
-		ids[ord] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-	}
 
 	foreach(lc, x->tables)
 	{
 		TgExTable  *t = lfirst(lc);
-		TgExCursor *c;
-		SPIPlanPtr	plan;
+		TgDocTable *d = &tables[foreach_current_index(lc)];
+		int			rc;
 
+		d->qualname = t->qualname;
 		if (t->rows == 0)
 			continue;
-		c = palloc0(sizeof(TgExCursor));
-		c->table = t;
-		c->columns = tg_ex_columns(t->relid);
-		plan = SPI_prepare(psprintf("SELECT ord, tg_row FROM %s ORDER BY ord, tg_round, tg_rel, tg_tid",
-									t->tmp), 0, NULL);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		/* not read-only: it must see the rows this call just wrote */
-		c->portal = SPI_cursor_open(NULL, plan, NULL, NULL, false);
-		cursors = lappend(cursors, c);
-	}
-
-	/* the cursors' sorts in memory: about 256 bytes a row, up to 1 GB */
-	nest = NewGUCNestLevel();
-	{
-		char		value[32];
-		double		kb = Min((double) x->rows * 256.0 / 1024.0, 1024.0 * 1024.0);
-
-		if (kb > (double) work_mem)
+		d->columns = tg_export_columns(t->relid);
+		d->rows = palloc(sizeof(TgRows));
+		tg_rows_init(d->rows, CurrentMemoryContext);
+		rc = SPI_execute(psprintf("SELECT tg_row FROM %s ORDER BY tg_round, tg_rel, tg_tid", t->tmp),
+						 false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(rc));
+		for (uint64 i = 0; i < SPI_processed; i++)
 		{
-			snprintf(value, sizeof(value), "%.0f", kb);
-			(void) set_config_option("work_mem", value, PGC_USERSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
+			bool		isnull;
+			Datum		row = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				tg_rows_add_jsonb(d->rows, row);
 		}
+		SPI_freetuptable(SPI_tuptable);
 	}
-	doccxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard export document",
-								   ALLOCSET_DEFAULT_SIZES);
-	for (;;)
-	{
-		int			ord = INT_MAX;
-		JsonbParseState *st = NULL;
-		JsonbValue	v;
-		JsonbValue *res;
-		int64		nrows = 0;
-
-		foreach(lc, cursors)
-			ord = Min(ord, tg_ex_peek(lfirst(lc)));
-		if (ord == INT_MAX)
-			break;
-		if (ord < 1 || ord > nids || ids[ord] == NULL)
-			elog(ERROR, "unexpected tenant ordinal %d", ord);
-
-		old = MemoryContextSwitchTo(doccxt);
-		(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-		tg_ex_push_string(&st, WJB_KEY, "format");
-		tg_ex_push_string(&st, WJB_VALUE, TG_EXPORT_FORMAT);
-		tg_ex_push_string(&st, WJB_KEY, "version");
-		v.type = jbvNumeric;
-		v.val.numeric = int64_to_numeric(TG_EXPORT_VERSION);
-		(void) pushJsonbValue(&st, WJB_VALUE, &v);
-		tg_ex_push_string(&st, WJB_KEY, "tenants");
-		tg_ex_push_string(&st, WJB_VALUE, ((TgExTable *) linitial(x->tables))->qualname);
-		tg_ex_push_string(&st, WJB_KEY, "tenant_id");
-		tg_ex_push_string(&st, WJB_VALUE, ids[ord]);
-		tg_ex_push_string(&st, WJB_KEY, "tables");
-		(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-		MemoryContextSwitchTo(old);
-		foreach(lc, cursors)
-		{
-			TgExCursor *c = lfirst(lc);
-
-			if (tg_ex_peek(c) != ord)
-				continue;
-			old = MemoryContextSwitchTo(doccxt);
-			(void) pushJsonbValue(&st, WJB_BEGIN_OBJECT, NULL);
-			tg_ex_push_string(&st, WJB_KEY, "table");
-			tg_ex_push_string(&st, WJB_VALUE, c->table->qualname);
-			tg_ex_push_string(&st, WJB_KEY, "columns");
-			tg_ex_push_jsonb(&st, WJB_VALUE, c->columns);
-			tg_ex_push_string(&st, WJB_KEY, "rows");
-			(void) pushJsonbValue(&st, WJB_BEGIN_ARRAY, NULL);
-			MemoryContextSwitchTo(old);
-			while (tg_ex_peek(c) == ord)
-			{
-				bool		isnull;
-				Datum		d = SPI_getbinval(c->batch->vals[c->pos], c->batch->tupdesc, 2, &isnull);
-
-				/* a copy: the tree points into it, and batches are freed */
-				old = MemoryContextSwitchTo(doccxt);
-				tg_ex_push_jsonb(&st, WJB_ELEM, DatumGetJsonbPCopy(d));
-				MemoryContextSwitchTo(old);
-				c->pos++;
-				nrows++;
-			}
-			old = MemoryContextSwitchTo(doccxt);
-			(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-			(void) pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-			MemoryContextSwitchTo(old);
-		}
-		old = MemoryContextSwitchTo(doccxt);
-		(void) pushJsonbValue(&st, WJB_END_ARRAY, NULL);
-		res = pushJsonbValue(&st, WJB_END_OBJECT, NULL);
-		MemoryContextSwitchTo(old);
-		fn(ord, JsonbValueToJsonb(res), nrows, arg);
-		MemoryContextReset(doccxt);
-		CHECK_FOR_INTERRUPTS();
-	}
-	MemoryContextDelete(doccxt);
-	AtEOXact_GUC(true, nest);
+	return tg_doc_build(((TgExTable *) linitial(x->tables))->qualname, tenant_id, tables, ntables);
 }
 
 void
@@ -638,15 +477,6 @@ tg_export_begin(FunctionCallInfo fcinfo, const char *what, TgPurge *p, Datum *ke
 						   format_type_be(p->keytype), p->keycol, p->root_label)));
 }
 
-/* tg_export_documents() callback: keep the one document, out of SPI. */
-static void
-tg_ex_keep_document(int ord, Jsonb *doc, int64 nrows, void *arg)
-{
-	(void) ord;
-	(void) nrows;
-	*(Datum *) arg = SPI_datumTransfer(JsonbPGetDatum(doc), false, -1);
-}
-
 /*
  * The walk of one tenant named by a call's arguments (tenant_id, tenants):
  * admin check, SPI connected, rows in temp tables.
@@ -669,7 +499,7 @@ tg_export_one(FunctionCallInfo fcinfo, TgPurge *p, char **canon)
 							   1, argtypes, args, NULL, false, 0);
 	if (rc < 0)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	x = tg_export_walk(p, "pg_temp.tg_export_targets", false);
+	x = tg_export_walk(p, "pg_temp.tg_export_targets");
 	if (tg_export_rows(x) == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -742,12 +572,10 @@ export_tenant_document(PG_FUNCTION_ARGS)
 	TgPurge		p;
 	char	   *canon;
 	TgExport   *x;
-	Datum		result = (Datum) 0;
+	Datum		result;
 
 	x = tg_export_one(fcinfo, &p, &canon);
-	tg_export_documents(x, tg_ex_keep_document, &result);
-	if (result == (Datum) 0)
-		elog(ERROR, "export of tenant \"%s\" produced no document", tg_abbrev_id(canon));
+	result = SPI_datumTransfer(JsonbPGetDatum(tg_export_document(x, canon)), false, -1);
 	tg_export_one_done(x);
 	PG_RETURN_DATUM(result);
 }

@@ -23,22 +23,19 @@
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
+#include "export_doc.h"
 #include "purge_int.h"
-
-#define TG_EXPORT_FORMAT	"tenant_guard export"
-#define TG_EXPORT_VERSION	1
 
 /* export.c */
 
 /*
  * Walk from the tenants in the temp table targets (ord int4, key) along
  * p's graph, collecting rows in temp tables (SPI connected, p's root and
- * registered tables resolved).  whole: every row a purge of them deletes
- * (the archive); else the export's rule: no other tenant's row.  Returns
- * the rows found.
+ * registered tables resolved), by the export's rule: no other tenant's
+ * row.  Returns the rows found.
  */
 typedef struct TgExport TgExport;
-extern TgExport *tg_export_walk(TgPurge *p, const char *targets, bool whole);
+extern TgExport *tg_export_walk(TgPurge *p, const char *targets);
 extern uint64 tg_export_rows(TgExport *x);
 
 /* Refuse callers that are not admins ("permission denied to <what>"). */
@@ -48,10 +45,8 @@ extern void tg_require_admin(const char *what);
 extern void tg_export_begin(FunctionCallInfo fcinfo, const char *what, TgPurge *p,
 							Datum *key, char **canon);
 
-/* Each tenant's document of the walk, in tenant order, to fn. */
-extern void tg_export_documents(TgExport *x,
-								void (*fn) (int ord, Jsonb *doc, int64 nrows, void *arg),
-								void *arg);
+/* {"column": "type", ...} of a table, as the import spells the types. */
+extern Jsonb *tg_export_columns(Oid relid);
 
 /* Drop the walk's temp tables. */
 extern void tg_export_drop(TgExport *x);

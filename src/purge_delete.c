@@ -118,6 +118,14 @@ typedef struct TgCountReceiver
 	MemoryContext setcxt;		/* in this context */
 	int		   *setattnos;		/* their attribute numbers */
 	Oid		   *settypes;		/* their base types */
+	TgCapture  *capture;		/* keep the rows (last columns) for the archive */
+	TgTable    *table;			/* as rows of this table */
+	int			captureatt;		/* the first of those columns */
+	TgRowPlan  *rowplan;		/* they are the row's columns; NULL: to_jsonb() */
+	TupleTableSlot *storeslot;	/* rel's columns, without them */
+	TgKeySet   *ordset;			/* column 1 is a key of ordtype in this set,
+								 * not an ordinal */
+	Oid			ordtype;
 } TgCountReceiver;
 
 /* Count one row for its tenant; store it if there is a table. */
@@ -127,6 +135,14 @@ tg_count_receive(TupleTableSlot *slot, DestReceiver *self)
 	TgCountReceiver *r = (TgCountReceiver *) self;
 	bool		isnull;
 	Datum		d = slot_getattr(slot, 1, &isnull);
+
+	if (r->ordset && !isnull)
+	{
+		int32		ord = tg_keyset_ord(r->ordset, r->ordtype, d);
+
+		d = Int32GetDatum(ord);
+		isnull = (ord == 0);
+	}
 
 	if (!isnull)
 	{
@@ -145,7 +161,34 @@ tg_count_receive(TupleTableSlot *slot, DestReceiver *self)
 				tg_keyset_add(r->sets[i], r->settypes[i], key, ord);
 		}
 	}
-	if (r->rel)
+	if (r->capture && r->rowplan)
+	{
+		if (isnull)
+			elog(ERROR, "purge archive: a deleted row without its tenant");
+		tg_capture_add_slot(r->capture, DatumGetInt32(d), r->table->index, r->rowplan, slot);
+	}
+	else if (r->capture)
+	{
+		bool		rownull;
+		Datum		row = slot_getattr(slot, r->captureatt, &rownull);
+
+		if (isnull || rownull)
+			elog(ERROR, "purge archive: a deleted row without its tenant or its data");
+		tg_capture_add(r->capture, DatumGetInt32(d), r->table->index, row);
+	}
+	if (r->rel && r->storeslot)
+	{
+		/* the same row without the archive's column */
+		int			natts = r->storeslot->tts_tupleDescriptor->natts;
+
+		slot_getallattrs(slot);
+		ExecClearTuple(r->storeslot);
+		memcpy(r->storeslot->tts_values, slot->tts_values, natts * sizeof(Datum));
+		memcpy(r->storeslot->tts_isnull, slot->tts_isnull, natts * sizeof(bool));
+		ExecStoreVirtualTuple(r->storeslot);
+		table_tuple_insert(r->rel, r->storeslot, r->cid, TABLE_INSERT_SKIP_FSM, r->bistate);
+	}
+	else if (r->rel)
 		table_tuple_insert(r->rel, slot, r->cid, TABLE_INSERT_SKIP_FSM, r->bistate);
 	return true;
 }
@@ -164,6 +207,18 @@ tg_count_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	(void) operation;
 	if (r->rel)
 		r->cid = GetCurrentCommandId(true);
+	if (r->capture)
+	{
+		/*
+		 * RETURNING ends with the row's columns, or the row as jsonb; the
+		 * temp table has none of them
+		 */
+		r->captureatt = typeinfo->natts - Max(r->table->capture_n, 1) + 1;
+		if (r->table->capture_n > 0)
+			r->rowplan = tg_rowplan_create(typeinfo, r->captureatt);
+		if (r->rel)
+			r->storeslot = MakeSingleTupleTableSlot(RelationGetDescr(r->rel), &TTSOpsVirtual);
+	}
 	foreach(lc, r->setcols)
 	{
 		int			i = foreach_current_index(lc);
@@ -194,6 +249,17 @@ tg_count_noop(DestReceiver *self)
 	(void) self;
 }
 
+/* Drop the store slot while the executor's memory it lives in is there. */
+static void
+tg_count_shutdown(DestReceiver *self)
+{
+	TgCountReceiver *r = (TgCountReceiver *) self;
+
+	if (r->storeslot)
+		ExecDropSingleTupleTableSlot(r->storeslot);
+	r->storeslot = NULL;
+}
+
 /* Log a purge statement and its duration at DEBUG1. */
 static void
 tg_debug_statement(const char *sql, TimestampTz start)
@@ -211,11 +277,14 @@ tg_debug_statement(const char *sql, TimestampTz start)
 /*
  * Run sql, counting its result rows (first column: ordinal) into counts;
  * with rel, also store them in that table; with setcols, also add the
- * values of those columns (c_<name>) to the key sets sets[].
+ * values of those columns (c_<name>) to the key sets sets[]; with
+ * capture, keep the last columns (tg_capture_col, not stored in rel) as
+ * a deleted row of table.
  */
 static uint64
-tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
-				 List *setcols, TgKeySet **sets, MemoryContext setcxt)
+tg_exec_counting_keyed(const char *sql, int64 *counts, int n, Relation rel,
+					   List *setcols, TgKeySet **sets, MemoryContext setcxt,
+					   TgCapture *capture, TgTable *table, TgKeySet *ordset, Oid ordtype)
 {
 	TgCountReceiver r;
 	SPIExecuteOptions options;
@@ -225,7 +294,7 @@ tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
 	memset(&r, 0, sizeof(r));
 	r.pub.receiveSlot = tg_count_receive;
 	r.pub.rStartup = tg_count_startup;
-	r.pub.rShutdown = tg_count_noop;
+	r.pub.rShutdown = tg_count_shutdown;
 	r.pub.rDestroy = tg_count_noop;
 	r.pub.mydest = DestNone;
 	r.counts = counts;
@@ -236,6 +305,10 @@ tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
 	r.setcols = setcols;
 	r.sets = sets;
 	r.setcxt = setcxt;
+	r.capture = capture;
+	r.table = table;
+	r.ordset = ordset;
+	r.ordtype = ordtype;
 	if (setcols != NIL)
 	{
 		r.setattnos = palloc0(sizeof(int) * list_length(setcols));
@@ -255,6 +328,74 @@ tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
 	}
 	tg_debug_statement(sql, start);
 	return SPI_processed;
+}
+
+/* tg_exec_counting_keyed() of a statement whose column 1 is the ordinal. */
+static uint64
+tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
+				 List *setcols, TgKeySet **sets, MemoryContext setcxt,
+				 TgCapture *capture, TgTable *table)
+{
+	return tg_exec_counting_keyed(sql, counts, n, rel, setcols, sets, setcxt, capture, table,
+								  NULL, InvalidOid);
+}
+
+/*
+ * Run a DELETE whose rows the DELETE itself counts (purge_match,
+ * purge_tally); with capture its RETURNING list is (ordinal, row as
+ * jsonb), kept for the archive as rows of table tableno.
+ */
+static uint64
+tg_exec_capturing(const char *sql, TgCapture *capture, TgTable *table,
+				  TgKeySet *ordset, Oid ordtype)
+{
+	if (capture == NULL)
+		return tg_exec(sql);
+	return tg_exec_counting_keyed(sql, NULL, 0, NULL, NIL, NULL, NULL, capture, table,
+								  ordset, ordtype);
+}
+
+/*
+ * What RETURNING adds for the archive: the row of t (alias) as its
+ * columns, which the receiver writes as jsonb itself (export_doc.c), or,
+ * for a table with a column type only to_jsonb() knows, to_jsonb() of it.
+ */
+static const char *
+tg_capture_col(TgPurge *p, TgTable *t, const char *alias)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (p->capture == NULL)
+		return "";
+	if (!t->capture_planned)
+	{
+		t->capture_planned = true;
+		t->capture_n = 0;
+		if (tg_rowplan_supported(t->relid))
+		{
+			Relation	rel = table_open(t->relid, AccessShareLock);
+			TupleDesc	desc = RelationGetDescr(rel);
+
+			for (int i = 0; i < desc->natts; i++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, i);
+
+				if (att->attisdropped)
+					continue;
+				t->capture_cols = lappend(t->capture_cols,
+										  pstrdup(quote_identifier(NameStr(att->attname))));
+				t->capture_n++;
+			}
+			table_close(rel, AccessShareLock);
+		}
+	}
+	initStringInfo(&buf);
+	if (t->capture_n == 0)
+		appendStringInfo(&buf, ", pg_catalog.to_jsonb(%s) AS tg_archive", alias);
+	foreach(lc, t->capture_cols)
+		appendStringInfo(&buf, ", %s.%s", alias, (char *) lfirst(lc));
+	return buf.data;
 }
 
 /* Run one statement that returns no rows we need. */
@@ -326,7 +467,7 @@ purge_tally(PG_FUNCTION_ARGS)
  * false when the tally does not match the rows deleted.
  */
 static bool
-tg_exec_tallied(const char *sql, int64 *counts, int n)
+tg_exec_tallied(const char *sql, int64 *counts, int n, TgCapture *capture, TgTable *table)
 {
 	TgTally		tally;
 	TgTally    *saved = tg_tally;
@@ -338,7 +479,7 @@ tg_exec_tallied(const char *sql, int64 *counts, int n)
 	tg_tally = &tally;
 	PG_TRY();
 	{
-		deleted = tg_exec(sql);
+		deleted = tg_exec_capturing(sql, capture, table, NULL, InvalidOid);
 	}
 	PG_FINALLY();
 	{
@@ -356,7 +497,7 @@ tg_exec_tallied(const char *sql, int64 *counts, int n)
  */
 static bool
 tg_exec_matched(const char *sql, TgKeySet *ks, int64 *counts, int n, TgKeySet *keep,
-				uint64 *deleted_out)
+				uint64 *deleted_out, TgCapture *capture, TgTable *table, Oid keytype)
 {
 	volatile uint64 deleted = 0;
 	uint64		matched = 0;
@@ -364,7 +505,7 @@ tg_exec_matched(const char *sql, TgKeySet *ks, int64 *counts, int n, TgKeySet *k
 	tg_keyset_activate(ks, counts, n, keep);
 	PG_TRY();
 	{
-		deleted = tg_exec(sql);
+		deleted = tg_exec_capturing(sql, capture, table, ks, keytype);
 	}
 	PG_FINALLY();
 	{
@@ -446,6 +587,7 @@ tg_table(TgPurge *p, Oid relid, char relkind)
 	}
 	t = palloc0(sizeof(TgTable));
 	t->relid = relid;
+	t->index = list_length(p->tables);
 	t->relkind = relkind;
 	tg_rel_names(relid, &t->qualname, &t->label);
 	t->deleted = palloc0(sizeof(int64) * (p->ntargets + 1));
@@ -735,7 +877,7 @@ tg_delete_into(TgPurge *p, TgTable *t, char *tmp, const char *shape,
 	PG_TRY();
 	{
 		n = tg_exec_counting(sql, counts, p->ntargets, rel, sets ? t->setcols : NIL, sets,
-							 p->setcxt);
+							 p->setcxt, p->capture, t);
 	}
 	PG_FINALLY();
 	{
@@ -787,10 +929,10 @@ tg_delete_root(TgPurge *p)
 				   psprintf("SELECT %s FROM %s%s r, pg_temp.tg_purge_targets x",
 							list.data, only, p->root_name),
 				   psprintf("DELETE FROM %s%s r USING pg_temp.tg_purge_targets x"
-							" WHERE %s RETURNING %s",
+							" WHERE %s RETURNING %s%s",
 							only, p->root_name,
 							tg_eq_sql(p->keyeqop, psprintf("r.%s", quote_identifier(p->keycol)), "x.key"),
-							list.data),
+							list.data, tg_capture_col(p, root, "r")),
 				   root->deleted, NULL);
 	p->root_tmp = tmp;
 }
@@ -863,6 +1005,13 @@ tg_edge_keyset(TgPurge *p, TgWork *w, TgFkEdge *e, TgTable *c)
 	return ks;
 }
 
+/* The base type of edge e's (one) key column in child table c. */
+static Oid
+tg_child_key_type(TgTable *c, TgFkEdge *e)
+{
+	return getBaseType(get_atttype(c->relid, get_attnum(c->relid, e->child_cols[0])));
+}
+
 /*
  * Delete the rows of c that reference keys in ks through e, keeping their
  * own keys (c->keepcol) in a key set for the next level instead of
@@ -881,7 +1030,11 @@ tg_delete_keeping(TgPurge *p, TgTable *c, TgFkEdge *e, TgKeySet *ks)
 	sql = psprintf("DELETE FROM %s%s c WHERE " TG_SCHEMA ".purge_match_keep(c.%s, c.%s)",
 				   c->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ", c->qualname,
 				   quote_identifier(e->child_cols[0]), quote_identifier(c->keepcol));
-	if (!tg_exec_matched(sql, ks, c->deleted, p->ntargets, keep, &deleted) ||
+	if (p->capture)
+		sql = psprintf("%s RETURNING c.%s%s", sql,
+					   quote_identifier(e->child_cols[0]), tg_capture_col(p, c, "c"));
+	if (!tg_exec_matched(sql, ks, c->deleted, p->ntargets, keep, &deleted,
+						 p->capture, c, tg_child_key_type(c, e)) ||
 		!tg_keyset_usable(keep))
 	{
 		/* tg_run_counted runs again with RETURNING */
@@ -976,7 +1129,11 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 	{
 		uint64		deleted;
 
-		if (!tg_exec_matched(sql.data, ks, c->deleted, p->ntargets, NULL, &deleted))
+		if (p->capture)
+			appendStringInfo(&sql, " RETURNING c.%s%s",
+							 quote_identifier(e->child_cols[0]), tg_capture_col(p, c, "c"));
+		if (!tg_exec_matched(sql.data, ks, c->deleted, p->ntargets, NULL, &deleted,
+							 p->capture, c, tg_child_key_type(c, e)))
 			p->tally_missed = true;
 	}
 	else if (ks && c->keepcol)
@@ -988,13 +1145,16 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 		{
 			appendStringInfo(&sql, " AND " TG_SCHEMA ".purge_tally(p.ord, c.%s)",
 							 quote_identifier(e->child_cols[0]));
-			if (!tg_exec_tallied(sql.data, c->deleted, p->ntargets))
+			if (p->capture)
+				appendStringInfo(&sql, " RETURNING p.ord%s", tg_capture_col(p, c, "c"));
+			if (!tg_exec_tallied(sql.data, c->deleted, p->ntargets, p->capture, c))
 				p->tally_missed = true;
 		}
 		else
 		{
-			appendStringInfoString(&sql, " RETURNING p.ord");
-			tg_exec_counting(sql.data, c->deleted, p->ntargets, NULL, NIL, NULL, NULL);
+			appendStringInfo(&sql, " RETURNING p.ord%s", tg_capture_col(p, c, "c"));
+			tg_exec_counting(sql.data, c->deleted, p->ntargets, NULL, NIL, NULL, NULL,
+							 p->capture, c);
 		}
 	}
 	else
@@ -1010,7 +1170,7 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 		else
 			appendStringInfoString(&list, "p.ord");
 		tg_returning_list(&list, c, "c");
-		appendStringInfo(&sql, " RETURNING %s", list.data);
+		appendStringInfo(&sql, " RETURNING %s%s", list.data, tg_capture_col(p, c, "c"));
 		/* (a key-set level may have no temp table: its list names no "p") */
 		if (ks)
 			shape = psprintf("SELECT %s FROM %s%s c", list.data, only, c->qualname);
@@ -1040,7 +1200,7 @@ tg_apply_pending(TgPurge *p, TgPending *pd)
 	appendStringInfo(&sql, " FROM %s p WHERE ", pd->work->tmp);
 	tg_edge_condition(&sql, e, "p", "c");
 	appendStringInfoString(&sql, " RETURNING p.ord");
-	tg_exec_counting(sql.data, pd->child->updated, p->ntargets, NULL, NIL, NULL, NULL);
+	tg_exec_counting(sql.data, pd->child->updated, p->ntargets, NULL, NIL, NULL, NULL, NULL, NULL);
 
 	/*
 	 * A default equal to a deleted key leaves the row as it was, and
@@ -1179,6 +1339,8 @@ tg_run_reset(TgPurge *p)
 	p->tally_missed = false;
 	p->work = NIL;
 	p->pending = NIL;
+	if (p->capture)
+		tg_capture_reset(p->capture);
 	p->tmps = NIL;
 	p->root_tmp = NULL;
 	foreach(lc, p->tables)

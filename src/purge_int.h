@@ -19,6 +19,7 @@
 #include "utils/array.h"
 #include "utils/rel.h"
 
+#include "export_doc.h"
 #include "purge.h"
 
 /* One tenant to purge. */
@@ -36,6 +37,7 @@ typedef struct TgTarget
 typedef struct TgTable
 {
 	Oid			relid;
+	int			index;			/* its place in TgPurge.tables */
 	char	   *qualname;		/* quoted, schema-qualified */
 	char	   *label;			/* schema.table, for counts */
 	char		relkind;
@@ -47,6 +49,9 @@ typedef struct TgTable
 	List	   *setcols;		/* columns worth a key set (of needed) */
 	char	   *keepcol;		/* deleted without RETURNING, keeping the
 								 * keys of this column (tg_plan_keep) */
+	bool		capture_planned;	/* capture_cols decided */
+	List	   *capture_cols;	/* RETURNING's columns for the archive */
+	int			capture_n;		/* how many; 0: to_jsonb() of the row */
 	int64	   *deleted;		/* per tenant ordinal, [0..ntargets] */
 	int64	   *updated;
 } TgTable;
@@ -88,6 +93,7 @@ typedef struct TgPurge
 	bool		dry_run;
 	bool		force;
 	bool		archive;		/* keep the rows in purge_archive */
+	TgCapture  *capture;		/* the rows deleted, when archive (archive.c) */
 	int			batch_size;		/* 0: no limit */
 	ArrayType  *ids;			/* NULL: the checker's candidates */
 	Oid			root_arg;		/* InvalidOid: the only guarded table */
