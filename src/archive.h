@@ -12,7 +12,7 @@
 
 #include "purge_int.h"
 
-/* Steps 4-7 of the purge, the targets' rows collected first. */
+/* Steps 4-7 of the purge, keeping the rows they delete. */
 extern void tg_archive_run(TgPurge *p);
 
 /* After the journal: write the archive rows. */

@@ -20,8 +20,8 @@
  *		 by level, apply ON DELETE SET NULL / SET DEFAULT, and refuse if a
  *		 protected tenant was reached: purge_delete.c;
  *	  8. journal (real run): one purge_journal row per tenant, written as
- *		 the journal's owner; with archive, the rows collected before step 4
- *		 go to purge_archive (archive.c).
+ *		 the journal's owner; with archive, the rows the DELETEs of steps
+ *		 4-7 returned go to purge_archive (archive.c).
  * A dry run does 3-7 inside a subtransaction and rolls it back: it reports
  * exactly what a real run at that moment would do, because it is one.
  *
@@ -584,7 +584,7 @@ tg_purge(TgPurge *p)
 	if (p->ntargets > 0)
 	{
 		if (archive)
-			tg_archive_run(p);	/* steps 4-7, the rows kept first */
+			tg_archive_run(p);	/* steps 4-7, keeping the rows deleted */
 		else
 		{
 			tg_plan(p);

@@ -41,6 +41,11 @@
  *		 row (FOR KEY SHARE), which our DELETE holds or waits for, so every
  *		 child either committed before we reach its level (and is deleted
  *		 there) or fails its foreign-key check after we commit;
+ *		 With archive (archive.c), every DELETE also returns the rows it
+ *		 deletes, with the tenant ordinal (or the key, looked up in the
+ *		 level's key set by the receiver): the receiver keeps them for the
+ *		 tenant's archive document (export_doc.c, tg_capture_col) and stores
+ *		 the rest in the next level's temp table as before;
  *	  6. ON DELETE SET NULL / SET DEFAULT: those rows are updated, with
  *		 triggers back on, so PostgreSQL checks SET DEFAULT values and runs
  *		 ON UPDATE actions as it would;
