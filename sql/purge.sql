@@ -210,11 +210,11 @@ INSERT INTO app.projects VALUES (20, '00000000-0000-4000-8000-0000000000d1', 'p1
 SET ROLE regress_purge_nobody;
 SELECT * FROM tenant_guard.purge_test_tenants();
 RESET ROLE;
-GRANT EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) TO regress_purge_nobody;
+GRANT EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass, boolean) TO regress_purge_nobody;
 SET ROLE regress_purge_nobody;
 SELECT * FROM tenant_guard.purge_test_tenants();
 RESET ROLE;
-REVOKE EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM regress_purge_nobody;
+REVOKE EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass, boolean) FROM regress_purge_nobody;
 -- an admin needs the rights a DELETE by hand would need
 SET ROLE regress_purge_admin;
 SELECT tenant_id FROM tenant_guard.purge_test_tenants(force => true);

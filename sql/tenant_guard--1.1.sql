@@ -1181,7 +1181,8 @@ CREATE FUNCTION tenant_guard.purge_test_tenants(
     ids text[] DEFAULT NULL,
     force boolean DEFAULT false,
     batch_size integer DEFAULT NULL,
-    tenants regclass DEFAULT NULL)
+    tenants regclass DEFAULT NULL,
+    archive boolean DEFAULT true)
 RETURNS TABLE (
     tenant_id text,
     name text,
@@ -1201,8 +1202,8 @@ SET bytea_output = 'hex'
 SET extra_float_digits = 1
 SET lc_monetary = 'C';
 
-COMMENT ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) IS
-  'Remove test tenants and everything that depends on them (foreign keys and add_tenant_table() tables), one row per tenant with rows deleted per table. dry_run (default) reports exactly what a real run would do and rolls it back; ids NULL = the tenants the checker flags, minus protected ones';
+COMMENT ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass, boolean) IS
+  'Remove test tenants and everything that depends on them (foreign keys and add_tenant_table() tables), one row per tenant with rows deleted per table. dry_run (default) reports exactly what a real run would do and rolls it back; ids NULL = the tenants the checker flags, minus protected ones; archive (default) keeps each purged tenant''s rows in purge_archive for restore_purged_tenant()';
 
 -- Counts a purge's leaf rows per tenant inside its DELETE (see purge.c).
 -- Left executable by PUBLIC: it changes no data and reads nothing; outside
@@ -1280,10 +1281,127 @@ COMMENT ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean
   'Purge the checker''s candidates batch_size tenants per transaction (CALL it outside a transaction block); see purge_journal for what went';
 
 -- Removing data is an administrator's decision.
-REVOKE ALL ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass, boolean) FROM PUBLIC;
 REVOKE ALL ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.purge_test_tenants(boolean, text[], boolean, integer, regclass, boolean) TO tenant_guard_admin;
 GRANT EXECUTE ON PROCEDURE tenant_guard.purge_test_tenants_in_batches(integer, boolean, regclass) TO tenant_guard_admin;
+
+-- ==== export, import and the purge's archive ====
+--
+-- export.c, import.c, archive.c.
+-- One row per purged tenant: its export document, kept by a real purge
+-- with archive => true (the default).  Evidence: admins read it, nobody
+-- updates it, rows go only through prune_purge_archive() (write_guard).
+CREATE TABLE tenant_guard.purge_archive (
+    journal_id   bigint PRIMARY KEY,
+    tenant_table text NOT NULL,
+    tenant_id    text NOT NULL,
+    archived_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    row_count    bigint NOT NULL,
+    export       jsonb NOT NULL
+);
+
+CREATE INDEX purge_archive_tenant_id_idx ON tenant_guard.purge_archive (tenant_id);
+CREATE INDEX purge_archive_archived_at_idx ON tenant_guard.purge_archive (archived_at);
+
+COMMENT ON TABLE tenant_guard.purge_archive IS
+  'tenant_guard: the rows of each tenant a purge removed, as an export document; restore_purged_tenant() puts them back, prune_purge_archive() drops old ones';
+COMMENT ON COLUMN tenant_guard.purge_archive.journal_id IS 'the tenant''s purge_journal row (purge_journal.id)';
+COMMENT ON COLUMN tenant_guard.purge_archive.tenant_table IS 'the guarded table the tenant was removed from';
+COMMENT ON COLUMN tenant_guard.purge_archive.tenant_id IS 'the key, in its text output form';
+COMMENT ON COLUMN tenant_guard.purge_archive.archived_at IS 'when the purge ran';
+COMMENT ON COLUMN tenant_guard.purge_archive.row_count IS 'rows in the export, the tenant row included';
+COMMENT ON COLUMN tenant_guard.purge_archive.export IS 'the export document (export_tenant_document() format), compressed by TOAST';
+
+SELECT pg_catalog.pg_extension_config_dump('tenant_guard.purge_archive', '');
+
+REVOKE ALL ON tenant_guard.purge_archive FROM PUBLIC;
+GRANT SELECT ON tenant_guard.purge_archive TO tenant_guard_admin;
+
+CREATE FUNCTION tenant_guard.export_tenant_document(tenant_id text, tenants regclass DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'export_tenant_document'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
+
+COMMENT ON FUNCTION tenant_guard.export_tenant_document(text, regclass) IS
+  'Every row of a tenant (the tenant row and what a purge of it would delete, other tenants'' rows excluded) as one jsonb document for import_tenant()';
+
+CREATE FUNCTION tenant_guard.export_tenant(tenant_id text, tenants regclass DEFAULT NULL)
+RETURNS TABLE (table_name regclass, row_data jsonb)
+AS 'MODULE_PATHNAME', 'export_tenant'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
+
+COMMENT ON FUNCTION tenant_guard.export_tenant(text, regclass) IS
+  'Every row of a tenant, one (table, row as jsonb) per row, parents before children; export_tenant_document() gives the same as one document';
+
+CREATE FUNCTION tenant_guard.import_tenant(export jsonb)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'import_tenant'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
+
+COMMENT ON FUNCTION tenant_guard.import_tenant(jsonb) IS
+  'Restore an export_tenant_document() all or nothing, ids kept, triggers off, foreign keys checked; rows restored per table';
+
+CREATE FUNCTION tenant_guard.restore_purged_tenant(tenant_id text, tenants regclass DEFAULT NULL)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'restore_purged_tenant'
+LANGUAGE C VOLATILE
+SET search_path = pg_catalog, pg_temp
+SET DateStyle = 'ISO, MDY'
+SET IntervalStyle = 'postgres'
+SET TimeZone = 'UTC'
+SET bytea_output = 'hex'
+SET extra_float_digits = 1
+SET lc_monetary = 'C';
+
+COMMENT ON FUNCTION tenant_guard.restore_purged_tenant(text, regclass) IS
+  'Undo the purge of a tenant: import its latest purge_archive row (refused when the tenant exists again or a row collides); rows restored per table';
+
+CREATE FUNCTION tenant_guard.prune_purge_archive(older_than interval)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'prune_purge_archive'
+LANGUAGE C VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp;
+
+COMMENT ON FUNCTION tenant_guard.prune_purge_archive(interval) IS
+  'Drop purge_archive rows archived more than older_than ago; how many';
+
+-- Reading every row of a tenant and writing rows back are administrators'
+-- decisions; they run with the caller's rights on the tables.  Like the
+-- purge, they name tenants by key text and write rows as text under pinned
+-- output settings: an export, an archive and a restore agree whatever the
+-- session's TimeZone, DateStyle or bytea_output.
+REVOKE ALL ON FUNCTION tenant_guard.export_tenant_document(text, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.export_tenant(text, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.import_tenant(jsonb) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.restore_purged_tenant(text, regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION tenant_guard.prune_purge_archive(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.export_tenant_document(text, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.export_tenant(text, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.import_tenant(jsonb) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.restore_purged_tenant(text, regclass) TO tenant_guard_admin;
+GRANT EXECUTE ON FUNCTION tenant_guard.prune_purge_archive(interval) TO tenant_guard_admin;
 
 -- ==== the Redis clean-up ====
 --

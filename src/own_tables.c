@@ -83,6 +83,26 @@ tg_own_write_spi(const char *sql, int nargs, Oid *argtypes, Datum *args,
 	return rc;
 }
 
+/* See own_tables.h. */
+int
+tg_own_write_plan(SPIPlanPtr plan, Datum *args, const char *nulls)
+{
+	int			save = tg_own_writes;
+	volatile int rc = 0;
+
+	tg_own_writes++;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(plan, args, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		tg_own_writes = save;
+	}
+	PG_END_TRY();
+	return rc;
+}
+
 /* See own_tables.h: the writer runs nothing but its log inserts. */
 void
 tg_own_writes_process(void)

@@ -11,6 +11,8 @@
 
 #include "postgres.h"
 
+#include "executor/spi.h"
+
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility push(hidden)
 #endif
@@ -22,6 +24,9 @@
  */
 extern int	tg_own_write_spi(const char *sql, int nargs, Oid *argtypes,
 							 Datum *args, const char *nulls, long tcount);
+
+/* The same for a prepared plan run many times (SPI_execute_plan()). */
+extern int	tg_own_write_plan(SPIPlanPtr plan, Datum *args, const char *nulls);
 
 /*
  * An insert into table (the log or the journal) found the next id of its

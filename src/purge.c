@@ -20,7 +20,8 @@
  *		 by level, apply ON DELETE SET NULL / SET DEFAULT, and refuse if a
  *		 protected tenant was reached: purge_delete.c;
  *	  8. journal (real run): one purge_journal row per tenant, written as
- *		 the journal's owner.
+ *		 the journal's owner; with archive, the rows the DELETEs of steps
+ *		 4-7 returned go to purge_archive (archive.c).
  * A dry run does 3-7 inside a subtransaction and rolls it back: it reports
  * exactly what a real run at that moment would do, because it is one.
  *
@@ -57,6 +58,7 @@
 #include "guarded.h"
 #include "own_tables.h"
 #include "tg_assert.h"
+#include "archive.h"
 #include "safesql.h"
 #include "purge_int.h"
 
@@ -80,7 +82,7 @@ typedef struct TgResult
  * Which guarded table, which key, which checked columns; the other
  * guarded tables with keys; the registered tenant tables.
  */
-static void
+void
 tg_resolve_root(TgPurge *p)
 {
 	List	   *guarded;
@@ -125,7 +127,7 @@ tg_resolve_root(TgPurge *p)
 }
 
 /* The tables registered with add_tenant_table() for the root, as edges. */
-static void
+void
 tg_resolve_registered(TgPurge *p)
 {
 	Oid			argtypes[1] = {OIDOID};
@@ -579,6 +581,7 @@ static List *
 tg_purge(TgPurge *p)
 {
 	List	   *results = NIL;
+	bool		archive = p->archive && !p->dry_run;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -588,8 +591,13 @@ tg_purge(TgPurge *p)
 	tg_targets(p);
 	if (p->ntargets > 0)
 	{
-		tg_plan(p);
-		tg_run_counted(p);
+		if (archive)
+			tg_archive_run(p);	/* steps 4-7, keeping the rows deleted */
+		else
+		{
+			tg_plan(p);
+			tg_run_counted(p);
+		}
 		tg_read_root_rows(p, p->root_tmp);
 
 		for (int ord = 1; ord <= p->ntargets; ord++)
@@ -626,6 +634,8 @@ tg_purge(TgPurge *p)
 		StringInfoData drop;
 
 		tg_write_journal(p, results);
+		if (archive && p->ntargets > 0)
+			tg_archive_write(p);
 		/* the temp tables go now: a second call in this transaction needs the names */
 		initStringInfo(&drop);
 		appendStringInfoString(&drop, "DROP TABLE IF EXISTS pg_temp.tg_purge_targets");
@@ -642,7 +652,7 @@ PG_FUNCTION_INFO_V1(purge_test_tenants);
 
 /*
  * purge_test_tenants(dry_run boolean, ids text[], force boolean,
- *					  batch_size integer, tenants regclass)
+ *					  batch_size integer, tenants regclass, archive boolean)
  *	  RETURNS TABLE (tenant_id, name, subdomain, email, reason, deleted jsonb,
  *					 updated jsonb, total_deleted bigint)
  */
@@ -696,6 +706,12 @@ purge_test_tenants(PG_FUNCTION_ARGS)
 					 errmsg("batch_size must be at least 1")));
 	}
 	p.root_arg = PG_ARGISNULL(4) ? InvalidOid : PG_GETARG_OID(4);
+	/* the 1.0 definition has no archive argument (and no archive table) */
+	if (PG_NARGS() > 5 && PG_ARGISNULL(5))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("archive must not be null")));
+	p.archive = PG_NARGS() > 5 && PG_GETARG_BOOL(5);
 
 	/*
 	 * Held to the end of the transaction, dry run or not: purges serialise,

@@ -67,6 +67,7 @@ extern void tg_keyset_add(TgKeySet *ks, Oid basetype, Datum value, int32 ord);
 extern TgKeyKind tg_keyset_kind(TgKeySet *ks);
 extern bool tg_keyset_usable(TgKeySet *ks);
 extern uint64 tg_keyset_size(TgKeySet *ks);
+extern int32 tg_keyset_ord(TgKeySet *ks, Oid basetype, Datum value);
 extern void tg_keyset_free(TgKeySet *ks);
 extern void tg_keyset_foreach(TgKeySet *ks,
 							  void (*fn) (Datum key, int32 ord, void *arg), void *arg);

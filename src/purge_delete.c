@@ -41,6 +41,11 @@
  *		 row (FOR KEY SHARE), which our DELETE holds or waits for, so every
  *		 child either committed before we reach its level (and is deleted
  *		 there) or fails its foreign-key check after we commit;
+ *		 With archive (archive.c), every DELETE also returns the rows it
+ *		 deletes, with the tenant ordinal (or the key, looked up in the
+ *		 level's key set by the receiver): the receiver keeps them for the
+ *		 tenant's archive document (export_doc.c, tg_capture_col) and stores
+ *		 the rest in the next level's temp table as before;
  *	  6. ON DELETE SET NULL / SET DEFAULT: those rows are updated, with
  *		 triggers back on, so PostgreSQL checks SET DEFAULT values and runs
  *		 ON UPDATE actions as it would;
@@ -119,6 +124,14 @@ typedef struct TgCountReceiver
 	MemoryContext setcxt;		/* in this context */
 	int		   *setattnos;		/* their attribute numbers */
 	Oid		   *settypes;		/* their base types */
+	TgCapture  *capture;		/* keep the rows (last columns) for the archive */
+	TgTable    *table;			/* as rows of this table */
+	int			captureatt;		/* the first of those columns */
+	TgRowPlan  *rowplan;		/* they are the row's columns; NULL: to_jsonb() */
+	TupleTableSlot *storeslot;	/* rel's columns, without them */
+	TgKeySet   *ordset;			/* column 1 is a key of ordtype in this set,
+								 * not an ordinal */
+	Oid			ordtype;
 } TgCountReceiver;
 
 /* Count one row for its tenant; store it if there is a table. */
@@ -128,6 +141,14 @@ tg_count_receive(TupleTableSlot *slot, DestReceiver *self)
 	TgCountReceiver *r = (TgCountReceiver *) self;
 	bool		isnull;
 	Datum		d = slot_getattr(slot, 1, &isnull);
+
+	if (r->ordset && !isnull)
+	{
+		int32		ord = tg_keyset_ord(r->ordset, r->ordtype, d);
+
+		d = Int32GetDatum(ord);
+		isnull = (ord == 0);
+	}
 
 	if (!isnull)
 	{
@@ -146,7 +167,34 @@ tg_count_receive(TupleTableSlot *slot, DestReceiver *self)
 				tg_keyset_add(r->sets[i], r->settypes[i], key, ord);
 		}
 	}
-	if (r->rel)
+	if (r->capture && r->rowplan)
+	{
+		if (isnull)
+			elog(ERROR, "purge archive: a deleted row without its tenant");
+		tg_capture_add_slot(r->capture, DatumGetInt32(d), r->table->index, r->rowplan, slot);
+	}
+	else if (r->capture)
+	{
+		bool		rownull;
+		Datum		row = slot_getattr(slot, r->captureatt, &rownull);
+
+		if (isnull || rownull)
+			elog(ERROR, "purge archive: a deleted row without its tenant or its data");
+		tg_capture_add(r->capture, DatumGetInt32(d), r->table->index, row);
+	}
+	if (r->rel && r->storeslot)
+	{
+		/* the same row without the archive's column */
+		int			natts = r->storeslot->tts_tupleDescriptor->natts;
+
+		slot_getallattrs(slot);
+		ExecClearTuple(r->storeslot);
+		memcpy(r->storeslot->tts_values, slot->tts_values, natts * sizeof(Datum));
+		memcpy(r->storeslot->tts_isnull, slot->tts_isnull, natts * sizeof(bool));
+		ExecStoreVirtualTuple(r->storeslot);
+		table_tuple_insert(r->rel, r->storeslot, r->cid, TABLE_INSERT_SKIP_FSM, r->bistate);
+	}
+	else if (r->rel)
 		table_tuple_insert(r->rel, slot, r->cid, TABLE_INSERT_SKIP_FSM, r->bistate);
 	return true;
 }
@@ -165,6 +213,18 @@ tg_count_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 	(void) operation;
 	if (r->rel)
 		r->cid = GetCurrentCommandId(true);
+	if (r->capture)
+	{
+		/*
+		 * RETURNING ends with the row's columns, or the row as jsonb; the
+		 * temp table has none of them
+		 */
+		r->captureatt = typeinfo->natts - Max(r->table->capture_n, 1) + 1;
+		if (r->table->capture_n > 0)
+			r->rowplan = tg_rowplan_create(typeinfo, r->captureatt);
+		if (r->rel)
+			r->storeslot = MakeSingleTupleTableSlot(RelationGetDescr(r->rel), &TTSOpsVirtual);
+	}
 	foreach(lc, r->setcols)
 	{
 		int			i = foreach_current_index(lc);
@@ -195,6 +255,17 @@ tg_count_noop(DestReceiver *self)
 	(void) self;
 }
 
+/* Drop the store slot while the executor's memory it lives in is there. */
+static void
+tg_count_shutdown(DestReceiver *self)
+{
+	TgCountReceiver *r = (TgCountReceiver *) self;
+
+	if (r->storeslot)
+		ExecDropSingleTupleTableSlot(r->storeslot);
+	r->storeslot = NULL;
+}
+
 /* Log a purge statement and its duration at DEBUG1. */
 static void
 tg_debug_statement(const char *sql, TimestampTz start)
@@ -212,11 +283,14 @@ tg_debug_statement(const char *sql, TimestampTz start)
 /*
  * Run sql, counting its result rows (first column: ordinal) into counts;
  * with rel, also store them in that table; with setcols, also add the
- * values of those columns (c_<name>) to the key sets sets[].
+ * values of those columns (c_<name>) to the key sets sets[]; with
+ * capture, keep the last columns (tg_capture_col, not stored in rel) as
+ * a deleted row of table.
  */
 static uint64
-tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
-				 List *setcols, TgKeySet **sets, MemoryContext setcxt)
+tg_exec_counting_keyed(const char *sql, int64 *counts, int n, Relation rel,
+					   List *setcols, TgKeySet **sets, MemoryContext setcxt,
+					   TgCapture *capture, TgTable *table, TgKeySet *ordset, Oid ordtype)
 {
 	TgCountReceiver r;
 	SPIExecuteOptions options;
@@ -226,7 +300,7 @@ tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
 	memset(&r, 0, sizeof(r));
 	r.pub.receiveSlot = tg_count_receive;
 	r.pub.rStartup = tg_count_startup;
-	r.pub.rShutdown = tg_count_noop;
+	r.pub.rShutdown = tg_count_shutdown;
 	r.pub.rDestroy = tg_count_noop;
 	r.pub.mydest = DestNone;
 	r.counts = counts;
@@ -237,6 +311,10 @@ tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
 	r.setcols = setcols;
 	r.sets = sets;
 	r.setcxt = setcxt;
+	r.capture = capture;
+	r.table = table;
+	r.ordset = ordset;
+	r.ordtype = ordtype;
 	if (setcols != NIL)
 	{
 		r.setattnos = palloc0(sizeof(int) * list_length(setcols));
@@ -256,6 +334,74 @@ tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
 	}
 	tg_debug_statement(sql, start);
 	return SPI_processed;
+}
+
+/* tg_exec_counting_keyed() of a statement whose column 1 is the ordinal. */
+static uint64
+tg_exec_counting(const char *sql, int64 *counts, int n, Relation rel,
+				 List *setcols, TgKeySet **sets, MemoryContext setcxt,
+				 TgCapture *capture, TgTable *table)
+{
+	return tg_exec_counting_keyed(sql, counts, n, rel, setcols, sets, setcxt, capture, table,
+								  NULL, InvalidOid);
+}
+
+/*
+ * Run a DELETE whose rows the DELETE itself counts (purge_match,
+ * purge_tally); with capture its RETURNING list is (ordinal, row as
+ * jsonb), kept for the archive as rows of table tableno.
+ */
+static uint64
+tg_exec_capturing(const char *sql, TgCapture *capture, TgTable *table,
+				  TgKeySet *ordset, Oid ordtype)
+{
+	if (capture == NULL)
+		return tg_exec(sql);
+	return tg_exec_counting_keyed(sql, NULL, 0, NULL, NIL, NULL, NULL, capture, table,
+								  ordset, ordtype);
+}
+
+/*
+ * What RETURNING adds for the archive: the row of t (alias) as its
+ * columns, which the receiver writes as jsonb itself (export_doc.c), or,
+ * for a table with a column type only to_jsonb() knows, to_jsonb() of it.
+ */
+static const char *
+tg_capture_col(TgPurge *p, TgTable *t, const char *alias)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (p->capture == NULL)
+		return "";
+	if (!t->capture_planned)
+	{
+		t->capture_planned = true;
+		t->capture_n = 0;
+		if (tg_rowplan_supported(t->relid))
+		{
+			Relation	rel = table_open(t->relid, AccessShareLock);
+			TupleDesc	desc = RelationGetDescr(rel);
+
+			for (int i = 0; i < desc->natts; i++)
+			{
+				Form_pg_attribute att = TupleDescAttr(desc, i);
+
+				if (att->attisdropped)
+					continue;
+				t->capture_cols = lappend(t->capture_cols,
+										  pstrdup(quote_identifier(NameStr(att->attname))));
+				t->capture_n++;
+			}
+			table_close(rel, AccessShareLock);
+		}
+	}
+	initStringInfo(&buf);
+	if (t->capture_n == 0)
+		appendStringInfo(&buf, ", pg_catalog.to_jsonb(%s) AS tg_archive", alias);
+	foreach(lc, t->capture_cols)
+		appendStringInfo(&buf, ", %s.%s", alias, (char *) lfirst(lc));
+	return buf.data;
 }
 
 /* Run one statement that returns no rows we need. */
@@ -327,7 +473,7 @@ purge_tally(PG_FUNCTION_ARGS)
  * false when the tally does not match the rows deleted.
  */
 static bool
-tg_exec_tallied(const char *sql, int64 *counts, int n)
+tg_exec_tallied(const char *sql, int64 *counts, int n, TgCapture *capture, TgTable *table)
 {
 	TgTally		tally;
 	TgTally    *saved = tg_tally;
@@ -339,7 +485,7 @@ tg_exec_tallied(const char *sql, int64 *counts, int n)
 	tg_tally = &tally;
 	PG_TRY();
 	{
-		deleted = tg_exec(sql);
+		deleted = tg_exec_capturing(sql, capture, table, NULL, InvalidOid);
 	}
 	PG_FINALLY();
 	{
@@ -358,7 +504,7 @@ tg_exec_tallied(const char *sql, int64 *counts, int n)
  */
 static bool
 tg_exec_matched(const char *sql, TgKeySet *ks, int64 *counts, int n, TgKeySet *keep,
-				uint64 *deleted_out)
+				uint64 *deleted_out, TgCapture *capture, TgTable *table, Oid keytype)
 {
 	volatile uint64 deleted = 0;
 	uint64		matched = 0;
@@ -366,7 +512,7 @@ tg_exec_matched(const char *sql, TgKeySet *ks, int64 *counts, int n, TgKeySet *k
 	tg_keyset_activate(ks, counts, n, keep);
 	PG_TRY();
 	{
-		deleted = tg_exec(sql);
+		deleted = tg_exec_capturing(sql, capture, table, ks, keytype);
 	}
 	PG_FINALLY();
 	{
@@ -448,6 +594,7 @@ tg_table(TgPurge *p, Oid relid, char relkind)
 	}
 	t = palloc0(sizeof(TgTable));
 	t->relid = relid;
+	t->index = list_length(p->tables);
 	t->relkind = relkind;
 	tg_rel_names(relid, &t->qualname, &t->label);
 	t->deleted = palloc0(sizeof(int64) * (p->ntargets + 1));
@@ -457,8 +604,8 @@ tg_table(TgPurge *p, Oid relid, char relkind)
 	return t;
 }
 
-/* Add a column name to a list unless it is there. */
-static List *
+/* Add a column name to a list unless it is there (export.c too). */
+List *
 tg_add_column(List *cols, char *col)
 {
 	ListCell   *lc;
@@ -619,7 +766,7 @@ tg_parent_operand(TgFkEdge *e, int i, const char *parent_alias)
  * The join condition "child row references a row in the temp table",
  * for edge e into parent table t.
  */
-static void
+void
 tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
 				  const char *child_alias)
 {
@@ -644,7 +791,7 @@ tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
  * benchmark's rows that doubles the purge's time.  Returns the GUC nest
  * level to pop after the statement.
  */
-static int
+int
 tg_hash_room(uint64 rows)
 {
 	int			nest = NewGUCNestLevel();
@@ -737,7 +884,7 @@ tg_delete_into(TgPurge *p, TgTable *t, char *tmp, const char *shape,
 	PG_TRY();
 	{
 		n = tg_exec_counting(sql, counts, p->ntargets, rel, sets ? t->setcols : NIL, sets,
-							 p->setcxt);
+							 p->setcxt, p->capture, t);
 	}
 	PG_FINALLY();
 	{
@@ -789,10 +936,10 @@ tg_delete_root(TgPurge *p)
 				   psprintf("SELECT %s FROM %s%s r, pg_temp.tg_purge_targets x",
 							list.data, only, p->root_name),
 				   psprintf("DELETE FROM %s%s r USING pg_temp.tg_purge_targets x"
-							" WHERE %s RETURNING %s",
+							" WHERE %s RETURNING %s%s",
 							only, p->root_name,
 							tg_eq_sql(p->keyeqop, psprintf("r.%s", quote_identifier(p->keycol)), "x.key"),
-							list.data),
+							list.data, tg_capture_col(p, root, "r")),
 				   root->deleted, NULL);
 	p->root_tmp = tmp;
 }
@@ -865,6 +1012,13 @@ tg_edge_keyset(TgPurge *p, TgWork *w, TgFkEdge *e, TgTable *c)
 	return ks;
 }
 
+/* The base type of edge e's (one) key column in child table c. */
+static Oid
+tg_child_key_type(TgTable *c, TgFkEdge *e)
+{
+	return getBaseType(get_atttype(c->relid, get_attnum(c->relid, e->child_cols[0])));
+}
+
 /*
  * Delete the rows of c that reference keys in ks through e, keeping their
  * own keys (c->keepcol) in a key set for the next level instead of
@@ -883,7 +1037,11 @@ tg_delete_keeping(TgPurge *p, TgTable *c, TgFkEdge *e, TgKeySet *ks)
 	sql = psprintf("DELETE FROM %s%s c WHERE " TG_SCHEMA ".purge_match_keep(c.%s, c.%s)",
 				   c->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ", c->qualname,
 				   quote_identifier(e->child_cols[0]), quote_identifier(c->keepcol));
-	if (!tg_exec_matched(sql, ks, c->deleted, p->ntargets, keep, &deleted) ||
+	if (p->capture)
+		sql = psprintf("%s RETURNING c.%s%s", sql,
+					   quote_identifier(e->child_cols[0]), tg_capture_col(p, c, "c"));
+	if (!tg_exec_matched(sql, ks, c->deleted, p->ntargets, keep, &deleted,
+						 p->capture, c, tg_child_key_type(c, e)) ||
 		!tg_keyset_usable(keep))
 	{
 		/* tg_run_counted runs again with RETURNING */
@@ -978,7 +1136,11 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 	{
 		uint64		deleted;
 
-		if (!tg_exec_matched(sql.data, ks, c->deleted, p->ntargets, NULL, &deleted))
+		if (p->capture)
+			appendStringInfo(&sql, " RETURNING c.%s%s",
+							 quote_identifier(e->child_cols[0]), tg_capture_col(p, c, "c"));
+		if (!tg_exec_matched(sql.data, ks, c->deleted, p->ntargets, NULL, &deleted,
+							 p->capture, c, tg_child_key_type(c, e)))
 			p->tally_missed = true;
 	}
 	else if (ks && c->keepcol)
@@ -990,13 +1152,16 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 		{
 			appendStringInfo(&sql, " AND " TG_SCHEMA ".purge_tally(p.ord, c.%s)",
 							 quote_identifier(e->child_cols[0]));
-			if (!tg_exec_tallied(sql.data, c->deleted, p->ntargets))
+			if (p->capture)
+				appendStringInfo(&sql, " RETURNING p.ord%s", tg_capture_col(p, c, "c"));
+			if (!tg_exec_tallied(sql.data, c->deleted, p->ntargets, p->capture, c))
 				p->tally_missed = true;
 		}
 		else
 		{
-			appendStringInfoString(&sql, " RETURNING p.ord");
-			tg_exec_counting(sql.data, c->deleted, p->ntargets, NULL, NIL, NULL, NULL);
+			appendStringInfo(&sql, " RETURNING p.ord%s", tg_capture_col(p, c, "c"));
+			tg_exec_counting(sql.data, c->deleted, p->ntargets, NULL, NIL, NULL, NULL,
+							 p->capture, c);
 		}
 	}
 	else
@@ -1012,7 +1177,7 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 		else
 			appendStringInfoString(&list, "p.ord");
 		tg_returning_list(&list, c, "c");
-		appendStringInfo(&sql, " RETURNING %s", list.data);
+		appendStringInfo(&sql, " RETURNING %s%s", list.data, tg_capture_col(p, c, "c"));
 		/* (a key-set level may have no temp table: its list names no "p") */
 		if (ks)
 			shape = psprintf("SELECT %s FROM %s%s c", list.data, only, c->qualname);
@@ -1042,7 +1207,7 @@ tg_apply_pending(TgPurge *p, TgPending *pd)
 	appendStringInfo(&sql, " FROM %s p WHERE ", pd->work->tmp);
 	tg_edge_condition(&sql, e, "p", "c");
 	appendStringInfoString(&sql, " RETURNING p.ord");
-	tg_exec_counting(sql.data, pd->child->updated, p->ntargets, NULL, NIL, NULL, NULL);
+	tg_exec_counting(sql.data, pd->child->updated, p->ntargets, NULL, NIL, NULL, NULL, NULL, NULL);
 
 	/*
 	 * A default equal to a deleted key leaves the row as it was, and
@@ -1170,6 +1335,31 @@ tg_run(TgPurge *p)
 }
 
 /*
+ * Forget a run rolled back with its subtransaction (its temp tables went
+ * with it), to run again.
+ */
+void
+tg_run_reset(TgPurge *p)
+{
+	ListCell   *lc;
+
+	p->tally_missed = false;
+	p->work = NIL;
+	p->pending = NIL;
+	if (p->capture)
+		tg_capture_reset(p->capture);
+	p->tmps = NIL;
+	p->root_tmp = NULL;
+	foreach(lc, p->tables)
+	{
+		TgTable    *t = lfirst(lc);
+
+		memset(t->deleted, 0, sizeof(int64) * (p->ntargets + 1));
+		memset(t->updated, 0, sizeof(int64) * (p->ntargets + 1));
+	}
+}
+
+/*
  * Steps 5-7 in a subtransaction, leaf rows counted by the tally; if a
  * tally missed (a concurrent transaction changed a row being deleted),
  * roll that back and run again counting with RETURNING, which is exact
@@ -1180,7 +1370,6 @@ tg_run_counted(TgPurge *p)
 {
 	MemoryContext cxt = CurrentMemoryContext;
 	ResourceOwner owner = CurrentResourceOwner;
-	ListCell   *lc;
 
 	p->tally = true;
 	p->tally_missed = false;
@@ -1216,20 +1405,8 @@ tg_run_counted(TgPurge *p)
 	CurrentResourceOwner = owner;
 	elog(DEBUG1, "tenant_guard purge: a tally did not match the rows deleted; counting again with RETURNING");
 
-	/* the temp tables went with the subtransaction */
+	tg_run_reset(p);
 	p->tally = false;
-	p->tally_missed = false;
-	p->work = NIL;
-	p->pending = NIL;
-	p->tmps = NIL;
-	p->root_tmp = NULL;
-	foreach(lc, p->tables)
-	{
-		TgTable    *t = lfirst(lc);
-
-		memset(t->deleted, 0, sizeof(int64) * (p->ntargets + 1));
-		memset(t->updated, 0, sizeof(int64) * (p->ntargets + 1));
-	}
 	tg_run(p);
 	if (p->tally_missed)
 		elog(ERROR, "purge stopped short without a tally");

@@ -3,7 +3,7 @@
  * purge_int.h
  *	  What the two halves of the purge share: purge.c (who may purge, which
  *	  tenants, the journal, the result rows) and purge_delete.c (the plan
- *	  and the deletes).  Not used elsewhere.
+ *	  and the deletes); export.c and archive.c walk the same graph.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,11 +14,13 @@
 
 #include "access/heapam.h"
 #include "executor/tuptable.h"
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/array.h"
 #include "utils/rel.h"
 
 #include "checker.h"
+#include "export_doc.h"
 #include "purge.h"
 
 /* One tenant to purge. */
@@ -36,6 +38,7 @@ typedef struct TgTarget
 typedef struct TgTable
 {
 	Oid			relid;
+	int			index;			/* its place in TgPurge.tables */
 	char	   *qualname;		/* quoted, schema-qualified */
 	char	   *label;			/* schema.table, for counts */
 	char		relkind;
@@ -47,6 +50,9 @@ typedef struct TgTable
 	List	   *setcols;		/* columns worth a key set (of needed) */
 	char	   *keepcol;		/* deleted without RETURNING, keeping the
 								 * keys of this column (tg_plan_keep) */
+	bool		capture_planned;	/* capture_cols decided */
+	List	   *capture_cols;	/* RETURNING's columns for the archive */
+	int			capture_n;		/* how many; 0: to_jsonb() of the row */
 	int64	   *deleted;		/* per tenant ordinal, [0..ntargets] */
 	int64	   *updated;
 } TgTable;
@@ -87,6 +93,8 @@ typedef struct TgPurge
 	/* arguments */
 	bool		dry_run;
 	bool		force;
+	bool		archive;		/* keep the rows in purge_archive */
+	TgCapture  *capture;		/* the rows deleted, when archive (archive.c) */
 	int			batch_size;		/* 0: no limit */
 	ArrayType  *ids;			/* NULL: the checker's candidates */
 	Oid			root_arg;		/* InvalidOid: the only guarded table */
@@ -126,9 +134,18 @@ typedef struct TgPurge
 /* purge_delete.c: steps 4-7 */
 extern void tg_plan(TgPurge *p);
 extern void tg_run_counted(TgPurge *p);
+extern void tg_run_reset(TgPurge *p);
 
-/* purge_delete.c: helpers purge.c uses too */
+/* purge.c: the tenants table and the registered tables (export.c too) */
+extern void tg_resolve_root(TgPurge *p);
+extern void tg_resolve_registered(TgPurge *p);
+
+/* purge_delete.c: helpers purge.c (and export.c, import.c) use too */
 extern uint64 tg_exec(const char *sql);
+extern void tg_edge_condition(StringInfo buf, TgFkEdge *e, const char *parent_alias,
+							  const char *child_alias);
 extern void tg_rel_names(Oid relid, char **qualname, char **label);
+extern List *tg_add_column(List *cols, char *col);
+extern int	tg_hash_room(uint64 rows);
 
 #endif							/* TENANT_GUARD_PURGE_INT_H */

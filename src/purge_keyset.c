@@ -530,6 +530,26 @@ tg_lookup_arg(FunctionCallInfo fcinfo)
 	return tg_active->ords[e->pos];
 }
 
+/*
+ * The tenant ordinal of a key (of basetype) in ks, or 0: for a receiver of
+ * the rows a DELETE through ks returns (the purge's archive), with no SQL
+ * function call per row.
+ */
+int32
+tg_keyset_ord(TgKeySet *ks, Oid basetype, Datum value)
+{
+	tgks_hash  *h;
+	TgKeyEntry *e;
+
+	if (ks == NULL || ks->full)
+		return 0;
+	h = tg_keyset_hash(ks);
+	if (h == NULL)
+		return 0;
+	e = tgks_lookup(h, tg_key_of(ks->kind, basetype, value));
+	return e ? ks->ords[e->pos] : 0;
+}
+
 PG_FUNCTION_INFO_V1(purge_match);
 
 /*

@@ -1,0 +1,649 @@
+/*-------------------------------------------------------------------------
+ *
+ * export_doc.c
+ *	  Export documents (export.h) written straight in jsonb's binary form,
+ *	  and the rows a purge with archive captures as it deletes them.
+ *
+ * The rows of a document are jsonb already (to_jsonb() of each row).
+ * pushJsonbValue() would take every one apart into JsonbValues and
+ * JsonbValueToJsonb() put it together again; here each row's container
+ * is copied once, as jsonb itself nests containers: the document is an
+ * object whose "tables" array holds one object per table whose "rows"
+ * array holds the rows' containers.  The layout is jsonb's own (see
+ * utils/jsonb.h and convertJsonbObject() in jsonb_util.c): a container
+ * header, a JEntry per child (a length, or every JB_OFFSET_STRIDE-th an
+ * end offset), then the children's data, numerics and containers padded
+ * to 4 bytes; object keys come first, sorted as jsonb sorts them
+ * (shorter first, then bytewise), then the values in the same order.
+ *
+ * The capture: a purge with archive => true runs its DELETEs with
+ * RETURNING <tenant ordinal>, to_jsonb(<row>) into a receiver
+ * (purge_delete.c) that appends each row here, per tenant and table, so
+ * the archive holds exactly the rows deleted, found by the purge's own
+ * walk.  They stay in memory until the archive is written, up to
+ * TG_CAPTURE_MAX_BYTES.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/relation.h"
+#include "catalog/pg_type.h"
+#include "common/jsonapi.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+#include "utils/rel.h"
+
+#include "export_doc.h"
+
+/* Most bytes of rows one purge keeps in memory for its archive. */
+#define TG_CAPTURE_MAX_BYTES	((Size) 512 * 1024 * 1024)
+
+/* A container being written: where it starts, its JEntries, its children. */
+typedef struct TgDocLevel
+{
+	int			base;			/* buf->len before its padding */
+	int			jentries;		/* offset of its JEntry array */
+	int			n;				/* JEntries */
+	int			i;				/* children written */
+	uint32		totallen;		/* their data so far */
+} TgDocLevel;
+
+/* The error of a document over jsonb's size limit. */
+static void
+tg_doc_too_big(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("export document exceeds the maximum jsonb size of %d bytes",
+					JENTRY_OFFLENMASK),
+			 errdetail("One tenant's rows make one jsonb document.")));
+}
+
+/* Pad buf to 4 bytes; the padding's length. */
+static int
+tg_doc_pad(StringInfo buf)
+{
+	static const char zeros[4] = {0, 0, 0, 0};
+	int			pad = INTALIGN(buf->len) - buf->len;
+
+	if (pad > 0)
+		appendBinaryStringInfo(buf, zeros, pad);
+	return pad;
+}
+
+/* Start a container of n JEntries with this header word. */
+static void
+tg_doc_begin(StringInfo buf, TgDocLevel *l, int n, uint32 header)
+{
+	l->base = buf->len;
+	(void) tg_doc_pad(buf);
+	appendBinaryStringInfo(buf, (char *) &header, sizeof(uint32));
+	l->jentries = buf->len;
+	enlargeStringInfo(buf, n * sizeof(JEntry));
+	buf->len += n * sizeof(JEntry);
+	l->n = n;
+	l->i = 0;
+	l->totallen = 0;
+}
+
+/* The JEntry of the child just written. */
+static void
+tg_doc_child(StringInfo buf, TgDocLevel *l, JEntry meta)
+{
+	if (l->i >= l->n)
+		elog(ERROR, "export document: more children than announced");
+	l->totallen += JBE_OFFLENFLD(meta);
+	if (l->totallen > JENTRY_OFFLENMASK)
+		tg_doc_too_big();
+	if (l->i % JB_OFFSET_STRIDE == 0)
+		meta = (meta & JENTRY_TYPEMASK) | l->totallen | JENTRY_HAS_OFF;
+	memcpy(buf->data + l->jentries + l->i * sizeof(JEntry), &meta, sizeof(JEntry));
+	l->i++;
+}
+
+/* End a container; its JEntry in its parent. */
+static JEntry
+tg_doc_end(StringInfo buf, TgDocLevel *l)
+{
+	uint32		total = buf->len - l->base;
+
+	if (l->i != l->n)
+		elog(ERROR, "export document: fewer children than announced");
+	if (total > JENTRY_OFFLENMASK)
+		tg_doc_too_big();
+	return JENTRY_ISCONTAINER | total;
+}
+
+/* A string child. */
+static JEntry
+tg_doc_string(StringInfo buf, const char *s)
+{
+	int			len = strlen(s);
+
+	if (len > JENTRY_OFFLENMASK)
+		tg_doc_too_big();
+	appendBinaryStringInfo(buf, s, len);
+	return JENTRY_ISSTRING | len;
+}
+
+/* A string child of len bytes. */
+static JEntry
+tg_doc_string_len(StringInfo buf, const char *s, int len)
+{
+	if (len > JENTRY_OFFLENMASK)
+		tg_doc_too_big();
+	appendBinaryStringInfo(buf, s, len);
+	return JENTRY_ISSTRING | len;
+}
+
+/* A numeric child (4-byte header, as jsonb keeps numerics). */
+static JEntry
+tg_doc_numeric(StringInfo buf, Numeric num)
+{
+	int			pad = tg_doc_pad(buf);
+
+	appendBinaryStringInfo(buf, (char *) num, VARSIZE(num));
+	return JENTRY_ISNUMERIC | (pad + VARSIZE(num));
+}
+
+/* A container child, copied (a jsonb's root). */
+static JEntry
+tg_doc_container(StringInfo buf, const char *data, uint32 len)
+{
+	int			pad = tg_doc_pad(buf);
+
+	appendBinaryStringInfo(buf, data, len);
+	return JENTRY_ISCONTAINER | (pad + len);
+}
+
+/*
+ * A piece of a TgRows: records of a uint32 length and a row's container,
+ * padded to 4 bytes.  Pieces start small and double up to
+ * TG_SEG_MAX: many tenants with few rows each stay small, and a big one
+ * is never copied to grow (each piece is carved from its memory
+ * context's blocks, not a realloc of its own).
+ */
+#define TG_SEG_MIN	256
+#define TG_SEG_MAX	(8 * 1024 - 64)
+
+struct TgRowSeg
+{
+	TgRowSeg   *next;
+	int			len;
+	int			cap;
+	char		data[FLEXIBLE_ARRAY_MEMBER];
+};
+
+/* See export_doc.h. */
+void
+tg_rows_init(TgRows *rows, MemoryContext cxt)
+{
+	memset(rows, 0, sizeof(TgRows));
+	rows->cxt = cxt;
+}
+
+/* Append one row's container (len bytes) to rows. */
+static void
+tg_rows_append(TgRows *rows, const char *data, uint32 len)
+{
+	Size		need = sizeof(uint32) + INTALIGN(len);
+	TgRowSeg   *seg = rows->tail;
+
+	if (seg == NULL || seg->cap - seg->len < (int) need)
+	{
+		Size		cap = seg ? Min((Size) seg->cap * 2, (Size) TG_SEG_MAX) : TG_SEG_MIN;
+
+		cap = Max(cap, need);
+		seg = MemoryContextAlloc(rows->cxt, offsetof(TgRowSeg, data) + cap);
+		seg->next = NULL;
+		seg->len = 0;
+		seg->cap = (int) cap;
+		if (rows->tail)
+			rows->tail->next = seg;
+		else
+			rows->head = seg;
+		rows->tail = seg;
+	}
+	memcpy(seg->data + seg->len, &len, sizeof(uint32));
+	memcpy(seg->data + seg->len + sizeof(uint32), data, len);
+	memset(seg->data + seg->len + sizeof(uint32) + len, 0, INTALIGN(len) - len);
+	seg->len += need;
+	rows->bytes += need;
+	rows->nrows++;
+}
+
+/* See export_doc.h. */
+void
+tg_rows_add_jsonb(TgRows *rows, Datum row)
+{
+	Jsonb	   *j = DatumGetJsonbP(row);
+
+	tg_rows_append(rows, VARDATA(j), VARSIZE(j) - VARHDRSZ);
+	if ((Pointer) j != DatumGetPointer(row))
+		pfree(j);
+}
+
+/* The "rows" array of a table. */
+static JEntry
+tg_doc_rows(StringInfo buf, TgDocTable *t)
+{
+	TgDocLevel	l;
+	int64		nrows = t->rows->nrows;
+
+	if (nrows > JB_CMASK)
+		tg_doc_too_big();
+	tg_doc_begin(buf, &l, (int) nrows, (uint32) nrows | JB_FARRAY);
+	for (TgRowSeg *seg = t->rows->head; seg; seg = seg->next)
+	{
+		for (int pos = 0; pos < seg->len;)
+		{
+			uint32		len;
+
+			memcpy(&len, seg->data + pos, sizeof(uint32));
+			pos += sizeof(uint32);
+			tg_doc_child(buf, &l, tg_doc_container(buf, seg->data + pos, len));
+			pos += INTALIGN(len);
+		}
+	}
+	return tg_doc_end(buf, &l);
+}
+
+/* See export_doc.h. */
+Jsonb *
+tg_doc_build(const char *tenants, const char *tenant_id, TgDocTable *tables, int ntables)
+{
+	StringInfoData buf;
+	TgDocLevel	doc;
+	TgDocLevel	arr;
+	int			nused = 0;
+	double		need = 256;
+	static const char varhdr[VARHDRSZ] = {0};
+
+	for (int i = 0; i < ntables; i++)
+	{
+		if (tables[i].rows == NULL || tables[i].rows->nrows == 0)
+			continue;
+		nused++;
+		need += (double) tables[i].rows->bytes + strlen(tables[i].qualname) + 64 +
+			(tables[i].columns ? VARSIZE(tables[i].columns) : 0) +
+			(double) tables[i].rows->nrows * sizeof(JEntry);
+	}
+	if (need > JENTRY_OFFLENMASK)
+		tg_doc_too_big();
+
+	initStringInfo(&buf);
+	enlargeStringInfo(&buf, (int) need);
+	appendBinaryStringInfo(&buf, varhdr, VARHDRSZ);
+
+	/* 5 pairs; keys as jsonb sorts them: shorter first, then bytewise */
+	tg_doc_begin(&buf, &doc, 10, 5 | JB_FOBJECT);
+	tg_doc_child(&buf, &doc, tg_doc_string(&buf, "format"));
+	tg_doc_child(&buf, &doc, tg_doc_string(&buf, "tables"));
+	tg_doc_child(&buf, &doc, tg_doc_string(&buf, "tenants"));
+	tg_doc_child(&buf, &doc, tg_doc_string(&buf, "version"));
+	tg_doc_child(&buf, &doc, tg_doc_string(&buf, "tenant_id"));
+
+	tg_doc_child(&buf, &doc, tg_doc_string(&buf, TG_EXPORT_FORMAT));
+	tg_doc_begin(&buf, &arr, nused, (uint32) nused | JB_FARRAY);
+	for (int i = 0; i < ntables; i++)
+	{
+		TgDocLevel	tab;
+
+		if (tables[i].rows == NULL || tables[i].rows->nrows == 0)
+			continue;
+		/* keys: rows, table, columns */
+		tg_doc_begin(&buf, &tab, 6, 3 | JB_FOBJECT);
+		tg_doc_child(&buf, &tab, tg_doc_string(&buf, "rows"));
+		tg_doc_child(&buf, &tab, tg_doc_string(&buf, "table"));
+		tg_doc_child(&buf, &tab, tg_doc_string(&buf, "columns"));
+		tg_doc_child(&buf, &tab, tg_doc_rows(&buf, &tables[i]));
+		tg_doc_child(&buf, &tab, tg_doc_string(&buf, tables[i].qualname));
+		if (tables[i].columns)
+			tg_doc_child(&buf, &tab, tg_doc_container(&buf, VARDATA(tables[i].columns),
+													  VARSIZE(tables[i].columns) - VARHDRSZ));
+		else
+		{
+			TgDocLevel	none;
+
+			tg_doc_begin(&buf, &none, 0, 0 | JB_FOBJECT);
+			tg_doc_child(&buf, &tab, tg_doc_end(&buf, &none));
+		}
+		tg_doc_child(&buf, &arr, tg_doc_end(&buf, &tab));
+	}
+	tg_doc_child(&buf, &doc, tg_doc_end(&buf, &arr));
+	tg_doc_child(&buf, &doc, tg_doc_string(&buf, tenants));
+	tg_doc_child(&buf, &doc, tg_doc_numeric(&buf, int64_to_numeric(TG_EXPORT_VERSION)));
+	tg_doc_child(&buf, &doc, tg_doc_string(&buf, tenant_id));
+	(void) tg_doc_end(&buf, &doc);
+
+	SET_VARSIZE(buf.data, buf.len);
+	return (Jsonb *) buf.data;
+}
+
+/* The rows a purge deleted, per tenant ordinal (1..ntargets) and table. */
+struct TgCapture
+{
+	MemoryContext cxt;			/* this struct and its arrays */
+	MemoryContext rowcxt;		/* the rows */
+	int			ntargets;
+	int			ntables;
+	TgRows	  **cells;			/* [(ord - 1) * ntables + tableno] or NULL */
+	bool	   *used;			/* [tableno]: a row of it was kept */
+	Size		bytes;
+};
+
+/* See export_doc.h. */
+TgCapture *
+tg_capture_create(int ntargets, int ntables)
+{
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard purge archive",
+											  ALLOCSET_DEFAULT_SIZES);
+	TgCapture  *c = MemoryContextAllocZero(cxt, sizeof(TgCapture));
+	Size		ncells = (Size) Max(ntargets, 1) * Max(ntables, 1);
+
+	c->cxt = cxt;
+	c->rowcxt = AllocSetContextCreate(cxt, "tenant_guard purge archive rows",
+									  ALLOCSET_DEFAULT_SIZES);
+	c->ntargets = ntargets;
+	c->ntables = ntables;
+	c->cells = MemoryContextAllocExtended(cxt, sizeof(TgRows *) * ncells,
+										  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	c->used = MemoryContextAllocZero(cxt, sizeof(bool) * Max(ntables, 1));
+	return c;
+}
+
+/* The rows of tenant ord in table tableno, made on first use. */
+static TgRows *
+tg_capture_cell(TgCapture *c, int ord, int tableno)
+{
+	Size		idx;
+	TgRows	   *cell;
+
+	if (ord < 1 || ord > c->ntargets || tableno < 0 || tableno >= c->ntables)
+		elog(ERROR, "purge archive: a deleted row of tenant %d, table %d, is out of range",
+			 ord, tableno);
+	idx = (Size) (ord - 1) * c->ntables + tableno;
+	cell = c->cells[idx];
+	if (cell == NULL)
+	{
+		cell = MemoryContextAlloc(c->rowcxt, sizeof(TgRows));
+		tg_rows_init(cell, c->rowcxt);
+		c->cells[idx] = cell;
+		c->used[tableno] = true;
+	}
+	return cell;
+}
+
+/* Count the bytes a row took; refuse to go past the limit. */
+static void
+tg_capture_grew(TgCapture *c, Size bytes)
+{
+	c->bytes += bytes;
+	if (c->bytes > TG_CAPTURE_MAX_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("purge archive exceeds %zu MB", TG_CAPTURE_MAX_BYTES / (1024 * 1024)),
+				 errdetail("A purge keeps the rows it deletes in memory until it writes the archive. Nothing was purged."),
+				 errhint("Purge fewer tenants per call (batch_size, or purge_test_tenants_in_batches()), or purge with archive => false.")));
+}
+
+/* See export_doc.h: keep one deleted row (a jsonb datum) of a tenant. */
+void
+tg_capture_add(TgCapture *c, int ord, int tableno, Datum row)
+{
+	TgRows	   *cell = tg_capture_cell(c, ord, tableno);
+	Size		before = cell->bytes;
+
+	tg_rows_add_jsonb(cell, row);
+	tg_capture_grew(c, cell->bytes - before);
+}
+
+/*
+ * How to_jsonb() turns a column into a jsonb value, for the types the row
+ * writer below does itself: the same value, without taking the whole row
+ * through JsonbValues.  Others (json, jsonb, arrays, composites, types
+ * that are not built in, which may have a cast to json) are left to
+ * to_jsonb().
+ */
+typedef enum TgColKind
+{
+	TG_COL_BOOL,				/* true / false */
+	TG_COL_INT,					/* a number */
+	TG_COL_NUMBER,				/* a number, or a string (NaN, Infinity) */
+	TG_COL_DATETIME,			/* an ISO 8601 string */
+	TG_COL_TEXT,				/* the text itself */
+	TG_COL_OTHER				/* its output function's string */
+} TgColKind;
+
+/* The kind of a column of type typid; false: to_jsonb() must do it. */
+static bool
+tg_col_kind(Oid typid, TgColKind *kind)
+{
+	switch (typid)
+	{
+		case BOOLOID:
+			*kind = TG_COL_BOOL;
+			return true;
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+			*kind = TG_COL_INT;
+			return true;
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			*kind = TG_COL_NUMBER;
+			return true;
+		case DATEOID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			*kind = TG_COL_DATETIME;
+			return true;
+		case TEXTOID:
+		case VARCHAROID:
+			*kind = TG_COL_TEXT;
+			return true;
+		case JSONOID:
+		case JSONBOID:
+			return false;
+		default:
+			if (typid >= FirstNormalObjectId || OidIsValid(get_element_type(typid)) ||
+				type_is_rowtype(typid) || get_typtype(typid) == TYPTYPE_PSEUDO)
+				return false;
+			*kind = TG_COL_OTHER;
+			return true;
+	}
+}
+
+/* See export_doc.h. */
+bool
+tg_rowplan_supported(Oid relid)
+{
+	Relation	rel = relation_open(relid, AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	bool		ok = desc->natts > 0;
+
+	for (int i = 0; ok && i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		TgColKind	kind;
+
+		if (!att->attisdropped && !tg_col_kind(getBaseType(att->atttypid), &kind))
+			ok = false;
+	}
+	relation_close(rel, AccessShareLock);
+	return ok;
+}
+
+/* One column of the row writer. */
+typedef struct TgRowCol
+{
+	int			attno;			/* in the slot */
+	const char *name;
+	int			namelen;
+	Oid			typid;			/* base type */
+	TgColKind	kind;
+	FmgrInfo	out;			/* output function (NUMBER, OTHER) */
+} TgRowCol;
+
+struct TgRowPlan
+{
+	int			ncols;
+	TgRowCol   *cols;			/* in jsonb's key order */
+	MemoryContext rowcxt;		/* reset after each row */
+	StringInfoData scratch;		/* the row being written */
+};
+
+/* jsonb's key order: shorter first, then bytewise. */
+static int
+tg_rowcol_cmp(const void *a, const void *b)
+{
+	const TgRowCol *x = a;
+	const TgRowCol *y = b;
+
+	if (x->namelen != y->namelen)
+		return x->namelen < y->namelen ? -1 : 1;
+	return memcmp(x->name, y->name, x->namelen);
+}
+
+/* See export_doc.h. */
+TgRowPlan *
+tg_rowplan_create(TupleDesc desc, int first)
+{
+	TgRowPlan  *plan = palloc0(sizeof(TgRowPlan));
+
+	plan->cols = palloc0(sizeof(TgRowCol) * Max(desc->natts - first + 1, 1));
+	for (int a = first; a <= desc->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, a - 1);
+		TgRowCol   *col = &plan->cols[plan->ncols++];
+		Oid			outfn;
+		bool		varlena;
+
+		col->attno = a;
+		col->name = pstrdup(NameStr(att->attname));
+		col->namelen = strlen(col->name);
+		col->typid = getBaseType(att->atttypid);
+		if (!tg_col_kind(col->typid, &col->kind))
+			elog(ERROR, "purge archive: column \"%s\" of type %s needs to_jsonb()",
+				 col->name, format_type_be(att->atttypid));
+		getTypeOutputInfo(col->typid, &outfn, &varlena);
+		fmgr_info(outfn, &col->out);
+	}
+	qsort(plan->cols, plan->ncols, sizeof(TgRowCol), tg_rowcol_cmp);
+	plan->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard archive row",
+										 ALLOCSET_SMALL_SIZES);
+	initStringInfo(&plan->scratch);
+	return plan;
+}
+
+/* One column's value as to_jsonb() makes it. */
+static JEntry
+tg_rowcol_value(StringInfo buf, TgRowCol *col, Datum d)
+{
+	char	   *s;
+
+	switch (col->kind)
+	{
+		case TG_COL_BOOL:
+			return DatumGetBool(d) ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
+		case TG_COL_INT:
+			return tg_doc_numeric(buf, int64_to_numeric(col->typid == INT2OID ? DatumGetInt16(d) :
+														col->typid == INT4OID ? DatumGetInt32(d) :
+														DatumGetInt64(d)));
+		case TG_COL_NUMBER:
+			s = OutputFunctionCall(&col->out, d);
+			if (IsValidJsonNumber(s, strlen(s)))
+				return tg_doc_numeric(buf, DatumGetNumeric(DirectFunctionCall3(numeric_in,
+																			   CStringGetDatum(s),
+																			   ObjectIdGetDatum(InvalidOid),
+																			   Int32GetDatum(-1))));
+			return tg_doc_string(buf, s);
+		case TG_COL_DATETIME:
+			return tg_doc_string(buf, JsonEncodeDateTime(NULL, d, col->typid, NULL));
+		case TG_COL_TEXT:
+			{
+				text	   *t = DatumGetTextPP(d);
+
+				return tg_doc_string_len(buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+			}
+		case TG_COL_OTHER:
+			break;
+	}
+	return tg_doc_string(buf, OutputFunctionCall(&col->out, d));
+}
+
+/* See export_doc.h: keep one deleted row, its columns in the slot. */
+void
+tg_capture_add_slot(TgCapture *c, int ord, int tableno, TgRowPlan *plan, TupleTableSlot *slot)
+{
+	TgRows	   *cell = tg_capture_cell(c, ord, tableno);
+	StringInfo	buf = &plan->scratch;
+	Size		before = cell->bytes;
+	TgDocLevel	l;
+	MemoryContext old;
+
+	/* the row's container from offset 0 (4-aligned, as in a jsonb) */
+	resetStringInfo(buf);
+	old = MemoryContextSwitchTo(plan->rowcxt);
+	tg_doc_begin(buf, &l, 2 * plan->ncols, (uint32) plan->ncols | JB_FOBJECT);
+	for (int i = 0; i < plan->ncols; i++)
+		tg_doc_child(buf, &l, tg_doc_string_len(buf, plan->cols[i].name, plan->cols[i].namelen));
+	for (int i = 0; i < plan->ncols; i++)
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(slot, plan->cols[i].attno, &isnull);
+
+		tg_doc_child(buf, &l, isnull ? JENTRY_ISNULL : tg_rowcol_value(buf, &plan->cols[i], d));
+	}
+	(void) tg_doc_end(buf, &l);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(plan->rowcxt);
+	tg_rows_append(cell, buf->data, buf->len);
+	tg_capture_grew(c, cell->bytes - before);
+}
+
+/* See export_doc.h: forget every row (a purge that runs again). */
+void
+tg_capture_reset(TgCapture *c)
+{
+	Size		ncells = (Size) Max(c->ntargets, 1) * Max(c->ntables, 1);
+
+	MemoryContextReset(c->rowcxt);
+	memset(c->cells, 0, sizeof(TgRows *) * ncells);
+	memset(c->used, 0, sizeof(bool) * Max(c->ntables, 1));
+	c->bytes = 0;
+}
+
+/* See export_doc.h: the rows of one tenant in one table (NULL: none). */
+TgRows *
+tg_capture_rows(TgCapture *c, int ord, int tableno)
+{
+	return c->cells[(Size) (ord - 1) * c->ntables + tableno];
+}
+
+/* See export_doc.h: did any tenant have rows in this table? */
+bool
+tg_capture_table_used(TgCapture *c, int tableno)
+{
+	return c->used[tableno];
+}
+
+/* See export_doc.h: bytes of rows kept. */
+Size
+tg_capture_bytes(TgCapture *c)
+{
+	return c->bytes;
+}
+
+/* See export_doc.h. */
+void
+tg_capture_free(TgCapture *c)
+{
+	MemoryContextDelete(c->cxt);
+}
