@@ -50,3 +50,15 @@ redis-clean:
 	$(MAKE) -C redis PG_CONFIG=$(PG_CONFIG) clean
 
 .PHONY: redis-all redis-install redis-clean
+
+# PGXN release archive: $(EXTENSION)-$(DIST_VERSION).zip of the committed
+# tree (git archive of HEAD), into DIST_DIR.  META.json and debian/changelog
+# carry the same version; test/pgxn_meta.pl checks that.
+DIST_VERSION = 1.1.0
+DIST_DIR = .
+
+dist:
+	git archive --format=zip --prefix=$(EXTENSION)-$(DIST_VERSION)/ \
+		-o $(DIST_DIR)/$(EXTENSION)-$(DIST_VERSION).zip HEAD
+
+.PHONY: dist
