@@ -161,3 +161,15 @@ clean: check-core-clean
 
 .PHONY: check-core check-core-unit check-core-portable check-core-production \
 	check-core-valgrind check-core-fuzz check-core-clean
+
+# PGXN release archive: $(EXTENSION)-$(DIST_VERSION).zip of the committed
+# tree (git archive of HEAD), into DIST_DIR.  META.json and debian/changelog
+# carry the same version; test/pgxn_meta.pl checks that.
+DIST_VERSION = 1.1.0
+DIST_DIR = .
+
+dist:
+	git archive --format=zip --prefix=$(EXTENSION)-$(DIST_VERSION)/ \
+		-o $(DIST_DIR)/$(EXTENSION)-$(DIST_VERSION).zip HEAD
+
+.PHONY: dist

@@ -11,13 +11,15 @@
 # test under valgrind, the
 # whole installcheck again against an ASan/UBSan build (sanitize_tests.sh)
 # and a sqlsmith run (sqlsmith_tests.sh); TG_VALGRIND=0, TG_SANITIZE=0,
-# TG_SQLSMITH=0 skip those.  Ends with "N passed, N failed".
+# TG_SQLSMITH=0 skip those; last the Debian package and the PGXN release
+# (package_tests.sh; TG_PACKAGE=0 skips).  Ends with "N passed, N failed".
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/core_tests.sh"
 source "$(dirname "$0")/sanitize_tests.sh"
 source "$(dirname "$0")/sqlsmith_tests.sh"
+source "$(dirname "$0")/package_tests.sh"
 
-ensure_packages $(sanitize_packages) $(sqlsmith_packages)
+ensure_packages $(sanitize_packages) $(sqlsmith_packages) $(package_packages)
 make_workdir .testrun
 build_install "$WORK/src" TG_ASSERTS=1
 check_asserts "$WORK/src"
@@ -59,6 +61,8 @@ rm -f "$log"
 # whichever cluster runs now
 run_sanitize_suite
 run_sqlsmith
+# the Debian package (built, installed, tested, removed) and the PGXN release
+run_package_tests
 
 passed=$((passed + RESULTS_PASSED))
 failed=$((failed + RESULTS_FAILED))
