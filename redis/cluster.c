@@ -9,6 +9,7 @@
 
 #include "cluster.h"
 #include "report.h"
+#include "xalloc.h"
 
 #define CLUSTER_SLOTS 16384
 
@@ -46,8 +47,8 @@ add_node(Topology *t, const char *host, int port)
 	for (int i = 0; i < t->n; i++)
 		if (t->nodes[i].port == port && strcmp(t->nodes[i].host, host) == 0)
 			return &t->nodes[i];
-	t->nodes = realloc(t->nodes, (t->n + 1) * sizeof(Node));
-	t->nodes[t->n].host = strdup(host);
+	t->nodes = xrealloc(t->nodes, (t->n + 1) * sizeof(Node));
+	t->nodes[t->n].host = xstrdup(host);
 	t->nodes[t->n].port = port;
 	t->nodes[t->n].conn = NULL;
 	return &t->nodes[t->n++];
@@ -88,7 +89,7 @@ cmp_str(const void *a, const void *b)
 static char *
 slots_signature(const redisReply *r)
 {
-	char	  **lines = calloc(r->elements + 1, sizeof(char *));
+	char	  **lines = xcalloc(r->elements + 1, sizeof(char *));
 	size_t		n = 0,
 				total = 1;
 	char	   *sig;
@@ -107,12 +108,12 @@ slots_signature(const redisReply *r)
 				 range->element[1]->integer,
 				 primary->element[0]->type == REDIS_REPLY_STRING ? primary->element[0]->str : "",
 				 primary->element[1]->integer);
-		lines[n] = strdup(buf);
+		lines[n] = xstrdup(buf);
 		total += strlen(buf);
 		n++;
 	}
 	qsort(lines, n, sizeof(char *), cmp_str);
-	sig = calloc(total, 1);
+	sig = xcalloc(total, 1);
 	for (size_t i = 0; i < n; i++)
 	{
 		strcat(sig, lines[i]);

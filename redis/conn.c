@@ -20,6 +20,7 @@
 
 #include "conn.h"
 #include "report.h"
+#include "xalloc.h"
 
 long		conn_round_trips = 0;
 
@@ -207,11 +208,11 @@ tls_handshake(RConn *c, const ConnOptions *o)
 RConn *
 conn_open(const char *host, int port, const ConnOptions *o)
 {
-	RConn	   *c = calloc(1, sizeof(RConn));
+	RConn	   *c = xcalloc(1, sizeof(RConn));
 	redisReply *r;
 
 	c->fd = -1;
-	c->host = strdup(host);
+	c->host = xstrdup(host);
 	c->port = port;
 	c->reader = redisReaderCreate();
 	if ((c->fd = tcp_connect(host, port, o->timeout_ms)) < 0)
@@ -292,7 +293,7 @@ conn_append(RConn *c, int argc, const char **argv, const size_t *lens)
 	if (c->wlen + len > c->wcap)
 	{
 		c->wcap = (c->wlen + len) * 2;
-		c->wbuf = realloc(c->wbuf, c->wcap);
+		c->wbuf = xrealloc(c->wbuf, c->wcap);
 	}
 	memcpy(c->wbuf + c->wlen, cmd, len);
 	c->wlen += len;

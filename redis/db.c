@@ -9,6 +9,7 @@
 
 #include "db.h"
 #include "report.h"
+#include "xalloc.h"
 
 /* The first line of libpq's error message. */
 static const char *
@@ -151,11 +152,11 @@ db_load(PGconn *conn, IdSet *ids, Journal *journal)
 			if (journal->n == cap)
 			{
 				cap = cap ? cap * 2 : 256;
-				journal->rows = realloc(journal->rows, cap * sizeof(JournalRow));
+				journal->rows = xrealloc(journal->rows, cap * sizeof(JournalRow));
 			}
 			r = &journal->rows[journal->n++];
 			r->row = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-			r->tenant_id = strdup(PQgetvalue(res, 0, 1));
+			r->tenant_id = xstrdup(PQgetvalue(res, 0, 1));
 			idset_add(ids, PQgetvalue(res, 0, 1), PQgetlength(res, 0, 1), ID_PENDING);
 		}
 		else if (st != PGRES_TUPLES_OK)
@@ -190,7 +191,7 @@ db_load(PGconn *conn, IdSet *ids, Journal *journal)
 static char *
 int_array(const int64_t *v, size_t n)
 {
-	char	   *buf = malloc(n * 21 + 3);
+	char	   *buf = xmalloc(n * 21 + 3);
 	size_t		o = 0;
 
 	buf[o++] = '{';
@@ -205,8 +206,8 @@ int_array(const int64_t *v, size_t n)
 long
 db_mark(PGconn *conn, const Journal *journal)
 {
-	int64_t    *rows = malloc((journal->n + 1) * sizeof(int64_t));
-	int64_t    *counts = malloc((journal->n + 1) * sizeof(int64_t));
+	int64_t    *rows = xmalloc((journal->n + 1) * sizeof(int64_t));
+	int64_t    *counts = xmalloc((journal->n + 1) * sizeof(int64_t));
 	const char *params[2];
 	PGresult   *res;
 	long		marked;

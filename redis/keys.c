@@ -8,6 +8,7 @@
 
 #include "keys.h"
 #include "report.h"
+#include "xalloc.h"
 
 const char *const key_category_names[KEY_NCATEGORIES] = {
 	"purged", "orphan", "protected", "live", "unknown_tenant", "no_tenant"
@@ -33,7 +34,7 @@ idset_init(IdSet *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->cap = 1024;
-	s->slots = calloc(s->cap, sizeof(IdEntry));
+	s->slots = xcalloc(s->cap, sizeof(IdEntry));
 	s->all_uuid = s->all_int = true;
 }
 
@@ -70,7 +71,7 @@ idset_add(IdSet *s, const char *id, size_t len, uint8_t flags)
 		size_t		oldcap = s->cap;
 
 		s->cap *= 2;
-		s->slots = calloc(s->cap, sizeof(IdEntry));
+		s->slots = xcalloc(s->cap, sizeof(IdEntry));
 		for (size_t i = 0; i < oldcap; i++)
 			if (old[i].id)
 				*idset_slot(s, old[i].id, old[i].len) = old[i];
@@ -81,7 +82,7 @@ idset_add(IdSet *s, const char *id, size_t len, uint8_t flags)
 	{
 		bool		digits = len > 0;
 
-		e->id = malloc(len + 1);
+		e->id = xmalloc(len + 1);
 		memcpy(e->id, id, len);
 		e->id[len] = 0;
 		e->len = (uint32_t) len;
@@ -211,7 +212,7 @@ pattern_compile(const char *text, KeyPattern *p)
 		return -1;
 	}
 	p->prefix = strndup(text, at - text);
-	p->suffix = strdup(at + 4);
+	p->suffix = xstrdup(at + 4);
 	p->literal_prefix = strpbrk(p->prefix, "*?[\\") == NULL;
 	return 0;
 }

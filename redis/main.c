@@ -24,6 +24,7 @@
 #include "keys.h"
 #include "report.h"
 #include "url.h"
+#include "xalloc.h"
 
 #define NSAMPLES 3
 
@@ -190,7 +191,7 @@ parse_options(int argc, char **argv, Options *o)
 	}
 	if (argc < 2 || strcmp(argv[1], "clean") != 0)
 		die(EXIT_USAGE, "the command is missing or unknown: tenant_guard_redis clean [options] (see --help)");
-	o->patterns = calloc(argc, sizeof(char *));
+	o->patterns = xcalloc(argc, sizeof(char *));
 	optind = 2;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1)
@@ -269,7 +270,7 @@ sample(Stats *st, KeyCategory cat, const char *key, size_t len)
 
 	if (i >= NSAMPLES)
 		return;
-	st->samples[cat][i] = malloc(len + 1);
+	st->samples[cat][i] = xmalloc(len + 1);
 	memcpy(st->samples[cat][i], key, len);
 	st->sample_len[cat][i] = len;
 	st->nsamples[cat]++;
@@ -282,18 +283,18 @@ batch_add(Batch *b, const char *key, size_t len, IdEntry *tenant, int slot)
 	if (b->n == b->max)
 	{
 		b->max = b->max ? b->max * 2 : 1024;
-		b->off = realloc(b->off, b->max * sizeof(size_t));
-		b->len = realloc(b->len, b->max * sizeof(size_t));
-		b->tenant = realloc(b->tenant, b->max * sizeof(IdEntry *));
-		b->slot = realloc(b->slot, b->max * sizeof(int));
-		b->order = realloc(b->order, b->max * sizeof(size_t));
-		b->cmd_start = realloc(b->cmd_start, b->max * sizeof(size_t));
-		b->cmd_n = realloc(b->cmd_n, b->max * sizeof(size_t));
+		b->off = xrealloc(b->off, b->max * sizeof(size_t));
+		b->len = xrealloc(b->len, b->max * sizeof(size_t));
+		b->tenant = xrealloc(b->tenant, b->max * sizeof(IdEntry *));
+		b->slot = xrealloc(b->slot, b->max * sizeof(int));
+		b->order = xrealloc(b->order, b->max * sizeof(size_t));
+		b->cmd_start = xrealloc(b->cmd_start, b->max * sizeof(size_t));
+		b->cmd_n = xrealloc(b->cmd_n, b->max * sizeof(size_t));
 	}
 	if (b->used + len > b->cap)
 	{
 		b->cap = (b->used + len) * 2;
-		b->arena = realloc(b->arena, b->cap);
+		b->arena = xrealloc(b->arena, b->cap);
 	}
 	memcpy(b->arena + b->used, key, len);
 	b->off[b->n] = b->used;
@@ -691,7 +692,7 @@ main(int argc, char **argv)
 	if (url.password && scrub_argv_password(argc, argv, o.redis))
 		fputs("tenant_guard_redis: WARNING: a password on the command line is visible to every local user; "
 			  "put the URL in TENANT_GUARD_REDIS_URL\n", stderr);
-	cl.patterns = calloc(o.npatterns + 1, sizeof(KeyPattern));
+	cl.patterns = xcalloc(o.npatterns + 1, sizeof(KeyPattern));
 	for (int i = 0; i < o.npatterns; i++)
 		if (pattern_compile(o.patterns[i], &cl.patterns[i]) < 0)
 			die(EXIT_USAGE, lasterr());

@@ -10,6 +10,7 @@
 
 #include "report.h"
 #include "url.h"
+#include "xalloc.h"
 
 #define URL_FORM "expected redis://[user[:password]@]host[:port][/db] or rediss://..."
 
@@ -17,21 +18,24 @@
 static char *
 decode(const char *s, size_t len)
 {
-	char	   *out = malloc(len + 1);
+	char	   *out = xmalloc(len + 1);
 	size_t		o = 0;
 
 	for (size_t i = 0; i < len; i++)
 	{
 		if (s[i] == '%')
 		{
+			char		hex[3];
+
 			if (i + 2 >= len || !isxdigit((unsigned char) s[i + 1])
 				|| !isxdigit((unsigned char) s[i + 2]))
 			{
 				free(out);
 				return NULL;
 			}
-			char		hex[3] = {s[i + 1], s[i + 2], 0};
-
+			hex[0] = s[i + 1];
+			hex[1] = s[i + 2];
+			hex[2] = 0;
 			out[o++] = (char) strtol(hex, NULL, 16);
 			i += 2;
 		}
