@@ -842,9 +842,9 @@ tg_rules_load_builtin(TgRules *rules)
 	return ok;
 }
 
-/* A fresh copy of the built-in rules, for adding an operator's rules to. */
-TgRules *
-tg_rules_new(void)
+/* The built-in rules compiled from the data above; NULL when out of memory. */
+static TgRules *
+tg_rules_compile_builtin(void)
 {
 	TgRules    *rules = calloc(1, sizeof(TgRules));
 
@@ -852,6 +852,72 @@ tg_rules_new(void)
 		return NULL;
 	rules->clean_domains = calloc(1, sizeof(TgDomainCache));
 	if (rules->clean_domains == NULL || !tg_rules_load_builtin(rules))
+	{
+		tg_rules_free(rules);
+		return NULL;
+	}
+	return rules;
+}
+
+/* Copy src into dst (empty) as a set of its own; false when out of memory. */
+static bool
+tg_set_copy(TgSet *dst, const TgSet *src)
+{
+	size_t		slots_bytes = ((size_t) src->mask + 1) * sizeof(TgSetSlot);
+
+	memset(dst, 0, sizeof(*dst));
+	if (src->slots == NULL || src->filter == NULL)
+		return true;
+	dst->filter = malloc(TG_SET_FILTER_BITS / 8);
+	dst->slots = malloc(slots_bytes);
+	dst->arena = src->arena_len > 0 ? malloc(src->arena_len) : NULL;
+	if (dst->filter == NULL || dst->slots == NULL ||
+		(src->arena_len > 0 && dst->arena == NULL))
+		return false;			/* the caller frees what was had */
+	memcpy(dst->filter, src->filter, TG_SET_FILTER_BITS / 8);
+	memcpy(dst->slots, src->slots, slots_bytes);
+	if (src->arena_len > 0)
+		memcpy(dst->arena, src->arena, src->arena_len);
+	dst->mask = src->mask;
+	dst->count = src->count;
+	dst->arena_len = src->arena_len;
+	dst->arena_cap = src->arena_len;
+	return true;
+}
+
+/*
+ * A fresh copy of the built-in rules, for adding an operator's rules to.
+ * Copied from the compiled built-in rules (compiled in the postmaster when
+ * preloaded): normalising every built-in word again costs a new backend
+ * more than half a millisecond.
+ */
+TgRules *
+tg_rules_new(void)
+{
+	const TgRules *builtin = tg_rules_builtin();
+	TgRules    *rules;
+	bool		ok;
+
+	if (builtin->clean_domains == NULL)
+		return tg_rules_compile_builtin();	/* the built-in ones failed */
+	rules = malloc(sizeof(TgRules));
+	if (rules == NULL)
+		return NULL;
+	/* the bit maps and flags by value; the sets and the cache below */
+	memcpy(rules, builtin, sizeof(TgRules));
+	rules->is_builtin = false;
+	memset(&rules->keywords, 0, sizeof(TgSet));
+	memset(&rules->phrases, 0, sizeof(TgSet));
+	memset(&rules->domains, 0, sizeof(TgSet));
+	memset(rules->allow, 0, sizeof(rules->allow));
+	rules->clean_domains = calloc(1, sizeof(TgDomainCache));
+	ok = rules->clean_domains != NULL &&
+		tg_set_copy(&rules->keywords, &builtin->keywords) &&
+		tg_set_copy(&rules->phrases, &builtin->phrases) &&
+		tg_set_copy(&rules->domains, &builtin->domains);
+	for (int i = 0; ok && i < 3; i++)
+		ok = tg_set_copy(&rules->allow[i], &builtin->allow[i]);
+	if (!ok)
 	{
 		tg_rules_free(rules);
 		return NULL;
@@ -895,7 +961,7 @@ tg_rules_builtin(void)
 
 	if (builtin == NULL)
 	{
-		TgRules    *r = tg_rules_new();
+		TgRules    *r = tg_rules_compile_builtin();
 
 		if (r == NULL)
 			return &empty;
