@@ -207,7 +207,10 @@ median_ci() {
 }
 echo
 echo "median ratios to no trigger (wall / CPU), $ROUNDS rounds, and the 95 % bootstrap interval of the wall median:"
-echo "  tenant_guard, limits -1 (checker only): $(median "${W_NOLIM[@]}") / $(median "${C_NOLIM[@]}")  [$(median_ci "${W_NOLIM[@]}")]   (target <= 1.05)"
+# issue 15: every row a new domain, checker only, <= 1.08
+checker_target=1.05
+[ "$DOMAINS" = new ] && checker_target=1.08
+echo "  tenant_guard, limits -1 (checker only): $(median "${W_NOLIM[@]}") / $(median "${C_NOLIM[@]}")  [$(median_ci "${W_NOLIM[@]}")]   (target <= $checker_target)"
 echo "  tenant_guard, limits on:                $(median "${W_LIM[@]}") / $(median "${C_LIM[@]}")  [$(median_ci "${W_LIM[@]}")]   (target <= 1.05)"
 echo "  PL/pgSQL peer:                          $(median "${W_PEER[@]}") / $(median "${C_PEER[@]}")  [$(median_ci "${W_PEER[@]}")]"
 q -c "SELECT 'rate-limit memory after the last round: ' || in_use || ' of ' || capacity || ' in use, not counted: ' || not_counted FROM tenant_guard.rate_limit_status()"

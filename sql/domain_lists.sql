@@ -66,6 +66,15 @@ INSERT INTO tenant_guard.email_domains (domain, source) VALUES ('own-trap.io', '
 SELECT (tenant_guard.check_tenant(NULL, NULL, 'a@own-trap.io')).reason;
 PREPARE TRANSACTION 'regress_domain_lists';
 SELECT (tenant_guard.check_tenant(NULL, NULL, 'a@own-trap.io')).reason;
+-- the same for the keywords and the allowlist (kept in the same shared copy)
+BEGIN;
+INSERT INTO tenant_guard.keywords (keyword, strength) VALUES ('regressprepared', 'strong');
+SELECT (tenant_guard.check_tenant('Regressprepared Inc', NULL, NULL)).reason;
+PREPARE TRANSACTION 'regress_domain_lists';
+SELECT (tenant_guard.check_tenant('Regressprepared Inc', NULL, NULL)).reason;
+BEGIN;
+INSERT INTO tenant_guard.allowlist (kind, value) VALUES ('name', 'Regress Test Prepared');
+PREPARE TRANSACTION 'regress_domain_lists';
 
 -- clean up
 DELETE FROM tenant_guard.allowlist;

@@ -16,7 +16,9 @@
  * The e-mail domain list can be long (a maintained disposable-domain list
  * has over 100,000 entries): with preloading, it is compiled once per
  * change into shared memory and mapped, not copied (rules_shmem.c); the
- * keywords and the allowlist, short, are compiled here per backend.
+ * keywords and the allowlist, short, are compiled here per backend, from
+ * their rows kept in the same segment.  A new backend then opens no rule
+ * table (building their relcache entries was most of its first check).
  *
  * The built-in rules live in C (checker_rules.c); the tables hold only
  * the operator's additions, so dump and restore cannot duplicate them.
@@ -142,9 +144,65 @@ tg_to_utf8(char *s)
 											  enc, PG_UTF8);
 }
 
-/* Add every row of one rule table to rules. */
+/*
+ * Add a row of the keywords or allowlist table to rules: code is the
+ * strength (TgStrength) or the kind (TgAllowKind) of the row.
+ */
 static void
-tg_rules_load_table(TgRules *rules, TgRuleTable which, Oid relid)
+tg_rules_add_row(TgRules *rules, TgRuleTable which, int code,
+				 const char *value, size_t len)
+{
+	if (which == TG_TABLE_KEYWORDS)
+		(void) tg_rules_add_keyword(rules, value, len, (TgStrength) code);
+	else
+		(void) tg_rules_add_allow(rules, (TgAllowKind) code, value, len);
+}
+
+/*
+ * The rows of the keywords and allowlist tables in the shared segment:
+ * per row, the table and its code (one byte each), the value's length
+ * (4 bytes, native order) and its bytes.
+ */
+static void
+tg_rules_append_row(StringInfo rows, TgRuleTable which, int code,
+					const char *value, size_t len)
+{
+	uint32		n = (uint32) len;
+
+	appendStringInfoCharMacro(rows, (char) which);
+	appendStringInfoCharMacro(rows, (char) code);
+	appendBinaryStringInfo(rows, (const char *) &n, sizeof(n));
+	appendBinaryStringInfo(rows, value, (int) len);
+}
+
+/* Add the rows kept by tg_rules_append_row() to rules. */
+static void
+tg_rules_add_rows(TgRules *rules, const char *rows, Size len)
+{
+	Size		at = 0;
+
+	while (at + 2 + sizeof(uint32) <= len)
+	{
+		TgRuleTable which = (TgRuleTable) rows[at];
+		int			code = rows[at + 1];
+		uint32		n;
+
+		memcpy(&n, rows + at + 2, sizeof(n));
+		at += 2 + sizeof(n);
+		if (n > len - at)
+			break;
+		tg_rules_add_row(rules, which, code, rows + at, n);
+		at += n;
+	}
+}
+
+/*
+ * Add every row of one rule table to rules, or (keywords and allowlist,
+ * rows not NULL) append them to rows for the shared segment.
+ */
+static void
+tg_rules_load_table(TgRules *rules, StringInfo rows, TgRuleTable which,
+					Oid relid)
 {
 	Relation	rel = table_open(relid, AccessShareLock);
 	TupleDesc	tupdesc = RelationGetDescr(rel);
@@ -176,6 +234,7 @@ tg_rules_load_table(TgRules *rules, TgRuleTable which, Oid relid)
 	{
 		char	   *value = tg_to_utf8(tg_getattr_cstring(tuple, tupdesc, att_value));
 		char	   *kind = tg_getattr_cstring(tuple, tupdesc, att_kind);
+		int			code = -1;
 
 		/* the tables' CHECK constraints keep unusable rows out */
 		if (value == NULL || kind == NULL)
@@ -185,8 +244,7 @@ tg_rules_load_table(TgRules *rules, TgRuleTable which, Oid relid)
 			case TG_TABLE_KEYWORDS:
 				for (int s = TG_STRENGTH_STRONG; s <= TG_STRENGTH_IGNORE; s++)
 					if (strcmp(kind, tg_strength_name((TgStrength) s)) == 0)
-						(void) tg_rules_add_keyword(rules, value, strlen(value),
-													(TgStrength) s);
+						code = s;
 				break;
 			case TG_TABLE_DOMAINS:
 				(void) tg_rules_add_domain(rules, value, strlen(value),
@@ -195,13 +253,19 @@ tg_rules_load_table(TgRules *rules, TgRuleTable which, Oid relid)
 				break;
 			default:
 				if (strcmp(kind, "name") == 0)
-					(void) tg_rules_add_allow(rules, TG_ALLOW_NAME, value, strlen(value));
+					code = TG_ALLOW_NAME;
 				else if (strcmp(kind, "subdomain") == 0)
-					(void) tg_rules_add_allow(rules, TG_ALLOW_SUBDOMAIN, value, strlen(value));
+					code = TG_ALLOW_SUBDOMAIN;
 				else if (strcmp(kind, "domain") == 0)
-					(void) tg_rules_add_allow(rules, TG_ALLOW_DOMAIN, value, strlen(value));
+					code = TG_ALLOW_DOMAIN;
 				break;
 		}
+		if (code < 0)
+			continue;
+		if (rows != NULL)
+			tg_rules_append_row(rows, which, code, value, strlen(value));
+		else
+			tg_rules_add_row(rules, which, code, value, strlen(value));
 	}
 
 	table_endscan(scan);
@@ -209,26 +273,38 @@ tg_rules_load_table(TgRules *rules, TgRuleTable which, Oid relid)
 	table_close(rel, AccessShareLock);
 }
 
-/* Add the rows of the domain table relid (TgDomainsLoader). */
+/*
+ * For the shared segment (TgRulesLoader): the domains of table relid into
+ * rules, the rows of the other rule tables (tg_rule_relids) into rows.
+ */
 static void
-tg_rules_load_domains(TgRules *rules, Oid relid)
+tg_rules_load_shared(TgRules *rules, StringInfo rows, Oid relid)
 {
-	tg_rules_load_table(rules, TG_TABLE_DOMAINS, relid);
+	tg_rules_load_table(rules, rows, TG_TABLE_KEYWORDS, tg_rule_relids[TG_TABLE_KEYWORDS]);
+	tg_rules_load_table(rules, NULL, TG_TABLE_DOMAINS, relid);
+	tg_rules_load_table(rules, rows, TG_TABLE_ALLOWLIST, tg_rule_relids[TG_TABLE_ALLOWLIST]);
 }
 
 /*
- * The domain list for rules: the shared copy when there is one (mapped,
- * returned), else this backend's own, loaded from the table (NULL).
+ * Every rule table into rules: from the shared segment when there is one
+ * (mapped, returned), else read here (NULL).
  */
 static dsm_segment *
-tg_rules_domains(TgRules *rules, Oid relid)
+tg_rules_load_all(TgRules *rules, const Oid *relids)
 {
 	static bool warned = false;
-	dsm_segment *seg = tg_rules_shmem_attach(relid, rules, tg_rules_load_domains);
+	const char *rows;
+	Size		rows_len;
+	dsm_segment *seg = tg_rules_shmem_attach(relids[TG_TABLE_DOMAINS], rules,
+											 tg_rules_load_shared, &rows, &rows_len);
 
 	if (seg != NULL)
+	{
+		tg_rules_add_rows(rules, rows, rows_len);
 		return seg;
-	tg_rules_load_domains(rules, relid);
+	}
+	for (int i = 0; i < TG_NUM_RULE_TABLES; i++)
+		tg_rules_load_table(rules, NULL, (TgRuleTable) i, relids[i]);
 	if (!tg_rules_shmem_preloaded() && !warned &&
 		tg_rules_domain_count(rules) > TG_PRIVATE_DOMAINS_WARN)
 	{
@@ -285,13 +361,7 @@ tg_rules_reload(void)
 	oldcxt = MemoryContextSwitchTo(loadcxt);
 	PG_TRY();
 	{
-		for (int i = 0; i < TG_NUM_RULE_TABLES; i++)
-		{
-			if (i == TG_TABLE_DOMAINS)
-				seg = tg_rules_domains(rules, relids[i]);
-			else
-				tg_rules_load_table(rules, (TgRuleTable) i, relids[i]);
-		}
+		seg = tg_rules_load_all(rules, relids);
 	}
 	PG_CATCH();
 	{
@@ -338,9 +408,10 @@ rules_changed(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "rules_changed: not called by trigger manager");
 	CacheInvalidateRelcacheByRelid(RelationGetRelid(trigdata->tg_relation));
-	if (strcmp(RelationGetRelationName(trigdata->tg_relation),
-			   tg_rule_table_names[TG_TABLE_DOMAINS]) == 0)
-		tg_rules_shmem_domains_changed();
+	for (int i = 0; i < TG_NUM_RULE_TABLES; i++)
+		if (strcmp(RelationGetRelationName(trigdata->tg_relation),
+				   tg_rule_table_names[i]) == 0)
+			tg_rules_shmem_changed(tg_rule_table_names[i]);
 	return PointerGetDatum(NULL);
 }
 

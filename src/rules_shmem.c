@@ -1,16 +1,19 @@
 /*-------------------------------------------------------------------------
  *
  * rules_shmem.c
- *	  The e-mail domain list of each database (built-in domains plus
- *	  tenant_guard.email_domains), compiled once per change into a dynamic
- *	  shared memory segment that every backend of the database reads in
- *	  place: a new backend maps it instead of reading and hashing the whole
- *	  table, and holds no private copy.  Needs shared_preload_libraries
- *	  (the directory below lives in the main shared memory area); without
- *	  it, or on a hot standby, each backend loads its own copy (rules.c).
+ *	  The rule tables of each database, read once per change into a
+ *	  dynamic shared memory segment that every backend of the database
+ *	  reads in place: the e-mail domain list (built-in domains plus
+ *	  tenant_guard.email_domains) compiled, and the rows of the keywords
+ *	  and allowlist tables as they are (few; each backend compiles them
+ *	  from the segment).  A new backend maps the segment instead of
+ *	  opening the tables and hashing the whole list, and holds no private
+ *	  copy of the list.  Needs shared_preload_libraries (the directory
+ *	  below lives in the main shared memory area); without it, or on a hot
+ *	  standby, each backend reads the tables itself (rules.c).
  *
  * The directory: one entry per (database, email_domains table) with the
- * segment's handle.  gen counts the committed changes of the table,
+ * segment's handle.  gen counts the committed changes of the rule tables,
  * bumped by the changing backend's commit callback: XACT_EVENT_COMMIT runs
  * after the commit is visible and before other backends receive the
  * commit's invalidation, so a backend that reloads after the invalidation
@@ -18,7 +21,7 @@
  * reading gen G and published as G only while gen is still G; an entry
  * whose segment was built at an older gen is rebuilt by the next backend
  * that needs it (the first check after a change pays the compile once).
- * A transaction that changed the table reads its own uncommitted rows
+ * A transaction that changed a rule table reads its own uncommitted rows
  * from a private copy until it ends.
  *
  * Locking: tg_rdir->lock guards the directory (exclusive for everything:
@@ -33,6 +36,7 @@
 
 #include "access/xact.h"
 #include "access/xlog.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
@@ -67,8 +71,23 @@ static bool tg_rdir_requested = false;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-/* This transaction changed email_domains (bump gen at commit). */
-static bool tg_domains_changed_in_xact = false;
+/* This transaction changed a rule table (bump gen at commit): its name. */
+static const char *tg_rules_changed_in_xact = NULL;
+
+/*
+ * A segment: this header, then the domain list's image (checker_image.c)
+ * and the other tables' rows (rules.c), each at a MAXALIGNed offset.
+ */
+typedef struct TgRulesSegment
+{
+	uint32		magic;
+	Size		image_off;
+	Size		image_len;
+	Size		rows_off;
+	Size		rows_len;
+} TgRulesSegment;
+
+#define TG_RULES_SEGMENT_MAGIC 0x54475231	/* "TGR1" */
 
 /* shmem_request_hook: the directory and its lock. */
 static void
@@ -103,7 +122,7 @@ static void
 tg_rules_xact_cb(XactEvent event, void *arg)
 {
 	(void) arg;
-	if (!tg_domains_changed_in_xact)
+	if (tg_rules_changed_in_xact == NULL)
 		return;
 	switch (event)
 	{
@@ -111,11 +130,12 @@ tg_rules_xact_cb(XactEvent event, void *arg)
 			/* COMMIT PREPARED runs elsewhere, without this callback */
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-					 errmsg("cannot PREPARE a transaction that has changed tenant_guard.email_domains"),
-					 errdetail("The shared copy of the domain list is renewed at commit.")));
+					 errmsg("cannot PREPARE a transaction that has changed tenant_guard.%s",
+							tg_rules_changed_in_xact),
+					 errdetail("The shared copy of the rules is renewed at commit.")));
 			break;
 		case XACT_EVENT_COMMIT:
-			tg_domains_changed_in_xact = false;
+			tg_rules_changed_in_xact = NULL;
 			if (tg_rdir == NULL)
 				break;
 			LWLockAcquire(tg_rdir->lock, LW_EXCLUSIVE);
@@ -126,7 +146,7 @@ tg_rules_xact_cb(XactEvent event, void *arg)
 			break;
 		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_ABORT:
-			tg_domains_changed_in_xact = false;
+			tg_rules_changed_in_xact = NULL;
 			break;
 		default:
 			break;
@@ -159,21 +179,18 @@ bool
 tg_rules_shmem_usable(void)
 {
 	return tg_rdir != NULL && !RecoveryInProgress() &&
-		!tg_domains_changed_in_xact;
+		tg_rules_changed_in_xact == NULL;
 }
 
-/* The rules_changed trigger saw email_domains change in this transaction. */
+/*
+ * The rules_changed trigger saw rule table "table" (a static name) change
+ * in this transaction.
+ */
 void
-tg_rules_shmem_domains_changed(void)
+tg_rules_shmem_changed(const char *table)
 {
-	tg_domains_changed_in_xact = true;
-}
-
-/* Has this transaction changed email_domains? */
-bool
-tg_rules_shmem_changed_here(void)
-{
-	return tg_domains_changed_in_xact;
+	if (tg_rules_changed_in_xact == NULL)
+		tg_rules_changed_in_xact = table;
 }
 
 /* The directory entry of (our database, relid), made when missing; locked. */
@@ -214,16 +231,17 @@ tg_rdir_map(dsm_handle handle)
 }
 
 /*
- * Compile the list of table relid as of now into a new segment, mapped
- * for this backend; publish it unless the table changed meanwhile.
+ * Compile the rule tables of the list relid as of now into a new segment,
+ * mapped for this backend; publish it unless they changed meanwhile.
  * NULL when no segment can be had (too many segments).
  */
 static dsm_segment *
-tg_rdir_build(Oid relid, uint64 serial, uint64 gen, TgDomainsLoader load)
+tg_rdir_build(Oid relid, uint64 serial, uint64 gen, TgRulesLoader load)
 {
 	TgRules    *full = tg_rules_new();
 	dsm_segment *volatile seg = NULL;
 	volatile Size size = 0;
+	StringInfoData rows;
 
 	if (full == NULL)
 		ereport(ERROR,
@@ -232,16 +250,31 @@ tg_rdir_build(Oid relid, uint64 serial, uint64 gen, TgDomainsLoader load)
 				 errdetail("Failed to compile the tenant_guard rules.")));
 	PG_TRY();
 	{
-		load(full, relid);
-		size = tg_rules_domains_image_size(full);
-		if (size > 0)
+		Size		image_len;
+		TgRulesSegment hdr;
+
+		initStringInfo(&rows);
+		load(full, &rows, relid);
+		image_len = tg_rules_domains_image_size(full);
+		hdr.magic = TG_RULES_SEGMENT_MAGIC;
+		hdr.image_off = MAXALIGN(sizeof(TgRulesSegment));
+		hdr.image_len = image_len;
+		hdr.rows_off = hdr.image_off + MAXALIGN(image_len);
+		hdr.rows_len = (Size) rows.len;
+		size = hdr.rows_off + hdr.rows_len;
+		if (image_len > 0)
 			seg = dsm_create(size, DSM_CREATE_NULL_IF_MAXSEGMENTS);
 		if (seg != NULL)
 		{
-			if (!tg_rules_domains_image_write(full, dsm_segment_address(seg), size))
+			char	   *base = dsm_segment_address(seg);
+
+			memcpy(base, &hdr, sizeof(hdr));
+			if (!tg_rules_domains_image_write(full, base + hdr.image_off, image_len))
 				elog(ERROR, "could not write the tenant_guard domain list image");
+			memcpy(base + hdr.rows_off, rows.data, rows.len);
 			dsm_pin_mapping(seg);
 		}
+		pfree(rows.data);
 	}
 	PG_FINALLY();
 	{
@@ -276,17 +309,21 @@ tg_rdir_build(Oid relid, uint64 serial, uint64 gen, TgDomainsLoader load)
 
 /*
  * Make rules read the shared list of table relid, compiling it first when
- * it is missing or older than the table's last committed change.  Returns
- * the segment the rules now read, mapped until the caller detaches it
- * (dsm_detach, once the rules are freed); NULL when there is none: the
- * caller loads the table into rules itself.
+ * it is missing or older than the rule tables' last committed change; set
+ * *rows and *rows_len to the other tables' rows in the segment (what load
+ * appended).  Returns the segment the rules now read, mapped until the
+ * caller detaches it (dsm_detach, once the rules are freed); NULL when
+ * there is none: the caller reads the tables itself.
  */
 dsm_segment *
-tg_rules_shmem_attach(Oid relid, TgRules *rules, TgDomainsLoader load)
+tg_rules_shmem_attach(Oid relid, TgRules *rules, TgRulesLoader load,
+					  const char **rows, Size *rows_len)
 {
 	dsm_segment *seg = NULL;
 	uint64		gen;
 	uint64		serial;
+	TgRulesSegment hdr;
+	const char *base;
 
 	if (!tg_rules_shmem_usable())
 		return NULL;
@@ -307,8 +344,13 @@ tg_rules_shmem_attach(Oid relid, TgRules *rules, TgDomainsLoader load)
 		seg = tg_rdir_build(relid, serial, gen, load);
 	if (seg == NULL)
 		return NULL;
-	if (!tg_rules_use_domains_image(rules, dsm_segment_address(seg),
-									dsm_segment_map_length(seg)))
-		elog(ERROR, "the shared tenant_guard domain list is not readable");
+	base = dsm_segment_address(seg);
+	memcpy(&hdr, base, sizeof(hdr));
+	if (hdr.magic != TG_RULES_SEGMENT_MAGIC ||
+		hdr.rows_off + hdr.rows_len > dsm_segment_map_length(seg) ||
+		!tg_rules_use_domains_image(rules, base + hdr.image_off, hdr.image_len))
+		elog(ERROR, "the shared tenant_guard rules are not readable");
+	*rows = base + hdr.rows_off;
+	*rows_len = hdr.rows_len;
 	return seg;
 }

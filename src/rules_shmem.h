@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * rules_shmem.h
- *	  The e-mail domain lists compiled once per change into shared memory
+ *	  The rule tables read once per change into shared memory
  *	  (rules_shmem.c), for the rules cache (rules.c).
  *
  *-------------------------------------------------------------------------
@@ -9,19 +9,23 @@
 #ifndef TENANT_GUARD_RULES_SHMEM_H
 #define TENANT_GUARD_RULES_SHMEM_H
 
+#include "lib/stringinfo.h"
 #include "storage/dsm.h"
 
 #include "checker.h"
 
-/* Adds the rows of the domain table relid to rules (rules.c). */
-typedef void (*TgDomainsLoader) (TgRules *rules, Oid relid);
+/*
+ * Adds the rows of the domain table relid to rules and appends the other
+ * rule tables' rows to rows, for the segment (rules.c).
+ */
+typedef void (*TgRulesLoader) (TgRules *rules, StringInfo rows, Oid relid);
 
 extern void tg_rules_shmem_init(void);
 extern bool tg_rules_shmem_usable(void);
 extern bool tg_rules_shmem_preloaded(void);
-extern void tg_rules_shmem_domains_changed(void);
-extern bool tg_rules_shmem_changed_here(void);
+extern void tg_rules_shmem_changed(const char *table);
 extern dsm_segment *tg_rules_shmem_attach(Oid relid, TgRules *rules,
-										  TgDomainsLoader load);
+										  TgRulesLoader load,
+										  const char **rows, Size *rows_len);
 
 #endif							/* TENANT_GUARD_RULES_SHMEM_H */

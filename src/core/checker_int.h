@@ -67,8 +67,9 @@ typedef struct TgSet
 	char	   *arena;
 	size_t		arena_len;
 	size_t		arena_cap;
-	bool		borrowed;		/* a view of an image (checker_image.c): not ours to
-								 * free, never added to */
+	bool		borrowed;		/* a view of memory not ours to free (an image,
+								 * checker_image.c, or the built-in rules):
+								 * copied before it is added to */
 } TgSet;
 
 extern uint16_t tg_set_get(const TgSet *set, const char *key, size_t len);

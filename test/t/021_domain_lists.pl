@@ -85,6 +85,36 @@ is(reason('a@bulk123-trap.io'), 'email: disposable domain bulk123-trap.io',
 	'after a restart the list applies');
 is(compiles() - $before, 1, 'compiled again after the restart');
 
+# --- the keywords and the allowlist come from the shared copy too: a new
+# backend's first check opens no rule table (counted by the table
+# statistics a backend reports when it exits) ---
+$node->safe_psql('postgres', q{
+  INSERT INTO tenant_guard.keywords (keyword, strength) VALUES ('regressshared', 'strong');
+  INSERT INTO tenant_guard.allowlist (kind, value) VALUES ('name', 'Regress Test Shared');
+  CREATE TABLE regress_marker ()});
+my $name_check = q{SELECT coalesce((tenant_guard.check_tenant('Regressshared Labs', NULL, NULL)).reason, '') || '|'
+	|| coalesce((tenant_guard.check_tenant('Regress Test Shared', NULL, NULL)).reason, '')};
+like($node->safe_psql('postgres', $name_check), qr/regressshared.*\|$/,
+	"a new session applies another's keyword and allowlist rows");
+my $scans = q{SELECT pg_stat_clear_snapshot();
+  SELECT coalesce(sum(seq_scan + coalesce(idx_scan, 0)), 0) FROM pg_stat_user_tables
+   WHERE schemaname = 'tenant_guard' AND relname IN ('keywords', 'email_domains', 'allowlist');
+  SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'regress_marker'};
+my (undef, $rule_scans, $marker) = split /\n/, $node->safe_psql('postgres', $scans);
+like($node->safe_psql('postgres', "$name_check; SELECT FROM regress_marker"),
+	qr/regressshared.*\|$/, 'a new backend checks with them');
+$node->poll_query_until('postgres',
+	"SELECT seq_scan > $marker FROM pg_stat_user_tables WHERE relname = 'regress_marker'")
+  or die 'the backend\'s statistics never arrived';
+my (undef, $rule_scans_after) = split /\n/, $node->safe_psql('postgres', $scans);
+is($rule_scans_after, $rule_scans, "a new backend's first check reads no rule table");
+$node->safe_psql('postgres', q{
+  DELETE FROM tenant_guard.keywords WHERE keyword = 'regressshared';
+  DELETE FROM tenant_guard.allowlist WHERE value = 'Regress Test Shared';
+  DROP TABLE regress_marker});
+# (the first check after a change renews the shared copy: not measured below)
+is(reason('a@bulk5-trap.io'), 'email: disposable domain bulk5-trap.io', 'the list still applies');
+
 # private memory per backend: the list is not copied (a backend that only
 # maps it touches a few pages of it; a private copy of 30,000 domains is
 # over 2 MB)
