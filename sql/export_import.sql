@@ -106,6 +106,7 @@ SELECT tenant_guard.import_tenant(d) FROM piece;   -- a table without a unique i
 SELECT tenant_guard.import_tenant(jsonb_set(d, '{tables,0,table}', '"xp.nope"')) FROM piece;
 SELECT tenant_guard.import_tenant(jsonb_set(d, '{tables,0,columns,extra}', '"text"')) FROM piece;
 SELECT tenant_guard.import_tenant(jsonb_set(d, '{tables,0,columns,note}', '"character varying(5)"')) FROM piece;
+SELECT tenant_guard.import_tenant(jsonb_set(d, '{tables,0,columns}', '{}')) FROM piece;   -- no column
 SELECT tenant_guard.import_tenant('{"format": "something else"}');
 SELECT tenant_guard.import_tenant('[]');
 SELECT tenant_guard.import_tenant(NULL);

@@ -249,6 +249,11 @@ tg_im_check_table(TgImTable *t)
 			continue;			/* generated: recomputed */
 		appendStringInfo(&cols, "%s%s", cols.len > 0 ? ", " : "", quote_identifier(col));
 	}
+	if (cols.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the export lists no column to restore of table %s", t->qualname),
+				 errdetail("Nothing was restored.")));
 	t->collist = cols.data;
 }
 
