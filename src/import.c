@@ -26,6 +26,8 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
@@ -142,6 +144,45 @@ tg_im_tables(Datum doc)
 	return tables;
 }
 
+/*
+ * Tables an import never writes.  The import runs with
+ * session_replication_role = replica, so a statement trigger does not
+ * fire: the write_guard of the extension's own tables (the log, the
+ * journal, the archive, the rules), which keeps pg_write_all_data out,
+ * would be skipped, as would the system catalogs' own rules.  And a
+ * DEFERRABLE unique or exclusion constraint checks its rows in an AFTER
+ * trigger, which the replica role skips too: duplicates would go in
+ * silently.  All of these are refused before anything is written.
+ */
+static void
+tg_im_check_target(TgImTable *t)
+{
+	Oid			nsp = get_rel_namespace(t->relid);
+	char	   *deferred;
+
+	if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
+		nsp == get_namespace_oid("information_schema", true) ||
+		nsp == get_namespace_oid(TG_SCHEMA, true) ||
+		OidIsValid(getExtensionOfObject(RelationRelationId, t->relid)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("import_tenant() does not write table %s", t->qualname),
+				 errdetail("An import writes only tables of your own schemas, not system tables or an extension's tables. Nothing was restored.")));
+	deferred = tg_im_value("SELECT c.relname::pg_catalog.text FROM pg_catalog.pg_index i"
+						   " JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.indexrelid"
+						   " WHERE (i.indrelid OPERATOR(pg_catalog.=) $1 OR i.indrelid OPERATOR(pg_catalog.=) ANY"
+						   "  (SELECT r.relid FROM pg_catalog.pg_partition_tree($1) r))"
+						   " AND NOT i.indimmediate ORDER BY c.relname LIMIT 1",
+						   REGCLASSOID, ObjectIdGetDatum(t->relid));
+	if (deferred != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("table %s has a deferrable unique or exclusion constraint (index \"%s\")",
+						t->qualname, deferred),
+				 errdetail("An import inserts with triggers off, and such a constraint checks its rows in a trigger: duplicates would go in unchecked. Nothing was restored."),
+				 errhint("Re-create the constraint NOT DEFERRABLE for the import, or insert that table's rows yourself.")));
+}
+
 /* Does t exist, may the caller write it, do its columns match? */
 static void
 tg_im_check_table(TgImTable *t)
@@ -163,6 +204,7 @@ tg_im_check_table(TgImTable *t)
 				 errdetail("Nothing was restored.")));
 	t->relkind = get_rel_relkind(t->relid);
 	tg_rel_names(t->relid, &t->qualname, NULL);
+	tg_im_check_target(t);
 	if (pg_class_aclcheck(t->relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK ||
 		pg_class_aclcheck(t->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		ereport(ERROR,
@@ -207,17 +249,26 @@ tg_im_check_table(TgImTable *t)
 			continue;			/* generated: recomputed */
 		appendStringInfo(&cols, "%s%s", cols.len > 0 ? ", " : "", quote_identifier(col));
 	}
+	if (cols.len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the export lists no column to restore of table %s", t->qualname),
+				 errdetail("Nothing was restored.")));
 	t->collist = cols.data;
 }
 
-/* Refuse rows that exist already in a table without a unique index. */
+/*
+ * Refuse rows that exist already in a table without a unique index (a
+ * partial one refuses only the rows its predicate covers).
+ */
 static void
 tg_im_check_duplicates(TgImTable *t)
 {
 	char	   *n;
 
 	if (strcmp(tg_im_value("SELECT EXISTS (SELECT FROM pg_catalog.pg_index i"
-						   " WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisunique)",
+						   " WHERE i.indrelid OPERATOR(pg_catalog.=) $1 AND i.indisunique"
+						   " AND i.indpred IS NULL)",
 						   OIDOID, ObjectIdGetDatum(t->relid)), "t") == 0)
 		return;					/* the index refuses duplicates itself */
 	n = tg_im_value(psprintf("SELECT pg_catalog.count(*) FROM %s%s t"

@@ -22,7 +22,9 @@
  * whose segment was built at an older gen is rebuilt by the next backend
  * that needs it (the first check after a change pays the compile once).
  * A transaction that changed a rule table reads its own uncommitted rows
- * from a private copy until it ends.
+ * from a private copy until it ends.  A parallel query (leader or worker)
+ * reads the tables with the leader's snapshot, which can be older than
+ * gen (REPEATABLE READ): what it builds is never published.
  *
  * Locking: tg_rdir->lock guards the directory (exclusive for everything:
  * look-ups happen once per backend per change).  The directory pins the
@@ -291,8 +293,13 @@ tg_rdir_build(Oid relid, uint64 serial, uint64 gen, TgRulesLoader load)
 	{
 		TgRulesDirEntry *e = tg_rdir_entry(relid);
 
-		/* (an entry made again meanwhile may have missed a change) */
-		if (e->serial == serial && e->gen == gen &&
+		/*
+		 * (an entry made again meanwhile may have missed a change; in
+		 * parallel mode the tables were read with the leader's snapshot,
+		 * which may predate gen's last change: such a copy is this
+		 * backend's only)
+		 */
+		if (!IsInParallelMode() && e->serial == serial && e->gen == gen &&
 			!(e->has_segment && e->built_gen == gen))
 		{
 			if (e->has_segment)
