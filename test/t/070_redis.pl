@@ -4,8 +4,10 @@
 # URLs, an unreachable Redis, roles that may not do it, a database session
 # that dies and a cluster resharded during the pass.
 #
-# Redis servers run without persistence on ports TG_REDIS_PORT_BASE (46000)
-# to + 12; a cluster node also needs port + 10000.
+# Redis servers run without persistence on ports TG_REDIS_PORT_BASE (21000)
+# to + 12; a cluster node also needs port + 10000.  The default keeps all of
+# them below Linux's range for outgoing connections' local ports (32768 and
+# up), where another program's connection may hold a port for a moment.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -29,7 +31,7 @@ foreach my $prog ('redis-server', 'redis-cli', 'openssl')
 }
 
 my $dir = PostgreSQL::Test::Utils::tempdir;
-my $port_base = $ENV{TG_REDIS_PORT_BASE} || 46000;
+my $port_base = $ENV{TG_REDIS_PORT_BASE} || 21000;
 my @redis_pids;
 
 END

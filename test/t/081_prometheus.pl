@@ -55,7 +55,7 @@ $node->safe_psql('postgres', q{SET tenant_guard.mode = log;
 is($node->safe_psql('postgres', 'SELECT tenant_guard.log_queue_wait()'), 't', 'rejections written');
 
 # the exporter, on a port of the test's range
-my $port = $ENV{TG_EXPORTER_PORT} // 46117;
+my $port = $ENV{TG_EXPORTER_PORT} // 21117;    # below the ephemeral ports
 local $ENV{DATA_SOURCE_NAME} = sprintf('host=%s port=%d user=regress_tg_monitor dbname=postgres sslmode=disable',
 	$node->host, $node->port);
 my ($eout, $eerr) = ('', '');
