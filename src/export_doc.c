@@ -242,11 +242,11 @@ StaticAssertDecl(offsetof(TgRowSeg, data) % MAXIMUM_ALIGNOF == 0,
 
 /*
  * Where a capture's pieces go: chunks of its memory context (256 kB
- * doubling up to 8 MB), carved in order.  A purge keeps tens of MB of rows in a backend that has not used
- * that memory before, and first touches of fresh pages (a page fault per
- * 4 kB) were a third of the capture's time; where the kernel has
- * transparent huge pages on request (MADV_HUGEPAGE), each chunk asks for
- * them.
+ * doubling up to 8 MB), carved in order.  A purge keeps tens of MB of
+ * rows in a backend that has not used that memory before, and first
+ * touches of fresh pages (a page fault per 4 kB) were a third of the
+ * capture's time; where the kernel has transparent huge pages on request
+ * (MADV_HUGEPAGE), each chunk asks for them.
  */
 #define TG_ARENA_FIRST	((Size) 256 * 1024)
 #define TG_ARENA_CHUNK	((Size) 8 * 1024 * 1024)
