@@ -247,6 +247,9 @@ INSERT INTO xt.kinds (tenant_id, b, i2, i4, i8, f4, f8, n, nn, d, ts, tz, t, vc,
   (2, true, 1, 1, 1, 1, 1, 1, 1, '2026-01-01', '2026-01-01', '2026-01-01', 'other', 'o', 'o', NULL, NULL,
    NULL, NULL, 1, 1, NULL, NULL);
 INSERT INTO xt.kinds (tenant_id) VALUES (1);
+-- integers with zero base-10000 digits at either end (numeric's own layout)
+INSERT INTO xt.kinds (tenant_id, i2, i4, i8) VALUES (1, 10000, -100000000, 9223372036854775807),
+  (1, -10000, 20000, 1000000000000), (1, 32767, -2147483648, -10001);
 INSERT INTO xt.odd VALUES (1, 1, '{"a": [1, {"b": null}], "c": 1.50}', '{"x": 1, "x": 2}', '{1,NULL,3}', 'sad'),
   (2, 1, NULL, NULL, NULL, NULL);
 SELECT tenant_guard.attach('xt.tenants');

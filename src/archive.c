@@ -69,7 +69,7 @@ tg_archive_write(TgPurge *p)
 	TgCapture  *c = p->capture;
 	int			ntables = list_length(p->tables);
 	TgDocTable *tables = palloc0(sizeof(TgDocTable) * ntables);
-	int64	   *journal = palloc0(sizeof(int64) * (p->ntargets + 1));
+	int64	   *journal;
 	TimestampTz start = GetCurrentTimestamp();
 	ListCell   *lc;
 	Oid			argtypes[5] = {TEXTOID, INT8OID, TEXTOID, INT8OID, JSONBOID};
@@ -92,27 +92,10 @@ tg_archive_write(TgPurge *p)
 			tables[t->index].columns = tg_export_columns(t->relid);
 	}
 
-	/* the journal rows this purge wrote, by tenant ordinal (the newest) */
-	args[0] = CStringGetTextDatum(p->root_label);
-	rc = SPI_execute_with_args("SELECT DISTINCT ON (x.ord) x.ord, j.id"
-							   " FROM " TG_SCHEMA "." TG_JOURNAL_TABLE " j"
-							   " JOIN pg_temp.tg_purge_targets x"
-							   "   ON j.tenant_id OPERATOR(pg_catalog.=) pg_catalog.format('%s', x.key)"
-							   " WHERE j.purge_xid OPERATOR(pg_catalog.=) pg_catalog.pg_current_xact_id()"
-							   "   AND j.tenant_table OPERATOR(pg_catalog.=) $1"
-							   " ORDER BY x.ord, j.id DESC",
-							   1, argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		bool		isnull;
-		int			ord = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-
-		if (ord >= 1 && ord <= p->ntargets)
-			journal[ord] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-	}
-	SPI_freetuptable(SPI_tuptable);
+	/* the journal rows this purge wrote, by tenant ordinal (step 8) */
+	if (p->journal_ids == NULL)
+		elog(ERROR, "purge archive: the journal was not written");
+	journal = p->journal_ids;
 
 	/*
 	 * One INSERT per tenant, as the archive's owner past its write guard;

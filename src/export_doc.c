@@ -17,16 +17,23 @@
  * (shorter first, then bytewise), then the values in the same order.
  *
  * The capture: a purge with archive => true runs its DELETEs with
- * RETURNING <tenant ordinal>, to_jsonb(<row>) into a receiver
- * (purge_delete.c) that appends each row here, per tenant and table, so
- * the archive holds exactly the rows deleted, found by the purge's own
- * walk.  They stay in memory until the archive is written, up to
- * TG_CAPTURE_MAX_BYTES.
+ * RETURNING <tenant ordinal>, <the row's columns> (or to_jsonb(<row>) for
+ * a table with a column type the row writer below does not know) into a
+ * receiver (purge_delete.c) that appends each row here, per tenant and
+ * table, so the archive holds exactly the rows deleted, found by the
+ * purge's own walk.  They stay in memory until the archive is written, up
+ * to TG_CAPTURE_MAX_BYTES: the columns as a minimal tuple (about half the
+ * bytes of the row's jsonb), which tg_doc_build() writes as jsonb
+ * straight into the tenant's document.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <sys/mman.h>
+
+#include "access/detoast.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_type.h"
 #include "common/jsonapi.h"
@@ -39,6 +46,7 @@
 #include "utils/rel.h"
 
 #include "export_doc.h"
+#include "tg_assert.h"
 
 /* Most bytes of rows one purge keeps in memory for its archive. */
 #define TG_CAPTURE_MAX_BYTES	((Size) 512 * 1024 * 1024)
@@ -151,6 +159,55 @@ tg_doc_numeric(StringInfo buf, Numeric num)
 	return JENTRY_ISNUMERIC | (pad + VARSIZE(num));
 }
 
+/*
+ * An integer child, written as int64_to_numeric() makes it (numeric.c's
+ * make_result(): the short format, dscale 0, base-10000 digits from the
+ * most significant, zero digits at the end left off, weight the number of
+ * digits before the point less one; zero has no digits) without building
+ * it in memory of its own.
+ */
+#define TG_NUMERIC_SHORT			0x8000
+#define TG_NUMERIC_SHORT_SIGN_MASK	0x2000
+#define TG_NUMERIC_SHORT_WEIGHT_MASK	0x003F
+
+static JEntry
+tg_doc_int(StringInfo buf, int64 val)
+{
+	uint64		uval = val < 0 ? -((uint64) val) : (uint64) val;
+	int16		digits[5];		/* least significant first */
+	int			n = 0;
+	int			low = 0;
+	int			len;
+	int			pad;
+	uint16		header;
+	char	   *at;
+
+	while (uval > 0)
+	{
+		digits[n++] = (int16) (uval % 10000);
+		uval /= 10000;
+	}
+	while (low < n && digits[low] == 0)
+		low++;
+	header = TG_NUMERIC_SHORT;
+	if (n > low)
+		header |= (val < 0 ? TG_NUMERIC_SHORT_SIGN_MASK : 0) |
+			((n - 1) & TG_NUMERIC_SHORT_WEIGHT_MASK);
+	len = VARHDRSZ + sizeof(uint16) + (n - low) * sizeof(int16);
+	pad = tg_doc_pad(buf);
+	enlargeStringInfo(buf, len);
+	at = buf->data + buf->len;
+	SET_VARSIZE(at, len);
+	memcpy(at + VARHDRSZ, &header, sizeof(uint16));
+	for (int i = n - 1, pos = VARHDRSZ + sizeof(uint16); i >= low; i--, pos += sizeof(int16))
+		memcpy(at + pos, &digits[i], sizeof(int16));
+	buf->len += len;
+	buf->data[buf->len] = '\0';
+	TG_ASSERT(VARSIZE(int64_to_numeric(val)) == (Size) len &&
+			  memcmp(at, int64_to_numeric(val), len) == 0);
+	return JENTRY_ISNUMERIC | (pad + len);
+}
+
 /* A container child, copied (a jsonb's root). */
 static JEntry
 tg_doc_container(StringInfo buf, const char *data, uint32 len)
@@ -179,6 +236,65 @@ struct TgRowSeg
 	char		data[FLEXIBLE_ARRAY_MEMBER];
 };
 
+/* minimal tuples are kept MAXALIGNed: so is data in a palloc'd piece */
+StaticAssertDecl(offsetof(TgRowSeg, data) % MAXIMUM_ALIGNOF == 0,
+				 "TgRowSeg.data is not MAXALIGNed");
+
+/*
+ * Where a capture's pieces go: chunks of its memory context (256 kB
+ * doubling up to 8 MB), carved in order.  A purge keeps tens of MB of
+ * rows in a backend that has not used that memory before, and first
+ * touches of fresh pages (a page fault per 4 kB) were a third of the
+ * capture's time; where the kernel has transparent huge pages on request
+ * (MADV_HUGEPAGE), each chunk asks for them.
+ */
+#define TG_ARENA_FIRST	((Size) 256 * 1024)
+#define TG_ARENA_CHUNK	((Size) 8 * 1024 * 1024)
+#define TG_HUGE_PAGE	((uintptr_t) 2 * 1024 * 1024)
+
+typedef struct TgArena
+{
+	MemoryContext cxt;
+	char	   *next;			/* MAXALIGNed */
+	Size		left;
+	Size		chunk;			/* the last chunk's size */
+} TgArena;
+
+/* size bytes (MAXALIGNed) from the arena. */
+static void *
+tg_arena_alloc(TgArena *a, Size size)
+{
+	void	   *result;
+
+	size = MAXALIGN(size);
+	if (size > a->left)
+	{
+		Size		chunk = a->chunk ? Min(a->chunk * 2, TG_ARENA_CHUNK) : TG_ARENA_FIRST;
+		char	   *p;
+
+		a->chunk = chunk;
+		chunk = Max(chunk, size);
+		p = MemoryContextAllocHuge(a->cxt, chunk);
+
+#ifdef MADV_HUGEPAGE
+		{
+			uintptr_t	start = TYPEALIGN(TG_HUGE_PAGE, (uintptr_t) p);
+			uintptr_t	end = TYPEALIGN_DOWN(TG_HUGE_PAGE, (uintptr_t) p + chunk);
+
+			/* advice only: a kernel without them just says no */
+			if (end > start)
+				(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+		}
+#endif
+		a->next = p;
+		a->left = chunk;
+	}
+	result = a->next;
+	a->next += size;
+	a->left -= size;
+	return result;
+}
+
 /* See export_doc.h. */
 void
 tg_rows_init(TgRows *rows, MemoryContext cxt)
@@ -187,19 +303,26 @@ tg_rows_init(TgRows *rows, MemoryContext cxt)
 	rows->cxt = cxt;
 }
 
-/* Append one row's container (len bytes) to rows. */
-static void
-tg_rows_append(TgRows *rows, const char *data, uint32 len)
+/*
+ * Room for a record of need bytes (a multiple of MAXIMUM_ALIGNOF, or of 4
+ * in pieces that hold only such) at the end of rows: MAXALIGNed where the
+ * records before it are.
+ */
+static char *
+tg_rows_reserve(TgRows *rows, Size need)
 {
-	Size		need = sizeof(uint32) + INTALIGN(len);
 	TgRowSeg   *seg = rows->tail;
+	char	   *at;
 
 	if (seg == NULL || seg->cap - seg->len < (int) need)
 	{
 		Size		cap = seg ? Min((Size) seg->cap * 2, (Size) TG_SEG_MAX) : TG_SEG_MIN;
 
 		cap = Max(cap, need);
-		seg = MemoryContextAlloc(rows->cxt, offsetof(TgRowSeg, data) + cap);
+		if (rows->arena)
+			seg = tg_arena_alloc(rows->arena, offsetof(TgRowSeg, data) + cap);
+		else
+			seg = MemoryContextAlloc(rows->cxt, offsetof(TgRowSeg, data) + cap);
 		seg->next = NULL;
 		seg->len = 0;
 		seg->cap = (int) cap;
@@ -209,12 +332,22 @@ tg_rows_append(TgRows *rows, const char *data, uint32 len)
 			rows->head = seg;
 		rows->tail = seg;
 	}
-	memcpy(seg->data + seg->len, &len, sizeof(uint32));
-	memcpy(seg->data + seg->len + sizeof(uint32), data, len);
-	memset(seg->data + seg->len + sizeof(uint32) + len, 0, INTALIGN(len) - len);
+	at = seg->data + seg->len;
 	seg->len += need;
 	rows->bytes += need;
 	rows->nrows++;
+	return at;
+}
+
+/* Append one row's container (len bytes) to rows: its length, itself. */
+static void
+tg_rows_append(TgRows *rows, const char *data, uint32 len)
+{
+	char	   *at = tg_rows_reserve(rows, sizeof(uint32) + INTALIGN(len));
+
+	memcpy(at, &len, sizeof(uint32));
+	memcpy(at + sizeof(uint32), data, len);
+	memset(at + sizeof(uint32) + len, 0, INTALIGN(len) - len);
 }
 
 /* See export_doc.h. */
@@ -228,12 +361,15 @@ tg_rows_add_jsonb(TgRows *rows, Datum row)
 		pfree(j);
 }
 
+static JEntry tg_rowplan_write_tuple(StringInfo buf, TgRowPlan *plan, MinimalTuple mt);
+
 /* The "rows" array of a table. */
 static JEntry
 tg_doc_rows(StringInfo buf, TgDocTable *t)
 {
 	TgDocLevel	l;
 	int64		nrows = t->rows->nrows;
+	TgRowPlan  *plan = t->rows->plan;
 
 	if (nrows > JB_CMASK)
 		tg_doc_too_big();
@@ -242,12 +378,24 @@ tg_doc_rows(StringInfo buf, TgDocTable *t)
 	{
 		for (int pos = 0; pos < seg->len;)
 		{
-			uint32		len;
+			if (plan)
+			{
+				/* a minimal tuple (MAXALIGNed), written as jsonb here */
+				MinimalTuple mt = (MinimalTuple) (seg->data + pos);
 
-			memcpy(&len, seg->data + pos, sizeof(uint32));
-			pos += sizeof(uint32);
-			tg_doc_child(buf, &l, tg_doc_container(buf, seg->data + pos, len));
-			pos += INTALIGN(len);
+				tg_doc_child(buf, &l, tg_rowplan_write_tuple(buf, plan, mt));
+				pos += MAXALIGN(mt->t_len);
+			}
+			else
+			{
+				/* a length and a container */
+				uint32		len;
+
+				memcpy(&len, seg->data + pos, sizeof(uint32));
+				pos += sizeof(uint32);
+				tg_doc_child(buf, &l, tg_doc_container(buf, seg->data + pos, len));
+				pos += INTALIGN(len);
+			}
 		}
 	}
 	return tg_doc_end(buf, &l);
@@ -261,7 +409,8 @@ tg_doc_build(const char *tenants, const char *tenant_id, TgDocTable *tables, int
 	TgDocLevel	doc;
 	TgDocLevel	arr;
 	int			nused = 0;
-	double		need = 256;
+	double		need = 256;		/* at least, to fit */
+	double		guess = 0;		/* more, for rows the row writer writes */
 	static const char varhdr[VARHDRSZ] = {0};
 
 	for (int i = 0; i < ntables; i++)
@@ -272,12 +421,14 @@ tg_doc_build(const char *tenants, const char *tenant_id, TgDocTable *tables, int
 		need += (double) tables[i].rows->bytes + strlen(tables[i].qualname) + 64 +
 			(tables[i].columns ? VARSIZE(tables[i].columns) : 0) +
 			(double) tables[i].rows->nrows * sizeof(JEntry);
+		if (tables[i].rows->plan)
+			guess += (double) tables[i].rows->bytes;	/* jsonb takes about twice */
 	}
 	if (need > JENTRY_OFFLENMASK)
 		tg_doc_too_big();
 
 	initStringInfo(&buf);
-	enlargeStringInfo(&buf, (int) need);
+	enlargeStringInfo(&buf, (int) Min(need + guess, (double) JENTRY_OFFLENMASK));
 	appendBinaryStringInfo(&buf, varhdr, VARHDRSZ);
 
 	/* 5 pairs; keys as jsonb sorts them: shorter first, then bytewise */
@@ -333,6 +484,8 @@ struct TgCapture
 	int			ntargets;
 	int			ntables;
 	TgRows	  **cells;			/* [(ord - 1) * ntables + tableno] or NULL */
+	TgRowPlan **plans;			/* [tableno]: its rows' writer, or NULL */
+	TgArena		arena;			/* the rows' pieces, in rowcxt */
 	bool	   *used;			/* [tableno]: a row of it was kept */
 	Size		bytes;
 };
@@ -354,6 +507,8 @@ tg_capture_create(int ntargets, int ntables)
 	c->cells = MemoryContextAllocExtended(cxt, sizeof(TgRows *) * ncells,
 										  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	c->used = MemoryContextAllocZero(cxt, sizeof(bool) * Max(ntables, 1));
+	c->plans = MemoryContextAllocZero(cxt, sizeof(TgRowPlan *) * Max(ntables, 1));
+	c->arena.cxt = c->rowcxt;
 	return c;
 }
 
@@ -371,8 +526,9 @@ tg_capture_cell(TgCapture *c, int ord, int tableno)
 	cell = c->cells[idx];
 	if (cell == NULL)
 	{
-		cell = MemoryContextAlloc(c->rowcxt, sizeof(TgRows));
+		cell = tg_arena_alloc(&c->arena, sizeof(TgRows));
 		tg_rows_init(cell, c->rowcxt);
+		cell->arena = &c->arena;
 		c->cells[idx] = cell;
 		c->used[tableno] = true;
 	}
@@ -399,6 +555,8 @@ tg_capture_add(TgCapture *c, int ord, int tableno, Datum row)
 	TgRows	   *cell = tg_capture_cell(c, ord, tableno);
 	Size		before = cell->bytes;
 
+	if (cell->plan)
+		elog(ERROR, "purge archive: rows of table %d kept by two writers", tableno);
 	tg_rows_add_jsonb(cell, row);
 	tg_capture_grew(c, cell->bytes - before);
 }
@@ -493,10 +651,12 @@ typedef struct TgRowCol
 
 struct TgRowPlan
 {
+	TupleDesc	desc;			/* the kept tuples' columns */
 	int			ncols;
 	TgRowCol   *cols;			/* in jsonb's key order */
+	Datum	   *values;			/* [desc->natts]: the row being written */
+	bool	   *isnull;
 	MemoryContext rowcxt;		/* reset after each row */
-	StringInfoData scratch;		/* the row being written */
 };
 
 /* jsonb's key order: shorter first, then bytewise. */
@@ -511,14 +671,17 @@ tg_rowcol_cmp(const void *a, const void *b)
 	return memcmp(x->name, y->name, x->namelen);
 }
 
-/* See export_doc.h. */
-TgRowPlan *
-tg_rowplan_create(TupleDesc desc, int first)
+/* The row writer of tuples of desc (every column). */
+static TgRowPlan *
+tg_rowplan_create(TupleDesc desc)
 {
 	TgRowPlan  *plan = palloc0(sizeof(TgRowPlan));
 
-	plan->cols = palloc0(sizeof(TgRowCol) * Max(desc->natts - first + 1, 1));
-	for (int a = first; a <= desc->natts; a++)
+	plan->desc = desc;
+	plan->values = palloc0(sizeof(Datum) * Max(desc->natts, 1));
+	plan->isnull = palloc0(sizeof(bool) * Max(desc->natts, 1));
+	plan->cols = palloc0(sizeof(TgRowCol) * Max(desc->natts, 1));
+	for (int a = 1; a <= desc->natts; a++)
 	{
 		Form_pg_attribute att = TupleDescAttr(desc, a - 1);
 		TgRowCol   *col = &plan->cols[plan->ncols++];
@@ -538,7 +701,35 @@ tg_rowplan_create(TupleDesc desc, int first)
 	qsort(plan->cols, plan->ncols, sizeof(TgRowCol), tg_rowcol_cmp);
 	plan->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard archive row",
 										 ALLOCSET_SMALL_SIZES);
-	initStringInfo(&plan->scratch);
+	return plan;
+}
+
+/* See export_doc.h: the row writer of table tableno, made on first use. */
+TgRowPlan *
+tg_capture_plan(TgCapture *c, int tableno, TupleDesc typeinfo, int first)
+{
+	int			n = typeinfo->natts - first + 1;
+	TgRowPlan  *plan;
+	TupleDesc	desc;
+	MemoryContext old;
+
+	if (tableno < 0 || tableno >= c->ntables || n < 1)
+		elog(ERROR, "purge archive: table %d, %d columns, is out of range", tableno, n);
+	plan = c->plans[tableno];
+	if (plan)
+	{
+		if (plan->desc->natts != n)
+			elog(ERROR, "purge archive: table %d returned %d columns, before %d",
+				 tableno, n, plan->desc->natts);
+		return plan;
+	}
+	old = MemoryContextSwitchTo(c->cxt);
+	desc = CreateTemplateTupleDesc(n);
+	for (int i = 0; i < n; i++)
+		TupleDescCopyEntry(desc, i + 1, typeinfo, first + i);
+	plan = tg_rowplan_create(desc);
+	MemoryContextSwitchTo(old);
+	c->plans[tableno] = plan;
 	return plan;
 }
 
@@ -553,9 +744,9 @@ tg_rowcol_value(StringInfo buf, TgRowCol *col, Datum d)
 		case TG_COL_BOOL:
 			return DatumGetBool(d) ? JENTRY_ISBOOL_TRUE : JENTRY_ISBOOL_FALSE;
 		case TG_COL_INT:
-			return tg_doc_numeric(buf, int64_to_numeric(col->typid == INT2OID ? DatumGetInt16(d) :
-														col->typid == INT4OID ? DatumGetInt32(d) :
-														DatumGetInt64(d)));
+			return tg_doc_int(buf, col->typid == INT2OID ? DatumGetInt16(d) :
+							  col->typid == INT4OID ? DatumGetInt32(d) :
+							  DatumGetInt64(d));
 		case TG_COL_NUMBER:
 			s = OutputFunctionCall(&col->out, d);
 			if (IsValidJsonNumber(s, strlen(s)))
@@ -578,33 +769,98 @@ tg_rowcol_value(StringInfo buf, TgRowCol *col, Datum d)
 	return tg_doc_string(buf, OutputFunctionCall(&col->out, d));
 }
 
-/* See export_doc.h: keep one deleted row, its columns in the slot. */
-void
-tg_capture_add_slot(TgCapture *c, int ord, int tableno, TgRowPlan *plan, TupleTableSlot *slot)
+/*
+ * The row in plan->values and plan->isnull as a jsonb container at the
+ * end of buf (its JEntry in the parent); buf is 4-aligned where jsonb's
+ * data starts.
+ */
+static JEntry
+tg_rowplan_write(StringInfo buf, TgRowPlan *plan)
 {
-	TgRows	   *cell = tg_capture_cell(c, ord, tableno);
-	StringInfo	buf = &plan->scratch;
-	Size		before = cell->bytes;
 	TgDocLevel	l;
-	MemoryContext old;
+	JEntry		result;
+	MemoryContext old = MemoryContextSwitchTo(plan->rowcxt);
 
-	/* the row's container from offset 0 (4-aligned, as in a jsonb) */
-	resetStringInfo(buf);
-	old = MemoryContextSwitchTo(plan->rowcxt);
 	tg_doc_begin(buf, &l, 2 * plan->ncols, (uint32) plan->ncols | JB_FOBJECT);
 	for (int i = 0; i < plan->ncols; i++)
 		tg_doc_child(buf, &l, tg_doc_string_len(buf, plan->cols[i].name, plan->cols[i].namelen));
 	for (int i = 0; i < plan->ncols; i++)
 	{
-		bool		isnull;
-		Datum		d = slot_getattr(slot, plan->cols[i].attno, &isnull);
+		int			a = plan->cols[i].attno - 1;
 
-		tg_doc_child(buf, &l, isnull ? JENTRY_ISNULL : tg_rowcol_value(buf, &plan->cols[i], d));
+		tg_doc_child(buf, &l, plan->isnull[a] ? JENTRY_ISNULL :
+					 tg_rowcol_value(buf, &plan->cols[i], plan->values[a]));
 	}
-	(void) tg_doc_end(buf, &l);
+	result = tg_doc_end(buf, &l);
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(plan->rowcxt);
-	tg_rows_append(cell, buf->data, buf->len);
+	return result;
+}
+
+/* A kept minimal tuple as a jsonb container at the end of buf. */
+static JEntry
+tg_rowplan_write_tuple(StringInfo buf, TgRowPlan *plan, MinimalTuple mt)
+{
+	HeapTupleData htup;
+
+	htup.t_len = mt->t_len + MINIMAL_TUPLE_OFFSET;
+	htup.t_data = (HeapTupleHeader) ((char *) mt - MINIMAL_TUPLE_OFFSET);
+	heap_deform_tuple(&htup, plan->desc, plan->values, plan->isnull);
+	return tg_rowplan_write(buf, plan);
+}
+
+/*
+ * See export_doc.h: keep one deleted row, its columns the slot's from
+ * first on, as a minimal tuple (about half the bytes of its jsonb; no
+ * TOAST pointers: the rows they point to are being deleted).
+ */
+void
+tg_capture_add_slot(TgCapture *c, int ord, int tableno, TgRowPlan *plan, TupleTableSlot *slot,
+					int first)
+{
+	TgRows	   *cell = tg_capture_cell(c, ord, tableno);
+	TupleDesc	desc = plan->desc;
+	Size		before = cell->bytes;
+	bool		hasnull = false;
+	Size		hoff;
+	Size		datalen;
+	MinimalTuple mt;
+	MemoryContext old;
+
+	if (cell->plan == NULL)
+		cell->plan = plan;
+	if (cell->plan != plan || c->plans[tableno] != plan)
+		elog(ERROR, "purge archive: rows of table %d kept by two writers", tableno);
+	slot_getsomeattrs(slot, first + desc->natts - 1);
+	old = MemoryContextSwitchTo(plan->rowcxt);
+	for (int i = 0; i < desc->natts; i++)
+	{
+		Datum		d = slot->tts_values[first - 1 + i];
+
+		plan->isnull[i] = slot->tts_isnull[first - 1 + i];
+		if (!plan->isnull[i] && TupleDescAttr(desc, i)->attlen == -1 &&
+			VARATT_IS_EXTERNAL(DatumGetPointer(d)))
+			d = PointerGetDatum(detoast_external_attr((struct varlena *) DatumGetPointer(d)));
+		plan->values[i] = d;
+		hasnull |= plan->isnull[i];
+	}
+
+	/* heap_form_minimal_tuple(), written in place */
+	hoff = MAXALIGN(offsetof(MinimalTupleData, t_bits) + (hasnull ? BITMAPLEN(desc->natts) : 0));
+	datalen = heap_compute_data_size(desc, plan->values, plan->isnull);
+	if (hoff + datalen > MaxAllocSize)
+		tg_capture_grew(c, hoff + datalen);	/* past the limit: its error */
+	mt = (MinimalTuple) tg_rows_reserve(cell, MAXALIGN(hoff + datalen));
+	memset(mt, 0, MAXALIGN(hoff + datalen));
+	mt->t_len = hoff + datalen;
+	HeapTupleHeaderSetNatts(mt, desc->natts);
+	mt->t_hoff = hoff + MINIMAL_TUPLE_OFFSET;
+	heap_fill_tuple(desc, plan->values, plan->isnull, (char *) mt + hoff, datalen,
+					&mt->t_infomask, hasnull ? mt->t_bits : NULL);
+	TG_ASSERT(memcmp(mt, heap_form_minimal_tuple(desc, plan->values, plan->isnull),
+					 mt->t_len) == 0);
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(plan->rowcxt);
 	tg_capture_grew(c, cell->bytes - before);
 }
 
@@ -615,6 +871,9 @@ tg_capture_reset(TgCapture *c)
 	Size		ncells = (Size) Max(c->ntargets, 1) * Max(c->ntables, 1);
 
 	MemoryContextReset(c->rowcxt);
+	c->arena.next = NULL;
+	c->arena.left = 0;
+	c->arena.chunk = 0;
 	memset(c->cells, 0, sizeof(TgRows *) * ncells);
 	memset(c->used, 0, sizeof(bool) * Max(c->ntables, 1));
 	c->bytes = 0;

@@ -19,10 +19,18 @@
 #define TG_EXPORT_FORMAT	"tenant_guard export"
 #define TG_EXPORT_VERSION	1
 
-/* The rows of one table of a document, kept as jsonb containers. */
+typedef struct TgRowPlan TgRowPlan;
+
+/*
+ * The rows of one table of a document, kept as jsonb containers, or
+ * (plan set) as minimal tuples the row writer turns into jsonb when the
+ * document is written.
+ */
 typedef struct TgRowSeg TgRowSeg;
 typedef struct TgRows
 {
+	TgRowPlan  *plan;			/* NULL: jsonb containers */
+	struct TgArena *arena;		/* where its pieces go; NULL: cxt */
 	TgRowSeg   *head;
 	TgRowSeg   *tail;
 	Size		bytes;
@@ -62,15 +70,15 @@ extern void tg_capture_add(TgCapture *c, int ord, int tableno, Datum row);
 /*
  * The row writer: a deleted row's columns straight to the jsonb that
  * to_jsonb() would make of it, for tables whose columns are all of types
- * it knows (tg_rowplan_supported); the columns are the slot's attributes
- * from first on, named as the table's.
+ * it knows (tg_rowplan_supported).  A capture keeps one plan per table
+ * (tg_capture_plan), for the slot's attributes from first on, named as
+ * the table's; tg_capture_add_slot() keeps those attributes as a minimal
+ * tuple, written as jsonb by tg_doc_build().
  */
-typedef struct TgRowPlan TgRowPlan;
-
 extern bool tg_rowplan_supported(Oid relid);
-extern TgRowPlan *tg_rowplan_create(TupleDesc desc, int first);
+extern TgRowPlan *tg_capture_plan(TgCapture *c, int tableno, TupleDesc typeinfo, int first);
 extern void tg_capture_add_slot(TgCapture *c, int ord, int tableno, TgRowPlan *plan,
-								TupleTableSlot *slot);
+								TupleTableSlot *slot, int first);
 extern void tg_capture_reset(TgCapture *c);
 extern TgRows *tg_capture_rows(TgCapture *c, int ord, int tableno);
 extern bool tg_capture_table_used(TgCapture *c, int tableno);

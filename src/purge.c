@@ -67,6 +67,7 @@ double		tg_purge_max_share = 0.5;
 /* What one purged tenant reports; lives in the caller's memory context. */
 typedef struct TgResult
 {
+	int			ord;			/* its ordinal in the purge */
 	char	   *id;
 	char	   *name;
 	char	   *subdomain;
@@ -481,13 +482,16 @@ tg_counts_json(TgPurge *p, int ord, bool updated, int64 *total)
  * The journal's INSERT of the rows in $3..$8 (but the tenants in $9): ON
  * CONFLICT (id), since the id sequence may have been set back (see
  * own_tables.c).  Returns how many went in; their tenant ids are in
- * SPI_tuptable.
+ * SPI_tuptable, and their journal ids in p->journal_ids (by the ordinal of
+ * results[], the $3 ids in order).
  */
 static uint64
-tg_journal_insert(Oid *argtypes, Datum *args, const char *nulls, bool retry)
+tg_journal_insert(TgPurge *p, TgResult **results, int n, Oid *argtypes, Datum *args,
+				  const char *nulls, bool retry)
 {
 	char	   *sql;
 	int			rc;
+	int			k = 0;
 
 	sql = psprintf("INSERT INTO " TG_SCHEMA "." TG_JOURNAL_TABLE
 				   " (purge_xid, tenant_table, tenant_id, tenant, reason, deleted, updated,"
@@ -499,12 +503,29 @@ tg_journal_insert(Oid *argtypes, Datum *args, const char *nulls, bool retry)
 				   "  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8))"
 				   "  AS u(id, t, reason, del, upd, total)"
 				   "%s"
-				   " ON CONFLICT (id) DO NOTHING RETURNING tenant_id",
+				   " ON CONFLICT (id) DO NOTHING RETURNING tenant_id, id",
 				   retry ? " WHERE u.id OPERATOR(pg_catalog.<>) ALL ($9)" : "");
 	rc = tg_own_write_spi(sql, retry ? 9 : 8, argtypes, args, nulls, 0);
 	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 	pfree(sql);
+
+	/* rows come back in the order of $3 (less those skipped): one pass */
+	for (uint64 j = 0; j < SPI_processed; j++)
+	{
+		bool		isnull;
+		char	   *id = SPI_getvalue(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1);
+		int64		jid = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[j],
+													  SPI_tuptable->tupdesc, 2, &isnull));
+		int			tries;
+
+		for (tries = 0; tries < n && strcmp(results[k]->id, id) != 0; tries++)
+			k = (k + 1) % n;
+		if (tries == n)
+			elog(ERROR, "purge journal: returned tenant \"%s\" is not one purged", id);
+		p->journal_ids[results[k]->ord] = jid;
+		pfree(id);
+	}
 	return SPI_processed;
 }
 
@@ -524,9 +545,12 @@ tg_write_journal(TgPurge *p, List *results)
 	uint64		done;
 	int			i = 0;
 	ListCell   *lc;
+	TgResult  **rs;
 
+	p->journal_ids = palloc0(sizeof(int64) * (p->ntargets + 1));
 	if (n == 0)
 		return;
+	rs = palloc(sizeof(TgResult *) * n);
 	for (int c = 0; c < 5; c++)
 		cols[c] = palloc(sizeof(Datum) * n);
 	totals = palloc(sizeof(Datum) * n);
@@ -534,6 +558,7 @@ tg_write_journal(TgPurge *p, List *results)
 	{
 		TgResult   *r = lfirst(lc);
 
+		rs[i] = r;
 		cols[0][i] = CStringGetTextDatum(r->id);
 		cols[1][i] = CStringGetTextDatum(r->row ? r->row : "null");
 		cols[2][i] = CStringGetTextDatum(r->reason ? r->reason : "");
@@ -552,7 +577,7 @@ tg_write_journal(TgPurge *p, List *results)
 	SetUserIdAndSecContext(tg_relation_owner(tg_extension_relid(TG_JOURNAL_TABLE)),
 						   save_sec | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_RESTRICTED_OPERATION);
-	done = tg_journal_insert(argtypes, args, nulls, false);
+	done = tg_journal_insert(p, rs, n, argtypes, args, nulls, false);
 	if (done < (uint64) n)
 	{
 		/* some ids were taken: move the sequence on, insert the others */
@@ -563,7 +588,7 @@ tg_write_journal(TgPurge *p, List *results)
 			ids[j] = SPI_getbinval(SPI_tuptable->vals[j], SPI_tuptable->tupdesc, 1, &isnull);
 		args[8] = PointerGetDatum(construct_array(ids, (int) done, TEXTOID, -1, false, TYPALIGN_INT));
 		tg_own_id_seq_repair(TG_JOURNAL_TABLE);
-		if (done + tg_journal_insert(argtypes, args, nulls, true) != (uint64) n)
+		if (done + tg_journal_insert(p, rs, n, argtypes, args, nulls, true) != (uint64) n)
 			tg_own_id_taken(TG_JOURNAL_TABLE);
 	}
 	SetUserIdAndSecContext(save_userid, save_sec);
@@ -612,6 +637,7 @@ tg_purge(TgPurge *p)
 			old = MemoryContextSwitchTo(p->resultcxt);
 			r = palloc0(sizeof(TgResult));
 			MemoryContextSwitchTo(old);
+			r->ord = ord;
 			r->id = tg_keep(p, t->id);
 			r->name = tg_keep(p, t->name);
 			r->subdomain = tg_keep(p, t->subdomain);

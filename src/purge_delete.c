@@ -171,7 +171,8 @@ tg_count_receive(TupleTableSlot *slot, DestReceiver *self)
 	{
 		if (isnull)
 			elog(ERROR, "purge archive: a deleted row without its tenant");
-		tg_capture_add_slot(r->capture, DatumGetInt32(d), r->table->index, r->rowplan, slot);
+		tg_capture_add_slot(r->capture, DatumGetInt32(d), r->table->index, r->rowplan, slot,
+							r->captureatt);
 	}
 	else if (r->capture)
 	{
@@ -221,7 +222,7 @@ tg_count_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 		 */
 		r->captureatt = typeinfo->natts - Max(r->table->capture_n, 1) + 1;
 		if (r->table->capture_n > 0)
-			r->rowplan = tg_rowplan_create(typeinfo, r->captureatt);
+			r->rowplan = tg_capture_plan(r->capture, r->table->index, typeinfo, r->captureatt);
 		if (r->rel)
 			r->storeslot = MakeSingleTupleTableSlot(RelationGetDescr(r->rel), &TTSOpsVirtual);
 	}

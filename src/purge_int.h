@@ -95,6 +95,8 @@ typedef struct TgPurge
 	bool		force;
 	bool		archive;		/* keep the rows in purge_archive */
 	TgCapture  *capture;		/* the rows deleted, when archive (archive.c) */
+	int64	   *journal_ids;	/* [1..ntargets]: the journal row written for
+								 * each tenant, 0: none (step 8) */
 	int			batch_size;		/* 0: no limit */
 	ArrayType  *ids;			/* NULL: the checker's candidates */
 	Oid			root_arg;		/* InvalidOid: the only guarded table */

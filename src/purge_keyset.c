@@ -540,13 +540,19 @@ tg_keyset_ord(TgKeySet *ks, Oid basetype, Datum value)
 {
 	tgks_hash  *h;
 	TgKeyEntry *e;
+	TgKey		key;
 
 	if (ks == NULL || ks->full)
 		return 0;
+	key = tg_key_of(ks->kind, basetype, value);
+	/* the active set's last find: purge_match() of the row being returned */
+	if (ks == tg_active && tg_last_pos >= 0 && (uint64) tg_last_pos < ks->nkeys &&
+		ks->keys[tg_last_pos].a == key.a && ks->keys[tg_last_pos].b == key.b)
+		return ks->ords[tg_last_pos];
 	h = tg_keyset_hash(ks);
 	if (h == NULL)
 		return 0;
-	e = tgks_lookup(h, tg_key_of(ks->kind, basetype, value));
+	e = tgks_lookup(h, key);
 	return e ? ks->ords[e->pos] : 0;
 }
 
