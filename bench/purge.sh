@@ -28,22 +28,8 @@ source "$(dirname "$0")/../test/lib.sh"
 RUNS=${RUNS:-3}
 SCALE=${SCALE:-1}
 
-ensure_packages
-make_workdir .benchrun
-build_install
-TG_PORT=${TG_PORT:-54331} start_cluster
-reconfigure_cluster <<CONF
-shared_buffers = ${SHARED_BUFFERS:-4GB}
-max_wal_size = 8GB
-checkpoint_timeout = 1h
-autovacuum = off
-CONF
-
-psql_pg -q <<'SQL'
-CREATE EXTENSION tenant_guard;
-SQL
-
 source "$(dirname "$0")/purge_data.sh"
+start_purge_bench 54331 4GB
 
 # milliseconds one statement takes
 time_ms() {

@@ -1,5 +1,21 @@
-# bench/purge_data.sh -- the data of bench/purge.sh (sourced by it and by
-# bench/archive.sh; needs test/lib.sh's psql_pg).
+# bench/purge_data.sh -- the cluster and data of bench/purge.sh (sourced by
+# it and by bench/archive.sh after test/lib.sh).
+
+# build, install, start a cluster for bulk deletes on TG_PORT (default $1)
+# with shared_buffers SHARED_BUFFERS (default $2), CREATE EXTENSION
+start_purge_bench() {
+	ensure_packages
+	make_workdir .benchrun
+	build_install
+	TG_PORT=${TG_PORT:-$1} start_cluster
+	reconfigure_cluster <<CONF
+shared_buffers = ${SHARED_BUFFERS:-$2}
+max_wal_size = 8GB
+checkpoint_timeout = 1h
+autovacuum = off
+CONF
+	psql_pg -q -c 'CREATE EXTENSION tenant_guard'
+}
 
 # schema $1: tenants + three cascading levels; $2 = scale
 load_purge_data() {
