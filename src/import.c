@@ -44,6 +44,7 @@
 #include "utils/ruleutils.h"
 
 #include "names.h"
+#include "lookup.h"
 #include "export.h"
 #include "safesql.h"
 
@@ -158,12 +159,10 @@ static void
 tg_im_check_target(TgImTable *t)
 {
 	Oid			nsp = get_rel_namespace(t->relid);
+	Oid			ext;
 	char	   *deferred;
 
-	if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
-		nsp == get_namespace_oid("information_schema", true) ||
-		nsp == get_namespace_oid(TG_SCHEMA, true) ||
-		OidIsValid(getExtensionOfObject(RelationRelationId, t->relid)))
+	if (tg_system_namespace(nsp) || tg_extension_table(t->relid, nsp, &ext))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("import_tenant() does not write table %s", t->qualname),

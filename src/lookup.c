@@ -9,6 +9,8 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/catalog.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "utils/lsyscache.h"
@@ -53,4 +55,20 @@ tg_relation_owner(Oid relid)
 	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
 	ReleaseSysCache(tuple);
 	return owner;
+}
+
+/* A system schema: pg_catalog, a TOAST schema, information_schema. */
+bool
+tg_system_namespace(Oid nsp)
+{
+	return IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
+		nsp == get_namespace_oid("information_schema", true);
+}
+
+/* Does relid (in schema nsp) belong to an extension or to our schema? */
+bool
+tg_extension_table(Oid relid, Oid nsp, Oid *ext)
+{
+	*ext = getExtensionOfObject(RelationRelationId, relid);
+	return OidIsValid(*ext) || nsp == get_namespace_oid(TG_SCHEMA, true);
 }

@@ -22,6 +22,14 @@ extern Oid	tg_extension_relid_if_exists(const char *relname);
 /* Owner of a relation; ERROR if it vanished. */
 extern Oid	tg_relation_owner(Oid relid);
 
+/*
+ * Tables tenant_guard never takes as a user's: those of a system schema
+ * (pg_catalog, TOAST, information_schema), and those of an extension or of
+ * schema tenant_guard (*ext: the extension, InvalidOid for our schema).
+ */
+extern bool tg_system_namespace(Oid nsp);
+extern bool tg_extension_table(Oid relid, Oid nsp, Oid *ext);
+
 #if defined(__GNUC__) || defined(__clang__)
 #pragma GCC visibility pop
 #endif

@@ -35,6 +35,7 @@
 #include "utils/lsyscache.h"
 
 #include "names.h"
+#include "lookup.h"
 #include "own_tables.h"
 
 /*
@@ -52,14 +53,12 @@ tg_registry_require_user_table(Oid relid)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("relation with OID %u does not exist", relid)));
-	if (IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
-		nsp == get_namespace_oid("information_schema", true))
+	if (tg_system_namespace(nsp))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("table %s is a system table", get_rel_name(relid)),
 				 errdetail("tenant_guard registers only tables of your own schemas.")));
-	ext = getExtensionOfObject(RelationRelationId, relid);
-	if (OidIsValid(ext) || nsp == get_namespace_oid(TG_SCHEMA, true))
+	if (tg_extension_table(relid, nsp, &ext))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("table %s belongs to extension \"%s\"", get_rel_name(relid),
