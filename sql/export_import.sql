@@ -178,6 +178,32 @@ UPDATE tenant_guard.purge_archive SET row_count = 0;
 DELETE FROM tenant_guard.purge_archive;
 RESET ROLE;
 
+-- the archive shows every column of the rows a purge deletes: an admin who
+-- may delete rows but read only some of their columns cannot purge with
+-- archive (as RETURNING them would refuse); without archive it can
+CREATE SCHEMA xs;
+CREATE TABLE xs.tenants (id int PRIMARY KEY, name text, subdomain text, email text);
+CREATE TABLE xs.notes (id int PRIMARY KEY, tenant_id int REFERENCES xs.tenants ON DELETE CASCADE, secret text);
+SET tenant_guard.mode = off;
+INSERT INTO xs.tenants VALUES (1, 'Test Company', 'test-company-1', 'test@example.com');
+RESET tenant_guard.mode;
+INSERT INTO xs.notes VALUES (10, 1, 'not yours to read');
+SELECT tenant_guard.attach('xs.tenants');
+GRANT USAGE ON SCHEMA xs TO regress_xp_admin;
+GRANT SELECT, DELETE ON xs.tenants TO regress_xp_admin;
+GRANT SELECT (id, tenant_id), DELETE ON xs.notes TO regress_xp_admin;
+SET ROLE regress_xp_admin;
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', force => true, tenants => 'xs.tenants');
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', force => true, tenants => 'xs.tenants', archive => false);
+RESET ROLE;
+SELECT count(*) AS archived FROM tenant_guard.purge_archive WHERE tenant_table = 'xs.tenants';
+SELECT tenant_guard.detach('xs.tenants');
+REVOKE ALL ON SCHEMA xs FROM regress_xp_admin;
+DROP SCHEMA xs CASCADE;
+ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
+DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xs.tenants';
+ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
+
 -- tamper: pg_write_all_data cannot write the archive
 CREATE ROLE regress_xp_writer IN ROLE pg_write_all_data;
 SET ROLE regress_xp_writer;

@@ -328,7 +328,9 @@ SELECT (SELECT string_agg(DISTINCT tenant_id::text, ',') FROM kt.p2) AS p2,
        (SELECT count(*) FROM kt.blob_refs) AS refs;
 -- outside a purge the key set functions find nothing
 SELECT tenant_guard.purge_match(1), tenant_guard.purge_ord(1), tenant_guard.purge_match_keep(1, 2),
-       tenant_guard.purge_match(NULL::int), tenant_guard.purge_match_keep(NULL::int, NULL::int);
+       tenant_guard.purge_match(NULL::int), tenant_guard.purge_match_keep(NULL::int, NULL::int),
+       tenant_guard.purge_match_at(1, 2, 'kt.p2'::regclass, '(0,1)'),
+       tenant_guard.purge_match_at(NULL::int, NULL::int, NULL, NULL);
 DROP SCHEMA kt CASCADE;
 -- a key-set level under a level that keeps its keys, with children of its
 -- own but unable to keep its keys (something references it ON DELETE SET
@@ -390,6 +392,9 @@ SELECT tenant_id, deleted, total_deleted
 SELECT pg_stat_force_next_flush();
 SELECT * FROM pg_temp.purge_calls();
 RESET tenant_guard.purge_keyset_memory;
+-- a real run (archive => true, the default) finds the same rows with
+-- purge_match_at(), which also keeps each row's address for the archive
+-- (the counts of purge_match and purge_match_keep move to it)
 SELECT pg_temp.purge_calls_reset();
 SELECT tenant_id, deleted, total_deleted
   FROM tenant_guard.purge_test_tenants(dry_run => false, force => true, tenants => 'ks3.tenants') ORDER BY 1;
@@ -414,7 +419,7 @@ SELECT pg_temp.purge_calls_reset();
 SELECT tenant_id, deleted, total_deleted
   FROM tenant_guard.purge_test_tenants(dry_run => false, ids => ARRAY['6'], tenants => 'ks3.tenants');
 SELECT pg_stat_force_next_flush();
-SELECT * FROM pg_temp.purge_calls();   -- key sets: boxes kept, items and labels matched
+SELECT * FROM pg_temp.purge_calls();   -- key sets (purge_match_at: archive): boxes kept, items and labels matched
 RESET track_functions;
 SELECT 'items' AS t, array_agg(DISTINCT box_id ORDER BY box_id) AS left FROM ks3.items
 UNION ALL

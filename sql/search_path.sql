@@ -17,6 +17,7 @@ INSERT INTO unpinned_by_design VALUES
   ('purge_tally(integer,anyelement)',   'per row in the purge, which pins it; runs no SQL'),
   ('purge_match(anyelement)',           'per row in the purge, which pins it; runs no SQL'),
   ('purge_match_keep("any","any")',     'per row in the purge, which pins it; runs no SQL'),
+  ('purge_match_at("any","any",oid,tid)', 'per row in the purge, which pins it; runs no SQL'),
   ('purge_ord(anyelement)',             'per row in the purge, which pins it; runs no SQL'),
   ('purge_test_tenants_in_batches(integer,boolean,regclass)',
                                         'procedure that COMMITs (SET would forbid it); names every operator by schema');

@@ -1318,6 +1318,22 @@ GRANT EXECUTE ON FUNCTION tenant_guard.import_tenant(jsonb) TO tenant_guard_admi
 GRANT EXECUTE ON FUNCTION tenant_guard.restore_purged_tenant(text, regclass) TO tenant_guard_admin;
 GRANT EXECUTE ON FUNCTION tenant_guard.prune_purge_archive(interval) TO tenant_guard_admin;
 
+-- A purge with archive finds its big levels' rows with this instead of
+-- purge_match_keep() (see archive_at.c): it also keeps where each matched
+-- row is (its table and ctid), and the archive reads the deleted rows back
+-- from there.  Outside a purge's DELETE of the same backend it finds
+-- nothing; only the purge's callers need it.
+CREATE FUNCTION tenant_guard.purge_match_at(key "any", keep "any", tableoid oid, at tid)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'purge_match_at'
+LANGUAGE C VOLATILE PARALLEL UNSAFE COST 1;
+
+COMMENT ON FUNCTION tenant_guard.purge_match_at("any", "any", oid, tid) IS
+  'Internal to purge_test_tenants(): purge_match_keep() that also keeps the matched row''s address for the purge''s archive; false outside a purge''s DELETE';
+
+REVOKE ALL ON FUNCTION tenant_guard.purge_match_at("any", "any", oid, tid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.purge_match_at("any", "any", oid, tid) TO tenant_guard_admin;
+
 -- ==== write guard ====
 --
 -- Table privileges do not keep a role with pg_write_all_data out of the

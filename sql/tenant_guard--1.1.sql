@@ -1240,6 +1240,22 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE COST 1;
 COMMENT ON FUNCTION tenant_guard.purge_match_keep("any", "any") IS
   'Internal to purge_test_tenants(): purge_match(key) that also keeps the matched row''s own key for the purge''s next level; false outside a purge''s DELETE';
 
+-- A purge with archive finds its big levels' rows with this instead of
+-- purge_match_keep() (see archive_at.c): it also keeps where each matched
+-- row is (its table and ctid), and the archive reads the deleted rows back
+-- from there.  Outside a purge's DELETE of the same backend it finds
+-- nothing; only the purge's callers need it.
+CREATE FUNCTION tenant_guard.purge_match_at(key "any", keep "any", tableoid oid, at tid)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'purge_match_at'
+LANGUAGE C VOLATILE PARALLEL UNSAFE COST 1;
+
+COMMENT ON FUNCTION tenant_guard.purge_match_at("any", "any", oid, tid) IS
+  'Internal to purge_test_tenants(): purge_match_keep() that also keeps the matched row''s address for the purge''s archive; false outside a purge''s DELETE';
+
+REVOKE ALL ON FUNCTION tenant_guard.purge_match_at("any", "any", oid, tid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_guard.purge_match_at("any", "any", oid, tid) TO tenant_guard_admin;
+
 CREATE FUNCTION tenant_guard.purge_ord(key anyelement)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'purge_ord'

@@ -45,6 +45,7 @@
 #include "utils/numeric.h"
 #include "utils/rel.h"
 
+#include "archive_at.h"
 #include "export_doc.h"
 #include "tg_assert.h"
 
@@ -232,7 +233,8 @@ struct TgRowSeg
 {
 	TgRowSeg   *next;
 	int			len;
-	int			cap;
+	unsigned int cap:31;
+	unsigned int at:1;			/* its records are TgRowAt (archive_at.h) */
 	char		data[FLEXIBLE_ARRAY_MEMBER];
 };
 
@@ -306,15 +308,16 @@ tg_rows_init(TgRows *rows, MemoryContext cxt)
 /*
  * Room for a record of need bytes (a multiple of MAXIMUM_ALIGNOF, or of 4
  * in pieces that hold only such) at the end of rows: MAXALIGNed where the
- * records before it are.
+ * records before it are.  Addresses (byaddr: TgRowAt records) and other
+ * records never share a piece.
  */
 static char *
-tg_rows_reserve(TgRows *rows, Size need)
+tg_rows_reserve(TgRows *rows, Size need, bool byaddr)
 {
 	TgRowSeg   *seg = rows->tail;
 	char	   *at;
 
-	if (seg == NULL || seg->cap - seg->len < (int) need)
+	if (seg == NULL || (int) seg->cap - seg->len < (int) need || seg->at != byaddr)
 	{
 		Size		cap = seg ? Min((Size) seg->cap * 2, (Size) TG_SEG_MAX) : TG_SEG_MIN;
 
@@ -325,7 +328,8 @@ tg_rows_reserve(TgRows *rows, Size need)
 			seg = MemoryContextAlloc(rows->cxt, offsetof(TgRowSeg, data) + cap);
 		seg->next = NULL;
 		seg->len = 0;
-		seg->cap = (int) cap;
+		seg->cap = (unsigned int) cap;
+		seg->at = byaddr;
 		if (rows->tail)
 			rows->tail->next = seg;
 		else
@@ -343,7 +347,7 @@ tg_rows_reserve(TgRows *rows, Size need)
 static void
 tg_rows_append(TgRows *rows, const char *data, uint32 len)
 {
-	char	   *at = tg_rows_reserve(rows, sizeof(uint32) + INTALIGN(len));
+	char	   *at = tg_rows_reserve(rows, sizeof(uint32) + INTALIGN(len), false);
 
 	memcpy(at, &len, sizeof(uint32));
 	memcpy(at + sizeof(uint32), data, len);
@@ -362,6 +366,10 @@ tg_rows_add_jsonb(TgRows *rows, Datum row)
 }
 
 static JEntry tg_rowplan_write_tuple(StringInfo buf, TgRowPlan *plan, MinimalTuple mt);
+static JEntry tg_rowplan_write_at(StringInfo buf, TgRowPlan *plan, const TgRowAt *at,
+								  const TgRowAt *end);
+static void tg_rowplan_done(TgRowPlan *plan, int64 nrows, int bytes);
+static double tg_rowplan_guess(TgRowPlan *plan, TgRows *rows);
 
 /* The "rows" array of a table. */
 static JEntry
@@ -370,6 +378,8 @@ tg_doc_rows(StringInfo buf, TgDocTable *t)
 	TgDocLevel	l;
 	int64		nrows = t->rows->nrows;
 	TgRowPlan  *plan = t->rows->plan;
+	int			start = buf->len;
+	JEntry		result;
 
 	if (nrows > JB_CMASK)
 		tg_doc_too_big();
@@ -378,7 +388,18 @@ tg_doc_rows(StringInfo buf, TgDocTable *t)
 	{
 		for (int pos = 0; pos < seg->len;)
 		{
-			if (plan)
+			if (seg->at)
+			{
+				/* an address: the row read back from its page */
+				TgRowAt    *at = (TgRowAt *) (seg->data + pos);
+
+				if (plan == NULL)
+					elog(ERROR, "purge archive: rows kept by address without their writer");
+				tg_doc_child(buf, &l, tg_rowplan_write_at(buf, plan, at,
+														  (TgRowAt *) (seg->data + seg->len)));
+				pos += sizeof(TgRowAt);
+			}
+			else if (plan)
 			{
 				/* a minimal tuple (MAXALIGNed), written as jsonb here */
 				MinimalTuple mt = (MinimalTuple) (seg->data + pos);
@@ -398,7 +419,10 @@ tg_doc_rows(StringInfo buf, TgDocTable *t)
 			}
 		}
 	}
-	return tg_doc_end(buf, &l);
+	result = tg_doc_end(buf, &l);
+	if (plan)
+		tg_rowplan_done(plan, nrows, buf->len - start);
+	return result;
 }
 
 /* See export_doc.h. */
@@ -422,7 +446,7 @@ tg_doc_build(const char *tenants, const char *tenant_id, TgDocTable *tables, int
 			(tables[i].columns ? VARSIZE(tables[i].columns) : 0) +
 			(double) tables[i].rows->nrows * sizeof(JEntry);
 		if (tables[i].rows->plan)
-			guess += (double) tables[i].rows->bytes;	/* jsonb takes about twice */
+			guess += tg_rowplan_guess(tables[i].rows->plan, tables[i].rows);
 	}
 	if (need > JENTRY_OFFLENMASK)
 		tg_doc_too_big();
@@ -657,6 +681,14 @@ struct TgRowPlan
 	Datum	   *values;			/* [desc->natts]: the row being written */
 	bool	   *isnull;
 	MemoryContext rowcxt;		/* reset after each row */
+	MemoryContext cxt;			/* where the plan lives */
+	Oid			relid;			/* rows kept by address: of this table, */
+	TgAtReader *reader;			/* read by this (made on first use) */
+	double		doc_rows;		/* rows written so far, */
+	double		doc_bytes;		/* in so many bytes of jsonb */
+	JEntry	   *keyentries;		/* every row's keys: their JEntries, */
+	char	   *keys;			/* their bytes, */
+	int			keylen;			/* so many */
 };
 
 /* jsonb's key order: shorter first, then bytewise. */
@@ -701,6 +733,25 @@ tg_rowplan_create(TupleDesc desc)
 	qsort(plan->cols, plan->ncols, sizeof(TgRowCol), tg_rowcol_cmp);
 	plan->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard archive row",
 										 ALLOCSET_SMALL_SIZES);
+	plan->cxt = CurrentMemoryContext;
+
+	/*
+	 * The keys are the first children of every row, the same each time:
+	 * written once here, copied into each row (the JEntries as
+	 * tg_doc_child() makes them: a length, every JB_OFFSET_STRIDE-th the
+	 * end offset)
+	 */
+	plan->keyentries = palloc(sizeof(JEntry) * Max(plan->ncols, 1));
+	for (int i = 0; i < plan->ncols; i++)
+		plan->keylen += plan->cols[i].namelen;
+	plan->keys = palloc(Max(plan->keylen, 1));
+	for (int i = 0, end = 0; i < plan->ncols; i++)
+	{
+		memcpy(plan->keys + end, plan->cols[i].name, plan->cols[i].namelen);
+		end += plan->cols[i].namelen;
+		plan->keyentries[i] = JENTRY_ISSTRING |
+			(i % JB_OFFSET_STRIDE == 0 ? (uint32) end | JENTRY_HAS_OFF : (uint32) plan->cols[i].namelen);
+	}
 	return plan;
 }
 
@@ -731,6 +782,44 @@ tg_capture_plan(TgCapture *c, int tableno, TupleDesc typeinfo, int first)
 	MemoryContextSwitchTo(old);
 	c->plans[tableno] = plan;
 	return plan;
+}
+
+/*
+ * See export_doc.h: the row writer of table tableno for rows kept by
+ * address: the table's columns (those RETURNING lists for the same table,
+ * tg_capture_col), made on first use.
+ */
+TgRowPlan *
+tg_capture_plan_rel(TgCapture *c, int tableno, Oid relid)
+{
+	Relation	rel;
+	TupleDesc	reldesc;
+	TupleDesc	desc;
+	int			n = 0;
+	MemoryContext old;
+
+	if (tableno < 0 || tableno >= c->ntables)
+		elog(ERROR, "purge archive: table %d is out of range", tableno);
+	rel = relation_open(relid, AccessShareLock);
+	reldesc = RelationGetDescr(rel);
+	for (int i = 0; i < reldesc->natts; i++)
+		n += TupleDescAttr(reldesc, i)->attisdropped ? 0 : 1;
+	if (c->plans[tableno] == NULL && n > 0)
+	{
+		old = MemoryContextSwitchTo(c->cxt);
+		desc = CreateTemplateTupleDesc(n);
+		for (int i = 0, a = 1; i < reldesc->natts; i++)
+			if (!TupleDescAttr(reldesc, i)->attisdropped)
+				TupleDescCopyEntry(desc, a++, reldesc, i + 1);
+		c->plans[tableno] = tg_rowplan_create(desc);
+		MemoryContextSwitchTo(old);
+	}
+	relation_close(rel, AccessShareLock);
+	if (c->plans[tableno] == NULL || c->plans[tableno]->desc->natts != n)
+		elog(ERROR, "purge archive: table %d has %d columns, its rows before %d",
+			 tableno, n, c->plans[tableno] ? c->plans[tableno]->desc->natts : 0);
+	c->plans[tableno]->relid = relid;
+	return c->plans[tableno];
 }
 
 /* One column's value as to_jsonb() makes it. */
@@ -782,8 +871,10 @@ tg_rowplan_write(StringInfo buf, TgRowPlan *plan)
 	MemoryContext old = MemoryContextSwitchTo(plan->rowcxt);
 
 	tg_doc_begin(buf, &l, 2 * plan->ncols, (uint32) plan->ncols | JB_FOBJECT);
-	for (int i = 0; i < plan->ncols; i++)
-		tg_doc_child(buf, &l, tg_doc_string_len(buf, plan->cols[i].name, plan->cols[i].namelen));
+	memcpy(buf->data + l.jentries, plan->keyentries, sizeof(JEntry) * plan->ncols);
+	appendBinaryStringInfo(buf, plan->keys, plan->keylen);
+	l.i = plan->ncols;
+	l.totallen = plan->keylen;
 	for (int i = 0; i < plan->ncols; i++)
 	{
 		int			a = plan->cols[i].attno - 1;
@@ -792,6 +883,32 @@ tg_rowplan_write(StringInfo buf, TgRowPlan *plan)
 					 tg_rowcol_value(buf, &plan->cols[i], plan->values[a]));
 	}
 	result = tg_doc_end(buf, &l);
+#ifdef TG_USE_ASSERT
+	{
+		/* the same bytes as writing the keys one by one */
+		StringInfoData check;
+		TgDocLevel	c;
+
+		static const char lead[4] = {0};
+		int			nlead = l.base % 4;
+
+		/* as far from 4-byte alignment as the row in buf */
+		initStringInfo(&check);
+		appendBinaryStringInfo(&check, lead, nlead);
+		tg_doc_begin(&check, &c, 2 * plan->ncols, (uint32) plan->ncols | JB_FOBJECT);
+		for (int i = 0; i < plan->ncols; i++)
+			tg_doc_child(&check, &c, tg_doc_string_len(&check, plan->cols[i].name, plan->cols[i].namelen));
+		for (int i = 0; i < plan->ncols; i++)
+		{
+			int			a = plan->cols[i].attno - 1;
+
+			tg_doc_child(&check, &c, plan->isnull[a] ? JENTRY_ISNULL :
+						 tg_rowcol_value(&check, &plan->cols[i], plan->values[a]));
+		}
+		TG_ASSERT(tg_doc_end(&check, &c) == result && check.len - nlead == buf->len - l.base &&
+				  memcmp(check.data + nlead, buf->data + l.base, buf->len - l.base) == 0);
+	}
+#endif
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(plan->rowcxt);
 	return result;
@@ -806,6 +923,42 @@ tg_rowplan_write_tuple(StringInfo buf, TgRowPlan *plan, MinimalTuple mt)
 	htup.t_len = mt->t_len + MINIMAL_TUPLE_OFFSET;
 	htup.t_data = (HeapTupleHeader) ((char *) mt - MINIMAL_TUPLE_OFFSET);
 	heap_deform_tuple(&htup, plan->desc, plan->values, plan->isnull);
+	return tg_rowplan_write(buf, plan);
+}
+
+/*
+ * A table's rows written (nrows in bytes of jsonb): drop the pin of the
+ * last page read; remember the size for the next document's guess.
+ */
+static void
+tg_rowplan_done(TgRowPlan *plan, int64 nrows, int bytes)
+{
+	if (plan->reader)
+		tg_at_reader_release(plan->reader);
+	plan->doc_rows += nrows;
+	plan->doc_bytes += bytes;
+}
+
+/*
+ * Bytes of jsonb rows will take: as many per row as the documents before;
+ * for the first, about twice the minimal tuples, or 64 a row kept by
+ * address.
+ */
+static double
+tg_rowplan_guess(TgRowPlan *plan, TgRows *rows)
+{
+	if (plan->doc_rows > 0)
+		return rows->nrows * (plan->doc_bytes / plan->doc_rows) * 1.05;
+	return Max((double) rows->bytes, rows->nrows * 64.0);
+}
+
+/* A row kept by address, read back, as a jsonb container at the end of buf. */
+static JEntry
+tg_rowplan_write_at(StringInfo buf, TgRowPlan *plan, const TgRowAt *at, const TgRowAt *end)
+{
+	if (plan->reader == NULL)
+		plan->reader = tg_at_reader_create(plan->relid, plan->desc, plan->cxt);
+	tg_at_read(plan->reader, at, end, plan->values, plan->isnull);
 	return tg_rowplan_write(buf, plan);
 }
 
@@ -850,7 +1003,7 @@ tg_capture_add_slot(TgCapture *c, int ord, int tableno, TgRowPlan *plan, TupleTa
 	datalen = heap_compute_data_size(desc, plan->values, plan->isnull);
 	if (hoff + datalen > MaxAllocSize)
 		tg_capture_grew(c, hoff + datalen);	/* past the limit: its error */
-	mt = (MinimalTuple) tg_rows_reserve(cell, MAXALIGN(hoff + datalen));
+	mt = (MinimalTuple) tg_rows_reserve(cell, MAXALIGN(hoff + datalen), false);
 	memset(mt, 0, MAXALIGN(hoff + datalen));
 	mt->t_len = hoff + datalen;
 	HeapTupleHeaderSetNatts(mt, desc->natts);
@@ -862,6 +1015,26 @@ tg_capture_add_slot(TgCapture *c, int ord, int tableno, TgRowPlan *plan, TupleTa
 	MemoryContextSwitchTo(old);
 	MemoryContextReset(plan->rowcxt);
 	tg_capture_grew(c, cell->bytes - before);
+}
+
+/* See export_doc.h: keep the address of one deleted row of a tenant. */
+void
+tg_capture_add_at(TgCapture *c, int ord, int tableno, Oid relid, ItemPointer tid)
+{
+	TgRows	   *cell = tg_capture_cell(c, ord, tableno);
+	TgRowPlan  *plan = c->plans[tableno];
+	TgRowAt    *at;
+
+	if (plan == NULL)
+		elog(ERROR, "purge archive: rows of table %d kept by address without their writer", tableno);
+	if (cell->plan == NULL)
+		cell->plan = plan;
+	if (cell->plan != plan)
+		elog(ERROR, "purge archive: rows of table %d kept by two writers", tableno);
+	at = (TgRowAt *) tg_rows_reserve(cell, sizeof(TgRowAt), true);
+	at->rel = relid;
+	at->tid = *tid;
+	tg_capture_grew(c, sizeof(TgRowAt));
 }
 
 /* See export_doc.h: forget every row (a purge that runs again). */
@@ -900,9 +1073,12 @@ tg_capture_bytes(TgCapture *c)
 	return c->bytes;
 }
 
-/* See export_doc.h. */
+/* See export_doc.h: also closes the tables rows were read back from. */
 void
 tg_capture_free(TgCapture *c)
 {
+	for (int i = 0; i < c->ntables; i++)
+		if (c->plans[i] && c->plans[i]->reader)
+			tg_at_reader_free(c->plans[i]->reader);
 	MemoryContextDelete(c->cxt);
 }

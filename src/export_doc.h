@@ -14,6 +14,7 @@
 
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
+#include "storage/itemptr.h"
 #include "utils/jsonb.h"
 
 #define TG_EXPORT_FORMAT	"tenant_guard export"
@@ -79,6 +80,14 @@ extern bool tg_rowplan_supported(Oid relid);
 extern TgRowPlan *tg_capture_plan(TgCapture *c, int tableno, TupleDesc typeinfo, int first);
 extern void tg_capture_add_slot(TgCapture *c, int ord, int tableno, TgRowPlan *plan,
 								TupleTableSlot *slot, int first);
+
+/*
+ * Rows kept by address (archive_at.c): the row writer of table tableno
+ * made from relid's columns, and the table oid and ctid of a deleted row,
+ * read back when the document is written.
+ */
+extern TgRowPlan *tg_capture_plan_rel(TgCapture *c, int tableno, Oid relid);
+extern void tg_capture_add_at(TgCapture *c, int ord, int tableno, Oid relid, ItemPointer tid);
 extern void tg_capture_reset(TgCapture *c);
 extern TgRows *tg_capture_rows(TgCapture *c, int ord, int tableno);
 extern bool tg_capture_table_used(TgCapture *c, int tableno);

@@ -73,6 +73,8 @@ extern void tg_keyset_foreach(TgKeySet *ks,
 							  void (*fn) (Datum key, int32 ord, void *arg), void *arg);
 extern void tg_keyset_activate(TgKeySet *ks, int64 *counts, int n, TgKeySet *keep);
 extern uint64 tg_keyset_deactivate(void);
+struct TgCapture;
+extern void tg_keyset_capture_to(struct TgCapture *capture, int tableno);
 
 /* purge.c */
 extern void tg_purge_init(void);

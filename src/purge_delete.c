@@ -62,6 +62,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
@@ -74,6 +75,7 @@
 #include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "tcop/dest.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -85,6 +87,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "archive_at.h"
 #include "names.h"
 #include "tg_assert.h"
 #include "safesql.h"
@@ -405,6 +408,36 @@ tg_capture_col(TgPurge *p, TgTable *t, const char *alias)
 	return buf.data;
 }
 
+/*
+ * Keep the archive's rows of t by address (purge_match_at(), archive_at.c)
+ * instead of RETURNING them?  In the tally's run (whose matches are
+ * proved to be the rows deleted; the run again counts with RETURNING),
+ * for a table of heap tuples whose columns the row writer knows.
+ */
+static bool
+tg_capture_by_address(TgPurge *p, TgTable *t)
+{
+	if (p->capture == NULL || !p->tally || tg_capture_col(p, t, "c")[0] == '\0')
+		return false;
+	if (t->capture_n == 0)
+		return false;
+	if (t->capture_at == 0)
+	{
+		t->capture_at = tg_at_supported(t->relid) ? 1 : -1;
+
+		/*
+		 * The archive shows every column: the caller must be able to read
+		 * them, as RETURNING them would have required (the DELETE itself
+		 * reads only its key columns)
+		 */
+		if (t->capture_at > 0 &&
+			pg_class_aclcheck(t->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK &&
+			pg_attribute_aclcheck_all(t->relid, GetUserId(), ACL_SELECT, ACLMASK_ALL) != ACLCHECK_OK)
+			aclcheck_error(ACLCHECK_NO_PRIV, get_relkind_objtype(t->relkind), get_rel_name(t->relid));
+	}
+	return t->capture_at > 0;
+}
+
 /* Run one statement that returns no rows we need. */
 uint64
 tg_exec(const char *sql)
@@ -501,11 +534,13 @@ tg_exec_tallied(const char *sql, int64 *counts, int n, TgCapture *capture, TgTab
  * Run a DELETE that finds its rows with purge_match() (or, keeping their
  * own keys in keep, purge_match_keep()) in ks, counting into counts; sets
  * *deleted; false when the matches are not the rows deleted (a concurrent
- * transaction changed one: see the tally).
+ * transaction changed one: see the tally).  byaddr: sql calls
+ * purge_match_at(), which keeps the address of each row in capture.
  */
 static bool
 tg_exec_matched(const char *sql, TgKeySet *ks, int64 *counts, int n, TgKeySet *keep,
-				uint64 *deleted_out, TgCapture *capture, TgTable *table, Oid keytype)
+				uint64 *deleted_out, TgCapture *capture, TgTable *table, Oid keytype,
+				bool byaddr)
 {
 	volatile uint64 deleted = 0;
 	uint64		matched = 0;
@@ -513,7 +548,15 @@ tg_exec_matched(const char *sql, TgKeySet *ks, int64 *counts, int n, TgKeySet *k
 	tg_keyset_activate(ks, counts, n, keep);
 	PG_TRY();
 	{
-		deleted = tg_exec_capturing(sql, capture, table, ks, keytype);
+		if (byaddr)
+		{
+			/* purge_match_at() keeps the addresses, sql returns nothing */
+			tg_capture_plan_rel(capture, table->index, table->relid);
+			tg_keyset_capture_to(capture, table->index);
+			deleted = tg_exec(sql);
+		}
+		else
+			deleted = tg_exec_capturing(sql, capture, table, ks, keytype);
 	}
 	PG_FINALLY();
 	{
@@ -1035,14 +1078,21 @@ tg_delete_keeping(TgPurge *p, TgTable *c, TgFkEdge *e, TgKeySet *ks)
 	uint64		deleted;
 	TgWork	   *w;
 
-	sql = psprintf("DELETE FROM %s%s c WHERE " TG_SCHEMA ".purge_match_keep(c.%s, c.%s)",
-				   c->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ", c->qualname,
-				   quote_identifier(e->child_cols[0]), quote_identifier(c->keepcol));
-	if (p->capture)
+	bool		byaddr = tg_capture_by_address(p, c);
+
+	if (byaddr)
+		sql = psprintf("DELETE FROM %s%s c WHERE " TG_SCHEMA ".purge_match_at(c.%s, c.%s, c.tableoid, c.ctid)",
+					   c->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ", c->qualname,
+					   quote_identifier(e->child_cols[0]), quote_identifier(c->keepcol));
+	else
+		sql = psprintf("DELETE FROM %s%s c WHERE " TG_SCHEMA ".purge_match_keep(c.%s, c.%s)",
+					   c->relkind == RELKIND_PARTITIONED_TABLE ? "" : "ONLY ", c->qualname,
+					   quote_identifier(e->child_cols[0]), quote_identifier(c->keepcol));
+	if (p->capture && !byaddr)
 		sql = psprintf("%s RETURNING c.%s%s", sql,
 					   quote_identifier(e->child_cols[0]), tg_capture_col(p, c, "c"));
 	if (!tg_exec_matched(sql, ks, c->deleted, p->ntargets, keep, &deleted,
-						 p->capture, c, tg_child_key_type(c, e)) ||
+						 p->capture, c, tg_child_key_type(c, e), byaddr) ||
 		!tg_keyset_usable(keep))
 	{
 		/* tg_run_counted runs again with RETURNING */
@@ -1136,12 +1186,20 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 	if (leaf && ks)
 	{
 		uint64		deleted;
+		bool		byaddr = tg_capture_by_address(p, c);
 
-		if (p->capture)
+		if (byaddr)
+		{
+			resetStringInfo(&sql);
+			appendStringInfo(&sql, "DELETE FROM %s%s c WHERE " TG_SCHEMA
+							 ".purge_match_at(c.%s, NULL::pg_catalog.int4, c.tableoid, c.ctid)",
+							 only, c->qualname, quote_identifier(e->child_cols[0]));
+		}
+		else if (p->capture)
 			appendStringInfo(&sql, " RETURNING c.%s%s",
 							 quote_identifier(e->child_cols[0]), tg_capture_col(p, c, "c"));
 		if (!tg_exec_matched(sql.data, ks, c->deleted, p->ntargets, NULL, &deleted,
-							 p->capture, c, tg_child_key_type(c, e)))
+							 p->capture, c, tg_child_key_type(c, e), byaddr))
 			p->tally_missed = true;
 	}
 	else if (ks && c->keepcol)

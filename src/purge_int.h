@@ -53,6 +53,8 @@ typedef struct TgTable
 	bool		capture_planned;	/* capture_cols decided */
 	List	   *capture_cols;	/* RETURNING's columns for the archive */
 	int			capture_n;		/* how many; 0: to_jsonb() of the row */
+	int			capture_at;		/* rows kept by address (archive_at.c): 1
+								 * yes, -1 no, 0 not decided yet */
 	int64	   *deleted;		/* per tenant ordinal, [0..ntargets] */
 	int64	   *updated;
 } TgTable;

@@ -36,6 +36,7 @@
 #include "common/hashfn.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "storage/itemptr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -43,6 +44,7 @@
 #include "utils/syscache.h"
 #include "utils/uuid.h"
 
+#include "export_doc.h"
 #include "purge.h"
 #include "tg_assert.h"
 
@@ -135,6 +137,10 @@ static int64 *tg_active_counts = NULL;
 static int	tg_active_n = 0;
 static uint64 tg_active_matched = 0;
 static TgKeySet *tg_active_keep = NULL;
+
+/* Where purge_match_at() keeps the addresses of the rows it matches. */
+static TgCapture *tg_active_capture = NULL;
+static int	tg_active_tableno = -1;
 
 /* Position of the key the active set found last; -1: none yet. */
 static int64 tg_last_pos = -1;
@@ -454,7 +460,22 @@ tg_keyset_activate(TgKeySet *ks, int64 *counts, int n, TgKeySet *keep)
 	tg_active_n = n;
 	tg_active_matched = 0;
 	tg_active_keep = keep;
+	tg_active_capture = NULL;
+	tg_active_tableno = -1;
 	tg_last_pos = -1;
+}
+
+/*
+ * While ks is active, purge_match_at() keeps the address of each row it
+ * matches in capture, as a row of table tableno.
+ */
+void
+tg_keyset_capture_to(TgCapture *capture, int tableno)
+{
+	if (tg_active == NULL)
+		elog(ERROR, "purge archive: no key set is active");
+	tg_active_capture = capture;
+	tg_active_tableno = tableno;
 }
 
 /* No set active any more; returns the matches purge_match() counted. */
@@ -468,6 +489,8 @@ tg_keyset_deactivate(void)
 	tg_active_n = 0;
 	tg_active_matched = 0;
 	tg_active_keep = NULL;
+	tg_active_capture = NULL;
+	tg_active_tableno = -1;
 	tg_last_pos = -1;
 	return matched;
 }
@@ -576,23 +599,19 @@ purge_match(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-PG_FUNCTION_INFO_V1(purge_match_keep);
-
 /*
- * purge_match_keep(key "any", keep "any") RETURNS boolean: purge_match()
- * of key that also keeps the matched row's own key keep (when not NULL)
- * in the set the next level will look in, with the same tenant ordinal.
+ * The body of purge_match_keep() and purge_match_at(): the tenant ordinal
+ * of key argument 0 (not NULL) in the active set, or 0; a match is
+ * counted and argument 1, when not NULL, kept in the next level's set.
  */
-Datum
-purge_match_keep(PG_FUNCTION_ARGS)
+static int32
+tg_match_keep(FunctionCallInfo fcinfo)
 {
 	int32		ord;
 
-	if (PG_ARGISNULL(0) || PG_NARGS() != 2)
-		PG_RETURN_BOOL(false);
 	ord = tg_lookup_arg(fcinfo);
 	if (ord == 0)
-		PG_RETURN_BOOL(false);
+		return 0;
 	tg_active_matched++;
 	if (tg_active_counts != NULL && ord >= 1 && ord <= tg_active_n)
 		tg_active_counts[ord]++;
@@ -605,6 +624,45 @@ purge_match_keep(PG_FUNCTION_ARGS)
 				 format_type_be(keeptype), format_type_be(tg_active_keep->basetype));
 		tg_keyset_add(tg_active_keep, keeptype, PG_GETARG_DATUM(1), ord);
 	}
+	return ord;
+}
+
+PG_FUNCTION_INFO_V1(purge_match_keep);
+
+/*
+ * purge_match_keep(key "any", keep "any") RETURNS boolean: purge_match()
+ * of key that also keeps the matched row's own key keep (when not NULL)
+ * in the set the next level will look in, with the same tenant ordinal.
+ */
+Datum
+purge_match_keep(PG_FUNCTION_ARGS)
+{
+	if (PG_NARGS() != 2 || PG_ARGISNULL(0))
+		PG_RETURN_BOOL(false);
+	PG_RETURN_BOOL(tg_match_keep(fcinfo) != 0);
+}
+
+PG_FUNCTION_INFO_V1(purge_match_at);
+
+/*
+ * purge_match_at(key "any", keep "any", tableoid oid, ctid tid) RETURNS
+ * boolean: purge_match_keep() that also keeps where the matched row is
+ * (its table and ctid) for the purge's archive (archive_at.c), when the
+ * purge asked for that (tg_keyset_capture_to).
+ */
+Datum
+purge_match_at(PG_FUNCTION_ARGS)
+{
+	int32		ord;
+
+	if (PG_NARGS() != 4 || PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		PG_RETURN_BOOL(false);
+	ord = tg_match_keep(fcinfo);
+	if (ord == 0)
+		PG_RETURN_BOOL(false);
+	if (tg_active_capture != NULL)
+		tg_capture_add_at(tg_active_capture, ord, tg_active_tableno, PG_GETARG_OID(2),
+						  (ItemPointer) PG_GETARG_POINTER(3));
 	PG_RETURN_BOOL(true);
 }
 

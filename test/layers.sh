@@ -45,7 +45,7 @@ MODULES=(
 	"entry:trigger: trigger.c"
 	"entry:registry: registry.c"
 	"entry:protect: protect.c"
-	"entry:purge: purge.h purge_int.h purge.c purge_delete.c purge_keyset.c fkgraph.c archive.h archive.c export.h export.c export_doc.h export_doc.c import.c"
+	"entry:purge: purge.h purge_int.h purge.c purge_delete.c purge_keyset.c fkgraph.c archive.h archive.c export.h export.c export_doc.h export_doc.c archive_at.h archive_at.c import.c"
 	"entry:alerts: alerts.h alerts.c"
 	"init:tenant_guard: tenant_guard.c"
 )
