@@ -13,6 +13,9 @@
  * guard, which would refuse a purged test tenant again, the rate limits,
  * audit triggers) do not fire, and neither do PostgreSQL's per-row
  * foreign-key checks, so cycles and self-references load in any order.
+ * PostgreSQL lets only a table's owner insert with its triggers off: a
+ * caller who does not own a table may import into it only where no
+ * trigger or rule of its own would be skipped (42501).
  * Unique indexes do apply: a row that exists already fails with 23505; a
  * table without a unique index is checked row by row (the whole row
  * equal) first.  Last, the foreign keys of every restored row are checked
@@ -182,6 +185,46 @@ tg_im_check_target(TgImTable *t)
 				 errhint("Re-create the constraint NOT DEFERRABLE for the import, or insert that table's rows yourself.")));
 }
 
+/*
+ * Inserting with a table's triggers and rules off is what PostgreSQL lets
+ * only the table's owner do (ALTER TABLE ... DISABLE TRIGGER, pg_restore
+ * --disable-triggers): a caller who does not own t may import into it
+ * only if no trigger or rule of its own would be skipped (the extension's,
+ * the foreign keys' and ENABLE ALWAYS ones aside).
+ */
+static void
+tg_im_check_skipped(TgImTable *t)
+{
+	char	   *skipped;
+
+	if (pg_class_ownercheck(t->relid, GetUserId()))
+		return;
+	skipped = tg_im_value("SELECT x.what FROM ("
+						  " SELECT 1 AS k, 'trigger \"' OPERATOR(pg_catalog.||) g.tgname OPERATOR(pg_catalog.||) '\"' AS what,"
+						  "  g.tgrelid AS rel FROM pg_catalog.pg_trigger g"
+						  "  WHERE NOT g.tgisinternal AND g.tgenabled OPERATOR(pg_catalog.=) 'O'"
+						  "  AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
+						  "   JOIN pg_catalog.pg_extension e ON e.oid OPERATOR(pg_catalog.=) d.refobjid"
+						  "   WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass"
+						  "   AND d.objid OPERATOR(pg_catalog.=) g.tgfoid"
+						  "   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass"
+						  "   AND d.deptype OPERATOR(pg_catalog.=) 'e' AND e.extname OPERATOR(pg_catalog.=) 'tenant_guard')"
+						  " UNION ALL"
+						  " SELECT 2, 'rule \"' OPERATOR(pg_catalog.||) r.rulename OPERATOR(pg_catalog.||) '\"', r.ev_class"
+						  "  FROM pg_catalog.pg_rewrite r WHERE r.ev_enabled OPERATOR(pg_catalog.=) 'O') x"
+						  " WHERE x.rel OPERATOR(pg_catalog.=) $1 OR x.rel OPERATOR(pg_catalog.=) ANY"
+						  "  (SELECT p.relid FROM pg_catalog.pg_partition_tree($1) p)"
+						  " ORDER BY x.k, x.what LIMIT 1",
+						  REGCLASSOID, ObjectIdGetDatum(t->relid));
+	if (skipped != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("import_tenant() would skip %s of table %s", skipped, t->qualname),
+				 errdetail("An import inserts with the tables' triggers and rules off, which only a table's owner may do. Nothing was restored."),
+				 errhint("Let the owner of %s or a superuser run the import (a trigger that must fire during imports too can be made ENABLE ALWAYS).",
+						 t->qualname)));
+}
+
 /* Does t exist, may the caller write it, do its columns match? */
 static void
 tg_im_check_table(TgImTable *t)
@@ -210,6 +253,7 @@ tg_im_check_table(TgImTable *t)
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("permission denied for table %s", t->qualname),
 				 errdetail("import_tenant() needs INSERT and SELECT on every table of the export. Nothing was restored.")));
+	tg_im_check_skipped(t);
 
 	args[0] = CStringGetTextDatum(t->columns);
 	args[1] = ObjectIdGetDatum(t->relid);
