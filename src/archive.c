@@ -6,9 +6,10 @@
  *	  its journal row), restore_purged_tenant() and prune_purge_archive().
  *
  * A real purge with archive => true captures the rows as it deletes
- * them: each of its DELETEs returns the tenant's ordinal and the row as
- * jsonb (purge_delete.c), kept per tenant and table in memory
- * (export_doc.c).  So the archive holds exactly the rows deleted (other
+ * them: a key-set DELETE keeps each deleted row's address
+ * (purge_match_at(), read back from its page by archive_at.c), the others
+ * return the row (purge_delete.c); either way kept per tenant and table
+ * in memory (export_doc.c).  So the archive holds exactly the rows deleted (other
  * tenants' rows a cycle reached included), whatever other transactions
  * do meanwhile, and the graph is walked once.  After the journal, each
  * tenant's document is written in jsonb's binary form from those rows,
@@ -225,7 +226,10 @@ restore_purged_tenant(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(prune_purge_archive);
 
-/* prune_purge_archive(older_than interval) RETURNS bigint: archives dropped. */
+/*
+ * prune_purge_archive(older_than interval) RETURNS bigint: archives
+ * dropped; logged.
+ */
 Datum
 prune_purge_archive(PG_FUNCTION_ARGS)
 {
@@ -266,5 +270,10 @@ prune_purge_archive(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(rc));
 	n = SPI_processed;
 	SPI_finish();
+	/* the archive is evidence: say who dropped what */
+	ereport(LOG,
+			(errmsg("tenant_guard: prune_purge_archive() by \"%s\" dropped " UINT64_FORMAT " archived tenants purged more than %s ago",
+					GetUserNameFromId(GetUserId(), false), n,
+					DatumGetCString(DirectFunctionCall1(interval_out, IntervalPGetDatum(older))))));
 	PG_RETURN_INT64((int64) n);
 }

@@ -131,5 +131,32 @@ is($node->safe_psql('parts_restored', q{SELECT string_agg(tgrelid::regclass::tex
 like($err, qr/cannot truncate table "ptenants_us"/,
 	'TRUNCATE of the partition added after attach still refused after restore');
 
+# the archive is evidence: a restore and a prune are logged, with who did it
+$node->safe_psql('postgres', q{
+CREATE DATABASE undo;});
+my $logstart = -s $node->logfile;
+$node->safe_psql('undo', q{
+CREATE EXTENSION tenant_guard;
+CREATE TABLE tenants (id int PRIMARY KEY, name text, subdomain text, email text);
+CREATE TABLE notes (id int PRIMARY KEY, tenant_id int REFERENCES tenants ON DELETE CASCADE, body text);
+SELECT tenant_guard.attach('tenants');
+SET tenant_guard.mode = off;
+INSERT INTO tenants VALUES (1, 'Test Company', 'test-company-1', 'test@example.com'),
+                           (2, 'Acme Corporation', 'acme', 'it@acme-corp.com');
+RESET tenant_guard.mode;
+INSERT INTO notes VALUES (10, 1, 'a'), (11, 1, 'b');
+CREATE ROLE regress_undo_admin IN ROLE tenant_guard_admin;
+GRANT SELECT, INSERT, DELETE ON tenants, notes TO regress_undo_admin;
+SET ROLE regress_undo_admin;
+SELECT count(*) FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}');
+SELECT tenant_guard.restore_purged_tenant('1');
+SELECT tenant_guard.prune_purge_archive('0');});
+my $log = slurp_file($node->logfile, $logstart);
+like($log, qr/restore_purged_tenant\(\) by "regress_undo_admin" restored tenant "1" of "public.tenants" \(purge journal id \d+\), 3 rows with triggers off/,
+	'a restore is logged with who did it');
+like($log, qr/prune_purge_archive\(\) by "regress_undo_admin" dropped 1 archived tenants purged more than 00:00:00 ago/,
+	'a prune is logged with who did it and how many');
+$node->safe_psql('undo', 'DROP OWNED BY regress_undo_admin; DROP ROLE regress_undo_admin');
+
 $node->stop;
 done_testing();
