@@ -274,6 +274,70 @@ SELECT tenant_guard.import_tenant('{"format": "tenant_guard export", "version": 
 SELECT count(*) FROM xp.partial;
 DROP TABLE xp.deferred, xp.partial;
 
+-- a key-set level's rows are read back from their pages when the archive
+-- is written, after the purge's other statements: code the purge runs in
+-- between (here a trigger of its ON DELETE SET NULL update, written by the
+-- tables' owner, who is no admin) cannot make those addresses name other
+-- rows.  A table truncated and refilled with rows deleted again, or
+-- clustered (tenant 3's rows where tenant 1's were), fails the purge;
+-- columns renamed and added with a default change nothing archived
+CREATE ROLE regress_xp_owner;
+CREATE SCHEMA xf AUTHORIZATION regress_xp_owner;
+GRANT USAGE ON SCHEMA xf TO regress_xp_admin;
+SET ROLE regress_xp_owner;
+CREATE TABLE xf.tenants (id int PRIMARY KEY, name text, subdomain text, email text);
+CREATE TABLE xf.notes (id int PRIMARY KEY, tenant_id int REFERENCES xf.tenants ON DELETE CASCADE, body text);
+CREATE TABLE xf.memos (id int PRIMARY KEY, tenant_id int REFERENCES xf.tenants ON DELETE SET NULL, how text);
+CREATE FUNCTION xf.meddle() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+  IF NEW.tenant_id IS NOT NULL THEN
+    RETURN NEW;   -- the purge sets it NULL
+  ELSIF NEW.how = 'refill' THEN
+    TRUNCATE xf.notes;
+    INSERT INTO xf.notes SELECT 900 + g, 2, 'forged' FROM pg_catalog.generate_series(1, 4) g;
+    DELETE FROM xf.notes WHERE id > 900;
+  ELSIF NEW.how = 'cluster' THEN
+    CLUSTER xf.notes USING notes_pkey;
+  ELSIF NEW.how = 'rename' THEN
+    ALTER TABLE xf.notes RENAME COLUMN body TO body_was;
+    ALTER TABLE xf.notes ADD COLUMN body text DEFAULT 'forged';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER meddle BEFORE UPDATE ON xf.memos FOR EACH ROW EXECUTE FUNCTION xf.meddle();
+GRANT SELECT, DELETE ON xf.tenants, xf.notes TO regress_xp_admin;
+GRANT SELECT, UPDATE ON xf.memos TO regress_xp_admin;
+RESET ROLE;
+SELECT tenant_guard.attach('xf.tenants');
+SET tenant_guard.mode = off;
+INSERT INTO xf.tenants VALUES (1, 'Test Company', 'test-company-1', 'test@example.com'),
+  (2, 'Acme Corporation', 'acme', 'it@acme-corp.com'), (3, 'Test Company 3', 'test-company-3', 'test3@example.com');
+RESET tenant_guard.mode;
+INSERT INTO xf.notes VALUES (4, 1, 'one'), (3, 3, 'three'), (2, 1, 'one too'), (1, 3, 'three too'), (5, 2, 'two');
+INSERT INTO xf.memos VALUES (1, 1, 'refill');
+SET ROLE regress_xp_admin;
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1,3}', force => true, tenants => 'xf.tenants');
+UPDATE xf.memos SET how = 'cluster';
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1,3}', force => true, tenants => 'xf.tenants');
+RESET ROLE;
+SELECT count(*) AS archived FROM tenant_guard.purge_archive WHERE tenant_table = 'xf.tenants';
+SELECT * FROM xf.notes ORDER BY id;
+SET ROLE regress_xp_admin;
+UPDATE xf.memos SET how = 'rename';
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1,3}', force => true, tenants => 'xf.tenants');
+RESET ROLE;
+SELECT a.tenant_id, r FROM tenant_guard.purge_archive a, jsonb_array_elements(a.export->'tables') t, jsonb_array_elements(t->'rows') r
+ WHERE a.tenant_table = 'xf.tenants' AND t->>'table' = 'xf.notes' ORDER BY 1, r->>'id';
+SELECT * FROM xf.notes ORDER BY id;
+SELECT tenant_guard.detach('xf.tenants');
+REVOKE ALL ON SCHEMA xf FROM regress_xp_admin;
+DROP SCHEMA xf CASCADE;
+DROP ROLE regress_xp_owner;
+SELECT tenant_guard.prune_purge_archive('0');
+ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
+DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xf.tenants';
+ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
+
 -- the archive writes each row as to_jsonb() does (the purge writes the
 -- columns of the types it knows itself, to_jsonb() the others): every type
 -- side by side, special values and NULLs; the archived document equals the

@@ -24,12 +24,26 @@
  * the row and are read regardless of that (a TOAST snapshot looks at
  * their inserters only).
  *
+ * Only this transaction can move those tuples: between the DELETE and the
+ * archive, the purge's own transaction runs other code (the triggers,
+ * constraints and defaults of its ON DELETE SET NULL updates, casts to
+ * json of other tables' rows), which may TRUNCATE, CLUSTER or rewrite a
+ * table it owns, or rename and add columns.  Then an address would name
+ * another tuple (rows forged, or another tenant's), or a column another
+ * column.  So each table is noted as the DELETE first hands over one of
+ * its rows (tg_at_note): its storage and its columns at that moment.  The
+ * rows are deformed with those columns; a later DELETE that finds either
+ * changed runs again with RETURNING (as after a concurrent change), and a
+ * table whose storage changed after the last DELETE is an error: the
+ * archive cannot hold its rows any more.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/attmap.h"
 #include "access/heapam.h"
+#include "access/relation.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
@@ -46,13 +60,16 @@
 
 #include "archive_at.h"
 
-/* One table the reader has read from. */
+/* One table whose deleted rows the reader reads back. */
 typedef struct TgAtRel
 {
 	Oid			relid;
-	Relation	rel;
-	AttrMap    *map;			/* desc's column i: rel's attno map->attnums[i] */
-	Datum	   *values;			/* [rel's natts] */
+	RelFileNode node;			/* its storage when the DELETEs saw it */
+	TupleDesc	tupdesc;		/* its columns then (a copy) */
+	uint32		stmt;			/* the last DELETE that saw it */
+	AttrMap    *map;			/* desc's column i: tupdesc's attno map->attnums[i] */
+	Relation	rel;			/* opened by the first read; NULL before */
+	Datum	   *values;			/* [tupdesc's natts] */
 	bool	   *isnull;
 } TgAtRel;
 
@@ -61,8 +78,9 @@ struct TgAtReader
 	Oid			relid;			/* the table, or its partitions */
 	TupleDesc	desc;
 	MemoryContext cxt;
-	List	   *rels;			/* TgAtRel */
+	List	   *rels;			/* TgAtRel, noted by tg_at_note() */
 	TgAtRel    *last;
+	uint32		stmt;			/* the DELETE running now */
 	Buffer		buf;			/* pinned, or InvalidBuffer */
 	Oid			bufrel;
 	BlockNumber bufblock;
@@ -83,40 +101,108 @@ tg_at_reader_create(Oid relid, TupleDesc desc, MemoryContext cxt)
 	return r;
 }
 
-/* The table relid, opened on first use (the purge holds its lock). */
+/* The table relid as noted, or NULL. */
 static TgAtRel *
-tg_at_rel(TgAtReader *r, Oid relid)
+tg_at_find(TgAtReader *r, Oid relid)
 {
 	ListCell   *lc;
-	TgAtRel    *a;
-	MemoryContext old;
 
 	if (r->last && r->last->relid == relid)
 		return r->last;
 	foreach(lc, r->rels)
 	{
-		a = lfirst(lc);
+		TgAtRel    *a = lfirst(lc);
+
 		if (a->relid == relid)
 			return r->last = a;
 	}
-	/* the table's own rows, or a partition's */
-	if (relid != r->relid &&
-		!list_member_oid(get_partition_ancestors(relid), r->relid))
-		elog(ERROR, "purge archive: a row of table %u kept as one of table %u", relid, r->relid);
+	return NULL;
+}
+
+/* See archive_at.h. */
+void
+tg_at_next_statement(TgAtReader *r)
+{
+	r->stmt++;
+}
+
+/*
+ * See archive_at.h.  Runs inside the DELETE, which holds its lock on the
+ * table; a table this DELETE saw before costs a comparison.  A table an
+ * earlier DELETE saw must still have the same storage and columns: if
+ * code run between the two changed them, the rows of both cannot be read
+ * with one set of columns.
+ */
+bool
+tg_at_note(TgAtReader *r, Oid relid)
+{
+	Relation	rel;
+	TgAtRel    *a = tg_at_find(r, relid);
+	MemoryContext old;
+
+	if (a != NULL && a->stmt == r->stmt)
+		return true;
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		return false;
+	if (a != NULL)
+	{
+		bool		same = RelFileNodeEquals(a->node, rel->rd_node) &&
+			equalTupleDescs(a->tupdesc, RelationGetDescr(rel));
+
+		relation_close(rel, AccessShareLock);
+		a->stmt = r->stmt;
+		return same;
+	}
+	/* the table's own rows, or a partition's (one attached meanwhile too) */
+	if (rel->rd_rel->relkind != RELKIND_RELATION ||
+		rel->rd_rel->relam != HEAP_TABLE_AM_OID ||
+		(relid != r->relid && !list_member_oid(get_partition_ancestors(relid), r->relid)))
+	{
+		relation_close(rel, AccessShareLock);
+		return false;
+	}
 	old = MemoryContextSwitchTo(r->cxt);
 	a = palloc0(sizeof(TgAtRel));
 	a->relid = relid;
-	a->rel = table_open(relid, AccessShareLock);
-	if (a->rel->rd_rel->relkind != RELKIND_RELATION ||
-		a->rel->rd_rel->relam != HEAP_TABLE_AM_OID)
-		elog(ERROR, "purge archive: rows of \"%s\" cannot be read back by address",
-			 RelationGetRelationName(a->rel));
-	a->map = build_attrmap_by_name(RelationGetDescr(a->rel), r->desc);
-	a->values = palloc(sizeof(Datum) * Max(RelationGetDescr(a->rel)->natts, 1));
-	a->isnull = palloc(sizeof(bool) * Max(RelationGetDescr(a->rel)->natts, 1));
+	a->stmt = r->stmt;
+	a->node = rel->rd_node;
+	a->tupdesc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
+	a->map = build_attrmap_by_name(a->tupdesc, r->desc);
+	a->values = palloc(sizeof(Datum) * Max(a->tupdesc->natts, 1));
+	a->isnull = palloc(sizeof(bool) * Max(a->tupdesc->natts, 1));
 	r->rels = lappend(r->rels, a);
 	MemoryContextSwitchTo(old);
-	return r->last = a;
+	relation_close(rel, AccessShareLock);
+	r->last = a;
+	return true;
+}
+
+/*
+ * The table relid, opened on first use (the purge holds its lock): its
+ * storage must be the one its rows were deleted from.
+ */
+static TgAtRel *
+tg_at_rel(TgAtReader *r, Oid relid)
+{
+	TgAtRel    *a = tg_at_find(r, relid);
+
+	if (a == NULL)
+		elog(ERROR, "purge archive: a row of table %u kept as one of table %u", relid, r->relid);
+	if (a->rel == NULL)
+	{
+		Relation	rel = try_relation_open(relid, AccessShareLock);
+
+		if (rel == NULL || !RelFileNodeEquals(rel->rd_node, a->node))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 rel ? errmsg("table \"%s\" was rewritten during the purge",
+								  RelationGetRelationName(rel)) :
+					 errmsg("table %u was dropped during the purge", relid),
+					 errdetail("The rows the purge deleted from it are no longer where it deleted them: TRUNCATE, CLUSTER or a rewriting ALTER TABLE ran in the purge's own transaction (from a trigger, constraint or default of a table it updates). The archive could not hold them. Nothing was purged.")));
+		a->rel = rel;
+	}
+	return a;
 }
 
 /* Is the item at off of page a tuple this transaction deleted? */
@@ -183,7 +269,7 @@ tg_at_read(TgAtReader *r, const TgRowAt *at, const TgRowAt *end, Datum *values, 
 	tuple.t_len = ItemIdGetLength(lp);
 	tuple.t_tableOid = at->rel;
 	tuple.t_self = at->tid;
-	heap_deform_tuple(&tuple, RelationGetDescr(a->rel), a->values, a->isnull);
+	heap_deform_tuple(&tuple, a->tupdesc, a->values, a->isnull);
 	for (int i = 0; i < r->desc->natts; i++)
 	{
 		AttrNumber	attno = a->map->attnums[i];
@@ -217,10 +303,10 @@ tg_at_reader_free(TgAtReader *r)
 	{
 		TgAtRel    *a = lfirst(lc);
 
-		table_close(a->rel, AccessShareLock);
+		if (a->rel)
+			relation_close(a->rel, AccessShareLock);
+		a->rel = NULL;
 	}
-	r->rels = NIL;
-	r->last = NULL;
 }
 
 /* A heap table? */

@@ -32,6 +32,18 @@ typedef struct TgAtReader TgAtReader;
 extern TgAtReader *tg_at_reader_create(Oid relid, TupleDesc desc, MemoryContext cxt);
 
 /*
+ * Note the table (relid: the reader's table or one of its partitions) of
+ * a row the purge's DELETE is deleting, before keeping its address: its
+ * storage and columns now, which the rows are read back with.  false:
+ * its rows cannot be read back by address (not a heap table, not one of
+ * the reader's: a partition of another access method attached meanwhile).
+ */
+extern bool tg_at_note(TgAtReader *r, Oid relid);
+
+/* A DELETE that keeps addresses of r's rows begins. */
+extern void tg_at_next_statement(TgAtReader *r);
+
+/*
  * The row at *at, which this transaction deleted, into values/isnull (in
  * desc's order); they point into a pinned buffer until the next call or
  * tg_at_reader_release().  The addresses after it, up to end, are read

@@ -512,6 +512,7 @@ struct TgCapture
 	TgArena		arena;			/* the rows' pieces, in rowcxt */
 	bool	   *used;			/* [tableno]: a row of it was kept */
 	Size		bytes;
+	bool		at_lost;		/* a row's address could not be kept */
 };
 
 /* See export_doc.h. */
@@ -681,9 +682,7 @@ struct TgRowPlan
 	Datum	   *values;			/* [desc->natts]: the row being written */
 	bool	   *isnull;
 	MemoryContext rowcxt;		/* reset after each row */
-	MemoryContext cxt;			/* where the plan lives */
-	Oid			relid;			/* rows kept by address: of this table, */
-	TgAtReader *reader;			/* read by this (made on first use) */
+	TgAtReader *reader;			/* rows kept by address: read by this */
 	double		doc_rows;		/* rows written so far, */
 	double		doc_bytes;		/* in so many bytes of jsonb */
 	JEntry	   *keyentries;		/* every row's keys: their JEntries, */
@@ -733,7 +732,6 @@ tg_rowplan_create(TupleDesc desc)
 	qsort(plan->cols, plan->ncols, sizeof(TgRowCol), tg_rowcol_cmp);
 	plan->rowcxt = AllocSetContextCreate(CurrentMemoryContext, "tenant_guard archive row",
 										 ALLOCSET_SMALL_SIZES);
-	plan->cxt = CurrentMemoryContext;
 
 	/*
 	 * The keys are the first children of every row, the same each time:
@@ -815,10 +813,17 @@ tg_capture_plan_rel(TgCapture *c, int tableno, Oid relid)
 		MemoryContextSwitchTo(old);
 	}
 	relation_close(rel, AccessShareLock);
-	if (c->plans[tableno] == NULL || c->plans[tableno]->desc->natts != n)
-		elog(ERROR, "purge archive: table %d has %d columns, its rows before %d",
-			 tableno, n, c->plans[tableno] ? c->plans[tableno]->desc->natts : 0);
-	c->plans[tableno]->relid = relid;
+	if (c->plans[tableno] == NULL)
+		elog(ERROR, "purge archive: table %d has no columns", tableno);
+	if (c->plans[tableno]->desc->natts != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" changed during the purge", get_rel_name(relid)),
+				 errdetail("It has %d columns, the rows the purge deleted from it before %d: an ALTER TABLE ran in the purge's own transaction. Nothing was purged.",
+						   n, c->plans[tableno]->desc->natts)));
+	if (c->plans[tableno]->reader == NULL)
+		c->plans[tableno]->reader = tg_at_reader_create(relid, c->plans[tableno]->desc, c->cxt);
+	tg_at_next_statement(c->plans[tableno]->reader);
 	return c->plans[tableno];
 }
 
@@ -957,7 +962,7 @@ static JEntry
 tg_rowplan_write_at(StringInfo buf, TgRowPlan *plan, const TgRowAt *at, const TgRowAt *end)
 {
 	if (plan->reader == NULL)
-		plan->reader = tg_at_reader_create(plan->relid, plan->desc, plan->cxt);
+		elog(ERROR, "purge archive: rows kept by address without their reader");
 	tg_at_read(plan->reader, at, end, plan->values, plan->isnull);
 	return tg_rowplan_write(buf, plan);
 }
@@ -1031,6 +1036,14 @@ tg_capture_add_at(TgCapture *c, int ord, int tableno, Oid relid, ItemPointer tid
 		cell->plan = plan;
 	if (cell->plan != plan)
 		elog(ERROR, "purge archive: rows of table %d kept by two writers", tableno);
+	if (plan->reader == NULL)
+		elog(ERROR, "purge archive: rows of table %d kept by address without their reader", tableno);
+	if (!tg_at_note(plan->reader, relid))
+	{
+		/* the statement's matches do not count: it runs again, RETURNING */
+		c->at_lost = true;
+		return;
+	}
 	at = (TgRowAt *) tg_rows_reserve(cell, sizeof(TgRowAt), true);
 	at->rel = relid;
 	at->tid = *tid;
@@ -1050,6 +1063,14 @@ tg_capture_reset(TgCapture *c)
 	memset(c->cells, 0, sizeof(TgRows *) * ncells);
 	memset(c->used, 0, sizeof(bool) * Max(c->ntables, 1));
 	c->bytes = 0;
+	c->at_lost = false;
+}
+
+/* See export_doc.h: was a row's address not kept (since the last reset)? */
+bool
+tg_capture_at_lost(TgCapture *c)
+{
+	return c->at_lost;
 }
 
 /* See export_doc.h: the rows of one tenant in one table (NULL: none). */

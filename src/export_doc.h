@@ -83,11 +83,18 @@ extern void tg_capture_add_slot(TgCapture *c, int ord, int tableno, TgRowPlan *p
 
 /*
  * Rows kept by address (archive_at.c): the row writer of table tableno
- * made from relid's columns, and the table oid and ctid of a deleted row,
- * read back when the document is written.
+ * made from relid's columns (called before each DELETE that keeps them),
+ * and the table oid and ctid of a deleted row, read back when the
+ * document is written.
  */
 extern TgRowPlan *tg_capture_plan_rel(TgCapture *c, int tableno, Oid relid);
 extern void tg_capture_add_at(TgCapture *c, int ord, int tableno, Oid relid, ItemPointer tid);
+
+/*
+ * A row's address was not kept (its table's rows cannot be read back by
+ * address): the statement's matches are not the rows kept.
+ */
+extern bool tg_capture_at_lost(TgCapture *c);
 extern void tg_capture_reset(TgCapture *c);
 extern TgRows *tg_capture_rows(TgCapture *c, int ord, int tableno);
 extern bool tg_capture_table_used(TgCapture *c, int tableno);

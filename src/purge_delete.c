@@ -565,7 +565,8 @@ tg_exec_matched(const char *sql, TgKeySet *ks, int64 *counts, int n, TgKeySet *k
 	PG_END_TRY();
 	*deleted_out = deleted;
 	/* a set that gave up during the statement found rows it should have */
-	return matched == deleted && tg_keyset_usable(ks);
+	return matched == deleted && tg_keyset_usable(ks) &&
+		!(byaddr && tg_capture_at_lost(capture));
 }
 
 /* A fresh temp table name. */
