@@ -370,6 +370,21 @@ INSERT INTO xt.kinds (tenant_id, i2, i4, i8) VALUES (1, 10000, -100000000, 92233
   (1, -10000, 20000, 1000000000000), (1, 32767, -2147483648, -10001);
 INSERT INTO xt.odd VALUES (1, 1, '{"a": [1, {"b": null}], "c": 1.50}', '{"x": 1, "x": 2}', '{1,NULL,3}', 'sad'),
   (2, 1, NULL, NULL, NULL, NULL);
+-- nor whatever code the purge runs before it writes the archive sets (a
+-- trigger of its ON DELETE SET NULL update: SET LOCAL lasts to the end of
+-- the purge)
+CREATE TABLE xt.memos (id int PRIMARY KEY, tenant_id bigint REFERENCES xt.tenants ON DELETE SET NULL);
+CREATE FUNCTION xt.unsettle() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  SET LOCAL extra_float_digits = -10;
+  SET LOCAL bytea_output = 'escape';
+  SET LOCAL IntervalStyle = 'sql_standard';
+  SET LOCAL TimeZone = 'Asia/Kolkata';
+  SET LOCAL DateStyle = 'SQL, DMY';
+  RETURN NEW;
+END $$;
+CREATE TRIGGER unsettle BEFORE UPDATE ON xt.memos FOR EACH ROW EXECUTE FUNCTION xt.unsettle();
+INSERT INTO xt.memos VALUES (1, 1);
 SELECT tenant_guard.attach('xt.tenants');
 SET TimeZone = 'Asia/Kolkata';
 SET DateStyle = 'SQL, DMY';

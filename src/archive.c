@@ -108,7 +108,13 @@ tg_archive_write(TgPurge *p)
 						 " VALUES ($1, $2, $3, $4, $5)", 5, argtypes);
 	if (insert == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-	nest = NewGUCNestLevel();
+	/*
+	 * Rows are written as jsonb here (export_doc.c), with the output
+	 * functions of their types: under the purge's own output settings
+	 * again, which code it ran since its DELETEs (a trigger of an ON
+	 * DELETE SET NULL update) may have changed with SET LOCAL.
+	 */
+	nest = tg_pin_key_output();
 #ifdef USE_LZ4
 	(void) set_config_option("default_toast_compression", "lz4",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
