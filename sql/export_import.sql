@@ -338,6 +338,64 @@ ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
 DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xf.tenants';
 ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
 
+-- an ON DELETE rule or trigger the purge refuses cannot be added while it
+-- runs: here a cast to json of the tenants' enum, written by the tables'
+-- owner, which to_jsonb() of the tenant row (the first DELETE) calls,
+-- makes a rule that turns the key-set level's DELETE of xr.notes into
+-- another one, or enables a trigger that keeps the rows; the purge
+-- checks each table again just before its DELETE and fails, instead of
+-- journaling and archiving rows it left in place
+CREATE ROLE regress_xr_owner;
+CREATE SCHEMA xr AUTHORIZATION regress_xr_owner;
+GRANT USAGE ON SCHEMA xr TO regress_xp_admin;
+SET ROLE regress_xr_owner;
+CREATE TYPE xr.kind AS ENUM ('rule', 'trigger');
+CREATE TABLE xr.tenants (id int PRIMARY KEY, name text, subdomain text, email text, kind xr.kind);
+CREATE TABLE xr.notes (id int PRIMARY KEY, tenant_id int REFERENCES xr.tenants ON DELETE CASCADE, body text);
+CREATE TABLE xr.decoy (id int);
+CREATE FUNCTION xr.touch(int) RETURNS boolean LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS
+  $$ UPDATE xr.notes SET body = body WHERE id = $1; SELECT true $$;
+CREATE FUNCTION xr.keep() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER keep BEFORE DELETE ON xr.notes FOR EACH ROW EXECUTE FUNCTION xr.keep();
+ALTER TABLE xr.notes DISABLE TRIGGER keep;
+CREATE FUNCTION xr.kind_json(xr.kind) RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+  IF $1 = 'rule' AND NOT EXISTS (SELECT FROM pg_rewrite WHERE rulename = 'sneak') THEN
+    CREATE RULE sneak AS ON DELETE TO xr.notes DO INSTEAD
+      DELETE FROM xr.decoy d WHERE d.id = old.id AND xr.touch(old.id);
+    ALTER TABLE xr.notes ENABLE ALWAYS RULE sneak;
+  ELSIF $1 = 'trigger' THEN
+    ALTER TABLE xr.notes ENABLE ALWAYS TRIGGER keep;
+  END IF;
+  RETURN pg_catalog.to_json($1::text);
+END $$;
+CREATE CAST (xr.kind AS json) WITH FUNCTION xr.kind_json(xr.kind);
+GRANT SELECT, DELETE ON xr.tenants, xr.notes TO regress_xp_admin;
+RESET ROLE;
+SELECT tenant_guard.attach('xr.tenants');
+SET tenant_guard.mode = off;
+INSERT INTO xr.tenants VALUES (1, 'Test Company', 'test-company-1', 'test@example.com', 'rule'),
+  (2, 'Acme Corporation', 'acme', 'it@acme-corp.com', NULL), (3, 'Test Company 3', 'test-company-3', 'test3@example.com', 'trigger');
+RESET tenant_guard.mode;
+INSERT INTO xr.notes SELECT g, 1 + g % 3, 'n' || g FROM pg_catalog.generate_series(1, 6) g;
+INSERT INTO xr.decoy SELECT g FROM pg_catalog.generate_series(1, 6) g;
+SET ROLE regress_xp_admin;
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', force => true, tenants => 'xr.tenants');
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{3}', force => true, tenants => 'xr.tenants');
+RESET ROLE;
+SELECT count(*) AS archived FROM tenant_guard.purge_archive WHERE tenant_table = 'xr.tenants';
+SELECT (SELECT count(*) FROM xr.notes) AS notes, (SELECT count(*) FROM xr.decoy) AS decoys,
+  (SELECT count(*) FROM pg_rewrite WHERE rulename = 'sneak') AS rules,
+  (SELECT tgenabled FROM pg_trigger WHERE tgname = 'keep') AS keep;
+SELECT tenant_guard.detach('xr.tenants');
+REVOKE ALL ON SCHEMA xr FROM regress_xp_admin;
+DROP SCHEMA xr CASCADE;
+DROP ROLE regress_xr_owner;
+SELECT tenant_guard.prune_purge_archive('0');
+ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
+DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xr.tenants';
+ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
+
 -- the archive writes each row as to_jsonb() does (the purge writes the
 -- columns of the types it knows itself, to_jsonb() the others): every type
 -- side by side, special values and NULLs; the archived document equals the

@@ -21,11 +21,19 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "executor/spi.h"
+#include "rewrite/prs2lock.h"
+#include "rewrite/rewriteDefine.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "names.h"
 #include "purge.h"
@@ -229,4 +237,57 @@ tg_fk_check_triggers(Oid relid)
 				 errhint("If the purge may skip it, disable it for the purge (ALTER TABLE %s DISABLE RULE %s), and do its work yourself.",
 						 rel, quote_identifier(name))));
 	}
+}
+
+/*
+ * tg_fk_check_triggers() again, just before a DELETE of relid.  The purge
+ * checks every table it deletes from when it plans, but runs other code
+ * before it gets to most of them: to_jsonb() of the rows an earlier DELETE
+ * returns calls the casts to json of their columns' types, which a table's
+ * owner may write, and which may create or enable an ON DELETE trigger or
+ * rule (ENABLE ALWAYS) on a table deleted later.  Such a rule turns the
+ * DELETE into something else (a purge that leaves the tenant's rows in
+ * place while its journal and archive say they were deleted).  So each
+ * DELETE looks again, in the relation cache; the catalog query (and its
+ * error) runs only when a table has one (perhaps the protection trigger,
+ * which is let through).  A partitioned table's partitions are locked as
+ * the DELETE will lock them.
+ */
+void
+tg_fk_recheck_triggers(Oid relid)
+{
+	List	   *rels;
+	ListCell   *lc;
+	bool		found = false;
+
+	if (get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE)
+		rels = find_all_inheritors(relid, RowExclusiveLock, NULL);
+	else
+		rels = list_make1_oid(relid);
+	foreach(lc, rels)
+	{
+		Relation	rel = try_relation_open(lfirst_oid(lc), RowExclusiveLock);
+
+		if (rel == NULL)
+			continue;
+		for (int i = 0; rel->trigdesc && i < rel->trigdesc->numtriggers && !found; i++)
+		{
+			Trigger    *t = &rel->trigdesc->triggers[i];
+
+			found = !t->tgisinternal && t->tgenabled != TRIGGER_DISABLED &&
+				TRIGGER_FOR_DELETE(t->tgtype);
+		}
+		for (int i = 0; rel->rd_rules && i < rel->rd_rules->numLocks && !found; i++)
+		{
+			RewriteRule *r = rel->rd_rules->rules[i];
+
+			found = r->event == CMD_DELETE && r->enabled != RULE_DISABLED;
+		}
+		relation_close(rel, NoLock);
+		if (found)
+			break;
+	}
+	list_free(rels);
+	if (found)
+		tg_fk_check_triggers(relid);
 }

@@ -44,6 +44,7 @@ typedef struct TgFkEdge
 
 extern List *tg_fk_edges_into(Oid relid);
 extern void tg_fk_check_triggers(Oid relid);
+extern void tg_fk_recheck_triggers(Oid relid);
 
 /*
  * purge_keyset.c: keys of deleted rows with their tenant ordinals, in

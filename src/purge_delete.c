@@ -1169,8 +1169,11 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 	StringInfoData sql;
 	const char *only = e->child_kind == 'p' ? "" : "ONLY ";
 	bool		leaf = c->needed == NIL && !c->needs_rel;
-	TgKeySet   *ks = tg_edge_keyset(p, w, e, c);
+	TgKeySet   *ks;
 
+	/* code run since the plan may have added an ON DELETE trigger or rule */
+	tg_fk_recheck_triggers(c->relid);
+	ks = tg_edge_keyset(p, w, e, c);
 	initStringInfo(&sql);
 	if (ks)
 		appendStringInfo(&sql, "DELETE FROM %s%s c WHERE " TG_SCHEMA ".purge_match(c.%s)",
