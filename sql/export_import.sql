@@ -396,6 +396,57 @@ ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
 DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xr.tenants';
 ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
 
+-- nor can that code rename a table the purge deletes from later and put
+-- another in its place, or swap the names of its columns: the purge's
+-- statements name them as planned, and would delete other rows (here
+-- the impostor's, or those other_id matches) and journal and archive
+-- them as the tenant's; each table must be as planned before its DELETE
+CREATE ROLE regress_xn_owner;
+CREATE SCHEMA xn AUTHORIZATION regress_xn_owner;
+GRANT USAGE ON SCHEMA xn TO regress_xp_admin;
+SET ROLE regress_xn_owner;
+CREATE TYPE xn.kind AS ENUM ('table', 'columns');
+CREATE TABLE xn.tenants (id int PRIMARY KEY, name text, subdomain text, email text, kind xn.kind);
+CREATE TABLE xn.notes (id int PRIMARY KEY, tenant_id int REFERENCES xn.tenants ON DELETE CASCADE, other_id int);
+CREATE FUNCTION xn.kind_json(xn.kind) RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
+BEGIN
+  IF $1 = 'table' AND to_regclass('xn.notes_real') IS NULL THEN
+    ALTER TABLE xn.notes RENAME TO notes_real;
+    CREATE TABLE xn.notes (id int, tenant_id int, other_id int);
+    INSERT INTO xn.notes VALUES (666, 1, NULL);
+    GRANT SELECT, DELETE ON xn.notes TO regress_xp_admin;
+  ELSIF $1 = 'columns' AND NOT EXISTS (SELECT FROM pg_attribute
+      WHERE attrelid = 'xn.notes'::regclass AND attnum = 2 AND attname = 'other_id') THEN
+    ALTER TABLE xn.notes RENAME COLUMN tenant_id TO swap;
+    ALTER TABLE xn.notes RENAME COLUMN other_id TO tenant_id;
+    ALTER TABLE xn.notes RENAME COLUMN swap TO other_id;
+  END IF;
+  RETURN pg_catalog.to_json($1::text);
+END $$;
+CREATE CAST (xn.kind AS json) WITH FUNCTION xn.kind_json(xn.kind);
+GRANT SELECT, DELETE ON xn.tenants, xn.notes TO regress_xp_admin;
+RESET ROLE;
+SELECT tenant_guard.attach('xn.tenants');
+SET tenant_guard.mode = off;
+INSERT INTO xn.tenants VALUES (1, 'Test Company', 'test-company-1', 'test@example.com', 'table'),
+  (2, 'Acme Corporation', 'acme', 'it@acme-corp.com', NULL), (3, 'Test Company 3', 'test-company-3', 'test3@example.com', 'columns');
+RESET tenant_guard.mode;
+INSERT INTO xn.notes VALUES (1, 1, NULL), (2, 1, NULL), (3, 2, 3), (4, 3, NULL);
+SET ROLE regress_xp_admin;
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', force => true, tenants => 'xn.tenants');
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{3}', force => true, tenants => 'xn.tenants');
+RESET ROLE;
+SELECT count(*) AS archived FROM tenant_guard.purge_archive WHERE tenant_table = 'xn.tenants';
+SELECT * FROM xn.notes ORDER BY id;
+SELECT tenant_guard.detach('xn.tenants');
+REVOKE ALL ON SCHEMA xn FROM regress_xp_admin;
+DROP SCHEMA xn CASCADE;
+DROP ROLE regress_xn_owner;
+SELECT tenant_guard.prune_purge_archive('0');
+ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
+DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xn.tenants';
+ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
+
 -- the archive writes each row as to_jsonb() does (the purge writes the
 -- columns of the types it knows itself, to_jsonb() the others): every type
 -- side by side, special values and NULLs; the archived document equals the

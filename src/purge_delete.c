@@ -630,6 +630,7 @@ tg_table(TgPurge *p, Oid relid, char relkind)
 {
 	ListCell   *lc;
 	TgTable    *t;
+	Relation	rel;
 
 	foreach(lc, p->tables)
 	{
@@ -642,11 +643,45 @@ tg_table(TgPurge *p, Oid relid, char relkind)
 	t->index = list_length(p->tables);
 	t->relkind = relkind;
 	tg_rel_names(relid, &t->qualname, &t->label);
+	rel = relation_open(relid, AccessShareLock);
+	t->desc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
+	relation_close(rel, AccessShareLock);
 	t->deleted = palloc0(sizeof(int64) * (p->ntargets + 1));
 	t->updated = palloc0(sizeof(int64) * (p->ntargets + 1));
 	t->keycol = tg_guarded_keycol(p, relid, relkind);
 	p->tables = lappend(p->tables, t);
 	return t;
+}
+
+/*
+ * Before a statement on t: the purge's SQL names t and its columns as they
+ * were when it planned.  Code it runs in between (a cast to json of a
+ * column's type, which to_jsonb() of the rows an earlier DELETE returns
+ * calls; a trigger of an ON DELETE SET NULL update) may rename t, its
+ * schema or its columns, and put another table or column in their place:
+ * the statement would delete or update other rows than the purge's walk
+ * found, and its journal and archive would call them t's.
+ */
+static void
+tg_check_unchanged(TgTable *t)
+{
+	char	   *nsp = get_namespace_name(get_rel_namespace(t->relid));
+	char	   *name = get_rel_name(t->relid);
+	bool		same = false;
+
+	if (nsp != NULL && name != NULL &&
+		strcmp(quote_qualified_identifier(nsp, name), t->qualname) == 0)
+	{
+		Relation	rel = relation_open(t->relid, AccessShareLock);
+
+		same = equalTupleDescs(t->desc, RelationGetDescr(rel));
+		relation_close(rel, AccessShareLock);
+	}
+	if (!same)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" changed during the purge", t->label),
+				 errdetail("It was renamed, moved, dropped or altered (its columns, their names, defaults or constraints) by code the purge ran in its own transaction: a cast to json of a column's type, or a trigger of a table it updates. Nothing was purged.")));
 }
 
 /* Add a column name to a list unless it is there (export.c too). */
@@ -966,6 +1001,13 @@ tg_delete_root(TgPurge *p)
 	char	   *tmp = tg_new_tmp(p);
 	const char *only = p->root_kind == 'p' ? "" : "ONLY ";
 
+	/* as it was when the purge began (p->root_name), and planned */
+	if (strcmp(p->root_name, root->qualname) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("table \"%s\" changed during the purge", p->root_label),
+				 errdetail("It was renamed or moved by code the purge ran in its own transaction. Nothing was purged.")));
+	tg_check_unchanged(root);
 	initStringInfo(&list);
 	appendStringInfoString(&list, "x.ord, pg_catalog.to_jsonb(r.*)::pg_catalog.text AS tg_row");
 	for (int i = 0; i < TG_NUM_FIELDS; i++)
@@ -1171,7 +1213,8 @@ tg_delete_edge(TgPurge *p, TgWork *w, TgFkEdge *e)
 	bool		leaf = c->needed == NIL && !c->needs_rel;
 	TgKeySet   *ks;
 
-	/* code run since the plan may have added an ON DELETE trigger or rule */
+	/* code run since the plan may have changed c, or added a trigger or rule */
+	tg_check_unchanged(c);
 	tg_fk_recheck_triggers(c->relid);
 	ks = tg_edge_keyset(p, w, e, c);
 	initStringInfo(&sql);
@@ -1260,6 +1303,7 @@ tg_apply_pending(TgPurge *p, TgPending *pd)
 	int			nset = e->nsetcols > 0 ? e->nsetcols : e->nkeys;
 	char	  **set = e->nsetcols > 0 ? e->setcols : e->child_cols;
 
+	tg_check_unchanged(pd->child);
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "UPDATE %s%s c SET ",
 					 e->child_kind == 'p' ? "" : "ONLY ", pd->child->qualname);

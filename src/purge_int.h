@@ -57,6 +57,7 @@ typedef struct TgTable
 								 * yes, -1 no, 0 not decided yet */
 	int64	   *deleted;		/* per tenant ordinal, [0..ntargets] */
 	int64	   *updated;
+	TupleDesc	desc;			/* its columns when planned (a copy) */
 } TgTable;
 
 /* State of tg_work_tmp's insert of a key set into a temp table. */
