@@ -447,6 +447,41 @@ ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
 DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xn.tenants';
 ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
 
+-- a trigger of the purge's ON DELETE SET NULL update that changes its
+-- search_path for the rest of the transaction does not change how the
+-- archive writes regclass and regtype values: schema-qualified, as the
+-- restore (search_path pinned) reads them back
+CREATE SCHEMA xq;
+CREATE TABLE xq.t (x int);
+CREATE TYPE xq.ty AS (a int);
+CREATE TABLE xq.tenants (id int PRIMARY KEY, name text, subdomain text, email text);
+CREATE TABLE xq.notes (id int PRIMARY KEY, tenant_id int REFERENCES xq.tenants ON DELETE CASCADE, rel regclass, typ regtype);
+CREATE TABLE xq.memos (id int PRIMARY KEY, tenant_id int REFERENCES xq.tenants ON DELETE SET NULL);
+CREATE FUNCTION xq.path() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_catalog.set_config('search_path', 'xq', true);
+  RETURN NEW;
+END $$;
+CREATE TRIGGER path BEFORE UPDATE ON xq.memos FOR EACH ROW EXECUTE FUNCTION xq.path();
+SELECT tenant_guard.attach('xq.tenants');
+SET tenant_guard.mode = off;
+INSERT INTO xq.tenants VALUES (1, 'Test Company', 'test-company-1', 'test@example.com'),
+  (2, 'Acme Corporation', 'acme', 'it@acme-corp.com');
+RESET tenant_guard.mode;
+INSERT INTO xq.notes VALUES (1, 1, 'xq.t', 'xq.ty'), (2, 2, 'xq.t', 'xq.ty');
+INSERT INTO xq.memos VALUES (1, 1);
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', force => true, tenants => 'xq.tenants');
+SELECT r FROM tenant_guard.purge_archive a, jsonb_array_elements(a.export->'tables') t, jsonb_array_elements(t->'rows') r
+ WHERE a.tenant_table = 'xq.tenants' AND t->>'table' = 'xq.notes';
+SELECT tenant_guard.restore_purged_tenant('1', 'xq.tenants');
+SELECT * FROM xq.notes ORDER BY id;
+SELECT tenant_guard.detach('xq.tenants');
+DROP SCHEMA xq CASCADE;
+SELECT tenant_guard.prune_purge_archive('0');
+ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
+DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xq.tenants';
+ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
+
 -- the archive writes each row as to_jsonb() does (the purge writes the
 -- columns of the types it knows itself, to_jsonb() the others): every type
 -- side by side, special values and NULLs; the archived document equals the

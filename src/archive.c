@@ -112,9 +112,13 @@ tg_archive_write(TgPurge *p)
 	 * Rows are written as jsonb here (export_doc.c), with the output
 	 * functions of their types: under the purge's own output settings
 	 * again, which code it ran since its DELETEs (a trigger of an ON
-	 * DELETE SET NULL update) may have changed with SET LOCAL.
+	 * DELETE SET NULL update) may have changed with SET LOCAL or
+	 * set_config(..., true).
 	 */
 	nest = tg_pin_key_output();
+	/* and its search_path, which the text of regclass, regtype ... follows */
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 #ifdef USE_LZ4
 	(void) set_config_option("default_toast_compression", "lz4",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
