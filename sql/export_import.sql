@@ -482,6 +482,45 @@ ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
 DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xq.tenants';
 ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
 
+-- purge_match() and purge_match_keep() (executable by all; false outside
+-- a purge's DELETE) called during one with a key or kept value of another
+-- type, here from a cast to json of a table owner's, fail with a SQLSTATE
+-- of their own, not as an internal error
+CREATE SCHEMA xz;
+CREATE TYPE xz.kind AS ENUM ('a');
+CREATE TABLE xz.tenants (id int PRIMARY KEY, name text, subdomain text, email text);
+CREATE TABLE xz.projects (id int PRIMARY KEY, tenant_id int REFERENCES xz.tenants ON DELETE CASCADE, kind xz.kind);
+CREATE TABLE xz.tasks (id int PRIMARY KEY, project_id int REFERENCES xz.projects ON DELETE CASCADE);
+CREATE FUNCTION xz.kind_json(xz.kind) RETURNS json LANGUAGE plpgsql AS $$
+BEGIN
+  BEGIN
+    PERFORM tenant_guard.purge_match('a'::text);
+  EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'purge_match: %: %', SQLSTATE, SQLERRM;
+  END;
+  BEGIN
+    PERFORM tenant_guard.purge_match_keep(1, 'a'::text);
+  EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'purge_match_keep: %: %', SQLSTATE, SQLERRM;
+  END;
+  RETURN pg_catalog.to_json($1::text);
+END $$;
+CREATE CAST (xz.kind AS json) WITH FUNCTION xz.kind_json(xz.kind);
+SELECT tenant_guard.attach('xz.tenants');
+SET tenant_guard.mode = off;
+INSERT INTO xz.tenants VALUES (1, 'Test Company', 'test-company-1', 'test@example.com'),
+  (2, 'Acme Corporation', 'acme', 'it@acme-corp.com');
+RESET tenant_guard.mode;
+INSERT INTO xz.projects VALUES (1, 1, 'a');
+INSERT INTO xz.tasks VALUES (1, 1);
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', force => true, tenants => 'xz.tenants');
+SELECT tenant_guard.detach('xz.tenants');
+DROP SCHEMA xz CASCADE;
+SELECT tenant_guard.prune_purge_archive('0');
+ALTER TABLE tenant_guard.purge_journal DISABLE TRIGGER write_guard;
+DELETE FROM tenant_guard.purge_journal WHERE tenant_table = 'xz.tenants';
+ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
+
 -- the archive writes each row as to_jsonb() does (the purge writes the
 -- columns of the types it knows itself, to_jsonb() the others): every type
 -- side by side, special values and NULLs; the archived document equals the

@@ -530,8 +530,10 @@ tg_lookup_arg(FunctionCallInfo fcinfo)
 		return 0;
 	types = tg_arg_types(fcinfo);
 	if (tg_key_kind(types[0]) != tg_active->kind)
-		elog(ERROR, "a key of type %s cannot be looked up in a purge key set of another kind",
-			 format_type_be(types[0]));
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a key of type %s cannot be looked up in a purge key set of another kind",
+						format_type_be(types[0]))));
 	key = tg_key_of(tg_active->kind, types[0], PG_GETARG_DATUM(0));
 	/* the key found last, or the next one */
 	for (int64 pos = tg_last_pos; pos <= tg_last_pos + 1; pos++)
@@ -620,8 +622,10 @@ tg_match_keep(FunctionCallInfo fcinfo)
 		Oid			keeptype = tg_arg_types(fcinfo)[1];
 
 		if (keeptype != tg_active_keep->basetype)
-			elog(ERROR, "a key of type %s cannot be kept in a purge key set of type %s",
-				 format_type_be(keeptype), format_type_be(tg_active_keep->basetype));
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("a key of type %s cannot be kept in a purge key set of type %s",
+							format_type_be(keeptype), format_type_be(tg_active_keep->basetype))));
 		tg_keyset_add(tg_active_keep, keeptype, PG_GETARG_DATUM(1), ord);
 	}
 	return ord;
