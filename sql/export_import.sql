@@ -400,12 +400,15 @@ ALTER TABLE tenant_guard.purge_journal ENABLE TRIGGER write_guard;
 -- another in its place, or swap the names of its columns: the purge's
 -- statements name them as planned, and would delete other rows (here
 -- the impostor's, or those other_id matches) and journal and archive
--- them as the tenant's; each table must be as planned before its DELETE
+-- them as the tenant's; each table must be as planned before its DELETE.
+-- A column dropped and added again under its name fails too (the new
+-- column, default 4, would match every note); a column added is absorbed
+-- (the archived rows carry it)
 CREATE ROLE regress_xn_owner;
 CREATE SCHEMA xn AUTHORIZATION regress_xn_owner;
 GRANT USAGE ON SCHEMA xn TO regress_xp_admin;
 SET ROLE regress_xn_owner;
-CREATE TYPE xn.kind AS ENUM ('table', 'columns');
+CREATE TYPE xn.kind AS ENUM ('table', 'columns', 'readd', 'add');
 CREATE TABLE xn.tenants (id int PRIMARY KEY, name text, subdomain text, email text, kind xn.kind);
 CREATE TABLE xn.notes (id int PRIMARY KEY, tenant_id int REFERENCES xn.tenants ON DELETE CASCADE, other_id int);
 CREATE FUNCTION xn.kind_json(xn.kind) RETURNS json LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS $$
@@ -420,6 +423,13 @@ BEGIN
     ALTER TABLE xn.notes RENAME COLUMN tenant_id TO swap;
     ALTER TABLE xn.notes RENAME COLUMN other_id TO tenant_id;
     ALTER TABLE xn.notes RENAME COLUMN swap TO other_id;
+  ELSIF $1 = 'readd' AND EXISTS (SELECT FROM pg_attribute
+      WHERE attrelid = 'xn.notes'::regclass AND attnum = 2 AND NOT attisdropped) THEN
+    ALTER TABLE xn.notes DROP COLUMN tenant_id;
+    ALTER TABLE xn.notes ADD COLUMN tenant_id int DEFAULT 4;
+  ELSIF $1 = 'add' AND NOT EXISTS (SELECT FROM pg_attribute
+      WHERE attrelid = 'xn.notes'::regclass AND attname = 'extra') THEN
+    ALTER TABLE xn.notes ADD COLUMN extra int DEFAULT 7;
   END IF;
   RETURN pg_catalog.to_json($1::text);
 END $$;
@@ -429,14 +439,22 @@ RESET ROLE;
 SELECT tenant_guard.attach('xn.tenants');
 SET tenant_guard.mode = off;
 INSERT INTO xn.tenants VALUES (1, 'Test Company', 'test-company-1', 'test@example.com', 'table'),
-  (2, 'Acme Corporation', 'acme', 'it@acme-corp.com', NULL), (3, 'Test Company 3', 'test-company-3', 'test3@example.com', 'columns');
+  (2, 'Acme Corporation', 'acme', 'it@acme-corp.com', NULL), (3, 'Test Company 3', 'test-company-3', 'test3@example.com', 'columns'),
+  (4, 'Test Company 4', 'test-company-4', 'test4@example.com', 'readd'), (5, 'Test Company 5', 'test-company-5', 'test5@example.com', 'add');
 RESET tenant_guard.mode;
-INSERT INTO xn.notes VALUES (1, 1, NULL), (2, 1, NULL), (3, 2, 3), (4, 3, NULL);
+INSERT INTO xn.notes VALUES (1, 1, NULL), (2, 1, NULL), (3, 2, 3), (4, 3, NULL), (5, 4, NULL), (6, 5, NULL);
 SET ROLE regress_xp_admin;
 SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{1}', force => true, tenants => 'xn.tenants');
 SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{3}', force => true, tenants => 'xn.tenants');
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{4}', force => true, tenants => 'xn.tenants');
 RESET ROLE;
 SELECT count(*) AS archived FROM tenant_guard.purge_archive WHERE tenant_table = 'xn.tenants';
+SELECT * FROM xn.notes ORDER BY id;
+SET ROLE regress_xp_admin;
+SELECT tenant_id, total_deleted FROM tenant_guard.purge_test_tenants(dry_run => false, ids => '{5}', force => true, tenants => 'xn.tenants');
+RESET ROLE;
+SELECT t->>'table' AS tbl, t->'rows' AS rows FROM tenant_guard.purge_archive a, jsonb_array_elements(a.export->'tables') t
+ WHERE a.tenant_table = 'xn.tenants' ORDER BY 1;
 SELECT * FROM xn.notes ORDER BY id;
 SELECT tenant_guard.detach('xn.tenants');
 REVOKE ALL ON SCHEMA xn FROM regress_xp_admin;

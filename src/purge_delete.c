@@ -644,7 +644,7 @@ tg_table(TgPurge *p, Oid relid, char relkind)
 	t->relkind = relkind;
 	tg_rel_names(relid, &t->qualname, &t->label);
 	rel = relation_open(relid, AccessShareLock);
-	t->desc = CreateTupleDescCopyConstr(RelationGetDescr(rel));
+	t->desc = CreateTupleDescCopy(RelationGetDescr(rel));
 	relation_close(rel, AccessShareLock);
 	t->deleted = palloc0(sizeof(int64) * (p->ntargets + 1));
 	t->updated = palloc0(sizeof(int64) * (p->ntargets + 1));
@@ -654,34 +654,64 @@ tg_table(TgPurge *p, Oid relid, char relkind)
 }
 
 /*
+ * Does now still have every column planned had, at the same number, with
+ * the same name and type?  (Columns added since do not matter: no
+ * statement of the purge names them.)  A column dropped, renamed or
+ * retyped does: a name could now mean another column.
+ */
+static bool
+tg_same_columns(TupleDesc planned, TupleDesc now)
+{
+	if (now->natts < planned->natts)
+		return false;
+	for (int i = 0; i < planned->natts; i++)
+	{
+		Form_pg_attribute p = TupleDescAttr(planned, i);
+		Form_pg_attribute n = TupleDescAttr(now, i);
+
+		if (p->attisdropped)
+			continue;
+		if (n->attisdropped ||
+			strcmp(NameStr(p->attname), NameStr(n->attname)) != 0 ||
+			p->atttypid != n->atttypid || p->atttypmod != n->atttypmod ||
+			p->attcollation != n->attcollation)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Before a statement on t: the purge's SQL names t and its columns as they
  * were when it planned.  Code it runs in between (a cast to json of a
  * column's type, which to_jsonb() of the rows an earlier DELETE returns
- * calls; a trigger of an ON DELETE SET NULL update) may rename t, its
- * schema or its columns, and put another table or column in their place:
- * the statement would delete or update other rows than the purge's walk
- * found, and its journal and archive would call them t's.
+ * calls; a trigger of an ON DELETE SET NULL update), or another session
+ * before the purge reaches t, may rename t, its schema or its columns,
+ * and put another table or column in their place: the statement would
+ * delete or update other rows than the purge's walk found, and its
+ * journal and archive would call them t's.  The lock taken here is kept,
+ * so no other session changes t between this check and the statement.
  */
 static void
 tg_check_unchanged(TgTable *t)
 {
-	char	   *nsp = get_namespace_name(get_rel_namespace(t->relid));
-	char	   *name = get_rel_name(t->relid);
+	Relation	rel = try_relation_open(t->relid, AccessShareLock);
 	bool		same = false;
 
-	if (nsp != NULL && name != NULL &&
-		strcmp(quote_qualified_identifier(nsp, name), t->qualname) == 0)
+	if (rel != NULL)
 	{
-		Relation	rel = relation_open(t->relid, AccessShareLock);
+		char	   *nsp = get_namespace_name(RelationGetNamespace(rel));
 
-		same = equalTupleDescs(t->desc, RelationGetDescr(rel));
-		relation_close(rel, AccessShareLock);
+		same = nsp != NULL &&
+			strcmp(quote_qualified_identifier(nsp, RelationGetRelationName(rel)),
+				   t->qualname) == 0 &&
+			tg_same_columns(t->desc, RelationGetDescr(rel));
+		relation_close(rel, NoLock);
 	}
 	if (!same)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("table \"%s\" changed during the purge", t->label),
-				 errdetail("It was renamed, moved, dropped or altered (its columns, their names, defaults or constraints) by code the purge ran in its own transaction: a cast to json of a column's type, or a trigger of a table it updates. Nothing was purged.")));
+				 errdetail("It was renamed, moved or dropped, or one of its columns was dropped, renamed or retyped, after the purge had planned its statements: by code the purge ran in its own transaction (a cast to json of a column's type, a trigger of a table it updates) or by another session. Nothing was purged.")));
 }
 
 /* Add a column name to a list unless it is there (export.c too). */
