@@ -117,8 +117,7 @@ tg_archive_write(TgPurge *p)
 	 */
 	nest = tg_pin_key_output();
 	/* and its search_path, which the text of regclass, regtype ... follows */
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	tg_set_catalog_search_path();
 #ifdef USE_LZ4
 	(void) set_config_option("default_toast_compression", "lz4",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);

@@ -374,8 +374,7 @@ tg_export_columns(Oid relid)
 	 * Type names as import_tenant() (pinned search_path) spells them,
 	 * whatever search_path the caller runs under.
 	 */
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	tg_set_catalog_search_path();
 	args[0] = ObjectIdGetDatum(relid);
 	rc = SPI_execute_with_args("SELECT pg_catalog.jsonb_object_agg(a.attname,"
 							   " pg_catalog.format_type(a.atttypid, a.atttypmod))"

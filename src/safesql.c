@@ -77,6 +77,19 @@ tg_unpin_search_path(void)
 	PopOverrideSearchPath();
 }
 
+/*
+ * See safesql.h.  Not tg_pin_search_path(): an override path leaves
+ * pg_temp out, so a temporary table's regclass would print otherwise than
+ * under the SET clause of export_tenant_document(), whose text the
+ * archive's must equal.
+ */
+void
+tg_set_catalog_search_path(void)
+{
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+}
+
 /* The default equality of a tenant key type; ERROR if it has none. */
 Oid
 tg_key_eq_operator(Oid keytype, const char *relname)

@@ -20,6 +20,13 @@
 extern void tg_pin_search_path(void);
 extern void tg_unpin_search_path(void);
 
+/*
+ * search_path = pg_catalog, pg_temp as a setting, saved in the GUC nest
+ * level the caller opened: for text that must read as the functions' own
+ * SET clause has it (regclass, regtype ... names).
+ */
+extern void tg_set_catalog_search_path(void);
+
 /* key text under pinned output settings (see safesql.c) */
 extern int	tg_pin_key_output(void);
 extern void tg_unpin_key_output(int nest);
